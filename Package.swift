@@ -1,0 +1,35 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "kubenft",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "kubenft", targets: ["kubenft"]),
+        .library(name: "KubeNFT", targets: ["KubeNFT"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // libyaml's event parser, used directly for fast manifest ingest.
+        .systemLibrary(
+            name: "CLibYAML",
+            pkgConfig: "yaml-0.1",
+            providers: [.apt(["libyaml-dev"])]
+        ),
+        // Kubernetes manifests: documents, typed model, validation, diagnostics.
+        .target(name: "KubeManifest", dependencies: ["CLibYAML"]),
+        // The nftables ruleset IR and its text / JSON emitters.
+        .target(name: "NFTRuleset"),
+        // Pure compilers from the typed model to the ruleset IR.
+        .target(name: "KubeNFTCompiler", dependencies: ["KubeManifest", "NFTRuleset"]),
+        // The pipeline the CLI drives: load, compile, emit.
+        .target(name: "KubeNFT", dependencies: ["KubeManifest", "NFTRuleset", "KubeNFTCompiler"]),
+        .executableTarget(
+            name: "kubenft",
+            dependencies: ["KubeNFT", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .testTarget(name: "KubeNFTTests", dependencies: ["KubeNFT", "KubeManifest", "NFTRuleset", "KubeNFTCompiler"]),
+    ]
+)

@@ -1,0 +1,2 @@
+import KubeManifest
+import NFTRuleset

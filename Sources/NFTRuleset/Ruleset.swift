@@ -1,0 +1,1 @@
+// Ruleset IR lives here.
