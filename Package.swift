@@ -18,10 +18,12 @@ let package = Package(
             pkgConfig: "yaml-0.1",
             providers: [.apt(["libyaml-dev"])]
         ),
+        // IPv4 / IPv6 addresses and prefixes shared by the model and the ruleset IR.
+        .target(name: "NetAddress"),
         // Kubernetes manifests: documents, typed model, validation, diagnostics.
-        .target(name: "KubeManifest", dependencies: ["CLibYAML"]),
+        .target(name: "KubeManifest", dependencies: ["CLibYAML", "NetAddress"]),
         // The nftables ruleset IR and its text / JSON emitters.
-        .target(name: "NFTRuleset"),
+        .target(name: "NFTRuleset", dependencies: ["NetAddress"]),
         // Pure compilers from the typed model to the ruleset IR.
         .target(name: "KubeNFTCompiler", dependencies: ["KubeManifest", "NFTRuleset"]),
         // The pipeline the CLI drives: load, compile, emit.

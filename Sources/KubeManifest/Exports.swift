@@ -1,0 +1,2 @@
+// Addresses and prefixes are part of the model's vocabulary.
+@_exported import NetAddress
