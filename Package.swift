@@ -33,5 +33,9 @@ let package = Package(
             dependencies: ["KubeNFT", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "KubeNFTTests", dependencies: ["KubeNFT", "KubeManifest", "NFTRuleset", "KubeNFTCompiler"]),
+        // Kernel lab: a network agent run inside namespaces, the harness, and its tests.
+        .executableTarget(name: "kubenft-lab-agent"),
+        .target(name: "LabKit", path: "Tests/LabKit"),
+        .testTarget(name: "LabKitTests", dependencies: ["LabKit"]),
     ]
 )
