@@ -1,0 +1,163 @@
+extension ObjectDecoder {
+    func decodeEndpointSlice() -> EndpointSlice? {
+        guard let meta = decodeMeta() else { return nil }
+        var addressType: EndpointSlice.AddressType?
+        var endpointsNode: Int32?
+        var ports: [EndpointSlice.Port] = []
+        for (keyNode, value) in tree.entries(root) {
+            switch key(keyNode) {
+            case "addressType":
+                guard let text = string(value) else { continue }
+                addressType = EndpointSlice.AddressType(rawValue: text)
+                if addressType == nil { error(value, "unsupported value \"\(text)\", must be IPv4, IPv6 or FQDN") }
+            case "endpoints":
+                endpointsNode = value
+            case "ports":
+                ports = items(value).compactMap { endpointPort($0, portMayBeNull: true) }
+            case "apiVersion", "kind", "metadata":
+                break
+            default:
+                unknownField(keyNode)
+            }
+        }
+        guard let addressType else {
+            if tree.value(root, "addressType") == nil { missing("addressType", in: root) }
+            return nil
+        }
+        let endpoints = endpointsNode.map { node in
+            items(node).compactMap { sliceEndpoint($0, addressType: addressType) }
+        } ?? []
+        return EndpointSlice(meta: meta, serviceName: meta.labels["kubernetes.io/service-name"],
+                             addressType: addressType, endpoints: endpoints, ports: ports)
+    }
+
+    /// One `endpoints[]` entry. FQDN slices keep their conditions but no addresses, since
+    /// kube-proxy does not program FQDN endpoints.
+    private func sliceEndpoint(_ node: Int32, addressType: EndpointSlice.AddressType) -> EndpointSlice.Endpoint? {
+        guard isMapping(node) else { return nil }
+        var endpoint = EndpointSlice.Endpoint(addresses: [])
+        var sawAddresses = false
+        for (keyNode, value) in tree.entries(node) {
+            switch key(keyNode) {
+            case "addresses":
+                sawAddresses = true
+                guard addressType != .fqdn else { _ = strings(value); continue }
+                for item in items(value) {
+                    guard let address = ip(item) else { continue }
+                    if address.family.rawValue != addressType.rawValue {
+                        error(item, "address \(address) does not match addressType \(addressType.rawValue)")
+                    } else {
+                        endpoint.addresses.append(address)
+                    }
+                }
+            case "conditions":
+                for (conditionKey, conditionValue) in entries(value) {
+                    switch key(conditionKey) {
+                    case "ready": endpoint.ready = bool(conditionValue)
+                    case "serving": endpoint.serving = bool(conditionValue)
+                    case "terminating": endpoint.terminating = bool(conditionValue)
+                    default: unknownField(conditionKey)
+                    }
+                }
+            case "nodeName":
+                endpoint.nodeName = string(value)
+            case "targetRef":
+                endpoint.targetRef = objectReference(value)
+            case "hostname", "zone", "hints", "deprecatedTopology":
+                break
+            default:
+                unknownField(keyNode)
+            }
+        }
+        if !sawAddresses { missing("addresses", in: node) }
+        return endpoint
+    }
+
+    /// A `ports[]` entry of an EndpointSlice or an Endpoints subset.
+    private func endpointPort(_ node: Int32, portMayBeNull: Bool) -> EndpointSlice.Port? {
+        guard isMapping(node) else { return nil }
+        var port = EndpointSlice.Port(port: nil)
+        var valid = true
+        var sawPort = false
+        for (keyNode, value) in tree.entries(node) {
+            switch key(keyNode) {
+            case "name":
+                port.name = string(value) ?? ""
+            case "protocol":
+                if let proto = l4Protocol(value) { port.protocol = proto } else { valid = false }
+            case "port":
+                sawPort = !tree.isNull(value)
+                if sawPort { port.port = self.port(value); valid = valid && port.port != nil }
+            case "appProtocol":
+                _ = string(value)
+            default:
+                unknownField(keyNode)
+            }
+        }
+        if !portMayBeNull, !sawPort { missing("port", in: node); return nil }
+        return valid ? port : nil
+    }
+
+    private func objectReference(_ node: Int32) -> ObjectReference? {
+        guard isMapping(node) else { return nil }
+        var reference = ObjectReference(kind: "", namespace: namespace, name: "")
+        for (keyNode, value) in tree.entries(node) {
+            switch key(keyNode) {
+            case "kind": reference.kind = string(value) ?? ""
+            case "namespace": reference.namespace = string(value) ?? namespace
+            case "name": reference.name = string(value) ?? ""
+            case "uid", "apiVersion", "resourceVersion", "fieldPath": _ = string(value)
+            default: unknownField(keyNode)
+            }
+        }
+        return reference
+    }
+
+    func decodeEndpoints() -> Endpoints? {
+        guard let meta = decodeMeta() else { return nil }
+        var subsets: [Endpoints.Subset] = []
+        for (keyNode, value) in tree.entries(root) {
+            switch key(keyNode) {
+            case "subsets":
+                subsets = items(value).compactMap(endpointSubset)
+            case "apiVersion", "kind", "metadata":
+                break
+            default:
+                unknownField(keyNode)
+            }
+        }
+        return Endpoints(meta: meta, subsets: subsets)
+    }
+
+    private func endpointSubset(_ node: Int32) -> Endpoints.Subset? {
+        guard isMapping(node) else { return nil }
+        var subset = Endpoints.Subset(addresses: [], ports: [])
+        for (keyNode, value) in tree.entries(node) {
+            switch key(keyNode) {
+            case "addresses": subset.addresses = items(value).compactMap(endpointAddress)
+            case "notReadyAddresses": subset.notReadyAddresses = items(value).compactMap(endpointAddress)
+            case "ports": subset.ports = items(value).compactMap { endpointPort($0, portMayBeNull: false) }
+            default: unknownField(keyNode)
+            }
+        }
+        return subset
+    }
+
+    private func endpointAddress(_ node: Int32) -> Endpoints.Address? {
+        guard isMapping(node) else { return nil }
+        var address: IPAddress?
+        var nodeName: String?
+        var reference: ObjectReference?
+        for (keyNode, value) in tree.entries(node) {
+            switch key(keyNode) {
+            case "ip": address = ip(value)
+            case "nodeName": nodeName = string(value)
+            case "targetRef": reference = objectReference(value)
+            case "hostname": _ = string(value)
+            default: unknownField(keyNode)
+            }
+        }
+        if tree.value(node, "ip") == nil { missing("ip", in: node) }
+        return address.map { Endpoints.Address(ip: $0, nodeName: nodeName, targetRef: reference) }
+    }
+}

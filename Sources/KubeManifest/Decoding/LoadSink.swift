@@ -1,0 +1,85 @@
+/// Collects what one load produces and runs the checks that span objects: the same object
+/// defined twice, and two Services claiming the same cluster IP. Objects are checked in input
+/// order, so the error lands on the second occurrence and names the first.
+final class LoadSink {
+    let options: LoadOptions
+    var cluster = Cluster()
+    var diagnostics: [Diagnostic] = []
+    /// `Kind\0namespace\0name` to where the first definition's name is.
+    private var seen: [String: SourceLocation] = [:]
+    /// Cluster IP to the Service that claimed it first.
+    private var clusterIPOwners: [IPAddress: String] = [:]
+
+    init(options: LoadOptions) {
+        self.options = options
+    }
+
+    /// False, after reporting, when the object was already defined.
+    private func claim(_ meta: ObjectMeta, _ decoder: ObjectDecoder) -> Bool {
+        let key = "\(decoder.kind.rawValue)\u{0}\(meta.namespace)\u{0}\(meta.name)"
+        let here = decoder.nameNode.map { decoder.tree.location($0) } ?? meta.location
+        if let first = seen[key] {
+            let node = decoder.nameNode ?? decoder.root
+            decoder.report(.error, field: decoder.nameNode == nil ? "" : "metadata.name", at: node,
+                           "duplicate object, first defined at \(first)")
+            return false
+        }
+        seen[key] = here
+        return true
+    }
+
+    func add(_ service: Service, _ decoder: ObjectDecoder) {
+        guard claim(service.meta, decoder) else { return }
+        checkClusterIPs(of: service, decoder)
+        cluster.services.append(service)
+    }
+
+    func add(_ slice: EndpointSlice, _ decoder: ObjectDecoder) {
+        if claim(slice.meta, decoder) { cluster.endpointSlices.append(slice) }
+    }
+
+    func add(_ endpoints: Endpoints, _ decoder: ObjectDecoder) {
+        if claim(endpoints.meta, decoder) { cluster.endpoints.append(endpoints) }
+    }
+
+    func add(_ pod: Pod, _ decoder: ObjectDecoder) {
+        if claim(pod.meta, decoder) { cluster.pods.append(pod) }
+    }
+
+    func add(_ namespace: Namespace, _ decoder: ObjectDecoder) {
+        if claim(namespace.meta, decoder) { cluster.namespaces.append(namespace) }
+    }
+
+    func add(_ node: Node, _ decoder: ObjectDecoder) {
+        if claim(node.meta, decoder) { cluster.nodes.append(node) }
+    }
+
+    func add(_ policy: NetworkPolicy, _ decoder: ObjectDecoder) {
+        if claim(policy.meta, decoder) { cluster.networkPolicies.append(policy) }
+    }
+
+    private func checkClusterIPs(of service: Service, _ decoder: ObjectDecoder) {
+        guard !service.clusterIPs.isEmpty else { return }
+        let owner = service.meta.qualifiedName
+        for (index, address) in service.clusterIPs.enumerated() {
+            if let other = clusterIPOwners[address] {
+                guard other != owner else { continue }
+                let node = clusterIPNode(index, decoder)
+                decoder.report(.error, field: decoder.tree.path(to: node, from: decoder.root), at: node,
+                               "cluster IP \(address) is already used by Service \(other)")
+            } else {
+                clusterIPOwners[address] = owner
+            }
+        }
+    }
+
+    /// The node the index-th cluster IP came from: `clusterIPs[index]`, else `clusterIP`.
+    private func clusterIPNode(_ index: Int, _ decoder: ObjectDecoder) -> Int32 {
+        let tree = decoder.tree
+        guard let spec = tree.value(decoder.root, "spec") else { return decoder.root }
+        if let list = tree.value(spec, "clusterIPs"), tree.node(list).kind == .sequence {
+            for (offset, item) in tree.children(list).enumerated() where offset == index { return item }
+        }
+        return tree.value(spec, "clusterIP") ?? spec
+    }
+}

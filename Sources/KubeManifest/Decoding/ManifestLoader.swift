@@ -1,0 +1,144 @@
+/// Knobs for loading that depend on the cluster being modelled rather than on the manifests.
+public struct LoadOptions: Sendable, Hashable {
+    /// The API server's `--service-node-port-range`; nodePorts outside it are errors.
+    public var nodePortRange: ClosedRange<UInt16>
+    /// Report unknown fields in the specs of known kinds as errors (otherwise they are ignored).
+    public var strict: Bool
+
+    public init(nodePortRange: ClosedRange<UInt16> = 30000...32767, strict: Bool = false) {
+        self.nodePortRange = nodePortRange
+        self.strict = strict
+    }
+}
+
+/// What a load produced: the objects that could be decoded and every problem found. Objects with
+/// problems are kept on a best-effort basis (invalid fields dropped) so that later stages can still
+/// look at them, but callers should not compile a cluster whose load `hasErrors`.
+public struct LoadResult: Sendable {
+    public var cluster: Cluster
+    /// Errors and warnings, sorted by location.
+    public var diagnostics: [Diagnostic]
+
+    public init(cluster: Cluster, diagnostics: [Diagnostic]) {
+        self.cluster = cluster
+        self.diagnostics = diagnostics
+    }
+
+    public var hasErrors: Bool { diagnostics.contains { $0.severity == .error } }
+    public var errors: [Diagnostic] { diagnostics.filter { $0.severity == .error } }
+    public var warnings: [Diagnostic] { diagnostics.filter { $0.severity == .warning } }
+}
+
+/// Reads manifests (YAML or JSON, single or multi-document, `List`s) into a `Cluster`,
+/// validating them the way the API server would and reporting every problem with its position.
+public enum ManifestLoader {
+    public static func load(_ sources: [ManifestSource], options: LoadOptions = LoadOptions()) -> LoadResult {
+        let sink = LoadSink(options: options)
+        for source in sources {
+            let tree = source.isJSON ? JSONReader.read(source) : YAMLReader.read(source)
+            sink.diagnostics.append(contentsOf: tree.diagnostics)
+            for document in tree.documents {
+                decodeDocument(document, in: tree, sink: sink)
+            }
+        }
+        var cluster = sink.cluster
+        cluster.canonicalize()
+        return LoadResult(cluster: cluster, diagnostics: sink.diagnostics.sorted())
+    }
+
+    private static func decodeDocument(_ root: Int32, in tree: NodeTree, sink: LoadSink) {
+        let decoder = ObjectDecoder(tree: tree, root: root, sink: sink)
+        if tree.node(root).kind == .sequence {
+            // A bare list of objects, as a top-level JSON array.
+            for item in tree.children(root) where !tree.isNull(item) { decodeDocument(item, in: tree, sink: sink) }
+            return
+        }
+        guard tree.node(root).kind == .mapping else {
+            decoder.error(root, "a manifest must be a mapping, got \(decoder.describe(root))")
+            return
+        }
+        guard let kindNode = tree.value(root, "kind") else {
+            decoder.missing("kind", in: root)
+            return
+        }
+        guard let kind = decoder.string(kindNode) else { return }
+        if kind.hasSuffix("List"), let itemsNode = tree.value(root, "items") {
+            decodeList(kind: kind, root: root, items: itemsNode, in: tree, sink: sink)
+            return
+        }
+        decodeObject(root, kind: kind, kindNode: kindNode, in: tree, sink: sink)
+    }
+
+    /// `kind: List` (what `kubectl get -o yaml` prints) or a typed list such as `ServiceList`,
+    /// whose items may leave out their kind and apiVersion.
+    private static func decodeList(kind: String, root: Int32, items: Int32, in tree: NodeTree, sink: LoadSink) {
+        let decoder = ObjectDecoder(tree: tree, root: root, sink: sink)
+        let itemKind = kind == "List" ? nil : String(kind.dropLast(4))
+        let listVersion = tree.value(root, "apiVersion").flatMap { tree.scalarType($0) == .string ? tree.string($0) : nil }
+        for item in decoder.items(items) {
+            guard tree.node(item).kind == .mapping else {
+                if !tree.isNull(item) { decoder.error(item, "a list item must be a mapping, got \(decoder.describe(item))") }
+                continue
+            }
+            if let kindNode = tree.value(item, "kind") {
+                let itemDecoder = ObjectDecoder(tree: tree, root: item, sink: sink)
+                guard let kind = itemDecoder.string(kindNode) else { continue }
+                if kind.hasSuffix("List"), let nested = tree.value(item, "items") {
+                    decodeList(kind: kind, root: item, items: nested, in: tree, sink: sink)
+                } else {
+                    decodeObject(item, kind: kind, kindNode: kindNode, in: tree, sink: sink)
+                }
+            } else if let itemKind {
+                decodeObject(item, kind: itemKind, kindNode: nil, in: tree, sink: sink, inheritedVersion: listVersion)
+            } else {
+                ObjectDecoder(tree: tree, root: item, sink: sink).missing("kind", in: item)
+            }
+        }
+    }
+
+    private static func decodeObject(_ root: Int32, kind: String, kindNode: Int32?, in tree: NodeTree,
+                                     sink: LoadSink, inheritedVersion: String? = nil) {
+        guard let known = KnownKind(rawValue: kind) else { return }
+        var decoder = ObjectDecoder(tree: tree, root: root, sink: sink)
+        decoder.prepareLabel(kind: known)
+        guard decoder.checkAPIVersion(kind: known, inherited: inheritedVersion) else { return }
+        switch known {
+        case .service: decoder.decodeService().map { sink.add($0, decoder) }
+        case .endpointSlice: decoder.decodeEndpointSlice().map { sink.add($0, decoder) }
+        case .endpoints: decoder.decodeEndpoints().map { sink.add($0, decoder) }
+        case .pod: decoder.decodePod().map { sink.add($0, decoder) }
+        case .namespace: decoder.decodeNamespace().map { sink.add($0, decoder) }
+        case .node: decoder.decodeNode().map { sink.add($0, decoder) }
+        case .networkPolicy: decoder.decodeNetworkPolicy().map { sink.add($0, decoder) }
+        case .kubeProxyConfiguration: decoder.decodeProxyConfiguration().map { sink.cluster.proxyConfigurations.append($0) }
+        }
+    }
+}
+
+/// The kinds kubenft reads, with the one apiVersion each is served under.
+enum KnownKind: String, Sendable {
+    case service = "Service"
+    case endpointSlice = "EndpointSlice"
+    case endpoints = "Endpoints"
+    case pod = "Pod"
+    case namespace = "Namespace"
+    case node = "Node"
+    case networkPolicy = "NetworkPolicy"
+    case kubeProxyConfiguration = "KubeProxyConfiguration"
+
+    var apiVersion: String {
+        switch self {
+        case .service, .endpoints, .pod, .namespace, .node: return "v1"
+        case .endpointSlice: return "discovery.k8s.io/v1"
+        case .networkPolicy: return "networking.k8s.io/v1"
+        case .kubeProxyConfiguration: return "kubeproxy.config.k8s.io/v1alpha1"
+        }
+    }
+
+    var isNamespaced: Bool {
+        switch self {
+        case .namespace, .node, .kubeProxyConfiguration: return false
+        default: return true
+        }
+    }
+}

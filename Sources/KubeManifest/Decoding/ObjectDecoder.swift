@@ -1,0 +1,217 @@
+/// Decodes one object (one document or one `items` entry) of a `NodeTree`, reporting problems
+/// with the object's name and the field path of the offending node. Accessors return nil after
+/// reporting, so each decoder keeps going and every problem in the object is found.
+struct ObjectDecoder {
+    let tree: NodeTree
+    /// The object's root mapping; field paths are relative to it.
+    let root: Int32
+    let sink: LoadSink
+    /// `Kind ns/name`, once known.
+    var label: String?
+    /// The object's namespace after defaulting; empty for cluster-scoped kinds.
+    var namespace: String = ""
+    var kind: KnownKind = .service
+    /// Where `metadata.name` is, for duplicate reports.
+    var nameNode: Int32?
+
+    init(tree: NodeTree, root: Int32, sink: LoadSink) {
+        self.tree = tree
+        self.root = root
+        self.sink = sink
+    }
+
+    var options: LoadOptions { sink.options }
+
+    // MARK: Reporting
+
+    func error(_ node: Int32, _ reason: String) {
+        report(.error, field: tree.path(to: node, from: root), at: node, reason)
+    }
+
+    func warning(_ node: Int32, _ reason: String) {
+        report(.warning, field: tree.path(to: node, from: root), at: node, reason)
+    }
+
+    /// For a field that is missing: the path is spelled out and the parent's position is used.
+    func missing(_ field: String, in parent: Int32) {
+        let parentPath = tree.path(to: parent, from: root)
+        let path = parentPath.isEmpty ? field : parentPath + "." + field
+        report(.error, field: path, at: parent, "is required")
+    }
+
+    func report(_ severity: Diagnostic.Severity, field: String, at node: Int32, _ reason: String) {
+        sink.diagnostics.append(Diagnostic(severity, at: tree.location(node), object: label, field: field, reason: reason))
+    }
+
+    /// Unknown keys are only a problem in strict mode; otherwise they are ignored like the API
+    /// server's non-strict decoding does.
+    func unknownField(_ key: Int32) {
+        guard options.strict else { return }
+        report(.error, field: tree.path(to: key, from: root), at: key, "unknown field \"\(tree.string(key))\"")
+    }
+
+    func describe(_ node: Int32) -> String {
+        switch tree.node(node).kind {
+        case .mapping: return "a mapping"
+        case .sequence: return "a list"
+        case .scalar:
+            switch tree.scalarType(node) {
+            case .null: return "null"
+            case .bool: return "a boolean"
+            case .int: return "an integer"
+            case .float: return "a number"
+            case .string: return "a string"
+            }
+        }
+    }
+
+    // MARK: Structure
+
+    /// True for a mapping; false (reporting unless null) otherwise.
+    func isMapping(_ node: Int32) -> Bool {
+        if tree.node(node).kind == .mapping { return true }
+        if !tree.isNull(node) { error(node, "must be a mapping, got \(describe(node))") }
+        return false
+    }
+
+    func isSequence(_ node: Int32) -> Bool {
+        if tree.node(node).kind == .sequence { return true }
+        if !tree.isNull(node) { error(node, "must be a list, got \(describe(node))") }
+        return false
+    }
+
+    /// The items of a list; empty when null or wrongly typed (after reporting).
+    func items(_ node: Int32) -> NodeTree.Children {
+        isSequence(node) ? tree.children(node) : NodeTree.Children(empty: tree.nodes)
+    }
+
+    /// The entries of a mapping; empty when null or wrongly typed (after reporting).
+    func entries(_ node: Int32) -> NodeTree.Entries {
+        isMapping(node) ? tree.entries(node) : NodeTree.Entries(empty: tree.nodes)
+    }
+
+    func key(_ node: Int32) -> String { tree.string(node) }
+
+    // MARK: Scalars
+
+    func string(_ node: Int32) -> String? {
+        let kind = tree.node(node).kind
+        if kind == .scalar {
+            let type = tree.scalarType(node)
+            if type == .string { return tree.string(node) }
+            if type == .null { return nil }
+        }
+        error(node, "must be a string, got \(describe(node))")
+        return nil
+    }
+
+    func bool(_ node: Int32) -> Bool? {
+        switch tree.scalarType(node) {
+        case .bool where tree.node(node).kind == .scalar:
+            let first = tree.text[Int(tree.node(node).start)]
+            return first == UInt8(ascii: "t") || first == UInt8(ascii: "T")
+        case .null where tree.node(node).kind == .scalar:
+            return nil
+        default:
+            error(node, "must be a boolean, got \(describe(node))")
+            return nil
+        }
+    }
+
+    func int(_ node: Int32) -> Int? {
+        guard tree.node(node).kind == .scalar else {
+            error(node, "must be an integer, got \(describe(node))")
+            return nil
+        }
+        switch tree.scalarType(node) {
+        case .null: return nil
+        case .int:
+            if let value = tree.integer(node) { return value }
+            error(node, "integer \(tree.string(node)) is out of range")
+            return nil
+        default:
+            error(node, "must be an integer, got \(describe(node))")
+            return nil
+        }
+    }
+
+    /// A port number in 1...65535.
+    func port(_ node: Int32) -> UInt16? {
+        guard let value = int(node) else { return nil }
+        guard (1...65535).contains(value) else {
+            error(node, "must be between 1 and 65535, got \(value)")
+            return nil
+        }
+        return UInt16(value)
+    }
+
+    /// `TCP`, `UDP` or `SCTP`; null means the default, TCP.
+    func l4Protocol(_ node: Int32) -> L4Protocol? {
+        guard let text = string(node) else { return tree.isNull(node) ? .tcp : nil }
+        if let value = L4Protocol(rawValue: text) { return value }
+        error(node, "unsupported protocol \"\(text)\", must be TCP, UDP or SCTP")
+        return nil
+    }
+
+    /// An IntOrString port: a number in 1...65535, or an IANA service name.
+    func portReference(_ node: Int32) -> PortReference? {
+        if tree.node(node).kind == .scalar, tree.scalarType(node) == .int {
+            return port(node).map(PortReference.number)
+        }
+        guard let name = string(node) else { return nil }
+        if let problem = Validation.ianaServiceNameProblem(name) {
+            error(node, "invalid port name \"\(name)\": \(problem)")
+            return nil
+        }
+        return .name(name)
+    }
+
+    func ip(_ node: Int32) -> IPAddress? {
+        guard let text = string(node) else { return nil }
+        if let address = IPAddress(text) { return address }
+        error(node, "invalid IP address \"\(text)\"")
+        return nil
+    }
+
+    /// A prefix; host bits are accepted and cleared, anything that is not `addr/len` is rejected.
+    func cidr(_ node: Int32) -> CIDR? {
+        guard let text = string(node) else { return nil }
+        return cidr(text, at: node)
+    }
+
+    func cidr(_ text: String, at node: Int32) -> CIDR? {
+        if let prefix = CIDR(text) { return prefix }
+        error(node, "invalid CIDR \"\(text)\"")
+        return nil
+    }
+
+    // MARK: Collections
+
+    func strings(_ node: Int32) -> [String] {
+        var result: [String] = []
+        for item in items(node) { if let text = string(item) { result.append(text) } }
+        return result
+    }
+
+    func ips(_ node: Int32) -> [IPAddress] {
+        var result: [IPAddress] = []
+        for item in items(node) { if let address = ip(item) { result.append(address) } }
+        return result
+    }
+
+    func cidrs(_ node: Int32) -> [CIDR] {
+        var result: [CIDR] = []
+        for item in items(node) { if let prefix = cidr(item) { result.append(prefix) } }
+        return result
+    }
+
+    /// A `map[string]string` such as labels or a service selector.
+    func stringMap(_ node: Int32) -> [String: String] {
+        var result: [String: String] = [:]
+        for (keyNode, valueNode) in entries(node) {
+            if let value = string(valueNode) { result[key(keyNode)] = value }
+            else if tree.isNull(valueNode) { result[key(keyNode)] = "" }
+        }
+        return result
+    }
+}

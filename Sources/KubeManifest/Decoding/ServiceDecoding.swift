@@ -1,0 +1,229 @@
+extension ObjectDecoder {
+    /// Top-level keys every kind with a spec shares; anything else is unknown.
+    func checkTopLevel(_ keyNode: Int32) {
+        switch key(keyNode) {
+        case "apiVersion", "kind", "metadata", "spec", "status": break
+        default: unknownField(keyNode)
+        }
+    }
+
+    func decodeService() -> Service? {
+        guard let meta = decodeMeta() else { return nil }
+        var service = Service(meta: meta)
+        var sessionAffinity = false
+        var timeout = 10800
+        for (keyNode, value) in tree.entries(root) {
+            switch key(keyNode) {
+            case "spec":
+                for (specKey, specValue) in entries(value) {
+                    decodeServiceSpecField(specKey, specValue, spec: value, into: &service, affinity: &sessionAffinity, timeout: &timeout)
+                }
+            case "status":
+                decodeServiceStatus(value, into: &service)
+            default:
+                checkTopLevel(keyNode)
+            }
+        }
+        if sessionAffinity { service.sessionAffinityTimeout = timeout }
+        if service.loadBalancerSourceRanges.isEmpty {
+            service.loadBalancerSourceRanges = sourceRangesAnnotation()
+        }
+        checkServicePorts(service)
+        return service
+    }
+
+    private func decodeServiceSpecField(_ keyNode: Int32, _ value: Int32, spec: Int32, into service: inout Service,
+                                        affinity: inout Bool, timeout: inout Int) {
+        switch key(keyNode) {
+        case "type":
+            guard let text = string(value) else { return }
+            if let type = Service.ServiceType(rawValue: text) { service.type = type }
+            else { error(value, "unsupported value \"\(text)\", must be ClusterIP, NodePort, LoadBalancer or ExternalName") }
+        case "clusterIP":
+            // clusterIPs wins when both are given; it is decoded on its own.
+            guard tree.value(spec, "clusterIPs") == nil else { _ = string(value); return }
+            decodeClusterIPs([value], into: &service)
+        case "clusterIPs":
+            decodeClusterIPs(Array(items(value)), into: &service)
+        case "selector":
+            if isMapping(value) { service.selector = stringMap(value) }
+        case "ports":
+            service.ports = items(value).compactMap(decodeServicePort)
+        case "externalIPs":
+            service.externalIPs = ips(value)
+        case "loadBalancerSourceRanges":
+            service.loadBalancerSourceRanges = items(value).compactMap { item in
+                string(item).flatMap { cidr($0.trimmingSpaces, at: item) }
+            }
+        case "externalTrafficPolicy":
+            if let policy = trafficPolicy(value, legacy: true) { service.externalTrafficPolicy = policy }
+        case "internalTrafficPolicy":
+            if let policy = trafficPolicy(value, legacy: false) { service.internalTrafficPolicy = policy }
+        case "sessionAffinity":
+            guard let text = string(value) else { return }
+            switch text {
+            case "ClientIP": affinity = true
+            case "None": affinity = false
+            default: error(value, "unsupported value \"\(text)\", must be None or ClientIP")
+            }
+        case "sessionAffinityConfig":
+            if let seconds = affinityTimeout(value) { timeout = seconds }
+        case "externalName":
+            service.externalName = string(value)
+        case "loadBalancerIP", "healthCheckNodePort", "publishNotReadyAddresses", "ipFamilies", "ipFamilyPolicy",
+             "allocateLoadBalancerNodePorts", "loadBalancerClass", "trafficDistribution":
+            break
+        default:
+            unknownField(keyNode)
+        }
+    }
+
+    private func decodeClusterIPs(_ nodes: [Int32], into service: inout Service) {
+        service.clusterIPs = []
+        for node in nodes {
+            guard let text = string(node), !text.isEmpty else { continue }
+            if text == "None" {
+                service.isHeadless = true
+            } else if let address = IPAddress(text) {
+                service.clusterIPs.append(address)
+            } else {
+                error(node, "invalid IP address \"\(text)\", must be an IP address or None")
+            }
+        }
+        if service.isHeadless { service.clusterIPs = [] }
+    }
+
+    private func trafficPolicy(_ node: Int32, legacy: Bool) -> Service.TrafficPolicy? {
+        guard let text = string(node) else { return nil }
+        switch text {
+        case "Cluster": return .cluster
+        case "Local": return .local
+        case "Global" where legacy: return .cluster
+        case "OnlyLocal" where legacy: return .local
+        default:
+            error(node, "unsupported value \"\(text)\", must be Cluster or Local")
+            return nil
+        }
+    }
+
+    private func affinityTimeout(_ node: Int32) -> Int? {
+        guard let clientIP = tree.value(node, "clientIP") else { _ = isMapping(node); return nil }
+        guard let seconds = tree.value(clientIP, "timeoutSeconds") else { _ = isMapping(clientIP); return nil }
+        guard let value = int(seconds) else { return nil }
+        guard (1...86400).contains(value) else {
+            error(seconds, "must be between 1 and 86400, got \(value)")
+            return nil
+        }
+        return value
+    }
+
+    private func decodeServicePort(_ node: Int32) -> ServicePort? {
+        guard isMapping(node) else { return nil }
+        var servicePort = ServicePort(port: 0, location: tree.location(node))
+        var targetPort: PortReference?
+        var valid = true
+        for (keyNode, value) in tree.entries(node) {
+            switch key(keyNode) {
+            case "name":
+                servicePort.name = string(value) ?? ""
+                if !servicePort.name.isEmpty, let problem = Validation.dnsLabelProblem(servicePort.name) {
+                    error(value, "invalid port name \"\(servicePort.name)\": \(problem)")
+                }
+            case "protocol":
+                if let proto = l4Protocol(value) { servicePort.protocol = proto } else { valid = false }
+            case "port":
+                if let number = port(value) { servicePort.port = number } else { valid = false }
+            case "targetPort":
+                // 0 and "" mean "same as port", as the API server defaults them.
+                if tree.integer(value) == 0 || (tree.scalarType(value) == .string && tree.node(value).length == 0) { break }
+                targetPort = portReference(value)
+            case "nodePort":
+                if tree.integer(value) == 0 { break }
+                servicePort.nodePort = nodePort(value)
+            case "appProtocol":
+                _ = string(value)
+            default:
+                unknownField(keyNode)
+            }
+        }
+        if servicePort.port == 0 {
+            if valid { missing("port", in: node) }
+            return nil
+        }
+        servicePort.targetPort = targetPort ?? .number(servicePort.port)
+        return valid ? servicePort : nil
+    }
+
+    private func nodePort(_ node: Int32) -> UInt16? {
+        guard let number = port(node) else { return nil }
+        let range = options.nodePortRange
+        guard range.contains(number) else {
+            error(node, "\(number) is outside the node port range \(range.lowerBound)-\(range.upperBound)")
+            return nil
+        }
+        return number
+    }
+
+    /// Cross-port rules: unique port+protocol, unique names, names required with several ports,
+    /// and nodePorts only on NodePort and LoadBalancer services.
+    private func checkServicePorts(_ service: Service) {
+        guard let spec = tree.value(root, "spec"), let list = tree.value(spec, "ports"),
+              tree.node(list).kind == .sequence else { return }
+        let nodes = Array(tree.children(list))
+        var seenPorts: [String: Int] = [:]
+        var seenNames: [String: Int] = [:]
+        for port in service.ports {
+            guard let index = nodes.firstIndex(where: { tree.location($0) == port.location }) else { continue }
+            let node = nodes[index]
+            let portNode = tree.value(node, "port") ?? node
+            let key = "\(port.port)/\(port.protocol.rawValue)"
+            if let first = seenPorts[key] {
+                error(portNode, "duplicate port \(key), also spec.ports[\(first)]")
+            } else {
+                seenPorts[key] = index
+            }
+            if port.name.isEmpty {
+                if nodes.count > 1 { missing("name", in: node) }
+            } else if let first = seenNames[port.name] {
+                error(tree.value(node, "name") ?? node, "duplicate port name \"\(port.name)\", also spec.ports[\(first)]")
+            } else {
+                seenNames[port.name] = index
+            }
+            if port.nodePort != nil, service.type == .clusterIP || service.type == .externalName,
+               let nodePortNode = tree.value(node, "nodePort") {
+                error(nodePortNode, "may not be used when type is \(service.type.rawValue)")
+            }
+        }
+    }
+
+    private func decodeServiceStatus(_ node: Int32, into service: inout Service) {
+        guard isMapping(node), let balancer = tree.value(node, "loadBalancer"), isMapping(balancer),
+              let ingress = tree.value(balancer, "ingress") else { return }
+        for item in items(ingress) where isMapping(item) {
+            if let mode = tree.value(item, "ipMode"), string(mode) == "Proxy" { continue }
+            guard let ipNode = tree.value(item, "ip"), !tree.isNull(ipNode) else { continue }
+            if let address = ip(ipNode) { service.loadBalancerIngressIPs.append(address) }
+        }
+    }
+
+    /// `service.beta.kubernetes.io/load-balancer-source-ranges`, used when the field is empty.
+    private func sourceRangesAnnotation() -> [CIDR] {
+        guard let metadata = tree.value(root, "metadata"), tree.node(metadata).kind == .mapping,
+              let annotations = tree.value(metadata, "annotations"), tree.node(annotations).kind == .mapping,
+              let node = tree.value(annotations, "service.beta.kubernetes.io/load-balancer-source-ranges"),
+              tree.scalarType(node) == .string else { return [] }
+        return tree.string(node).split(separator: ",").compactMap { part in
+            let text = String(part).trimmingSpaces
+            return text.isEmpty ? nil : cidr(text, at: node)
+        }
+    }
+}
+
+extension String {
+    var trimmingSpaces: String {
+        let bytes = utf8
+        guard let first = bytes.firstIndex(where: { $0 != 0x20 && $0 != 0x09 }),
+              let last = bytes.lastIndex(where: { $0 != 0x20 && $0 != 0x09 }) else { return "" }
+        return String(self[first...last])
+    }
+}

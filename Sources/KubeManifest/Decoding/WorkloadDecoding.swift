@@ -1,0 +1,203 @@
+extension ObjectDecoder {
+    func decodePod() -> Pod? {
+        guard let meta = decodeMeta() else { return nil }
+        var pod = Pod(meta: meta)
+        var podIP: IPAddress?
+        for (keyNode, value) in tree.entries(root) {
+            switch key(keyNode) {
+            case "spec":
+                decodePodSpec(value, into: &pod)
+            case "status":
+                for (statusKey, statusValue) in entries(value) {
+                    switch key(statusKey) {
+                    case "phase": pod.phase = string(statusValue)
+                    case "podIP": podIP = tree.isNull(statusValue) || tree.node(statusValue).length == 0 ? nil : ip(statusValue)
+                    case "podIPs":
+                        for item in items(statusValue) where isMapping(item) {
+                            if let node = tree.value(item, "ip"), let address = ip(node) { pod.podIPs.append(address) }
+                        }
+                    default: break
+                    }
+                }
+            default:
+                checkTopLevel(keyNode)
+            }
+        }
+        if pod.podIPs.isEmpty, let podIP { pod.podIPs = [podIP] }
+        return pod
+    }
+
+    private func decodePodSpec(_ node: Int32, into pod: inout Pod) {
+        for (keyNode, value) in entries(node) {
+            let name = key(keyNode)
+            switch name {
+            case "nodeName":
+                pod.nodeName = string(value)
+            case "hostNetwork":
+                pod.hostNetwork = bool(value) ?? false
+            case "containers":
+                for container in items(value) { pod.containerPorts += containerPorts(container, initContainer: false) }
+            case "initContainers":
+                for container in items(value) { pod.containerPorts += containerPorts(container, initContainer: true) }
+            default:
+                if options.strict, !PodFields.spec.contains(name) { unknownField(keyNode) }
+            }
+        }
+    }
+
+    /// Ports of a container; init containers only count when they are sidecars (`restartPolicy: Always`),
+    /// because only those keep running and can serve.
+    private func containerPorts(_ node: Int32, initContainer: Bool) -> [Pod.ContainerPort] {
+        guard isMapping(node) else { return [] }
+        var ports: [Pod.ContainerPort] = []
+        var sidecar = false
+        for (keyNode, value) in tree.entries(node) {
+            let name = key(keyNode)
+            switch name {
+            case "ports":
+                ports = items(value).compactMap(containerPort)
+            case "restartPolicy":
+                sidecar = string(value) == "Always"
+            default:
+                if options.strict, !PodFields.container.contains(name) { unknownField(keyNode) }
+            }
+        }
+        return !initContainer || sidecar ? ports : []
+    }
+
+    private func containerPort(_ node: Int32) -> Pod.ContainerPort? {
+        guard isMapping(node) else { return nil }
+        var port = Pod.ContainerPort(port: 0)
+        var valid = true
+        for (keyNode, value) in tree.entries(node) {
+            switch key(keyNode) {
+            case "containerPort":
+                if let number = self.port(value) { port.port = number } else { valid = false }
+            case "name":
+                port.name = string(value) ?? ""
+                if !port.name.isEmpty, let problem = Validation.ianaServiceNameProblem(port.name) {
+                    error(value, "invalid port name \"\(port.name)\": \(problem)")
+                    valid = false
+                }
+            case "protocol":
+                if let proto = l4Protocol(value) { port.protocol = proto } else { valid = false }
+            case "hostPort":
+                if !tree.isNull(value), tree.integer(value) != 0 { valid = self.port(value) != nil && valid }
+            case "hostIP":
+                _ = string(value)
+            default:
+                unknownField(keyNode)
+            }
+        }
+        if port.port == 0, valid { missing("containerPort", in: node); return nil }
+        return valid ? port : nil
+    }
+
+    func decodeNamespace() -> Namespace? {
+        guard var meta = decodeMeta() else { return nil }
+        for (keyNode, _) in tree.entries(root) { checkTopLevel(keyNode) }
+        // The API server always sets this label; NetworkPolicies select namespaces by it.
+        meta.labels["kubernetes.io/metadata.name"] = meta.name
+        return Namespace(meta: meta)
+    }
+
+    func decodeNode() -> Node? {
+        guard let meta = decodeMeta() else { return nil }
+        var node = Node(meta: meta)
+        var singleCIDR: CIDR?
+        for (keyNode, value) in tree.entries(root) {
+            switch key(keyNode) {
+            case "spec":
+                for (specKey, specValue) in entries(value) {
+                    switch key(specKey) {
+                    case "podCIDRs": node.podCIDRs = cidrs(specValue)
+                    case "podCIDR": singleCIDR = tree.isNull(specValue) ? nil : cidr(specValue)
+                    case "providerID", "unschedulable", "taints", "configSource", "externalID": break
+                    default: unknownField(specKey)
+                    }
+                }
+            case "status":
+                if let addresses = tree.value(value, "addresses") { node.addresses = nodeAddresses(addresses) }
+            default:
+                checkTopLevel(keyNode)
+            }
+        }
+        if node.podCIDRs.isEmpty, let singleCIDR { node.podCIDRs = [singleCIDR] }
+        return node
+    }
+
+    private func nodeAddresses(_ node: Int32) -> [IPAddress] {
+        var result: [IPAddress] = []
+        for item in items(node) where isMapping(item) {
+            guard let typeNode = tree.value(item, "type"), let type = string(typeNode),
+                  type == "InternalIP" || type == "ExternalIP" else { continue }
+            guard let addressNode = tree.value(item, "address") else { missing("address", in: item); continue }
+            if let address = ip(addressNode) { result.append(address) }
+        }
+        return result
+    }
+
+    func decodeProxyConfiguration() -> KubeProxyConfiguration? {
+        var config = KubeProxyConfiguration(location: tree.location(root))
+        for (keyNode, value) in tree.entries(root) {
+            switch key(keyNode) {
+            case "clusterCIDR":
+                guard let text = string(value) else { continue }
+                config.clusterCIDRs = text.split(separator: ",").compactMap { part in
+                    let trimmed = String(part).trimmingSpaces
+                    return trimmed.isEmpty ? nil : cidr(trimmed, at: value)
+                }
+            case "nodePortAddresses":
+                for item in items(value) {
+                    guard let text = string(item) else { continue }
+                    if text == "primary" {
+                        warning(item, "\"primary\" is not supported; treated as every local address")
+                    } else if let prefix = cidr(text, at: item) {
+                        config.nodePortAddresses.append(prefix)
+                    }
+                }
+            case "masqueradeAll":
+                config.masqueradeAll = bool(value) ?? false
+            case "hostnameOverride":
+                config.hostnameOverride = string(value).flatMap { $0.isEmpty ? nil : $0 }
+            case "portRange":
+                config.nodePortRange = portRange(value)
+            default:
+                break
+            }
+        }
+        return config
+    }
+
+    /// `low-high` or `low+count`, as kube-proxy's `portRange` is written; empty means unset.
+    private func portRange(_ node: Int32) -> ClosedRange<UInt16>? {
+        guard let text = string(node), !text.isEmpty else { return nil }
+        let plus = text.contains("+")
+        let parts = text.split(separator: plus ? "+" : "-", omittingEmptySubsequences: false)
+        if parts.count == 2, let low = UInt16(parts[0]), let second = UInt16(parts[1]) {
+            let high = plus ? Int(low) + Int(second) : Int(second)
+            if low > 0, high >= Int(low), high <= 65535 { return low...UInt16(high) }
+        }
+        error(node, "invalid port range \"\(text)\"")
+        return nil
+    }
+}
+
+/// Fields of PodSpec and Container kubenft does not need but must not flag in strict mode.
+enum PodFields {
+    static let spec: Set<String> = [
+        "activeDeadlineSeconds", "affinity", "automountServiceAccountToken", "dnsConfig", "dnsPolicy",
+        "enableServiceLinks", "ephemeralContainers", "hostAliases", "hostIPC", "hostPID", "hostUsers", "hostname",
+        "hostnameOverride", "imagePullSecrets", "nodeSelector", "os", "overhead", "preemptionPolicy", "priority",
+        "priorityClassName", "readinessGates", "resourceClaims", "resources", "restartPolicy", "runtimeClassName",
+        "schedulerName", "schedulingGates", "securityContext", "serviceAccount", "serviceAccountName",
+        "setHostnameAsFQDN", "shareProcessNamespace", "subdomain", "terminationGracePeriodSeconds", "tolerations",
+        "topologySpreadConstraints", "volumes",
+    ]
+    static let container: Set<String> = [
+        "args", "command", "env", "envFrom", "image", "imagePullPolicy", "lifecycle", "livenessProbe", "name",
+        "readinessProbe", "resizePolicy", "resources", "restartPolicyRules", "securityContext", "startupProbe",
+        "stdin", "stdinOnce", "terminationMessagePath", "terminationMessagePolicy", "tty", "volumeDevices",
+        "volumeMounts", "workingDir",
+    ]
+}

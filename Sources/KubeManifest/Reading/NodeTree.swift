@@ -1,0 +1,190 @@
+/// One node of a parsed document, stored flat: the tree is laid out in pre-order, so a container's
+/// children follow it and `end` is the index just past its last descendant. This keeps parsing
+/// free of per-node allocations, which matters at tens of thousands of objects.
+struct TreeNode: Sendable {
+    enum Kind: UInt8, Sendable { case scalar, mapping, sequence }
+
+    var kind: Kind
+    /// Quoted (or explicitly `!!str`-tagged) scalars are always strings.
+    var quoted: Bool
+    /// 0-based, as the readers see them.
+    var line: Int32
+    var column: Int32
+    /// Index just past this node's subtree (`self + 1` for scalars).
+    var end: Int32
+    /// Scalar bytes: `start ..< start + length` in `NodeTree.text`.
+    var start: Int32
+    var length: Int32
+}
+
+/// How a scalar resolves, following the small subset of YAML 1.1 Kubernetes relies on.
+enum ScalarType: Sendable, Equatable {
+    case null, bool, int, float, string
+}
+
+/// The nodes of every document of one source, plus where they came from and what went wrong
+/// while reading. Decoding walks this instead of a generic YAML/JSON value.
+struct NodeTree: Sendable {
+    var file: String
+    var nodes: [TreeNode] = []
+    /// Scalar contents, back to back.
+    var text: [UInt8] = []
+    /// Root node of each non-empty document, in order.
+    var documents: [Int32] = []
+    /// Syntax problems; reading stops at the first one in a source.
+    var diagnostics: [Diagnostic] = []
+
+    init(file: String, expectedSize: Int = 0) {
+        self.file = file
+        nodes.reserveCapacity(expectedSize / 8)
+        text.reserveCapacity(expectedSize / 2)
+    }
+
+    /// Deepest nesting accepted before a document is rejected, so no input can exhaust the stack.
+    static let maximumDepth = 200
+
+    // MARK: Building
+
+    mutating func appendScalar(_ bytes: UnsafeBufferPointer<UInt8>, quoted: Bool, line: Int, column: Int) {
+        let start = Int32(truncatingIfNeeded: text.count)
+        text.append(contentsOf: bytes)
+        let index = Int32(truncatingIfNeeded: nodes.count)
+        nodes.append(TreeNode(kind: .scalar, quoted: quoted, line: Int32(truncatingIfNeeded: line),
+                              column: Int32(truncatingIfNeeded: column), end: index + 1,
+                              start: start, length: Int32(truncatingIfNeeded: bytes.count)))
+    }
+
+    /// Opens a container; `close` fills in its end once the children are in.
+    mutating func openContainer(_ kind: TreeNode.Kind, line: Int, column: Int) -> Int32 {
+        let index = Int32(truncatingIfNeeded: nodes.count)
+        nodes.append(TreeNode(kind: kind, quoted: false, line: Int32(truncatingIfNeeded: line),
+                              column: Int32(truncatingIfNeeded: column), end: -1, start: 0, length: 0))
+        return index
+    }
+
+    mutating func close(_ index: Int32) {
+        nodes[Int(index)].end = Int32(truncatingIfNeeded: nodes.count)
+    }
+
+    /// Appends a copy of the subtree rooted at `source` (an alias), returning the copy's root.
+    mutating func copySubtree(_ source: Int32) -> Int32 {
+        let from = Int(source), to = Int(nodes[from].end)
+        let offset = Int32(truncatingIfNeeded: nodes.count) - source
+        let copyRoot = Int32(truncatingIfNeeded: nodes.count)
+        nodes.reserveCapacity(nodes.count + (to - from))
+        for index in from..<to {
+            var node = nodes[index]
+            node.end += offset
+            nodes.append(node)
+        }
+        return copyRoot
+    }
+
+    // MARK: Reading
+
+    @inline(__always) func node(_ index: Int32) -> TreeNode { nodes[Int(index)] }
+
+    func location(_ index: Int32) -> SourceLocation {
+        let node = nodes[Int(index)]
+        return SourceLocation(file: file, line: Int(node.line) + 1, column: Int(node.column) + 1)
+    }
+
+    func string(_ index: Int32) -> String {
+        let node = nodes[Int(index)]
+        let start = Int(node.start), count = Int(node.length)
+        return text.withUnsafeBufferPointer { buffer in
+            String(decoding: UnsafeBufferPointer(rebasing: buffer[start..<(start + count)]), as: UTF8.self)
+        }
+    }
+
+    /// True when the scalar's bytes are exactly `literal` (ASCII).
+    func scalarEquals(_ index: Int32, _ literal: StaticString) -> Bool {
+        let node = nodes[Int(index)]
+        guard node.kind == .scalar, Int(node.length) == literal.utf8CodeUnitCount else { return false }
+        return text.withUnsafeBufferPointer { buffer in
+            let base = Int(node.start)
+            let other = literal.utf8Start
+            for offset in 0..<Int(node.length) where buffer[base + offset] != other[offset] { return false }
+            return true
+        }
+    }
+
+    func scalarType(_ index: Int32) -> ScalarType {
+        let node = nodes[Int(index)]
+        guard node.kind == .scalar else { return .string }
+        if node.quoted { return .string }
+        return text.withUnsafeBufferPointer { buffer in
+            ScalarResolver.resolve(UnsafeBufferPointer(rebasing: buffer[Int(node.start)..<Int(node.start + node.length)]))
+        }
+    }
+
+    func isNull(_ index: Int32) -> Bool {
+        nodes[Int(index)].kind == .scalar && scalarType(index) == .null
+    }
+
+    /// Integer value of a plain integer scalar; nil when it is not one or does not fit.
+    func integer(_ index: Int32) -> Int? {
+        guard scalarType(index) == .int else { return nil }
+        let node = nodes[Int(index)]
+        return text.withUnsafeBufferPointer { buffer in
+            ScalarResolver.integer(UnsafeBufferPointer(rebasing: buffer[Int(node.start)..<Int(node.start + node.length)]))
+        }
+    }
+
+    /// The children of a container, in order.
+    func children(_ index: Int32) -> Children { Children(nodes: nodes, parent: index) }
+
+    /// The key/value pairs of a mapping, in order.
+    func entries(_ index: Int32) -> Entries { Entries(nodes: nodes, parent: index) }
+
+    /// The value under `key` in a mapping, if present.
+    func value(_ mapping: Int32, _ key: StaticString) -> Int32? {
+        guard node(mapping).kind == .mapping else { return nil }
+        for (keyNode, valueNode) in entries(mapping) where scalarEquals(keyNode, key) { return valueNode }
+        return nil
+    }
+
+    struct Children: Sequence {
+        let nodes: [TreeNode]
+        let start: Int32
+        let end: Int32
+        init(nodes: [TreeNode], parent: Int32) {
+            self.nodes = nodes
+            let node = nodes[Int(parent)]
+            self.start = parent + 1
+            self.end = node.kind == .scalar ? parent + 1 : node.end
+        }
+        /// Nothing to iterate, for a node of the wrong type.
+        init(empty nodes: [TreeNode]) {
+            self.nodes = nodes
+            self.start = 0
+            self.end = 0
+        }
+        func makeIterator() -> Iterator { Iterator(nodes: nodes, cursor: start, end: end) }
+        struct Iterator: IteratorProtocol {
+            let nodes: [TreeNode]
+            var cursor: Int32
+            let end: Int32
+            mutating func next() -> Int32? {
+                guard cursor < end else { return nil }
+                let current = cursor
+                cursor = nodes[Int(current)].end
+                return current
+            }
+        }
+    }
+
+    struct Entries: Sequence {
+        let children: Children
+        init(nodes: [TreeNode], parent: Int32) { children = Children(nodes: nodes, parent: parent) }
+        init(empty nodes: [TreeNode]) { children = Children(empty: nodes) }
+        func makeIterator() -> Iterator { Iterator(children: children.makeIterator()) }
+        struct Iterator: IteratorProtocol {
+            var children: Children.Iterator
+            mutating func next() -> (key: Int32, value: Int32)? {
+                guard let key = children.next(), let value = children.next() else { return nil }
+                return (key, value)
+            }
+        }
+    }
+}

@@ -1,0 +1,147 @@
+import CLibYAML
+
+/// Reads YAML with libyaml's event parser straight into a `NodeTree`. Going through events rather
+/// than a generic document or Codable keeps ingest fast enough for clusters with thousands of objects.
+enum YAMLReader {
+    static func read(_ source: ManifestSource) -> NodeTree {
+        var tree = NodeTree(file: source.name, expectedSize: source.bytes.count)
+        source.bytes.withUnsafeBufferPointer { buffer in
+            var builder = YAMLTreeBuilder(tree: tree, inputSize: buffer.count)
+            builder.run(buffer)
+            tree = builder.tree
+        }
+        return tree
+    }
+}
+
+/// The state of one pass over a YAML stream: open containers, anchors of the current document.
+private struct YAMLTreeBuilder {
+    var tree: NodeTree
+    var stack: [Int32] = []
+    var anchors: [String: Int32] = [:]
+    var documentRoot: Int32 = -1
+    /// Caps alias expansion so that "billion laughs" input cannot exhaust memory.
+    let nodeBudget: Int
+
+    init(tree: NodeTree, inputSize: Int) {
+        self.tree = tree
+        self.nodeBudget = max(100_000, inputSize * 2)
+    }
+
+    mutating func run(_ input: UnsafeBufferPointer<UInt8>) {
+        var parser = yaml_parser_t()
+        guard yaml_parser_initialize(&parser) != 0 else {
+            fail("cannot initialise the YAML parser", line: 0, column: 0)
+            return
+        }
+        defer { yaml_parser_delete(&parser) }
+        // libyaml wants a non-null pointer even for empty input.
+        var empty: UInt8 = 0
+        if let base = input.baseAddress {
+            yaml_parser_set_input_string(&parser, base, input.count)
+        } else {
+            yaml_parser_set_input_string(&parser, &empty, 0)
+        }
+        var event = yaml_event_t()
+        while true {
+            guard yaml_parser_parse(&parser, &event) != 0 else {
+                reportParserError(parser)
+                return
+            }
+            let keepGoing = handle(&event)
+            yaml_event_delete(&event)
+            if !keepGoing { return }
+        }
+    }
+
+    /// Returns false when the stream is over or reading has to stop.
+    private mutating func handle(_ event: inout yaml_event_t) -> Bool {
+        let line = Int(event.start_mark.line), column = Int(event.start_mark.column)
+        switch event.type {
+        case YAML_STREAM_END_EVENT:
+            return false
+        case YAML_DOCUMENT_START_EVENT:
+            anchors.removeAll(keepingCapacity: true)
+            documentRoot = Int32(truncatingIfNeeded: tree.nodes.count)
+        case YAML_DOCUMENT_END_EVENT:
+            if documentRoot >= 0, Int(documentRoot) < tree.nodes.count, !tree.isNull(documentRoot) {
+                tree.documents.append(documentRoot)
+            }
+            documentRoot = -1
+        case YAML_SCALAR_EVENT:
+            let scalar = event.data.scalar
+            let quoted = scalar.style != YAML_PLAIN_SCALAR_STYLE || isStringTag(scalar.tag)
+            let bytes = UnsafeBufferPointer(start: scalar.value, count: scalar.length)
+            let index = Int32(truncatingIfNeeded: tree.nodes.count)
+            tree.appendScalar(bytes, quoted: quoted, line: line, column: column)
+            remember(anchor: scalar.anchor, for: index)
+        case YAML_SEQUENCE_START_EVENT, YAML_MAPPING_START_EVENT:
+            guard stack.count < NodeTree.maximumDepth else {
+                fail("nesting deeper than \(NodeTree.maximumDepth) levels", line: line, column: column)
+                return false
+            }
+            let isMapping = event.type == YAML_MAPPING_START_EVENT
+            let index = tree.openContainer(isMapping ? .mapping : .sequence, line: line, column: column)
+            stack.append(index)
+            let anchor = isMapping ? event.data.mapping_start.anchor : event.data.sequence_start.anchor
+            if anchor != nil { pendingAnchors.append((index, anchor.map { String(cString: $0) } ?? "")) }
+        case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
+            guard let index = stack.popLast() else { return true }
+            tree.close(index)
+            if let last = pendingAnchors.last, last.index == index {
+                anchors[last.name] = index
+                pendingAnchors.removeLast()
+            }
+        case YAML_ALIAS_EVENT:
+            return expandAlias(event.data.alias.anchor, line: line, column: column)
+        default:
+            break
+        }
+        return true
+    }
+
+    /// Anchors on containers only become usable once the container is complete, which also
+    /// rejects an alias that refers to its own enclosing node.
+    var pendingAnchors: [(index: Int32, name: String)] = []
+
+    private mutating func remember(anchor: UnsafeMutablePointer<yaml_char_t>?, for index: Int32) {
+        guard let anchor else { return }
+        anchors[String(cString: anchor)] = index
+    }
+
+    private mutating func expandAlias(_ anchor: UnsafeMutablePointer<yaml_char_t>?, line: Int, column: Int) -> Bool {
+        let name = anchor.map { String(cString: $0) } ?? ""
+        guard let target = anchors[name] else {
+            fail("unknown alias *\(name)", line: line, column: column)
+            return false
+        }
+        let size = Int(tree.node(target).end - target)
+        guard tree.nodes.count + size <= nodeBudget else {
+            fail("alias *\(name) expands to too many nodes", line: line, column: column)
+            return false
+        }
+        let copy = tree.copySubtree(target)
+        // The copy reports the alias's position, not the anchor's.
+        tree.nodes[Int(copy)].line = Int32(truncatingIfNeeded: line)
+        tree.nodes[Int(copy)].column = Int32(truncatingIfNeeded: column)
+        return true
+    }
+
+    private func isStringTag(_ tag: UnsafeMutablePointer<yaml_char_t>?) -> Bool {
+        guard let tag else { return false }
+        return String(cString: tag) == "tag:yaml.org,2002:str"
+    }
+
+    private mutating func reportParserError(_ parser: yaml_parser_t) {
+        var reason = parser.problem.map { String(cString: $0) } ?? "invalid YAML"
+        if let context = parser.context {
+            reason = "\(String(cString: context)): \(reason)"
+        }
+        fail(reason, line: Int(parser.problem_mark.line), column: Int(parser.problem_mark.column))
+    }
+
+    private mutating func fail(_ reason: String, line: Int, column: Int) {
+        let location = SourceLocation(file: tree.file, line: line + 1, column: column + 1)
+        tree.diagnostics.append(Diagnostic(at: location, object: nil, field: "", reason: reason))
+    }
+}
