@@ -1,1 +1,74 @@
 import KubeManifest
+import KubeNFTCompiler
+import NFTRuleset
+
+/// Output formats of `kubenft compile`.
+public enum OutputFormat: String, Sendable, CaseIterable {
+    case nft
+    case json
+}
+
+/// What one run of the pipeline produced: the ruleset when everything was valid, and every
+/// diagnostic (errors and warnings) in a stable order.
+public struct PipelineResult: Sendable {
+    public var ruleset: Ruleset?
+    public var cluster: Cluster
+    public var context: NodeContext
+    public var diagnostics: [Diagnostic]
+
+    public var errors: [Diagnostic] { diagnostics.filter { $0.severity == .error } }
+    public var warnings: [Diagnostic] { diagnostics.filter { $0.severity == .warning } }
+}
+
+/// Load → validate → resolve node context → compile. Every command that needs a ruleset goes
+/// through here, so `compile`, `apply` and `trace` always agree.
+public enum Pipeline {
+    public static func run(paths: [String], node: NodeOptions, strict: Bool = false) -> PipelineResult {
+        var diagnostics: [Diagnostic] = []
+        var sources: [ManifestSource] = []
+        do {
+            sources = try ManifestLoader.sources(paths: paths)
+        } catch let error as InputErrors {
+            diagnostics += error.diagnostics
+        } catch {
+            diagnostics.append(Diagnostic(at: NodeContextResolver.commandLine, object: nil, field: "-f", reason: "\(error)"))
+        }
+        var configs: [KubeProxyConfiguration] = []
+        if let configPath = node.configPath {
+            do {
+                let loaded = ManifestLoader.load(try ManifestLoader.sources(paths: [configPath]), options: LoadOptions(strict: strict))
+                diagnostics += loaded.diagnostics
+                configs += loaded.cluster.proxyConfigurations
+                if loaded.cluster.proxyConfigurations.isEmpty && !loaded.hasErrors {
+                    diagnostics.append(Diagnostic(at: SourceLocation(file: configPath, line: 1, column: 1), object: nil, field: "--config",
+                                                  reason: "no KubeProxyConfiguration found in the file"))
+                }
+            } catch let error as InputErrors {
+                diagnostics += error.diagnostics
+            } catch {
+                diagnostics.append(Diagnostic(at: NodeContextResolver.commandLine, object: nil, field: "--config", reason: "\(error)"))
+            }
+        }
+        let loaded = ManifestLoader.load(sources, options: LoadOptions(strict: strict))
+        diagnostics += loaded.diagnostics
+        var cluster = loaded.cluster
+        cluster.canonicalize()
+        configs += cluster.proxyConfigurations
+        let (context, contextDiagnostics) = NodeContextResolver.resolve(node, cluster: cluster, configs: configs)
+        diagnostics += contextDiagnostics
+        guard !diagnostics.contains(where: { $0.severity == .error }) else {
+            return PipelineResult(ruleset: nil, cluster: cluster, context: context, diagnostics: diagnostics.sorted())
+        }
+        let compiled = KubeNFTCompiler.compile(cluster, context: context)
+        diagnostics += compiled.diagnostics
+        let ruleset = compiled.hasErrors ? nil : compiled.ruleset
+        return PipelineResult(ruleset: ruleset, cluster: cluster, context: context, diagnostics: diagnostics.sorted())
+    }
+
+    public static func render(_ ruleset: Ruleset, format: OutputFormat) -> String {
+        switch format {
+        case .nft: return NFTTextEmitter().emit(ruleset)
+        case .json: return NFTJSONEmitter().emit(ruleset)
+        }
+    }
+}

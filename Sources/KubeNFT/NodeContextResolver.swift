@@ -1,0 +1,61 @@
+import KubeManifest
+import KubeNFTCompiler
+
+/// The node-context flags of `compile`, `apply` and friends, before validation.
+public struct NodeOptions: Sendable, Hashable {
+    public var nodeName: String?
+    public var nodeIPs: [String]
+    public var clusterCIDRs: [String]
+    /// A KubeProxyConfiguration file, read like any manifest.
+    public var configPath: String?
+
+    public init(nodeName: String? = nil, nodeIPs: [String] = [], clusterCIDRs: [String] = [], configPath: String? = nil) {
+        self.nodeName = nodeName
+        self.nodeIPs = nodeIPs
+        self.clusterCIDRs = clusterCIDRs
+        self.configPath = configPath
+    }
+}
+
+/// Merges flags, the KubeProxyConfiguration and the lab node's Node object into the compiler's
+/// `NodeContext`, reporting bad flag values the same way as bad manifests.
+enum NodeContextResolver {
+    static let commandLine = SourceLocation(file: "<command line>", line: 1, column: 1)
+
+    static func resolve(_ options: NodeOptions, cluster: Cluster, configs: [KubeProxyConfiguration]) -> (NodeContext, [Diagnostic]) {
+        var diagnostics: [Diagnostic] = []
+        var context = NodeContext()
+        if configs.count > 1, let second = configs.dropFirst().first {
+            diagnostics.append(Diagnostic(at: second.location, object: "KubeProxyConfiguration", field: "",
+                                          reason: "more than one KubeProxyConfiguration given (first at \(configs[0].location))"))
+        }
+        let config = configs.first
+        context.nodeName = options.nodeName ?? config?.hostnameOverride
+        for text in options.nodeIPs {
+            if let address = IPAddress(text) { context.nodeIPs.append(address) } else {
+                diagnostics.append(Diagnostic(at: commandLine, object: nil, field: "--node-ip", reason: "invalid IP address \"\(text)\""))
+            }
+        }
+        for text in options.clusterCIDRs {
+            if let cidr = CIDR(text) { context.clusterCIDRs.append(cidr) } else {
+                diagnostics.append(Diagnostic(at: commandLine, object: nil, field: "--cluster-cidr", reason: "invalid CIDR \"\(text)\""))
+            }
+        }
+        if let config {
+            context.clusterCIDRs += config.clusterCIDRs
+            context.nodePortAddresses = config.nodePortAddresses
+            context.masqueradeAll = config.masqueradeAll
+        }
+        if let name = context.nodeName, let node = cluster.nodes.first(where: { $0.meta.name == name }) {
+            context.nodeIPs += node.addresses
+        }
+        context.nodeIPs = unique(context.nodeIPs)
+        context.clusterCIDRs = unique(context.clusterCIDRs)
+        return (context, diagnostics)
+    }
+
+    private static func unique<T: Hashable>(_ values: [T]) -> [T] {
+        var seen = Set<T>()
+        return values.filter { seen.insert($0).inserted }
+    }
+}

@@ -1,0 +1,69 @@
+import KubeManifest
+import NFTRuleset
+
+/// Collects the pieces of the table while compilers add to it, then lays them out in a fixed order:
+/// named sets sorted by name with sorted elements, the skeleton chains first, then object chains in
+/// the order they were added (which follows the sorted model).
+struct Assembly {
+    private(set) var sets: [String: NamedSet] = [:]
+    private(set) var chains: [Chain] = []
+    private var chainNames: Set<String> = []
+    var notes: [String] = []
+    var diagnostics: [Diagnostic] = []
+
+    mutating func declare(_ set: NamedSet) {
+        if sets[set.name] == nil { sets[set.name] = set }
+    }
+
+    mutating func add(_ element: SetElement, to name: String) {
+        sets[name]?.elements.append(element)
+    }
+
+    func hasChain(_ name: String) -> Bool { chainNames.contains(name) }
+
+    mutating func add(_ chain: Chain) {
+        guard chainNames.insert(chain.name).inserted else { return }
+        chains.append(chain)
+    }
+
+    func ruleset(comment: String) -> Ruleset {
+        let orderedSets = sets.values.sorted { $0.name < $1.name }.map { set -> NamedSet in
+            var sorted = set
+            var seen = Set<[Value]>()
+            sorted.elements = set.elements.sorted { $0.key.lexicographicallyPrecedes($1.key) }.filter { seen.insert($0.key).inserted }
+            return sorted
+        }
+        return Ruleset(comment: comment, notes: notes, sets: orderedSets, chains: chains)
+    }
+}
+
+/// Names of the table-wide sets, maps and chains.
+enum Names {
+    static func serviceIPs(_ family: IPFamily) -> String { "service-ips-v\(Naming.familySuffix(family))" }
+    static func serviceNodePorts(_ family: IPFamily) -> String { "service-nodeports-v\(Naming.familySuffix(family))" }
+    static func noEndpointServices(_ family: IPFamily) -> String { "no-endpoint-services-v\(Naming.familySuffix(family))" }
+    static func noEndpointNodePorts(_ family: IPFamily) -> String { "no-endpoint-nodeports-v\(Naming.familySuffix(family))" }
+    static func clusterIPs(_ family: IPFamily) -> String { "cluster-ips-v\(Naming.familySuffix(family))" }
+    static func clusterCIDRs(_ family: IPFamily) -> String { "cluster-cidrs-v\(Naming.familySuffix(family))" }
+    static func nodePortAddresses(_ family: IPFamily) -> String { "nodeport-addresses-v\(Naming.familySuffix(family))" }
+    static func hairpin(_ family: IPFamily) -> String { "hairpin-v\(Naming.familySuffix(family))" }
+
+    static let services = "services"
+    static let markForMasquerade = "mark-for-masquerade"
+    static let serviceEndpointsCheck = "service-endpoints-check"
+    static let nodePortEndpointsCheck = "nodeport-endpoints-check"
+    static let clusterIPsCheck = "cluster-ips-check"
+    static let rejectConnection = "reject-connection"
+
+    /// The packet mark bit that asks postrouting to masquerade (kube-proxy's value).
+    static let masqueradeMark: UInt32 = 0x4000
+}
+
+extension IPFamily {
+    var addressType: DataType { self == .v4 ? .ipv4Address : .ipv6Address }
+    var source: Expression { .payload(self == .v4 ? .ipSaddr : .ip6Saddr) }
+    var destination: Expression { .payload(self == .v4 ? .ipDaddr : .ip6Daddr) }
+    var loopback: Value {
+        self == .v4 ? .prefix(CIDR("127.0.0.0/8")!) : .address(IPAddress("::1")!)
+    }
+}

@@ -1,0 +1,83 @@
+import KubeManifest
+import NFTRuleset
+
+/// Builds the chain that picks a backend for one service port: a cascade of rules, each taking the
+/// packet with the conditional probability that gives every backend its share (the last one takes
+/// what is left). With ClientIP affinity, known clients first return to their backend.
+struct CascadeBuilder {
+    var service: Service
+    var port: ServicePort
+    var family: IPFamily
+
+    var label: String { Naming.serviceLabel(service, port) }
+    var baseComponents: [String] { [service.meta.namespace, service.meta.name, port.protocol.nftName, Naming.portLabel(port)] }
+
+    func chainName(_ prefix: String) -> String {
+        Naming.identifier(prefix + Naming.familySuffix(family), baseComponents)
+    }
+
+    private func backendComponents(_ backend: Backend) -> [String] {
+        let address = backend.address.description.map { $0 == ":" ? "-" : $0 }
+        return baseComponents + [String(address), String(backend.port)]
+    }
+
+    /// Adds the cascade chain (and affinity sets and endpoint chains when needed) to the assembly.
+    func build(name: String, purpose: String, shares: [WeightedBackend], resolver: EndpointResolver, into assembly: inout Assembly) {
+        var rules: [Rule] = []
+        let affinity = service.sessionAffinityTimeout
+        if let timeout = affinity {
+            for weighted in shares {
+                let setName = Naming.identifier("aff" + Naming.familySuffix(family), backendComponents(weighted.backend))
+                assembly.declare(NamedSet(name: setName, key: [family.addressType], flags: [.dynamic, .timeout], timeout: timeout,
+                                          comment: "\(label) ClientIP affinity to \(weighted.backend.label)"))
+                rules.append(Rule([.matches(family.source, .setReference(setName)),
+                                   .verdict(.goto(endpointChain(weighted.backend, affinitySet: setName, resolver: resolver, into: &assembly)))],
+                                  comment: "\(label) returning client -> \(weighted.backend.label)"))
+            }
+        }
+        let thresholds = ShareCalculator.thresholds(shares)
+        for (weighted, threshold) in zip(shares, thresholds) {
+            var statements: [Statement] = []
+            if let threshold {
+                statements.append(.match(.randomNumber(modulus: ShareCalculator.modulus, offset: 0), .lessThan, .value(.integer(UInt64(threshold)))))
+            }
+            if affinity != nil {
+                let setName = Naming.identifier("aff" + Naming.familySuffix(family), backendComponents(weighted.backend))
+                statements.append(.verdict(.goto(endpointChain(weighted.backend, affinitySet: setName, resolver: resolver, into: &assembly))))
+            } else {
+                statements += dnat(weighted.backend)
+            }
+            rules.append(Rule(statements, comment: backendComment(weighted, resolver: resolver)))
+            assembly.add(SetElement(key: [.address(weighted.backend.address), .address(weighted.backend.address)]), to: Names.hairpin(family))
+        }
+        assembly.add(Chain(name: name, comment: "\(label) \(purpose)", rules: rules))
+    }
+
+    private func dnat(_ backend: Backend) -> [Statement] {
+        [.matches(.meta(.l4proto), .value(.proto(port.protocol.nftName))), .dnat(family, .endpoint(backend.address, backend.port))]
+    }
+
+    private func endpointChain(_ backend: Backend, affinitySet: String, resolver: EndpointResolver, into assembly: inout Assembly) -> String {
+        let name = Naming.identifier("ep" + Naming.familySuffix(family), backendComponents(backend))
+        if !assembly.hasChain(name) {
+            assembly.add(Chain(name: name, comment: "\(label) endpoint \(backend.label)", rules: [
+                Rule([.updateSet(name: affinitySet, key: family.source)]),
+                Rule(dnat(backend), comment: "\(label) -> \(backend.label)"),
+            ]))
+        }
+        return name
+    }
+
+    private func backendComment(_ weighted: WeightedBackend, resolver: EndpointResolver) -> String {
+        var text = "\(label) -> \(weighted.backend.label)"
+        if let pod = weighted.backend.pod { text += " \(pod.namespace)/\(pod.name)" }
+        return text + " " + Self.percent(weighted.share)
+    }
+
+    /// `33.33%`, computed without Foundation so output never depends on locale.
+    static func percent(_ share: Double) -> String {
+        let hundredths = Int((share * 10_000).rounded())
+        let fraction = hundredths % 100
+        return "\(hundredths / 100).\(fraction < 10 ? "0" : "")\(fraction)%"
+    }
+}

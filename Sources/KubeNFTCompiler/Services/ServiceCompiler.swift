@@ -1,0 +1,204 @@
+import KubeManifest
+import NFTRuleset
+
+/// Compiles Services and their endpoints into map elements and per-service chains, with
+/// kube-proxy's semantics (see docs/design.md): ClusterIP, NodePort, externalIPs, LoadBalancer with
+/// source ranges, traffic policies, affinity, and weighted backends.
+struct ServiceCompiler {
+    var context: NodeContext
+    var resolver: EndpointResolver
+
+    init(cluster: Cluster, context: NodeContext) {
+        self.context = context
+        self.resolver = EndpointResolver(cluster: cluster)
+    }
+
+    func compile(_ services: [Service], into assembly: inout Assembly) {
+        for service in services { compile(service, into: &assembly) }
+    }
+
+    private func compile(_ service: Service, into assembly: inout Assembly) {
+        let name = service.meta.qualifiedName
+        if service.type == .externalName {
+            assembly.notes.append("\(name): ExternalName service (\(service.externalName ?? "no name")), no DNAT")
+            return
+        }
+        if service.isHeadless {
+            assembly.notes.append("\(name): headless service, no DNAT")
+            return
+        }
+        if service.clusterIPs.isEmpty {
+            assembly.notes.append("\(name): no clusterIP allocated, no DNAT")
+            return
+        }
+        var weights: WeightSpec?
+        if let text = service.meta.annotations[WeightSpec.annotation] {
+            switch WeightSpec.parse(text) {
+            case .success(let spec): weights = spec
+            case .failure(let error):
+                assembly.diagnostics.append(Diagnostic(at: service.meta.location, object: "Service \(name)",
+                                                       field: "metadata.annotations[\(WeightSpec.annotation)]", reason: error.reason))
+                return
+            }
+        }
+        var families: [IPFamily] = []
+        for address in service.clusterIPs where !families.contains(address.family) { families.append(address.family) }
+        for family in families {
+            guard let clusterIP = service.clusterIPs.first(where: { $0.family == family }) else { continue }
+            assembly.add(SetElement(key: [.address(clusterIP)], comment: name), to: Names.clusterIPs(family))
+            for port in service.ports {
+                ServicePortCompiler(service: service, port: port, family: family, clusterIP: clusterIP, weights: weights,
+                                    context: context, resolver: resolver).compile(into: &assembly)
+            }
+        }
+    }
+}
+
+/// One service port in one address family: the unit that owns chains and map elements.
+struct ServicePortCompiler {
+    var service: Service
+    var port: ServicePort
+    var family: IPFamily
+    var clusterIP: IPAddress
+    var weights: WeightSpec?
+    var context: NodeContext
+    var resolver: EndpointResolver
+
+    private var cascade: CascadeBuilder { CascadeBuilder(service: service, port: port, family: family) }
+    private var label: String { Naming.serviceLabel(service, port) }
+    private var proto: Value { .proto(port.protocol.nftName) }
+
+    private var externalAddresses: [IPAddress] {
+        (service.externalIPs + (service.type == .loadBalancer ? service.loadBalancerIngressIPs : [])).filter { $0.family == family }
+    }
+
+    private var nodePort: UInt16? {
+        service.type == .nodePort || service.type == .loadBalancer ? port.nodePort : nil
+    }
+
+    func compile(into assembly: inout Assembly) {
+        let backends = resolver.backends(of: service, port: port, family: family)
+        let clusterShares = shares(EndpointResolver.usable(backends), into: &assembly)
+        let localShares = shares(EndpointResolver.usable(backends.filter(isLocal)), into: &assembly)
+        let clusterChain = cascade.chainName("svc")
+        let localChain = cascade.chainName("local")
+        let hasCluster = !clusterShares.isEmpty
+        let hasLocal = !localShares.isEmpty
+        let exposed = !externalAddresses.isEmpty || nodePort != nil
+        if hasCluster {
+            cascade.build(name: clusterChain, purpose: "all endpoints", shares: clusterShares, resolver: resolver, into: &assembly)
+        }
+        let wantsLocal = service.internalTrafficPolicy == .local || (exposed && service.externalTrafficPolicy == .local)
+        if hasLocal && wantsLocal {
+            cascade.build(name: localChain, purpose: "node-local endpoints", shares: localShares, resolver: resolver, into: &assembly)
+        }
+        compileClusterIP(hasCluster: hasCluster, hasLocal: hasLocal, clusterChain: clusterChain, localChain: localChain, into: &assembly)
+        if exposed {
+            compileExternal(hasCluster: hasCluster, hasLocal: hasLocal, clusterChain: clusterChain, localChain: localChain, into: &assembly)
+        }
+    }
+
+    private func isLocal(_ backend: Backend) -> Bool {
+        guard let node = context.nodeName else { return false }
+        return backend.nodeName == node
+    }
+
+    private func shares(_ usable: [Backend], into assembly: inout Assembly) -> [WeightedBackend] {
+        let result = ShareCalculator.shares(for: usable, weights: weights) { resolver.pod($0.pod)?.meta.labels }
+        for backend in result.ungrouped {
+            let message = "endpoint \(backend.label) of port \(Naming.portLabel(port)) is in no group of \(WeightSpec.annotation); it gets no traffic"
+            let diagnostic = Diagnostic(.warning, at: service.meta.location, object: "Service \(service.meta.qualifiedName)",
+                                        field: "metadata.annotations[\(WeightSpec.annotation)]", reason: message)
+            if !assembly.diagnostics.contains(diagnostic) { assembly.diagnostics.append(diagnostic) }
+        }
+        return result.shares
+    }
+
+    private func compileClusterIP(hasCluster: Bool, hasLocal: Bool, clusterChain: String, localChain: String, into assembly: inout Assembly) {
+        let key: [Value] = [.address(clusterIP), proto, .port(port.port)]
+        let local = service.internalTrafficPolicy == .local
+        if local ? hasLocal : hasCluster {
+            assembly.add(SetElement(key: key, data: .verdict(.goto(local ? localChain : clusterChain)), comment: label), to: Names.serviceIPs(family))
+        } else if local && hasCluster {
+            assembly.add(SetElement(key: key, data: .verdict(.drop), comment: "\(label) internalTrafficPolicy Local, no local endpoints"),
+                         to: Names.noEndpointServices(family))
+        } else {
+            assembly.add(SetElement(key: key, data: .verdict(.goto(Names.rejectConnection)), comment: "\(label) has no endpoints"),
+                         to: Names.noEndpointServices(family))
+            assembly.notes.append("\(label) (\(family.rawValue)): no usable endpoints, connections are rejected")
+        }
+    }
+
+    private func compileExternal(hasCluster: Bool, hasLocal: Bool, clusterChain: String, localChain: String, into assembly: inout Assembly) {
+        guard hasCluster else {
+            let reject = SetElement.Data.verdict(.goto(Names.rejectConnection))
+            for address in externalAddresses {
+                assembly.add(SetElement(key: [.address(address), proto, .port(port.port)], data: reject, comment: "\(label) has no endpoints"),
+                             to: Names.noEndpointServices(family))
+            }
+            if let nodePort {
+                assembly.add(SetElement(key: [proto, .port(nodePort)], data: reject, comment: "\(label) has no endpoints"),
+                             to: Names.noEndpointNodePorts(family))
+            }
+            return
+        }
+        let externalChain = cascade.chainName("ext")
+        assembly.add(Chain(name: externalChain, comment: "\(label) external traffic, externalTrafficPolicy \(service.externalTrafficPolicy.rawValue)",
+                           rules: externalRules(hasLocal: hasLocal, clusterChain: clusterChain, localChain: localChain)))
+        let firewallChain = firewall(externalChain: externalChain, into: &assembly)
+        for address in service.externalIPs where address.family == family {
+            assembly.add(SetElement(key: [.address(address), proto, .port(port.port)], data: .verdict(.goto(externalChain)),
+                                    comment: "\(label) externalIP"), to: Names.serviceIPs(family))
+        }
+        if service.type == .loadBalancer {
+            for address in service.loadBalancerIngressIPs where address.family == family && !service.externalIPs.contains(address) {
+                assembly.add(SetElement(key: [.address(address), proto, .port(port.port)], data: .verdict(.goto(firewallChain ?? externalChain)),
+                                        comment: "\(label) load balancer"), to: Names.serviceIPs(family))
+            }
+        }
+        if let nodePort {
+            assembly.add(SetElement(key: [proto, .port(nodePort)], data: .verdict(.goto(externalChain)), comment: "\(label) NodePort"),
+                         to: Names.serviceNodePorts(family))
+        }
+    }
+
+    private func externalRules(hasLocal: Bool, clusterChain: String, localChain: String) -> [Rule] {
+        guard service.externalTrafficPolicy == .local else {
+            return [Rule([.verdict(.jump(Names.markForMasquerade))], comment: "\(label) external traffic is masqueraded"),
+                    Rule([.verdict(.goto(clusterChain))], comment: label)]
+        }
+        var rules: [Rule] = []
+        if !context.clusterCIDRs(family).isEmpty {
+            rules.append(Rule([.matches(family.source, .setReference(Names.clusterCIDRs(family))), .verdict(.goto(clusterChain))],
+                              comment: "\(label) pod traffic uses every endpoint"))
+        }
+        let fromNode = Statement.matches(.fibAddressType(destination: false), .value(.symbol("local")))
+        rules.append(Rule([fromNode, .verdict(.jump(Names.markForMasquerade))], comment: "\(label) node traffic is masqueraded"))
+        rules.append(Rule([fromNode, .verdict(.goto(clusterChain))], comment: "\(label) node traffic uses every endpoint"))
+        if hasLocal {
+            rules.append(Rule([.verdict(.goto(localChain))], comment: "\(label) external traffic keeps its source"))
+        } else {
+            rules.append(Rule([.verdict(.drop)], comment: "\(label) externalTrafficPolicy Local, no local endpoints"))
+        }
+        return rules
+    }
+
+    /// The loadBalancerSourceRanges check for LB addresses; nil when the service has no ranges.
+    private func firewall(externalChain: String, into assembly: inout Assembly) -> String? {
+        guard service.type == .loadBalancer, !service.loadBalancerSourceRanges.isEmpty else { return nil }
+        let name = cascade.chainName("fw")
+        var allowed: [Value] = service.loadBalancerSourceRanges.filter { $0.family == family }.map { .prefix($0) }
+        let nodeInside = context.nodeIPs(family).contains { ip in service.loadBalancerSourceRanges.contains { $0.contains(ip) } }
+        if nodeInside {
+            allowed += service.loadBalancerIngressIPs.filter { $0.family == family }.map { .address($0) }
+        }
+        var rules: [Rule] = []
+        if !allowed.isEmpty {
+            rules.append(Rule([.matches(family.source, .anonymousSet(allowed.sorted())), .verdict(.goto(externalChain))],
+                              comment: "\(label) loadBalancerSourceRanges"))
+        }
+        rules.append(Rule([.verdict(.drop)], comment: "\(label) source outside loadBalancerSourceRanges"))
+        assembly.add(Chain(name: name, comment: "\(label) load balancer firewall", rules: rules))
+        return name
+    }
+}

@@ -1,0 +1,135 @@
+import NetAddress
+
+/// A constant: an address, prefix, range, number or symbolic constant nft understands.
+public enum Value: Sendable, Hashable, Comparable {
+    case address(IPAddress)
+    case prefix(CIDR)
+    case addressRange(IPAddress, IPAddress)
+    case integer(UInt64)
+    /// A transport port, printed in decimal.
+    case port(UInt16)
+    case portRange(UInt16, UInt16)
+    /// A 32-bit value printed in hex (marks, masks).
+    case hex(UInt32)
+    /// `tcp`, `udp`, `sctp` as inet_proto / l4proto values.
+    case proto(String)
+    /// Symbolic constants such as `local`, `established`, `ipv4`, `dnat`.
+    case symbol(String)
+
+    public static func < (lhs: Value, rhs: Value) -> Bool { lhs.sortKey.lexicographicallyPrecedes(rhs.sortKey) }
+
+    private var sortKey: [UInt8] {
+        switch self {
+        case .address(let address): return [0, UInt8(address.bytes.count)] + address.bytes
+        case .prefix(let cidr): return [0, UInt8(cidr.address.bytes.count)] + cidr.address.bytes + [UInt8(cidr.prefixLength)]
+        case .addressRange(let low, _): return [0, UInt8(low.bytes.count)] + low.bytes + [255]
+        case .integer(let value): return [1] + withUnsafeBytes(of: value.bigEndian) { Array($0) }
+        case .port(let port): return [1] + withUnsafeBytes(of: UInt64(port).bigEndian) { Array($0) }
+        case .portRange(let low, _): return [1] + withUnsafeBytes(of: UInt64(low).bigEndian) { Array($0) } + [1]
+        case .hex(let value): return [1] + withUnsafeBytes(of: UInt64(value).bigEndian) { Array($0) }
+        case .proto(let name): return [2] + Array(name.utf8)
+        case .symbol(let name): return [3] + Array(name.utf8)
+        }
+    }
+}
+
+/// Packet header fields kubenft reads.
+public enum PayloadField: String, Sendable, Hashable {
+    case ipSaddr = "ip saddr"
+    case ipDaddr = "ip daddr"
+    case ip6Saddr = "ip6 saddr"
+    case ip6Daddr = "ip6 daddr"
+    /// Transport header (TCP, UDP, SCTP share the port offsets).
+    case thSport = "th sport"
+    case thDport = "th dport"
+
+    var jsonParts: (String, String) {
+        let parts = rawValue.split(separator: " ")
+        return (String(parts[0]), String(parts[1]))
+    }
+}
+
+/// `meta` keys.
+public enum MetaKey: String, Sendable, Hashable {
+    case l4proto, nfproto, mark, iifname, oifname
+}
+
+/// Conntrack keys.
+public enum ConntrackKey: String, Sendable, Hashable {
+    case state, status, mark
+}
+
+/// An expression that yields a value for a match, a map lookup or a statement.
+public indirect enum Expression: Sendable, Hashable {
+    case payload(PayloadField)
+    case meta(MetaKey)
+    case conntrack(ConntrackKey)
+    /// `ct original ip daddr` / `ct original ip6 daddr`: the destination before DNAT.
+    case conntrackOriginalDestination(IPFamily)
+    /// `fib daddr type` (true) or `fib saddr type` (false).
+    case fibAddressType(destination: Bool)
+    /// `numgen random mod N offset K`.
+    case randomNumber(modulus: Int, offset: Int)
+    case concat([Expression])
+    case value(Value)
+    /// An anonymous set literal `{ a, b }`.
+    case anonymousSet([Value])
+    /// `@name`, a named set used for membership.
+    case setReference(String)
+    /// `key map @name`, a lookup in a named data map.
+    case mapLookup(key: Expression, map: String)
+    /// `expr & mask`.
+    case bitwiseAnd(Expression, Value)
+    /// `expr | bits`.
+    case bitwiseOr(Expression, Value)
+}
+
+/// What ends evaluation of a chain or continues it elsewhere.
+public enum Verdict: Sendable, Hashable {
+    case accept, drop, `continue`, `return`
+    case jump(String)
+    case goto(String)
+}
+
+/// Reject kinds: ICMP(v6) port unreachable for UDP/SCTP, TCP reset for TCP (nft's default `reject`),
+/// or an explicit ICMPx code.
+public enum RejectKind: Sendable, Hashable {
+    case `default`
+    case tcpReset
+    case icmpxAdminProhibited
+    case icmpxPortUnreachable
+}
+
+/// A statement in a rule.
+public enum Statement: Sendable, Hashable {
+    public enum Comparison: String, Sendable, Hashable { case equal = "==", notEqual = "!=", lessThan = "<" }
+
+    /// `left == right`, `left != right` (set membership when right is a set) or `left < right`.
+    case match(Expression, Comparison, Expression)
+    case verdict(Verdict)
+    /// `key vmap @map`.
+    case verdictMap(key: Expression, map: String)
+    /// `dnat ip to ADDRESS:PORT` or `dnat ip to LOOKUP` where the map yields address . port.
+    case dnat(IPFamily, DNATTarget)
+    case masquerade
+    case reject(RejectKind)
+    /// `meta mark set meta mark | bits`.
+    case setMarkBits(UInt32)
+    /// `update @set { key }` for dynamic (timeout) sets.
+    case updateSet(name: String, key: Expression)
+    case counter
+}
+
+/// Where DNAT sends a packet.
+public enum DNATTarget: Sendable, Hashable {
+    case endpoint(IPAddress, UInt16)
+    /// A map lookup whose data is `address . port`.
+    case lookup(Expression)
+}
+
+extension Statement {
+    /// Shorthand for `left == right`.
+    public static func matches(_ left: Expression, _ right: Expression) -> Statement { .match(left, .equal, right) }
+    /// Shorthand for `left != right`.
+    public static func differs(_ left: Expression, _ right: Expression) -> Statement { .match(left, .notEqual, right) }
+}

@@ -1,1 +1,0 @@
-// Ruleset IR lives here.

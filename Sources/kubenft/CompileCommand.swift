@@ -1,0 +1,37 @@
+import ArgumentParser
+import KubeNFT
+
+/// `kubenft compile`: print the ruleset for review or a golden file.
+struct CompileCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "compile",
+        abstract: "Print the nftables ruleset for the given manifests."
+    )
+
+    @OptionGroup var input: InputOptions
+
+    @Option(name: .long, help: "Output format: nft (text for nft -f) or json (for nft -j -f).")
+    var format: OutputFormat = .nft
+
+    @Option(name: [.customShort("o"), .long], help: "Write to this file (atomically) instead of standard output.")
+    var output: String?
+
+    func run() throws {
+        let result = Pipeline.run(paths: input.files, node: input.nodeOptions, strict: input.strict)
+        Terminal.report(result.diagnostics)
+        guard let ruleset = result.ruleset else { throw ExitCode(2) }
+        let text = Pipeline.render(ruleset, format: format)
+        if let output {
+            do {
+                try FileOutput.writeAtomically(text, to: output)
+            } catch {
+                Terminal.error("cannot write \(output): \(error)")
+                throw ExitCode(2)
+            }
+        } else {
+            Terminal.out(text)
+        }
+    }
+}
+
+extension OutputFormat: ExpressibleByArgument {}

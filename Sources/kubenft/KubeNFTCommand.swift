@@ -1,0 +1,41 @@
+import ArgumentParser
+import KubeNFT
+
+/// The `kubenft` command line.
+@main
+struct KubeNFTCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "kubenft",
+        abstract: "Compile Kubernetes Services and NetworkPolicies into one nftables table.",
+        subcommands: [CompileCommand.self]
+    )
+}
+
+/// Flags shared by every command that compiles manifests.
+struct InputOptions: ParsableArguments {
+    @Option(name: [.customShort("f"), .customLong("filename")], help: "Manifest file or directory (repeatable; - for stdin).")
+    var files: [String] = []
+
+    @Option(name: .customLong("node-name"), help: "The node to compile for (decides which endpoints are local).")
+    var nodeName: String?
+
+    @Option(name: .customLong("node-ip"), help: "An address of the node (repeatable).")
+    var nodeIPs: [String] = []
+
+    @Option(name: .customLong("cluster-cidr"), help: "The pod network (repeatable, one per family).")
+    var clusterCIDRs: [String] = []
+
+    @Option(name: .customLong("config"), help: "A KubeProxyConfiguration file.")
+    var config: String?
+
+    @Flag(name: .customLong("strict"), help: "Reject unknown fields in known kinds.")
+    var strict = false
+
+    func validate() throws {
+        if files.isEmpty { throw ValidationError("give at least one manifest with -f PATH") }
+    }
+
+    var nodeOptions: NodeOptions {
+        NodeOptions(nodeName: nodeName, nodeIPs: nodeIPs, clusterCIDRs: clusterCIDRs, configPath: config)
+    }
+}
