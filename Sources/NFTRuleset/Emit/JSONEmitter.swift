@@ -39,7 +39,9 @@ public struct NFTJSONEmitter: Sendable {
         case .verdict: body.append(("map", "verdict"))
         case .data(let type): body.append(("map", .string(type.rawValue)))
         }
-        if !set.flags.isEmpty { body.append(("flags", .array(set.flags.map { .string($0.rawValue) }))) }
+        // nft 1.0.6's JSON parser knows no `dynamic` flag; it marks sets used by `update` itself.
+        let flags = set.flags.filter { $0 != .dynamic }
+        if !flags.isEmpty { body.append(("flags", .array(flags.map { .string($0.rawValue) }))) }
         if let timeout = set.timeout { body.append(("timeout", .number(Int64(timeout)))) }
         if let size = set.size { body.append(("size", .number(Int64(size)))) }
         if let comment = set.comment { body.append(("comment", .string(NFTQuoting.comment(comment)))) }
@@ -79,7 +81,11 @@ public struct NFTJSONEmitter: Sendable {
     static func statement(_ statement: Statement) -> JSONText {
         switch statement {
         case .match(let left, let comparison, let right):
-            return .object([("match", .object([("op", .string(comparison.rawValue)), ("left", expression(left)), ("right", expression(right))]))])
+            // "in" is nft's implicit operator, which the text form uses for equality: it reads flag
+            // types (ct state) as flag tests, exactly as `ct state new` does in text.
+            var op = comparison.rawValue
+            if comparison == .equal, !left.isBitwise { op = "in" }
+            return .object([("match", .object([("op", .string(op)), ("left", expression(left)), ("right", expression(right))]))])
         case .verdict(let verdict): return Self.verdict(verdict)
         case .verdictMap(let key, let map):
             return .object([("vmap", .object([("key", expression(key)), ("data", .string("@" + map))]))])

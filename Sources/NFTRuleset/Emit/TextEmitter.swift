@@ -79,8 +79,7 @@ public struct NFTTextEmitter: Sendable {
         switch statement {
         case .match(let left, let comparison, let right):
             // nft's implicit operator reads a bitwise expression as a flag test, so spell `==` there.
-            var implicit = comparison == .equal
-            if case .bitwiseAnd = left { implicit = false }
+            let implicit = comparison == .equal && !left.isBitwise
             let op = implicit ? " " : " \(comparison.rawValue) "
             return expression(left) + op + expression(right)
         case .verdict(let verdict): return Self.verdict(verdict)

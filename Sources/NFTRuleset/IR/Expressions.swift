@@ -133,3 +133,13 @@ extension Statement {
     /// Shorthand for `left != right`.
     public static func differs(_ left: Expression, _ right: Expression) -> Statement { .match(left, .notEqual, right) }
 }
+
+extension Expression {
+    /// True for `&` and `|` expressions, which nft compares with an explicit `==`.
+    public var isBitwise: Bool {
+        switch self {
+        case .bitwiseAnd, .bitwiseOr: return true
+        default: return false
+        }
+    }
+}
