@@ -5,7 +5,7 @@ final class LoadSink {
     let options: LoadOptions
     var cluster = Cluster()
     var diagnostics: [Diagnostic] = []
-    /// `Kind\0namespace\0name` to where the first definition's name is.
+    /// `Kind\0namespace\0name` to where the first definition starts.
     private var seen: [String: SourceLocation] = [:]
     /// Cluster IP to the Service that claimed it first.
     private var clusterIPOwners: [IPAddress: String] = [:]
@@ -17,14 +17,11 @@ final class LoadSink {
     /// False, after reporting, when the object was already defined.
     private func claim(_ meta: ObjectMeta, _ decoder: ObjectDecoder) -> Bool {
         let key = "\(decoder.kind.rawValue)\u{0}\(meta.namespace)\u{0}\(meta.name)"
-        let here = decoder.nameNode.map { decoder.tree.location($0) } ?? meta.location
         if let first = seen[key] {
-            let node = decoder.nameNode ?? decoder.root
-            decoder.report(.error, field: decoder.nameNode == nil ? "" : "metadata.name", at: node,
-                           "duplicate object, first defined at \(first)")
+            decoder.report(.error, field: "", at: decoder.root, "duplicate object, first defined at \(first)")
             return false
         }
-        seen[key] = here
+        seen[key] = meta.location
         return true
     }
 
@@ -66,7 +63,7 @@ final class LoadSink {
                 guard other != owner else { continue }
                 let node = clusterIPNode(index, decoder)
                 decoder.report(.error, field: decoder.tree.path(to: node, from: decoder.root), at: node,
-                               "cluster IP \(address) is already used by Service \(other)")
+                               "\(address) is already used by Service \(other)")
             } else {
                 clusterIPOwners[address] = owner
             }

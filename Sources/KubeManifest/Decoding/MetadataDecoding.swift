@@ -8,7 +8,6 @@ extension ObjectDecoder {
         if let metadata = tree.value(root, "metadata"), tree.node(metadata).kind == .mapping {
             if let node = tree.value(metadata, "name"), tree.node(node).kind == .scalar, tree.scalarType(node) == .string {
                 name = tree.string(node)
-                nameNode = node
             }
             if let node = tree.value(metadata, "namespace"), tree.node(node).kind == .scalar,
                tree.scalarType(node) == .string {

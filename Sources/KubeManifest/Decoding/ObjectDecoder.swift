@@ -11,8 +11,6 @@ struct ObjectDecoder {
     /// The object's namespace after defaulting; empty for cluster-scoped kinds.
     var namespace: String = ""
     var kind: KnownKind = .service
-    /// Where `metadata.name` is, for duplicate reports.
-    var nameNode: Int32?
 
     init(tree: NodeTree, root: Int32, sink: LoadSink) {
         self.tree = tree
@@ -139,7 +137,7 @@ struct ObjectDecoder {
     func port(_ node: Int32) -> UInt16? {
         guard let value = int(node) else { return nil }
         guard (1...65535).contains(value) else {
-            error(node, "must be between 1 and 65535, got \(value)")
+            error(node, "port \(value) out of range 1-65535")
             return nil
         }
         return UInt16(value)
@@ -149,7 +147,7 @@ struct ObjectDecoder {
     func l4Protocol(_ node: Int32) -> L4Protocol? {
         guard let text = string(node) else { return tree.isNull(node) ? .tcp : nil }
         if let value = L4Protocol(rawValue: text) { return value }
-        error(node, "unsupported protocol \"\(text)\", must be TCP, UDP or SCTP")
+        error(node, "unsupported protocol \"\(text)\"")
         return nil
     }
 

@@ -87,7 +87,7 @@ extension ObjectDecoder {
             } else if let address = IPAddress(text) {
                 service.clusterIPs.append(address)
             } else {
-                error(node, "invalid IP address \"\(text)\", must be an IP address or None")
+                error(node, "invalid IP address \"\(text)\"")
             }
         }
         if service.isHeadless { service.clusterIPs = [] }
@@ -158,7 +158,7 @@ extension ObjectDecoder {
         guard let number = port(node) else { return nil }
         let range = options.nodePortRange
         guard range.contains(number) else {
-            error(node, "\(number) is outside the node port range \(range.lowerBound)-\(range.upperBound)")
+            error(node, "nodePort \(number) outside the range \(range.lowerBound)-\(range.upperBound)")
             return nil
         }
         return number

@@ -27,7 +27,10 @@ extension ObjectDecoder {
         return pod
     }
 
+    /// Containers' ports first, then sidecars', whatever order the keys come in.
     private func decodePodSpec(_ node: Int32, into pod: inout Pod) {
+        var sidecarPorts: [Pod.ContainerPort] = []
+        defer { pod.containerPorts += sidecarPorts }
         for (keyNode, value) in entries(node) {
             let name = key(keyNode)
             switch name {
@@ -38,7 +41,7 @@ extension ObjectDecoder {
             case "containers":
                 for container in items(value) { pod.containerPorts += containerPorts(container, initContainer: false) }
             case "initContainers":
-                for container in items(value) { pod.containerPorts += containerPorts(container, initContainer: true) }
+                for container in items(value) { sidecarPorts += containerPorts(container, initContainer: true) }
             default:
                 if options.strict, !PodFields.spec.contains(name) { unknownField(keyNode) }
             }

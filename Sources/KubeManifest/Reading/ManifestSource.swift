@@ -32,12 +32,16 @@ extension ManifestLoader {
     /// ending `.yaml`, `.yml` or `.json`, hidden entries skipped, sorted by path), and `-` for
     /// standard input, named `<stdin>`. Throws every unreadable path at once.
     public static func sources(paths: [String]) throws -> [ManifestSource] {
+        try sources(paths: paths) { [UInt8](FileHandle.standardInput.readDataToEndOfFile()) }
+    }
+
+    /// `sources(paths:)` with standard input supplied by the caller.
+    static func sources(paths: [String], standardInput: () -> [UInt8]) throws -> [ManifestSource] {
         var sources: [ManifestSource] = []
         var problems: [Diagnostic] = []
         for path in paths {
             if path == "-" {
-                let data = FileHandle.standardInput.readDataToEndOfFile()
-                sources.append(ManifestSource(name: "<stdin>", bytes: [UInt8](data)))
+                sources.append(ManifestSource(name: "<stdin>", bytes: standardInput()))
                 continue
             }
             var isDirectory: ObjCBool = false

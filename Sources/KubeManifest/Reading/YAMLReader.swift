@@ -135,7 +135,7 @@ private struct YAMLTreeBuilder {
     private mutating func reportParserError(_ parser: yaml_parser_t) {
         var reason = parser.problem.map { String(cString: $0) } ?? "invalid YAML"
         if let context = parser.context {
-            reason = "\(String(cString: context)): \(reason)"
+            reason += " \(String(cString: context))"
         }
         fail(reason, line: Int(parser.problem_mark.line), column: Int(parser.problem_mark.column))
     }
