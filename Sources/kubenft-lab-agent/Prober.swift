@@ -148,15 +148,71 @@ enum Prober {
     }
 
     /// TCP/SCTP: connect, then read the server's one-line reply.
+    ///
+    /// The error queue is enabled because an ICMP error that arrives while
+    /// `connect()` still holds the socket (veth delivers synchronously) only
+    /// lands there: the kernel does not abort the handshake in that case.
     static func streamExchange(fd: Int32, target: SocketAddress, deadline: Int64) -> Outcome {
+        enableErrorQueue(fd, v6: target.family == AF_INET6)
         if target.withSockaddr({ connect(fd, $0, $1) }) != 0 {
             let code = errno
             guard code == EINPROGRESS || code == EINTR else { return classify(code) }
-            if wait(fd: fd, events: Int32(POLLOUT), deadline: deadline) == 0 { return .timeout }
-            let err = pendingError(fd)
-            if err != 0 { return classify(err) }
+            while true {
+                let revents = wait(fd: fd, events: Int32(POLLOUT), deadline: deadline)
+                let err = pendingError(fd)
+                if err != 0 { return classify(err) }
+                if revents & Int32(POLLERR) != 0, let queued = queuedError(fd) { return classify(queued) }
+                if revents == 0 { return .timeout }
+                if revents & Int32(POLLOUT) != 0 { break }
+            }
         }
         return readReply(fd: fd, deadline: deadline, stream: true)
+    }
+
+    static func enableErrorQueue(_ fd: Int32, v6: Bool) {
+        if v6 {
+            setIntOption(fd, Int32(IPPROTO_IPV6), 25 /* IPV6_RECVERR */, 1)
+        } else {
+            setIntOption(fd, Int32(IPPROTO_IP), 11 /* IP_RECVERR */, 1)
+        }
+    }
+
+    /// The errno of the first ICMP error in the socket's error queue, if any.
+    static func queuedError(_ fd: Int32) -> Int32? {
+        var control = [UInt8](repeating: 0, count: 512)
+        var data = [UInt8](repeating: 0, count: 64)
+        return data.withUnsafeMutableBytes { dataBytes -> Int32? in
+            control.withUnsafeMutableBytes { controlBytes -> Int32? in
+                var iov = iovec(iov_base: dataBytes.baseAddress, iov_len: dataBytes.count)
+                return withUnsafeMutablePointer(to: &iov) { iovPtr -> Int32? in
+                    var msg = msghdr()
+                    msg.msg_iov = iovPtr
+                    msg.msg_iovlen = 1
+                    msg.msg_control = controlBytes.baseAddress
+                    msg.msg_controllen = controlBytes.count
+                    guard recvmsg(fd, &msg, Int32(MSG_ERRQUEUE)) >= 0 else { return nil }
+                    return firstExtendedErrno(UnsafeRawBufferPointer(start: controlBytes.baseAddress, count: Int(msg.msg_controllen)))
+                }
+            }
+        }
+    }
+
+    /// Walks cmsghdr records for IP_RECVERR / IPV6_RECVERR and returns `ee_errno`.
+    static func firstExtendedErrno(_ control: UnsafeRawBufferPointer) -> Int32? {
+        let headerSize = MemoryLayout<cmsghdr>.size
+        var offset = 0
+        while offset + headerSize <= control.count {
+            let length = Int(control.loadUnaligned(fromByteOffset: offset, as: Int.self))
+            let level = control.loadUnaligned(fromByteOffset: offset + 8, as: Int32.self)
+            let type = control.loadUnaligned(fromByteOffset: offset + 12, as: Int32.self)
+            guard length >= headerSize, offset + length <= control.count else { return nil }
+            let isRecvErr = (level == Int32(IPPROTO_IP) && type == 11) || (level == Int32(IPPROTO_IPV6) && type == 25)
+            if isRecvErr && length >= headerSize + 4 {
+                return Int32(bitPattern: control.loadUnaligned(fromByteOffset: offset + headerSize, as: UInt32.self))
+            }
+            offset += (length + 7) & ~7
+        }
+        return nil
     }
 
     /// UDP: send one datagram on a connected socket and wait for the answer.

@@ -38,9 +38,15 @@ public enum Environment {
     public static var labTestsEnabled: Bool {
         guard let reason = requireKernelLab() else { return true }
         if isCI { return true }
-        print("kernel lab tests skipped: \(reason)")
+        let first = skipNoticePrinted.withValue { printed -> Bool in
+            defer { printed = true }
+            return !printed
+        }
+        if first { print("kernel lab tests skipped: \(reason)") }
         return false
     }
+
+    private static let skipNoticePrinted = LockedBox(false)
 
     static func probeKernelLab() -> String? {
         #if !os(Linux)

@@ -46,6 +46,8 @@ table inet kubenft {
         ip daddr 10.96.0.10 udp dport 80 dnat ip to 10.244.1.2:8080
         ip6 daddr fd00:10:96::10 tcp dport 80 dnat ip6 to [fd00:10:244::2]:8080
         ip6 daddr fd00:10:96::10 udp dport 80 dnat ip6 to [fd00:10:244::2]:8080
+        ip daddr 198.51.100.1 tcp dport 30080 dnat ip to 10.244.1.2:8080
+        ip6 daddr fd00:198:51:100::1 tcp dport 30080 dnat ip6 to [fd00:10:244::2]:8080
     }
     chain nat-prerouting {
         type nat hook prerouting priority dstnat; policy accept;
@@ -67,6 +69,7 @@ table inet kubenft {
         ip daddr 10.244.1.3 tcp dport 80 reject with tcp reset
         ip6 daddr fd00:10:244::3 tcp dport 80 reject with tcp reset
         ip daddr 10.244.1.3 udp dport 80 reject
+        meta l4proto tcp th dport 9999 reject with icmpx admin-prohibited
         ip daddr 10.244.1.3 tcp dport 8080 drop
         ip daddr 10.244.1.3 udp dport 8080 drop
     }
@@ -130,6 +133,11 @@ struct LabKitTests {
                     }
                 }
             }
+            for nodeIP in [Topo.nodeV4, Topo.nodeV6] {
+                let result = try lab.probe(from: "client", to: nodeIP, port: 30080, count: 3)
+                print("client->\(nodeIP):30080 NodePort-style DNAT: \(result)")
+                #expect(result.replies == ["web-a": 3], "\(result)")
+            }
         }
     }
 
@@ -150,6 +158,11 @@ struct LabKitTests {
                 let dropped = try lab.probe(from: "client", to: "10.244.1.3", port: 8080, proto: proto, count: 2, timeoutMs: 300)
                 print("drop \(proto): \(dropped)")
                 #expect(dropped.timeout == 2, "\(dropped)")
+            }
+            for target in Topo.podB.addresses {
+                let prohibited = try lab.probe(from: "client", to: target, port: 9999, count: 2)
+                print("reject icmpx admin-prohibited \(target): \(prohibited)")
+                #expect(prohibited.unreachable == 2, "\(prohibited)")
             }
             let untouched = try lab.probe(from: "client", to: "10.244.1.2", port: 80, proto: .tcp, count: 2)
             #expect(untouched.replies == ["web-a": 2], "\(untouched)")
