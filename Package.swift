@@ -32,7 +32,7 @@ let package = Package(
             name: "kubenft",
             dependencies: ["KubeNFT", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
-        .testTarget(name: "KubeNFTTests", dependencies: ["KubeNFT", "KubeManifest", "NFTRuleset", "KubeNFTCompiler"]),
+        .testTarget(name: "KubeNFTTests", dependencies: ["KubeNFT", "KubeManifest", "NFTRuleset", "KubeNFTCompiler", "LabKit"]),
         // Kernel lab: a network agent run inside namespaces, the harness, and its tests.
         .executableTarget(name: "kubenft-lab-agent"),
         .target(name: "LabKit", path: "Tests/LabKit"),
