@@ -85,7 +85,9 @@ struct ServicePortCompiler {
         let hasCluster = !clusterShares.isEmpty
         let hasLocal = !localShares.isEmpty
         let exposed = !externalAddresses.isEmpty || nodePort != nil
-        if hasCluster {
+        // The all-endpoints chain serves ClusterIP traffic (unless internalTrafficPolicy is Local) and
+        // every kind of external traffic that may use any endpoint.
+        if hasCluster && (service.internalTrafficPolicy == .cluster || exposed) {
             cascade.build(name: clusterChain, purpose: "all endpoints", shares: clusterShares, resolver: resolver, into: &assembly)
         }
         let wantsLocal = service.internalTrafficPolicy == .local || (exposed && service.externalTrafficPolicy == .local)
