@@ -1,3 +1,24 @@
+// LabKit: a fake Kubernetes node built from network namespaces, for tests
+// that load a ruleset and send real packets.
+//
+// Topology (all names unique per `Lab`, `kn-<id>-...`):
+//
+//   client ns (eth0: 198.51.100.10/24)      pod ns (eth0: 10.244.1.2/32, fd00:10:244::2/128)
+//        |  default via node IP                 |  default via 169.254.1.1 (static neigh
+//        |                                       |  ee:ee:ee:ee:ee:ee) and via fe80::1
+//   [kncN]--bridge kn-ext (node IPs)        [knpN] (mac ee:ee:ee:ee:ee:ee, fe80::1/64)
+//                 \_________ node ns ___________/
+//     forwarding on, rp_filter off, route <pod IP> dev knpN, default dev kn-ext,
+//     the ruleset under test is loaded here.
+//
+// Service, LoadBalancer and external IPs live on no interface: clients and pods
+// route everything via the node, where the nat hooks rewrite it.
+//
+// Environment knobs: KUBENFT_LAB_AGENT (agent binary), KUBENFT_LAB_TRACE=1
+// (print every command with its duration), KUBENFT_LAB_REQUIRE_SCTP=1 (SCTP
+// checks fail instead of skipping on kernels without SCTP), CI=true (a machine
+// that cannot host a lab fails the tests instead of skipping them).
+
 import Foundation
 
 /// A pod: one network namespace wired to the node by its own veth pair.
