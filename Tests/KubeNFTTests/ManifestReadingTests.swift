@@ -94,10 +94,10 @@ struct ManifestReadingTests {
          "spec": {"ports": [{"port": "80"}, {"port": 80.5}, {"port": -1}], "selector": {"a": true}}}
         """, name: "t.json")
         #expect(diagnosticLines(result) == [
-            "t.json:2:30: Service default/s: spec.ports[0].port: must be an integer, got a string",
-            "t.json:2:46: Service default/s: spec.ports[1].port: must be an integer, got a number",
+            "t.json:2:30: Service default/s: spec.ports[0].port: expected an integer, got string \"80\"",
+            "t.json:2:46: Service default/s: spec.ports[1].port: expected an integer, got 80.5",
             "t.json:2:62: Service default/s: spec.ports[2].port: port -1 out of range 1-65535",
-            "t.json:2:86: Service default/s: spec.selector.a: must be a string, got a boolean",
+            "t.json:2:86: Service default/s: spec.selector.a: expected a string, got true",
         ])
     }
 

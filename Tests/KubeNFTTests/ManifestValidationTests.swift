@@ -27,14 +27,14 @@ struct ManifestValidationTests {
         """)
         #expect(diagnosticLines(result) == [
             "m.yaml:5:14: Service shop/web: spec.clusterIP: invalid IP address \"10.96.0.300\"",
-            "m.yaml:6:26: Service shop/web: spec.externalIPs[1]: must be a string, got a mapping",
+            "m.yaml:6:26: Service shop/web: spec.externalIPs[1]: expected a string, got a mapping",
             "m.yaml:9:11: Service shop/web: spec.ports[0].port: port 70000 out of range 1-65535",
             "m.yaml:11:15: Service shop/web: spec.ports[1].protocol: unsupported protocol \"ICMP\"",
             "m.yaml:15:17: Service shop/web: spec.ports[2].targetPort: invalid port name \"Not_A_Name\": must contain only lower-case letters, digits and '-'",
             "m.yaml:16:15: Service shop/web: spec.ports[2].nodePort: may not be used when type is ClusterIP",
             "m.yaml:17:11: Service shop/web: spec.ports[3].name: duplicate port name \"web\", also spec.ports[2]",
             "m.yaml:18:11: Service shop/web: spec.ports[3].port: duplicate port 8080/TCP, also spec.ports[2]",
-            "m.yaml:19:11: Service shop/web: spec.ports[4].port: must be an integer, got a string",
+            "m.yaml:19:11: Service shop/web: spec.ports[4].port: expected an integer, got string \"81\"",
         ])
         #expect(result.hasErrors)
     }
@@ -70,8 +70,8 @@ struct ManifestValidationTests {
         """)
         #expect(diagnosticLines(result) == [
             "m.yaml:3:11: Pod: metadata.name: is required",
-            "m.yaml:9:16: Pod default/p: spec.hostNetwork: must be a boolean, got a string",
-            "m.yaml:10:15: Pod default/p: spec.containers: must be a list, got a mapping",
+            "m.yaml:9:16: Pod default/p: spec.hostNetwork: expected a boolean, got string \"true\"",
+            "m.yaml:10:15: Pod default/p: spec.containers: expected a list, got a mapping",
         ])
         #expect(result.cluster.pods.map(\.meta.name) == ["p"])
     }
@@ -160,10 +160,10 @@ struct ManifestValidationTests {
         just text
         """)
         #expect(diagnosticLines(result) == [
-            "m.yaml:1:13: Service default/a: apiVersion: unsupported apiVersion \"v2\" for kind Service, expected v1",
+            "m.yaml:1:13: Service default/a: apiVersion: unknown apiVersion \"v2\" for kind Service",
             "m.yaml:9:1: Pod default/p: apiVersion: is required",
             "m.yaml:12:1: kind: is required",
-            "m.yaml:15:1: a manifest must be a mapping, got a string",
+            "m.yaml:15:1: expected a mapping, got string \"just text\"",
         ])
     }
 

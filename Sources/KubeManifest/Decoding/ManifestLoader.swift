@@ -54,7 +54,7 @@ public enum ManifestLoader {
             return
         }
         guard tree.node(root).kind == .mapping else {
-            decoder.error(root, "a manifest must be a mapping, got \(decoder.describe(root))")
+            decoder.error(root, "expected a mapping, got \(decoder.describe(root))")
             return
         }
         guard let kindNode = tree.value(root, "kind") else {
@@ -77,7 +77,7 @@ public enum ManifestLoader {
         let listVersion = tree.value(root, "apiVersion").flatMap { tree.scalarType($0) == .string ? tree.string($0) : nil }
         for item in decoder.items(items) {
             guard tree.node(item).kind == .mapping else {
-                if !tree.isNull(item) { decoder.error(item, "a list item must be a mapping, got \(decoder.describe(item))") }
+                if !tree.isNull(item) { decoder.error(item, "expected a mapping, got \(decoder.describe(item))") }
                 continue
             }
             if let kindNode = tree.value(item, "kind") {

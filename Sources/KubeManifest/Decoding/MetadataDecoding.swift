@@ -36,7 +36,7 @@ extension ObjectDecoder {
             return false
         }
         guard version == kind.apiVersion else {
-            error(node, "unsupported apiVersion \"\(version)\" for kind \(kind.rawValue), expected \(kind.apiVersion)")
+            error(node, "unknown apiVersion \"\(version)\" for kind \(kind.rawValue)")
             return false
         }
         return true

@@ -48,18 +48,26 @@ struct ObjectDecoder {
         report(.error, field: tree.path(to: key, from: root), at: key, "unknown field \"\(tree.string(key))\"")
     }
 
-    func describe(_ node: Int32) -> String {
+    /// How a wrongly typed value is shown: containers by kind; scalars by their text where a
+    /// scalar was expected, by their type where a container was.
+    func describe(_ node: Int32, showingValue: Bool = true) -> String {
         switch tree.node(node).kind {
         case .mapping: return "a mapping"
         case .sequence: return "a list"
         case .scalar:
-            switch tree.scalarType(node) {
-            case .null: return "null"
-            case .bool: return "a boolean"
-            case .int: return "an integer"
-            case .float: return "a number"
-            case .string: return "a string"
+            let type = tree.scalarType(node)
+            if type == .null { return "null" }
+            guard showingValue else {
+                switch type {
+                case .bool: return "a boolean"
+                case .int: return "an integer"
+                case .float: return "a number"
+                default: return "a string"
+                }
             }
+            var text = tree.string(node)
+            if text.count > 40 { text = String(text.prefix(40)) + "..." }
+            return type == .string ? "string \"\(text)\"" : text
         }
     }
 
@@ -68,13 +76,13 @@ struct ObjectDecoder {
     /// True for a mapping; false (reporting unless null) otherwise.
     func isMapping(_ node: Int32) -> Bool {
         if tree.node(node).kind == .mapping { return true }
-        if !tree.isNull(node) { error(node, "must be a mapping, got \(describe(node))") }
+        if !tree.isNull(node) { error(node, "expected a mapping, got \(describe(node, showingValue: false))") }
         return false
     }
 
     func isSequence(_ node: Int32) -> Bool {
         if tree.node(node).kind == .sequence { return true }
-        if !tree.isNull(node) { error(node, "must be a list, got \(describe(node))") }
+        if !tree.isNull(node) { error(node, "expected a list, got \(describe(node, showingValue: false))") }
         return false
     }
 
@@ -99,7 +107,7 @@ struct ObjectDecoder {
             if type == .string { return tree.string(node) }
             if type == .null { return nil }
         }
-        error(node, "must be a string, got \(describe(node))")
+        error(node, "expected a string, got \(describe(node))")
         return nil
     }
 
@@ -111,14 +119,14 @@ struct ObjectDecoder {
         case .null where tree.node(node).kind == .scalar:
             return nil
         default:
-            error(node, "must be a boolean, got \(describe(node))")
+            error(node, "expected a boolean, got \(describe(node))")
             return nil
         }
     }
 
     func int(_ node: Int32) -> Int? {
         guard tree.node(node).kind == .scalar else {
-            error(node, "must be an integer, got \(describe(node))")
+            error(node, "expected an integer, got \(describe(node))")
             return nil
         }
         switch tree.scalarType(node) {
@@ -128,7 +136,7 @@ struct ObjectDecoder {
             error(node, "integer \(tree.string(node)) is out of range")
             return nil
         default:
-            error(node, "must be an integer, got \(describe(node))")
+            error(node, "expected an integer, got \(describe(node))")
             return nil
         }
     }
@@ -156,7 +164,11 @@ struct ObjectDecoder {
         if tree.node(node).kind == .scalar, tree.scalarType(node) == .int {
             return port(node).map(PortReference.number)
         }
-        guard let name = string(node) else { return nil }
+        guard tree.node(node).kind == .scalar, tree.scalarType(node) == .string else {
+            if !tree.isNull(node) { error(node, "expected an integer or a port name, got \(describe(node))") }
+            return nil
+        }
+        let name = tree.string(node)
         if let problem = Validation.ianaServiceNameProblem(name) {
             error(node, "invalid port name \"\(name)\": \(problem)")
             return nil
