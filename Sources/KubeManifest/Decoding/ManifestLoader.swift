@@ -35,6 +35,12 @@ public enum ManifestLoader {
     public static func load(_ sources: [ManifestSource], options: LoadOptions = LoadOptions()) -> LoadResult {
         let sink = LoadSink(options: options)
         for source in sources {
+            // Node offsets are 32-bit; nothing near this size is a real manifest.
+            guard source.bytes.count < Int(Int32.max) / 4 else {
+                let location = SourceLocation(file: source.name, line: 0, column: 0)
+                sink.diagnostics.append(Diagnostic(at: location, object: nil, field: "", reason: "file too large"))
+                continue
+            }
             let tree = source.isJSON ? JSONReader.read(source) : YAMLReader.read(source)
             sink.diagnostics.append(contentsOf: tree.diagnostics)
             for document in tree.documents {
