@@ -1,0 +1,97 @@
+import Foundation
+import KubeManifest
+import KubeNFT
+import Testing
+
+/// The `kubenft` binary as users run it: exit statuses, stdout and stderr, and atomic `-o`.
+@Suite("kubenft command line")
+struct CLITests {
+    /// The `kubenft` executable built beside the test bundle.
+    static func binary() throws -> String {
+        let exe = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
+        var directory = URL(fileURLWithPath: exe).deletingLastPathComponent()
+        if directory.path.hasSuffix(".xctest") { directory.deleteLastPathComponent() }
+        let candidate = directory.appendingPathComponent("kubenft").path
+        guard FileManager.default.isExecutableFile(atPath: candidate) else {
+            throw Kernel.Failure(description: "kubenft not built at \(candidate); run swift build --build-tests first")
+        }
+        return candidate
+    }
+
+    static func run(_ arguments: [String], stdin: String? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try binary())
+        process.arguments = arguments
+        let output = Pipe(), errors = Pipe(), input = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        process.standardInput = input
+        try process.run()
+        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+        try input.fileHandleForWriting.close()
+        let collector = Kernel.ErrorCollector(errors.fileHandleForReading)
+        let out = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: out, as: UTF8.self), collector.finish())
+    }
+
+    static func fixture(_ name: String) throws -> FixtureCase {
+        try #require(Fixtures.all.first { $0.name == name })
+    }
+
+    @Test("compile prints the golden ruleset and exits 0")
+    func compileDemo() throws {
+        let demo = try Self.fixture("demo")
+        let result = try Self.run(["compile", "-f", demo.manifests] + demo.arguments)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout == (try String(contentsOfFile: demo.file("expected.nft"), encoding: .utf8)))
+    }
+
+    @Test("bad input exits 2, prints every error to stderr and nothing to stdout or -o")
+    func badInput() throws {
+        let bad = try Self.fixture("bad-ip")
+        let outputPath = NSTemporaryDirectory() + "kubenft-cli-\(UInt32.random(in: 0...UInt32.max)).nft"
+        let result = try Self.run(["compile", "-f", bad.manifests, "-o", outputPath] + bad.arguments)
+        #expect(result.status == 2)
+        #expect(result.stdout.isEmpty)
+        let expected = try String(contentsOfFile: bad.file("expect-error"), encoding: .utf8)
+        for line in expected.split(separator: "\n") {
+            #expect(result.stderr.contains(bad.directory + "/" + line), "missing: \(line)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: outputPath))
+    }
+
+    @Test("-o writes the file; stdin and JSON work; a bad flag value exits 2")
+    func outputStdinAndFlags() throws {
+        let demo = try Self.fixture("nodeport")
+        let outputPath = NSTemporaryDirectory() + "kubenft-cli-\(UInt32.random(in: 0...UInt32.max)).json"
+        defer { try? FileManager.default.removeItem(atPath: outputPath) }
+        let written = try Self.run(["compile", "-f", demo.manifests, "--format", "json", "-o", outputPath] + demo.arguments)
+        #expect(written.status == 0 && written.stdout.isEmpty, "\(written.stderr)")
+        #expect((try String(contentsOfFile: outputPath, encoding: .utf8)) == (try String(contentsOfFile: demo.file("expected.json"), encoding: .utf8)))
+        let files = try FileManager.default.contentsOfDirectory(atPath: demo.manifests).sorted()
+        let joined = try files.map { try String(contentsOfFile: demo.manifests + "/" + $0, encoding: .utf8) }.joined(separator: "\n---\n")
+        let piped = try Self.run(["compile", "-f", "-"] + demo.arguments, stdin: joined)
+        #expect(piped.status == 0, "\(piped.stderr)")
+        #expect(piped.stdout == (try String(contentsOfFile: demo.file("expected.nft"), encoding: .utf8)))
+        let badFlag = try Self.run(["compile", "-f", demo.manifests, "--node-ip", "10.0.0.999"])
+        #expect(badFlag.status == 2 && badFlag.stdout.isEmpty)
+        #expect(badFlag.stderr.contains("--node-ip: invalid IP address \"10.0.0.999\""), "\(badFlag.stderr)")
+    }
+
+    @Test("the same objects in any order and any file split give byte-identical output", arguments: ["demo", "dual-stack", "weights"])
+    func orderIndependence(_ name: String) throws {
+        let fixture = try Self.fixture(name)
+        let files = try FileManager.default.contentsOfDirectory(atPath: fixture.manifests).sorted()
+        var documents: [String] = []
+        for file in files {
+            let text = try String(contentsOfFile: fixture.manifests + "/" + file, encoding: .utf8)
+            documents += text.components(separatedBy: "\n---\n").filter { !$0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty }
+        }
+        var generator = SeededGenerator(seed: 7)
+        let shuffled = documents.shuffled(using: &generator).joined(separator: "\n---\n")
+        let result = try Self.run(["compile", "-f", "-"] + fixture.arguments, stdin: shuffled)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout == (try String(contentsOfFile: fixture.file("expected.nft"), encoding: .utf8)))
+    }
+}
