@@ -37,5 +37,7 @@ let package = Package(
         .executableTarget(name: "kubenft-lab-agent"),
         .target(name: "LabKit", path: "Tests/LabKit"),
         .testTarget(name: "LabKitTests", dependencies: ["LabKit"]),
+        // Release-mode benchmark: synthetic clusters through load, compile, emit and nft -f.
+        .executableTarget(name: "kubenft-bench", dependencies: ["KubeManifest", "KubeNFTCompiler", "NFTRuleset"]),
     ]
 )
