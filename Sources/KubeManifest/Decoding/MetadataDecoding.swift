@@ -63,6 +63,9 @@ extension ObjectDecoder {
                 meta.labels = stringMap(value)
             case "annotations":
                 meta.annotations = stringMap(value)
+                for (annotationKey, annotationValue) in entries(value) where key(annotationKey).hasPrefix("kubenft.io/") {
+                    meta.annotationLocations[key(annotationKey)] = tree.location(annotationValue)
+                }
             default:
                 break
             }

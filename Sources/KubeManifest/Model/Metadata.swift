@@ -7,6 +7,9 @@ public struct ObjectMeta: Sendable, Hashable {
     public var annotations: [String: String]
     /// Location of the object's document (its first key), for diagnostics.
     public var location: SourceLocation
+    /// Where the values of kubenft's own annotations (`kubenft.io/...`) are, so errors in them can
+    /// point at the exact line.
+    public var annotationLocations: [String: SourceLocation] = [:]
 
     public init(name: String, namespace: String = "", labels: [String: String] = [:],
                 annotations: [String: String] = [:], location: SourceLocation) {

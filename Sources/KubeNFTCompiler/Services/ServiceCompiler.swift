@@ -36,7 +36,8 @@ struct ServiceCompiler {
             switch WeightSpec.parse(text) {
             case .success(let spec): weights = spec
             case .failure(let error):
-                assembly.diagnostics.append(Diagnostic(at: service.meta.location, object: "Service \(name)",
+                let location = service.meta.annotationLocations[WeightSpec.annotation] ?? service.meta.location
+                assembly.diagnostics.append(Diagnostic(at: location, object: "Service \(name)",
                                                        field: "metadata.annotations[\(WeightSpec.annotation)]", reason: error.reason))
                 return
             }
@@ -109,7 +110,8 @@ struct ServicePortCompiler {
         let result = ShareCalculator.shares(for: usable, weights: weights) { resolver.pod($0.pod)?.meta.labels }
         for backend in result.ungrouped {
             let message = "endpoint \(backend.label) of port \(Naming.portLabel(port)) is in no group of \(WeightSpec.annotation); it gets no traffic"
-            let diagnostic = Diagnostic(.warning, at: service.meta.location, object: "Service \(service.meta.qualifiedName)",
+            let location = service.meta.annotationLocations[WeightSpec.annotation] ?? service.meta.location
+            let diagnostic = Diagnostic(.warning, at: location, object: "Service \(service.meta.qualifiedName)",
                                         field: "metadata.annotations[\(WeightSpec.annotation)]", reason: message)
             if !assembly.diagnostics.contains(diagnostic) { assembly.diagnostics.append(diagnostic) }
         }
