@@ -21,6 +21,9 @@ struct Options {
     /// The last value given for `key`.
     func string(_ key: String) -> String? { values[key]?.last }
 
+    /// All values given for `key`, exactly as written (no comma splitting).
+    func raw(_ key: String) -> [String] { values[key] ?? [] }
+
     /// All values given for `key`, comma lists split, empty items dropped.
     func list(_ key: String) -> [String] {
         (values[key] ?? []).flatMap { $0.split(separator: ",").map(String.init) }

@@ -5,12 +5,14 @@ import Musl
 #endif
 
 // A tiny network agent for the kernel lab: `serve` answers with its name on
-// TCP, UDP and SCTP ports; `probe` connects repeatedly and tallies who answered.
+// TCP, UDP and SCTP ports; `probe` connects repeatedly and tallies who answered;
+// `probe-many` tries many destinations at once under one deadline.
 
 let usage = """
 usage:
   kubenft-lab-agent serve --name NAME [--tcp P,..] [--udp P,..] [--sctp P,..] [--bind ADDR ...]
   kubenft-lab-agent probe --to ADDR --port N --proto tcp|udp|sctp [--count K] [--timeout-ms T] [--source ADDR]
+  kubenft-lab-agent probe-many [--timeout-ms T] [--target ADDR,PORT,PROTO[,LABEL] ...]   (no --target: read targets from stdin)
 
 """
 
@@ -26,6 +28,7 @@ func runAgent(_ argv: [String]) -> Int32 {
         switch argv[1] {
         case "serve": return try Server.run(options)
         case "probe": return try Prober.run(options)
+        case "probe-many": return try ProbeMany.run(options)
         default: throw UsageError("unknown subcommand '\(argv[1])'")
         }
     } catch let error as UsageError {
