@@ -23,6 +23,11 @@ public struct IPAddress: Sendable, Hashable, Comparable, CustomStringConvertible
         self.bytes = bytes
     }
 
+    /// For callers that built exactly 4 or 16 bytes themselves.
+    init(validatedBytes bytes: [UInt8]) {
+        self.bytes = bytes
+    }
+
     /// Parses dotted-quad IPv4 or RFC 4291 IPv6 text; nil for anything else (no zones, no prefixes).
     public init?(_ text: some StringProtocol) {
         let string = String(text)

@@ -72,7 +72,7 @@ struct ServiceCompilerUnitTests {
         let name = Naming.identifier("svc4", components)
         #expect(name.utf8.count <= 200)
         #expect(name.hasPrefix("svc4-"))
-        let allowed = Set("abcdefghijklmnopqrstuvwxyz0123456789-./_~")
+        let allowed = Set("abcdefghijklmnopqrstuvwxyz0123456789-./_")
         #expect(name.allSatisfy { allowed.contains($0) }, "\(name)")
     }
 

@@ -2,7 +2,7 @@ import KubeManifest
 
 /// Derives nft identifiers from Kubernetes names. Valid Kubernetes names pass through readable
 /// (`svc4-shop/api/tcp/http`); anything else is reduced to safe characters and made unique with a
-/// hash, so no name can break nft's syntax, collide, hit a keyword (every name has a prefix with a
+/// hash after `__` (which a clean name never contains), so no name can break nft's syntax, collide, hit a keyword (every name has a prefix with a
 /// digit or dash) or exceed the kernel's 255-byte limit.
 enum Naming {
     static let maximumLength = 200
@@ -22,7 +22,7 @@ enum Naming {
         var name = prefix + "-" + parts.joined(separator: "/")
         if !clean || name.utf8.count > maximumLength {
             let digest = hash(components.joined(separator: "\u{0}"))
-            name = String(name.prefix(maximumLength - 17)) + "~" + digest
+            name = String(name.prefix(maximumLength - 18)) + "__" + digest
         }
         return name
     }

@@ -48,6 +48,10 @@ enum Names {
     static func nodePortAddresses(_ family: IPFamily) -> String { "nodeport-addresses-v\(Naming.familySuffix(family))" }
     static func hairpin(_ family: IPFamily) -> String { "hairpin-v\(Naming.familySuffix(family))" }
 
+    static func policyIngress(_ family: IPFamily) -> String { "policy-ingress-v\(Naming.familySuffix(family))" }
+    static func policyEgress(_ family: IPFamily) -> String { "policy-egress-v\(Naming.familySuffix(family))" }
+    static func podSelf(_ family: IPFamily) -> String { "pod-self-v\(Naming.familySuffix(family))" }
+
     static let services = "services"
     static let markForMasquerade = "mark-for-masquerade"
     static let serviceEndpointsCheck = "service-endpoints-check"

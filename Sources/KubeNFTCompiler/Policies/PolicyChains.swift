@@ -1,0 +1,114 @@
+import KubeManifest
+import NFTRuleset
+
+extension PolicyCompiler {
+    /// The rules of one policy in a group's chain: every allowed combination of peer and port ends
+    /// in `return`, which hands the packet back to the dispatch as allowed in this direction.
+    func chainRules(for policy: NetworkPolicy, group: Group, into assembly: inout Assembly) -> [Rule] {
+        let direction = group.direction
+        let builder = PolicyRuleBuilder(index: index, policy: policy, direction: direction, groupPorts: group.ports)
+        var rules: [Rule] = []
+        for (position, rule) in ((direction == .ingress ? policy.ingress : policy.egress) ?? []).enumerated() {
+            let comment = "\(policy.meta.qualifiedName) \(direction.rawValue)[\(position)]"
+            let peers = builder.peers(of: rule)
+            for port in builder.ports(of: rule) {
+                rules += ruleVariants(peers: peers, port: port, direction: direction, comment: comment, into: &assembly)
+            }
+        }
+        return rules
+    }
+
+    private func ruleVariants(peers: PeerSpec, port: PortMatch, direction: PolicyDirection, comment: String,
+                              into assembly: inout Assembly) -> [Rule] {
+        if case .namedDestination(let proto, let name) = port {
+            return namedPortRules(peers: peers, proto: proto, name: name, comment: comment, into: &assembly)
+        }
+        let portStatements = PolicyRuleBuilder.portStatements(port)
+        guard case .some(let ranges, _) = peers else {
+            return [Rule(portStatements + [.verdict(.return)], comment: comment)]
+        }
+        var rules: [Rule] = []
+        for family in IPFamily.allCases {
+            let familyRanges = ranges.filter { $0.family == family }
+            guard !familyRanges.isEmpty else { continue }
+            let set = addressSet(familyRanges, family: family, comment: comment, into: &assembly)
+            rules.append(Rule([.matches(direction.peerField(family), .setReference(set))] + portStatements + [.verdict(.return)],
+                              comment: comment))
+        }
+        return rules
+    }
+
+    /// Egress to a named port: the set of destination pod address, protocol and resolved port.
+    private func namedPortRules(peers: PeerSpec, proto: L4Protocol, name: String, comment: String,
+                                into assembly: inout Assembly) -> [Rule] {
+        let candidates: [Pod]
+        switch peers {
+        case .any: candidates = index.allPods
+        case .some(_, let pods): candidates = pods
+        }
+        var rules: [Rule] = []
+        for family in IPFamily.allCases {
+            var elements: [SetElement] = []
+            for pod in candidates {
+                for port in pod.containerPorts where port.name == name && port.protocol == proto {
+                    for address in pod.podIPs where address.family == family {
+                        elements.append(SetElement(key: [.address(address), .proto(proto.nftName), .port(port.port)]))
+                    }
+                }
+            }
+            guard !elements.isEmpty else { continue }
+            let set = namedSet(prefix: "np-ports\(Naming.familySuffix(family))", key: [family.addressType, .inetProto, .inetService],
+                               flags: [], elements: elements, comment: "\(comment) port \(name)", into: &assembly)
+            rules.append(Rule([.matches(.concat([family.destination, .meta(.l4proto), .payload(.thDport)]), .setReference(set)),
+                               .verdict(.return)], comment: comment))
+        }
+        return rules
+    }
+
+    private func addressSet(_ ranges: [AddressRange], family: IPFamily, comment: String, into assembly: inout Assembly) -> String {
+        var elements: [SetElement] = []
+        for range in ranges {
+            for cidr in range.prefixes {
+                elements.append(SetElement(key: [cidr.prefixLength == cidr.address.bitWidth ? .address(cidr.address) : .prefix(cidr)]))
+            }
+        }
+        return namedSet(prefix: "np-addrs\(Naming.familySuffix(family))", key: [family.addressType], flags: [.interval],
+                        elements: elements, comment: comment, into: &assembly)
+    }
+
+    /// One named set per distinct content: equal peer lists share a set, whoever uses them.
+    private func namedSet(prefix: String, key: [DataType], flags: [NamedSet.Flag], elements: [SetElement], comment: String,
+                          into assembly: inout Assembly) -> String {
+        let sorted = elements.sorted { $0.key.lexicographicallyPrecedes($1.key) }
+        let digest = Naming.hash(sorted.map { $0.key.map(NFTTextEmitter.value).joined(separator: " . ") }.joined(separator: ","))
+        let name = "\(prefix)-\(digest)"
+        assembly.declare(NamedSet(name: name, key: key, flags: flags, comment: comment, elements: sorted))
+        return name
+    }
+
+    /// The hook chain and the per-family dispatch maps.
+    func declareDispatch(into assembly: inout Assembly) {
+        var rules: [Rule] = [
+            Rule([.matches(.conntrack(.state), .anonymousSet([.symbol("established"), .symbol("related")])), .verdict(.accept)],
+                 comment: "replies of allowed connections"),
+        ]
+        for family in IPFamily.allCases {
+            assembly.declare(NamedSet(name: Names.policyIngress(family), key: [family.addressType], mapping: .verdict,
+                                      comment: "isolated pods on this node to their ingress chain"))
+            assembly.declare(NamedSet(name: Names.policyEgress(family), key: [family.addressType], mapping: .verdict,
+                                      comment: "isolated pods on this node to their egress chain"))
+            assembly.declare(NamedSet(name: Names.podSelf(family), key: [family.addressType, family.addressType],
+                                      comment: "a pod reaching itself"))
+            rules.append(Rule([.matches(.concat([family.source, family.destination]), .setReference(Names.podSelf(family))), .verdict(.accept)],
+                              comment: "a pod may always reach itself"))
+        }
+        for family in IPFamily.allCases {
+            rules.append(Rule([.verdictMap(key: family.source, map: Names.policyEgress(family))], comment: "egress of the source pod"))
+        }
+        for family in IPFamily.allCases {
+            rules.append(Rule([.verdictMap(key: family.destination, map: Names.policyIngress(family))], comment: "ingress of the destination pod"))
+        }
+        assembly.add(Chain(name: "policy-forward", hook: .init(type: .filter, point: .forward, priority: 0),
+                           comment: "NetworkPolicy: both ends must allow a new connection", rules: rules))
+    }
+}
