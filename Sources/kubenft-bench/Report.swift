@@ -80,8 +80,8 @@ struct MarkdownReport {
     private func pipelineTable() -> String {
         var out = "### Compile, emit, end to end, memory\n\n"
         out += "| scenario | format | compile | emit text | emit JSON | end-to-end | target ≤ \(Self.fixed(Targets.endToEndSeconds, 1)) s "
-        out += "| peak RSS | target ≤ \(Self.fixed(Targets.peakRSSMB, 0)) MB |\n"
-        out += "|---|---|---:|---:|---:|---:|---|---:|---|\n"
+        out += "| peak RSS (end to end) | target ≤ \(Self.fixed(Targets.peakRSSMB, 0)) MB | peak RSS (all stages) |\n"
+        out += "|---|---|---:|---:|---:|---:|---|---:|---|---:|\n"
         for scenario in report.scenarios {
             for stage in scenario.stages {
                 let large = scenario.scenario.services >= Targets.largeServices
@@ -92,7 +92,8 @@ struct MarkdownReport {
                 out += "| \(Self.seconds(stage.emitJSONSeconds)) (\(megabytes(stage.jsonBytes)) MB) "
                 out += "| \(Self.seconds(stage.endToEndSeconds)) | \(endToEnd) "
                 out += "| \(peak.map { Self.fixed($0, 0) + " MB" } ?? "n/a") "
-                out += "| \(peak.map { Self.verdict($0, atMost: Targets.peakRSSMB) } ?? "n/a") |\n"
+                out += "| \(peak.map { Self.verdict($0, atMost: Targets.peakRSSMB) } ?? "n/a") "
+                out += "| \(stage.peakRSSAllStagesBytes.map { Self.fixed(Double($0) / 1e6, 0) + " MB" } ?? "n/a") |\n"
             }
         }
         return out
@@ -100,8 +101,8 @@ struct MarkdownReport {
 
     private func kernelTable() -> String {
         var out = "### Kernel load (`nft -f` in a fresh network namespace)\n\n"
-        out += "| scenario | ruleset | ours: wall (sys) | target ≤ \(Self.fixed(Targets.kernelLoadSeconds, 0)) s "
-        out += "| kube-proxy shape | kube-proxy shape: wall (sys) | ours ÷ kube-proxy |\n"
+        out += "| scenario | ruleset | ours: wall (user, sys) | target ≤ \(Self.fixed(Targets.kernelLoadSeconds, 0)) s "
+        out += "| kube-proxy shape | kube-proxy shape: wall (user, sys) | ours ÷ kube-proxy |\n"
         out += "|---|---|---:|---|---|---:|---:|\n"
         for scenario in report.scenarios {
             let stage = scenario.stage(.yaml)
@@ -112,12 +113,11 @@ struct MarkdownReport {
                 continue
             }
             let large = scenario.scenario.services >= Targets.largeServices
-            out += ours.ok ? "\(Self.seconds(ours.wallSeconds)) (\(Self.seconds(ours.systemSeconds)))" : "failed: \(ours.error ?? "?")"
+            out += ours.ok ? Self.load(ours) : "failed: \(ours.error ?? "?")"
             out += " | " + (large && ours.ok ? Self.verdict(ours.wallSeconds, atMost: Targets.kernelLoadSeconds) : "(10k×10 only)")
             if let theirs = scenario.kubeProxy {
                 let shape = scenario.kubeProxyTextBytes.map { "\(megabytes($0)) MB" } ?? "n/a"
-                let figure = theirs.ok ? "\(Self.seconds(theirs.wallSeconds)) (\(Self.seconds(theirs.systemSeconds)))"
-                    : "failed: \(theirs.error ?? "?")"
+                let figure = theirs.ok ? Self.load(theirs) : "failed: \(theirs.error ?? "?")"
                 let ratio = theirs.ok && ours.ok ? Self.fixed(ours.wallSeconds / theirs.wallSeconds, 3) + "×" : "n/a"
                 out += " | \(shape) | \(figure) | \(ratio) |\n"
             } else {
@@ -125,6 +125,10 @@ struct MarkdownReport {
             }
         }
         return out
+    }
+
+    static func load(_ result: KernelLoadResult) -> String {
+        "\(seconds(result.wallSeconds)) (\(seconds(result.userSeconds)), \(seconds(result.systemSeconds)))"
     }
 
     static func fixed(_ value: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", value) }
