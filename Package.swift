@@ -24,10 +24,12 @@ let package = Package(
         .target(name: "KubeManifest", dependencies: ["CLibYAML", "NetAddress"]),
         // The nftables ruleset IR and its text / JSON emitters.
         .target(name: "NFTRuleset", dependencies: ["NetAddress"]),
+        // Follows a packet through a ruleset IR, as the kernel would.
+        .target(name: "NFTTrace", dependencies: ["NetAddress", "NFTRuleset"]),
         // Pure compilers from the typed model to the ruleset IR.
         .target(name: "KubeNFTCompiler", dependencies: ["KubeManifest", "NFTRuleset"]),
         // The pipeline the CLI drives: load, compile, emit.
-        .target(name: "KubeNFT", dependencies: ["KubeManifest", "NFTRuleset", "KubeNFTCompiler"]),
+        .target(name: "KubeNFT", dependencies: ["KubeManifest", "NFTRuleset", "KubeNFTCompiler", "NFTTrace"]),
         .executableTarget(
             name: "kubenft",
             dependencies: ["KubeNFT", .product(name: "ArgumentParser", package: "swift-argument-parser")]

@@ -7,7 +7,7 @@ struct KubeNFTCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kubenft",
         abstract: "Compile Kubernetes Services and NetworkPolicies into one nftables table.",
-        subcommands: [CompileCommand.self]
+        subcommands: [CompileCommand.self, TraceCommand.self, MatrixCommand.self]
     )
 }
 

@@ -4,6 +4,8 @@ public indirect enum JSONText: Sendable, Hashable {
     case null
     case bool(Bool)
     case number(Int64)
+    /// A number already written in JSON syntax (fixed-point decimals).
+    case decimal(String)
     case string(String)
     case array([JSONText])
     case object([(String, JSONText)])
@@ -22,6 +24,7 @@ public indirect enum JSONText: Sendable, Hashable {
         case .null: out += "null"
         case .bool(let flag): out += flag ? "true" : "false"
         case .number(let number): out += String(number)
+        case .decimal(let text): out += text
         case .string(let text): Self.writeString(text, into: &out)
         case .array(let items):
             out += "["

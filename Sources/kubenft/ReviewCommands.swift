@@ -1,0 +1,93 @@
+import ArgumentParser
+import KubeManifest
+import KubeNFT
+
+/// Output forms of the review commands.
+enum ReviewOutput: String, ExpressibleByArgument, CaseIterable {
+    case text, json
+}
+
+/// `kubenft trace`: follow one packet through the compiled rules.
+struct TraceCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "trace",
+        abstract: "Follow one packet through the compiled ruleset and print every rule it passes."
+    )
+
+    @OptionGroup var input: InputOptions
+
+    @Option(help: "Source: ns/pod, an IP, svc/ns/name, node, or external:IP.")
+    var from: String
+
+    @Option(help: "Destination: ns/pod, an IP, svc/ns/name, node, or external:IP.")
+    var to: String
+
+    @Option(help: "Destination port (default: the service's first port, else 80).")
+    var port: UInt16?
+
+    @Option(name: .customLong("protocol"), help: "tcp, udp or sctp (default tcp, or the service port's protocol).")
+    var transport: String?
+
+    @Option(help: "text or json.")
+    var output: ReviewOutput = .text
+
+    func run() throws {
+        guard let source = TraceEndpoint(from) else { throw ValidationError("cannot read --from \(from)") }
+        guard let destination = TraceEndpoint(to) else { throw ValidationError("cannot read --to \(to)") }
+        let transport = try parseProtocol(self.transport)
+        let result = Pipeline.run(paths: input.files, node: input.nodeOptions, strict: input.strict)
+        Terminal.report(result.diagnostics)
+        guard result.ruleset != nil else { throw ExitCode(2) }
+        do {
+            let report = try Review.trace(TraceQuery(from: source, to: destination, port: port, transport: transport), in: result)
+            Terminal.out(output == .json ? report.json : report.text)
+        } catch {
+            Terminal.error("\(error)")
+            throw ExitCode(2)
+        }
+    }
+}
+
+/// `kubenft matrix`: the pod × pod truth table, computed by tracing.
+struct MatrixCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "matrix",
+        abstract: "Print which pods can connect to which, per port and protocol (. allowed, X blocked)."
+    )
+
+    @OptionGroup var input: InputOptions
+
+    @Option(help: "Comma-separated ports.")
+    var ports: String = "80,81"
+
+    @Option(help: "Comma-separated protocols: tcp, udp, sctp.")
+    var protocols: String = "tcp"
+
+    @Option(help: "text or json.")
+    var output: ReviewOutput = .text
+
+    func run() throws {
+        var portList: [UInt16] = []
+        for item in ports.split(separator: ",") {
+            guard let port = UInt16(item), port > 0 else { throw ValidationError("invalid port \(item) in --ports") }
+            portList.append(port)
+        }
+        let protocolList = try protocols.split(separator: ",").map { try parseProtocol(String($0)) ?? .tcp }
+        let result = Pipeline.run(paths: input.files, node: input.nodeOptions, strict: input.strict)
+        Terminal.report(result.diagnostics)
+        guard result.ruleset != nil else { throw ExitCode(2) }
+        do {
+            let matrix = try Review.matrix(ports: portList, protocols: protocolList, in: result)
+            Terminal.out(output == .json ? matrix.json : matrix.text)
+        } catch {
+            Terminal.error("\(error)")
+            throw ExitCode(2)
+        }
+    }
+}
+
+func parseProtocol(_ text: String?) throws -> L4Protocol? {
+    guard let text else { return nil }
+    guard let value = L4Protocol(rawValue: text.uppercased()) else { throw ValidationError("unknown protocol \(text); use tcp, udp or sctp") }
+    return value
+}
