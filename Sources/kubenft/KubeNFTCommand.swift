@@ -7,15 +7,12 @@ struct KubeNFTCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kubenft",
         abstract: "Compile Kubernetes Services and NetworkPolicies into one nftables table.",
-        subcommands: [CompileCommand.self, TraceCommand.self, MatrixCommand.self]
+        subcommands: [CompileCommand.self, TraceCommand.self, MatrixCommand.self, DiffCommand.self]
     )
 }
 
-/// Flags shared by every command that compiles manifests.
-struct InputOptions: ParsableArguments {
-    @Option(name: [.customShort("f"), .customLong("filename")], help: "Manifest file or directory (repeatable; - for stdin).")
-    var files: [String] = []
-
+/// Node-context flags shared by every command that compiles manifests.
+struct NodeFlags: ParsableArguments {
     @Option(name: .customLong("node-name"), help: "The node to compile for (decides which endpoints are local).")
     var nodeName: String?
 
@@ -31,11 +28,22 @@ struct InputOptions: ParsableArguments {
     @Flag(name: .customLong("strict"), help: "Reject unknown fields in known kinds.")
     var strict = false
 
+    var nodeOptions: NodeOptions {
+        NodeOptions(nodeName: nodeName, nodeIPs: nodeIPs, clusterCIDRs: clusterCIDRs, configPath: config)
+    }
+}
+
+/// Manifests plus node context: the input of `compile`, `trace`, `matrix`, `apply`, `verify`.
+struct InputOptions: ParsableArguments {
+    @Option(name: [.customShort("f"), .customLong("filename")], help: "Manifest file or directory (repeatable; - for stdin).")
+    var files: [String] = []
+
+    @OptionGroup var node: NodeFlags
+
     func validate() throws {
         if files.isEmpty { throw ValidationError("give at least one manifest with -f PATH") }
     }
 
-    var nodeOptions: NodeOptions {
-        NodeOptions(nodeName: nodeName, nodeIPs: nodeIPs, clusterCIDRs: clusterCIDRs, configPath: config)
-    }
+    var nodeOptions: NodeOptions { node.nodeOptions }
+    var strict: Bool { node.strict }
 }

@@ -94,4 +94,21 @@ struct CLITests {
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout == (try String(contentsOfFile: fixture.file("expected.nft"), encoding: .utf8)))
     }
+
+    @Test("diff exits 0 without changes, 1 with changes, and --fail-on picks which changes count")
+    func diffExitStatus() throws {
+        let base = Fixtures.root + "/diff/policy-added"
+        let node = ["--node-name", "node-1", "--cluster-cidr", "10.244.0.0/16"]
+        let same = try Self.run(["diff", "--from", base + "/before", "--to", base + "/before"] + node)
+        #expect(same.status == 0 && same.stdout == "no changes\n", "\(same.stdout)\(same.stderr)")
+        let changed = try Self.run(["diff", "--from", base + "/before", "--to", base + "/after"] + node)
+        #expect(changed.status == 1)
+        #expect(!changed.stdout.contains("\u{1B}["), "no colour when stdout is not a terminal")
+        let onlyAdded = try Self.run(["diff", "--from", base + "/before", "--to", base + "/after", "--fail-on", "added"] + node)
+        #expect(onlyAdded.status == 0, "the change only blocks connections")
+        let onlyRemoved = try Self.run(["diff", "--from", base + "/before", "--to", base + "/after", "--fail-on", "removed"] + node)
+        #expect(onlyRemoved.status == 1)
+        let broken = try Self.run(["diff", "--from", base + "/before", "--to", Fixtures.root + "/bad-ip/manifests"] + node)
+        #expect(broken.status == 2 && broken.stdout.isEmpty)
+    }
 }

@@ -1,0 +1,131 @@
+import KubeManifest
+import NFTRuleset
+import NFTTrace
+
+/// Builds a `ChangeReport` from two pipeline results.
+public enum ChangeAnalysis {
+    public static func compare(_ before: PipelineResult, _ after: PipelineResult) throws -> ChangeReport {
+        var report = ChangeReport()
+        let connections = try ConnectivityDiffer(before: before, after: after).connections()
+        report.allowed = connections.allowed
+        report.blocked = connections.blocked
+        report.services = try serviceChanges(before, after)
+        if let old = before.ruleset, let new = after.ruleset { objectChanges(old, new, into: &report) }
+        return report
+    }
+
+    /// Per service port: added, removed, or changed (type, node port, backends and their shares).
+    static func serviceChanges(_ before: PipelineResult, _ after: PipelineResult) throws -> [ChangeReport.ServiceChange] {
+        let oldPorts = try servicePorts(before), newPorts = try servicePorts(after)
+        var changes: [ChangeReport.ServiceChange] = []
+        for key in Set(oldPorts.keys).union(newPorts.keys).sorted() {
+            let old = oldPorts[key], new = newPorts[key]
+            switch (old, new) {
+            case (nil, let added?):
+                changes.append(.init(service: key, kind: "added", details: [added.summary], before: [], after: added.backends))
+            case (let removed?, nil):
+                changes.append(.init(service: key, kind: "removed", details: [removed.summary], before: removed.backends, after: []))
+            case (let old?, let new?):
+                var details: [String] = []
+                if old.summary != new.summary { details.append("\(old.summary) -> \(new.summary)") }
+                details += backendDetails(old.backends, new.backends)
+                if !details.isEmpty {
+                    changes.append(.init(service: key, kind: "changed", details: details, before: old.backends, after: new.backends))
+                }
+            case (nil, nil): break
+            }
+        }
+        return changes
+    }
+
+    struct PortState {
+        var summary: String
+        var backends: [ChangeReport.Backend]
+    }
+
+    /// Every service port with its type summary and its backends, traced from outside the cluster.
+    static func servicePorts(_ result: PipelineResult) throws -> [String: PortState] {
+        let tracer = try Review.tracer(for: result)
+        var ports: [String: PortState] = [:]
+        for service in result.cluster.services {
+            for port in service.ports {
+                let key = "\(service.meta.qualifiedName):\(port.name.isEmpty ? String(port.port) : port.name)"
+                var summary = "\(service.type.rawValue) \(port.protocol.rawValue)/\(port.port)"
+                if let nodePort = port.nodePort { summary += " nodePort \(nodePort)" }
+                if service.isHeadless { summary += " headless" }
+                var backends: [ChangeReport.Backend] = []
+                if let clusterIP = service.clusterIPs.first {
+                    let source = IPAddress(clusterIP.family == .v4 ? "198.51.100.250" : "2001:db8::250")!
+                    let packet = TracePacket(source: source, destination: clusterIP, transport: port.protocol.nftName, destinationPort: port.port)
+                    var merged: [String: ChangeReport.Backend] = [:]
+                    for path in try tracer.trace(packet, origin: .network).paths {
+                        guard let address = path.translatedDestination, let target = path.translatedPort else { continue }
+                        merged["\(address)|\(target)", default: .init(address: address, port: target, probability: 0)].probability += path.probability
+                    }
+                    backends = merged.values.sorted()
+                }
+                ports[key] = PortState(summary: summary, backends: backends)
+            }
+        }
+        return ports
+    }
+
+    static func backendDetails(_ old: [ChangeReport.Backend], _ new: [ChangeReport.Backend]) -> [String] {
+        var details: [String] = []
+        let oldByKey = Dictionary(old.map { ("\($0.address):\($0.port)", $0) }, uniquingKeysWith: { first, _ in first })
+        let newByKey = Dictionary(new.map { ("\($0.address):\($0.port)", $0) }, uniquingKeysWith: { first, _ in first })
+        for key in Set(oldByKey.keys).union(newByKey.keys).sorted() {
+            switch (oldByKey[key], newByKey[key]) {
+            case (nil, let added?): details.append("backend \(key) added (\(TraceReport.percent(added.probability)))")
+            case (let removed?, nil): details.append("backend \(key) removed (was \(TraceReport.percent(removed.probability)))")
+            case (let was?, let now?) where abs(was.probability - now.probability) > 0.0005:
+                details.append("backend \(key) weight \(TraceReport.percent(was.probability)) -> \(TraceReport.percent(now.probability))")
+            default: break
+            }
+        }
+        return details
+    }
+
+    /// Chains by rules, sets and maps by elements; each change named by the object it came from.
+    static func objectChanges(_ old: Ruleset, _ new: Ruleset, into report: inout ChangeReport) {
+        let oldChains = Dictionary(old.chains.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        let newChains = Dictionary(new.chains.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        for name in Set(oldChains.keys).union(newChains.keys).sorted() {
+            let source = (newChains[name] ?? oldChains[name])?.comment ?? ""
+            switch (oldChains[name], newChains[name]) {
+            case (nil, _?): report.addedObjects.append(.init(kind: "chain", name: name, source: source))
+            case (_?, nil): report.removedObjects.append(.init(kind: "chain", name: name, source: source))
+            case (let was?, let now?) where was.rules != now.rules || was.hook != now.hook:
+                report.changedObjects.append(.init(kind: "chain", name: name, source: source))
+            default: break
+            }
+        }
+        let oldSets = Dictionary(old.sets.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        let newSets = Dictionary(new.sets.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        for name in Set(oldSets.keys).union(newSets.keys).sorted() {
+            let kind = (newSets[name] ?? oldSets[name])?.isMap == true ? "map" : "set"
+            let oldElements = Set(oldSets[name]?.elements ?? []), newElements = Set(newSets[name]?.elements ?? [])
+            if oldSets[name] == nil { report.addedObjects.append(.init(kind: kind, name: name, source: newSets[name]?.comment ?? "")) }
+            if newSets[name] == nil { report.removedObjects.append(.init(kind: kind, name: name, source: oldSets[name]?.comment ?? "")) }
+            guard oldSets[name] != nil, newSets[name] != nil else { continue }
+            for element in newElements.subtracting(oldElements).sorted(by: elementOrder) {
+                report.addedObjects.append(.init(kind: "\(kind) element", name: "\(name) \(elementText(element))", source: element.comment ?? ""))
+            }
+            for element in oldElements.subtracting(newElements).sorted(by: elementOrder) {
+                report.removedObjects.append(.init(kind: "\(kind) element", name: "\(name) \(elementText(element))", source: element.comment ?? ""))
+            }
+        }
+    }
+
+    static func elementOrder(_ lhs: SetElement, _ rhs: SetElement) -> Bool { lhs.key.lexicographicallyPrecedes(rhs.key) }
+
+    static func elementText(_ element: SetElement) -> String {
+        var text = element.key.map(NFTTextEmitter.value).joined(separator: " . ")
+        switch element.data {
+        case .verdict(let verdict)?: text += " : " + NFTTextEmitter.verdict(verdict)
+        case .values(let values)?: text += " : " + values.map(NFTTextEmitter.value).joined(separator: " . ")
+        case nil: break
+        }
+        return text
+    }
+}

@@ -1,0 +1,99 @@
+import KubeManifest
+import NFTRuleset
+
+/// Text (optionally coloured), Markdown and JSON forms of a change report. All are deterministic.
+extension ChangeReport {
+    static func describe(_ connection: Connection) -> String {
+        "\(connection.from) -> \(connection.to) \(connection.transport.nftName)/\(connection.port)"
+    }
+
+    /// Counts of changed connections per namespace pair, for the summary line.
+    private func namespaceSummary(_ connections: [Connection]) -> [String] {
+        var counts: [String: Int] = [:]
+        for connection in connections {
+            let from = connection.from.split(separator: "/").first.map(String.init) ?? ""
+            let to = connection.to.split(separator: "/").first.map(String.init) ?? ""
+            counts["\(from) -> \(to)", default: 0] += 1
+        }
+        return counts.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }
+    }
+
+    public func text(colour: Bool) -> String {
+        let green = colour ? "\u{1B}[32m" : "", red = colour ? "\u{1B}[31m" : "", yellow = colour ? "\u{1B}[33m" : ""
+        let bold = colour ? "\u{1B}[1m" : "", reset = colour ? "\u{1B}[0m" : ""
+        if isEmpty { return "no changes\n" }
+        var out = "\(bold)Connectivity\(reset): \(allowed.count) newly allowed, \(blocked.count) newly blocked\n"
+        for line in namespaceSummary(allowed) { out += "  allowed \(line)\n" }
+        for line in namespaceSummary(blocked) { out += "  blocked \(line)\n" }
+        for connection in allowed { out += "\(green)+ allowed  \(Self.describe(connection))\(reset)\n" }
+        for connection in blocked { out += "\(red)- blocked  \(Self.describe(connection))\(reset)\n" }
+        if !services.isEmpty {
+            out += "\n\(bold)Services\(reset): \(services.count) changed\n"
+            for change in services {
+                let marker = change.kind == "added" ? green + "+" : (change.kind == "removed" ? red + "-" : yellow + "~")
+                out += "\(marker) \(change.service) \(change.kind)\(reset)\n"
+                for detail in change.details { out += "    \(detail)\n" }
+            }
+        }
+        if !addedObjects.isEmpty || !removedObjects.isEmpty || !changedObjects.isEmpty {
+            out += "\n\(bold)Ruleset\(reset): \(addedObjects.count) added, \(removedObjects.count) removed, \(changedObjects.count) changed\n"
+            for object in addedObjects { out += "\(green)+ \(object.kind) \(object.name)\(reset)\(Self.source(object))\n" }
+            for object in removedObjects { out += "\(red)- \(object.kind) \(object.name)\(reset)\(Self.source(object))\n" }
+            for object in changedObjects { out += "\(yellow)~ \(object.kind) \(object.name)\(reset)\(Self.source(object))\n" }
+        }
+        return out
+    }
+
+    private static func source(_ object: ObjectChange) -> String { object.source.isEmpty ? "" : "  (\(object.source))" }
+
+    public var markdown: String {
+        if isEmpty { return "### kubenft: no changes\n" }
+        var out = "### kubenft: \(allowed.count) connections newly allowed, \(blocked.count) newly blocked\n\n"
+        if !allowed.isEmpty || !blocked.isEmpty {
+            out += "| change | from | to | port |\n|---|---|---|---|\n"
+            for connection in allowed { out += "| :warning: allowed | `\(connection.from)` | `\(connection.to)` | \(connection.transport.nftName)/\(connection.port) |\n" }
+            for connection in blocked { out += "| blocked | `\(connection.from)` | `\(connection.to)` | \(connection.transport.nftName)/\(connection.port) |\n" }
+            out += "\n"
+        }
+        if !services.isEmpty {
+            out += "#### Services\n\n"
+            for change in services {
+                out += "- `\(change.service)` \(change.kind)\n"
+                for detail in change.details { out += "  - \(detail)\n" }
+            }
+            out += "\n"
+        }
+        let objects = addedObjects.map { ("added", $0) } + removedObjects.map { ("removed", $0) } + changedObjects.map { ("changed", $0) }
+        if !objects.isEmpty {
+            out += "<details><summary>Ruleset: \(addedObjects.count) added, \(removedObjects.count) removed, \(changedObjects.count) changed</summary>\n\n"
+            for (verb, object) in objects { out += "- \(verb) \(object.kind) `\(object.name)`\(object.source.isEmpty ? "" : " — \(object.source)")\n" }
+            out += "\n</details>\n"
+        }
+        return out
+    }
+
+    public var json: String {
+        func connections(_ list: [Connection]) -> JSONText {
+            .array(list.map { .object([("from", .string($0.from)), ("to", .string($0.to)), ("port", .number(Int64($0.port))),
+                                       ("protocol", .string($0.transport.nftName))]) })
+        }
+        func backends(_ list: [Backend]) -> JSONText {
+            .array(list.map { .object([("address", .string($0.address.description)), ("port", .number(Int64($0.port))),
+                                       ("probability", .decimal(TraceReport.decimal($0.probability)))]) })
+        }
+        func objects(_ list: [ObjectChange]) -> JSONText {
+            .array(list.map { .object([("kind", .string($0.kind)), ("name", .string($0.name)), ("source", .string($0.source))]) })
+        }
+        let serviceItems: [JSONText] = services.map { change in
+            .object([("service", .string(change.service)), ("change", .string(change.kind)),
+                     ("details", .array(change.details.map { .string($0) })), ("before", backends(change.before)), ("after", backends(change.after))])
+        }
+        let object: JSONText = .object([
+            ("changed", .bool(!isEmpty)),
+            ("connectivity", .object([("allowed", connections(allowed)), ("blocked", connections(blocked))])),
+            ("services", .array(serviceItems)),
+            ("ruleset", .object([("added", objects(addedObjects)), ("removed", objects(removedObjects)), ("changed", objects(changedObjects))])),
+        ])
+        return object.serialized() + "\n"
+    }
+}

@@ -1,0 +1,63 @@
+import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#endif
+import KubeNFT
+
+/// `kubenft diff`: what a manifest change does to connectivity and to the ruleset.
+struct DiffCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "diff",
+        abstract: "Compare two manifest sets: connections newly allowed or blocked, service backends, compiled objects.",
+        discussion: "Exit status: 0 nothing changed, 1 something changed (or what --fail-on names), 2 error."
+    )
+
+    enum Format: String, ExpressibleByArgument, CaseIterable { case text, markdown, json }
+    enum FailOn: String, ExpressibleByArgument, CaseIterable { case added, removed, any }
+
+    @Option(name: .customLong("from"), help: "Manifests before the change (repeatable).")
+    var before: [String] = []
+
+    @Option(name: .customLong("to"), help: "Manifests after the change (repeatable).")
+    var after: [String] = []
+
+    @OptionGroup var node: NodeFlags
+
+    @Option(help: "text, markdown or json.")
+    var output: Format = .text
+
+    @Option(name: .customLong("fail-on"), help: "Exit 1 only for: added (newly allowed connections), removed (newly blocked), any.")
+    var failOn: FailOn?
+
+    func validate() throws {
+        if before.isEmpty || after.isEmpty { throw ValidationError("give manifests with --from PATH and --to PATH") }
+    }
+
+    func run() throws {
+        let old = Pipeline.run(paths: before, node: node.nodeOptions, strict: node.strict)
+        let new = Pipeline.run(paths: after, node: node.nodeOptions, strict: node.strict)
+        Terminal.report(old.diagnostics + new.diagnostics)
+        guard old.ruleset != nil, new.ruleset != nil else { throw ExitCode(2) }
+        let report: ChangeReport
+        do {
+            report = try ChangeAnalysis.compare(old, new)
+        } catch {
+            Terminal.error("\(error)")
+            throw ExitCode(2)
+        }
+        switch output {
+        case .text:
+            let colour = isatty(1) == 1 && (getenv("NO_COLOR").map { String(cString: $0).isEmpty } ?? true)
+            Terminal.out(report.text(colour: colour))
+        case .markdown: Terminal.out(report.markdown)
+        case .json: Terminal.out(report.json)
+        }
+        let failing: Bool
+        switch failOn {
+        case nil, .any?: failing = !report.isEmpty
+        case .added?: failing = !report.allowed.isEmpty
+        case .removed?: failing = !report.blocked.isEmpty
+        }
+        if failing { throw ExitCode(1) }
+    }
+}
