@@ -9,7 +9,7 @@ import Testing
 struct GoldenTests {
     @Test("compiled output matches the golden files", arguments: Fixtures.valid)
     func goldenOutput(_ fixture: FixtureCase) throws {
-        let result = Pipeline.run(paths: [fixture.manifests], node: fixture.nodeOptions)
+        let result = Pipeline.run(paths: [fixture.manifests], node: fixture.nodeOptions, strict: fixture.strict)
         #expect(result.errors.isEmpty, "unexpected errors:\n\(result.errors.map(\.description).joined(separator: "\n"))")
         let ruleset = try #require(result.ruleset)
         for (format, file) in [(OutputFormat.nft, "expected.nft"), (.json, "expected.json")] {
@@ -31,7 +31,7 @@ struct GoldenTests {
 
     @Test("bad input is reported with file, line, object and field", arguments: Fixtures.invalid)
     func goldenErrors(_ fixture: FixtureCase) throws {
-        let result = Pipeline.run(paths: [fixture.manifests], node: fixture.nodeOptions)
+        let result = Pipeline.run(paths: [fixture.manifests], node: fixture.nodeOptions, strict: fixture.strict)
         #expect(result.ruleset == nil, "a case with errors must not produce a ruleset")
         let actual = result.errors.map { fixture.relative($0.description) }.joined(separator: "\n") + "\n"
         let expected = try String(contentsOfFile: fixture.file("expect-error"), encoding: .utf8)

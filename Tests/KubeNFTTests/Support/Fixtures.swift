@@ -12,12 +12,19 @@ struct FixtureCase: Sendable, CustomTestStringConvertible {
     var testDescription: String { name }
     var manifests: String { directory + "/manifests" }
     var expectsError: Bool { FileManager.default.fileExists(atPath: directory + "/expect-error") }
+    /// `--strict` in `case.args`: unknown fields are errors.
+    var strict: Bool { arguments.contains("--strict") }
 
     /// The case's `case.args`, turned into the node options the CLI would build.
     var nodeOptions: NodeOptions {
         var options = NodeOptions()
         var index = 0
-        while index + 1 < arguments.count {
+        while index < arguments.count {
+            if arguments[index] == "--strict" {
+                index += 1
+                continue
+            }
+            guard index + 1 < arguments.count else { break }
             let value = arguments[index + 1]
             switch arguments[index] {
             case "--node-name": options.nodeName = value
