@@ -65,8 +65,13 @@ public struct Tracer: Sendable {
                 var entering = state
                 entering.hook = point.rawValue
                 for outcome in try run(chain: base, state: entering, depth: 0) {
+                    let passes = outcome.end == .accept || (outcome.end == .fellThrough && base.hook?.policy != .drop)
+                    if passes {
+                        next.append(outcome.state)
+                        continue
+                    }
                     switch outcome.end {
-                    case .accept, .fellThrough where base.hook?.policy != .drop: next.append(outcome.state)
+                    case .accept: break
                     case .fellThrough:
                         var dropped = outcome.state
                         dropped.record(chain: base.name, rule: nil, text: "policy drop", comment: nil)

@@ -29,11 +29,30 @@ struct Assembly {
     func ruleset(comment: String) -> Ruleset {
         let orderedSets = sets.values.sorted { $0.name < $1.name }.map { set -> NamedSet in
             var sorted = set
-            var seen = Set<[Value]>()
-            sorted.elements = set.elements.sorted { $0.key.lexicographicallyPrecedes($1.key) }.filter { seen.insert($0.key).inserted }
+            sorted.elements = Self.sortedUnique(set.elements)
             return sorted
         }
         return Ruleset(comment: comment, notes: notes, sets: orderedSets, chains: chains)
+    }
+}
+
+extension Assembly {
+    /// Elements in key order, the first of equal keys kept; each sort key is computed once.
+    static func sortedUnique(_ elements: [SetElement]) -> [SetElement] {
+        let keys = elements.map { element -> [UInt8] in
+            var bytes: [UInt8] = []
+            for value in element.key { bytes += value.sortKey + [0xFF] }
+            return bytes
+        }
+        let order = keys.indices.sorted { keys[$0].lexicographicallyPrecedes(keys[$1]) || (keys[$0] == keys[$1] && $0 < $1) }
+        var result: [SetElement] = []
+        result.reserveCapacity(elements.count)
+        var previous: [UInt8]?
+        for index in order where keys[index] != previous {
+            result.append(elements[index])
+            previous = keys[index]
+        }
+        return result
     }
 }
 

@@ -47,6 +47,11 @@ public indirect enum JSONText: Sendable, Hashable {
 
     static func writeString(_ text: String, into out: inout String) {
         out += "\""
+        if text.utf8.allSatisfy({ $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) {
+            out += text
+            out += "\""
+            return
+        }
         for scalar in text.unicodeScalars {
             switch scalar {
             case "\"": out += "\\\""

@@ -18,7 +18,8 @@ public enum Value: Sendable, Hashable, Comparable {
 
     public static func < (lhs: Value, rhs: Value) -> Bool { lhs.sortKey.lexicographicallyPrecedes(rhs.sortKey) }
 
-    private var sortKey: [UInt8] {
+    /// Bytes whose lexicographic order is the value order; compute once when sorting many values.
+    public var sortKey: [UInt8] {
         switch self {
         case .address(let address): return [0, UInt8(address.bytes.count)] + address.bytes
         case .prefix(let cidr): return [0, UInt8(cidr.address.bytes.count)] + cidr.address.bytes + [UInt8(cidr.prefixLength)]
