@@ -83,21 +83,3 @@ public struct AddressRange: Sendable, Hashable, Comparable, CustomStringConverti
     }
 }
 
-extension IPAddress {
-    /// The address as an unsigned number (IPv4 in the low 32 bits).
-    public var numericValue: UInt128 {
-        bytes.reduce(UInt128(0)) { ($0 << 8) | UInt128($1) }
-    }
-
-    /// Builds an address from its numeric value.
-    public init(numericValue: UInt128, family: IPFamily) {
-        let count = family == .v4 ? 4 : 16
-        var bytes = [UInt8](repeating: 0, count: count)
-        var value = numericValue
-        for index in stride(from: count - 1, through: 0, by: -1) {
-            bytes[index] = UInt8(truncatingIfNeeded: value)
-            value >>= 8
-        }
-        self = IPAddress(validatedBytes: bytes)
-    }
-}

@@ -12,47 +12,70 @@ public enum IPFamily: String, Sendable, Hashable, Comparable, CaseIterable {
     public static func < (lhs: IPFamily, rhs: IPFamily) -> Bool { lhs == .v4 && rhs == .v6 }
 }
 
-/// An IPv4 or IPv6 address held as bytes, so comparing, sorting and printing never depend on
-/// how the manifest spelled it.
+/// An IPv4 or IPv6 address held as a number, so comparing, hashing, sorting and printing never
+/// allocate and never depend on how the manifest spelled it.
 public struct IPAddress: Sendable, Hashable, Comparable, CustomStringConvertible {
-    /// 4 bytes for IPv4, 16 for IPv6, network order.
-    public let bytes: [UInt8]
+    /// Upper 64 bits of an IPv6 address; 0 for IPv4.
+    private let high: UInt64
+    /// Lower 64 bits of an IPv6 address, or the IPv4 address in the low 32 bits.
+    private let low: UInt64
+    public let family: IPFamily
+
+    private init(high: UInt64, low: UInt64, family: IPFamily) {
+        self.high = high
+        self.low = low
+        self.family = family
+    }
 
     public init?(bytes: [UInt8]) {
         guard bytes.count == 4 || bytes.count == 16 else { return nil }
-        self.bytes = bytes
+        self.init(validatedBytes: bytes)
     }
 
     /// For callers that built exactly 4 or 16 bytes themselves.
     init(validatedBytes bytes: [UInt8]) {
-        self.bytes = bytes
+        if bytes.count == 4 {
+            self.init(high: 0, low: bytes.reduce(0) { ($0 << 8) | UInt64($1) }, family: .v4)
+        } else {
+            self.init(high: bytes[0..<8].reduce(0) { ($0 << 8) | UInt64($1) },
+                      low: bytes[8..<16].reduce(0) { ($0 << 8) | UInt64($1) }, family: .v6)
+        }
     }
 
     /// Parses dotted-quad IPv4 or RFC 4291 IPv6 text; nil for anything else (no zones, no prefixes).
     public init?(_ text: some StringProtocol) {
         let string = String(text)
-        guard !string.isEmpty, string.count <= 45 else { return nil }
-        if string.contains(":") {
+        guard !string.isEmpty, string.utf8.count <= 45 else { return nil }
+        if string.utf8.contains(UInt8(ascii: ":")) {
             var raw = in6_addr()
             guard inet_pton(AF_INET6, string, &raw) == 1 else { return nil }
-            self.bytes = withUnsafeBytes(of: &raw) { Array($0) }
+            self.init(validatedBytes: withUnsafeBytes(of: &raw) { Array($0) })
         } else {
             // inet_pton rejects leading zeros and short forms, as Kubernetes validation does.
             var raw = in_addr()
             guard inet_pton(AF_INET, string, &raw) == 1 else { return nil }
-            self.bytes = withUnsafeBytes(of: &raw) { Array($0) }
+            self.init(high: 0, low: UInt64(UInt32(bigEndian: raw.s_addr)), family: .v4)
         }
     }
 
-    public var family: IPFamily { bytes.count == 4 ? .v4 : .v6 }
-    public var bitWidth: Int { bytes.count * 8 }
+    /// 4 bytes for IPv4, 16 for IPv6, network order.
+    public var bytes: [UInt8] {
+        if family == .v4 { return (0..<4).map { UInt8(truncatingIfNeeded: low >> (24 - 8 * $0)) } }
+        return (0..<8).map { UInt8(truncatingIfNeeded: high >> (56 - 8 * $0)) } + (0..<8).map { UInt8(truncatingIfNeeded: low >> (56 - 8 * $0)) }
+    }
+
+    public var bitWidth: Int { family == .v4 ? 32 : 128 }
 
     /// Canonical text: dotted quad, or RFC 5952 compressed IPv6.
     public var description: String {
+        if family == .v4 {
+            return "\((low >> 24) & 0xFF).\((low >> 16) & 0xFF).\((low >> 8) & 0xFF).\(low & 0xFF)"
+        }
         var buffer = [CChar](repeating: 0, count: 64)
-        let ok: Bool = bytes.withUnsafeBytes { raw in
+        let raw = bytes
+        let ok: Bool = raw.withUnsafeBytes { pointer in
             buffer.withUnsafeMutableBufferPointer { out in
-                inet_ntop(family == .v4 ? AF_INET : AF_INET6, raw.baseAddress, out.baseAddress, 64) != nil
+                inet_ntop(AF_INET6, pointer.baseAddress, out.baseAddress, 64) != nil
             }
         }
         guard ok else { return "?" }
@@ -60,17 +83,36 @@ public struct IPAddress: Sendable, Hashable, Comparable, CustomStringConvertible
     }
 
     public static func < (lhs: IPAddress, rhs: IPAddress) -> Bool {
-        if lhs.bytes.count != rhs.bytes.count { return lhs.bytes.count < rhs.bytes.count }
-        return lhs.bytes.lexicographicallyPrecedes(rhs.bytes)
+        if lhs.family != rhs.family { return lhs.family == .v4 }
+        return (lhs.high, lhs.low) < (rhs.high, rhs.low)
     }
 
     /// True for 127.0.0.0/8 and ::1.
     public var isLoopback: Bool {
-        family == .v4 ? bytes[0] == 127 : bytes == [UInt8](repeating: 0, count: 15) + [1]
+        family == .v4 ? (low >> 24) == 127 : (high == 0 && low == 1)
     }
 
     /// True for 0.0.0.0 and ::.
-    public var isUnspecified: Bool { bytes.allSatisfy { $0 == 0 } }
+    public var isUnspecified: Bool { high == 0 && low == 0 }
+
+    /// The address as an unsigned number (IPv4 in the low 32 bits).
+    public var numericValue: UInt128 { (UInt128(high) << 64) | UInt128(low) }
+
+    /// Builds an address from its numeric value.
+    public init(numericValue: UInt128, family: IPFamily) {
+        if family == .v4 {
+            self.init(high: 0, low: UInt64(truncatingIfNeeded: numericValue) & 0xFFFF_FFFF, family: .v4)
+        } else {
+            self.init(high: UInt64(truncatingIfNeeded: numericValue >> 64), low: UInt64(truncatingIfNeeded: numericValue), family: .v6)
+        }
+    }
+
+    /// The address with the lowest `bitWidth - prefixLength` bits cleared.
+    func masked(to prefixLength: Int) -> IPAddress {
+        let hostBits = bitWidth - prefixLength
+        let mask: UInt128 = hostBits >= 128 ? 0 : ~((UInt128(1) << hostBits) - 1)
+        return IPAddress(numericValue: numericValue & mask, family: family)
+    }
 }
 
 /// An address prefix such as `10.244.0.0/16`, always stored with host bits cleared.
@@ -81,18 +123,7 @@ public struct CIDR: Sendable, Hashable, Comparable, CustomStringConvertible {
     /// Builds a prefix, clearing host bits. Nil when the length does not fit the family.
     public init?(address: IPAddress, prefixLength: Int) {
         guard prefixLength >= 0, prefixLength <= address.bitWidth else { return nil }
-        var bytes = address.bytes
-        for index in bytes.indices {
-            let bitsBefore = index * 8
-            if bitsBefore >= prefixLength {
-                bytes[index] = 0
-            } else if bitsBefore + 8 > prefixLength {
-                let keep = prefixLength - bitsBefore
-                bytes[index] &= UInt8(truncatingIfNeeded: 0xFF << (8 - keep))
-            }
-        }
-        guard let masked = IPAddress(bytes: bytes) else { return nil }
-        self.address = masked
+        self.address = address.masked(to: prefixLength)
         self.prefixLength = prefixLength
     }
 
@@ -114,7 +145,7 @@ public struct CIDR: Sendable, Hashable, Comparable, CustomStringConvertible {
 
     public func contains(_ other: IPAddress) -> Bool {
         guard other.family == family else { return false }
-        return CIDR(address: other, prefixLength: prefixLength)?.address == address
+        return other.masked(to: prefixLength) == address
     }
 
     public func contains(_ other: CIDR) -> Bool {
