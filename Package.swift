@@ -39,6 +39,15 @@ let package = Package(
         .executableTarget(name: "kubenft-lab-agent"),
         .target(name: "LabKit", path: "Tests/LabKit"),
         .testTarget(name: "LabKitTests", dependencies: ["LabKit"]),
+        // Loading rulesets over netlink: libnftnl + libmnl, a small C shim, and the Swift transport.
+        .systemLibrary(
+            name: "CNftnl",
+            pkgConfig: "libnftnl",
+            providers: [.apt(["libnftnl-dev", "libmnl-dev"])]
+        ),
+        .target(name: "CNftnlShim", dependencies: ["CNftnl"]),
+        .target(name: "NFTNetlink", dependencies: ["CNftnl", "CNftnlShim", "NFTRuleset", "NetAddress"]),
+        .testTarget(name: "NFTNetlinkTests", dependencies: ["NFTNetlink", "NFTRuleset", "KubeNFT", "LabKit"]),
         // Release-mode benchmark: synthetic clusters through load, compile, emit and nft -f.
         .executableTarget(name: "kubenft-bench", dependencies: ["KubeManifest", "KubeNFTCompiler", "NFTRuleset"]),
     ]

@@ -1,0 +1,230 @@
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <linux/netlink.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <libnftnl/common.h>
+#include <libnftnl/table.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/set.h>
+#include <libnftnl/rule.h>
+#include "internal.h"
+
+/* Room guaranteed before building one message: element lists stop below 64 KiB, and one rule or
+ * set message of kubenft's shapes is far smaller. */
+#define KUBENFT_MESSAGE_ROOM (256 * 1024)
+/* Keep an element list attribute below the 16-bit attribute length. */
+#define KUBENFT_ELEMENT_LIST_LIMIT 65000
+
+kubenft_nl_batch *kubenft_nl_batch_new(uint32_t first_seq) {
+    kubenft_nl_batch *batch = calloc(1, sizeof(*batch));
+    if (batch == NULL) return NULL;
+    batch->next_seq = first_seq;
+    return batch;
+}
+
+void kubenft_nl_batch_free(kubenft_nl_batch *batch) {
+    if (batch == NULL) return;
+    free(batch->buffer);
+    free(batch->offsets);
+    free(batch);
+}
+
+static int reserve(kubenft_nl_batch *batch) {
+    if (batch->capacity - batch->length < KUBENFT_MESSAGE_ROOM) {
+        size_t capacity = batch->capacity < 1024 * 1024 ? 1024 * 1024 : batch->capacity * 2;
+        while (capacity - batch->length < KUBENFT_MESSAGE_ROOM) capacity *= 2;
+        char *grown = realloc(batch->buffer, capacity);
+        if (grown == NULL) return ENOMEM;
+        memset(grown + batch->length, 0, capacity - batch->length);
+        batch->buffer = grown;
+        batch->capacity = capacity;
+    }
+    if (batch->count == batch->offsets_capacity) {
+        uint32_t capacity = batch->offsets_capacity == 0 ? 1024 : batch->offsets_capacity * 2;
+        size_t *grown = realloc(batch->offsets, capacity * sizeof(size_t));
+        if (grown == NULL) return ENOMEM;
+        batch->offsets = grown;
+        batch->offsets_capacity = capacity;
+    }
+    return 0;
+}
+
+static char *tail(kubenft_nl_batch *batch) { return batch->buffer + batch->length; }
+
+/* Records the message just built at the tail. */
+static void commit(kubenft_nl_batch *batch, struct nlmsghdr *nlh) {
+    batch->offsets[batch->count++] = batch->length;
+    batch->length += NLMSG_ALIGN(nlh->nlmsg_len);
+    batch->next_seq++;
+}
+
+int kubenft_nl_batch_begin(kubenft_nl_batch *batch, bool guard, uint32_t genid) {
+    int rc = reserve(batch);
+    if (rc != 0) return rc;
+    struct nlmsghdr *nlh = nftnl_batch_begin(tail(batch), batch->next_seq);
+    nlh->nlmsg_flags |= NLM_F_ACK;
+    if (guard) mnl_attr_put_u32(nlh, NFNL_BATCH_GENID, htonl(genid));
+    commit(batch, nlh);
+    return 0;
+}
+
+int kubenft_nl_batch_end(kubenft_nl_batch *batch) {
+    int rc = reserve(batch);
+    if (rc != 0) return rc;
+    struct nlmsghdr *nlh = nftnl_batch_end(tail(batch), batch->next_seq);
+    nlh->nlmsg_flags |= NLM_F_ACK;
+    commit(batch, nlh);
+    return 0;
+}
+
+static struct nlmsghdr *header(kubenft_nl_batch *batch, uint16_t msg_type, uint16_t family, uint16_t flags) {
+    return nftnl_nlmsg_build_hdr(tail(batch), msg_type, family, flags | NLM_F_ACK, batch->next_seq);
+}
+
+int kubenft_nl_batch_add_table(kubenft_nl_batch *batch, uint16_t msg_type, uint16_t family, uint16_t flags,
+                               const struct nftnl_table *table, uint32_t *seq) {
+    if (batch == NULL || table == NULL) return EINVAL;
+    int rc = reserve(batch);
+    if (rc != 0) return rc;
+    if (seq != NULL) *seq = batch->next_seq;
+    struct nlmsghdr *nlh = header(batch, msg_type, family, flags);
+    nftnl_table_nlmsg_build_payload(nlh, table);
+    commit(batch, nlh);
+    return 0;
+}
+
+int kubenft_nl_batch_add_chain(kubenft_nl_batch *batch, uint16_t msg_type, uint16_t family, uint16_t flags,
+                               const struct nftnl_chain *chain, uint32_t *seq) {
+    if (batch == NULL || chain == NULL) return EINVAL;
+    int rc = reserve(batch);
+    if (rc != 0) return rc;
+    if (seq != NULL) *seq = batch->next_seq;
+    struct nlmsghdr *nlh = header(batch, msg_type, family, flags);
+    nftnl_chain_nlmsg_build_payload(nlh, chain);
+    commit(batch, nlh);
+    return 0;
+}
+
+int kubenft_nl_batch_add_set(kubenft_nl_batch *batch, uint16_t msg_type, uint16_t family, uint16_t flags,
+                             const struct nftnl_set *set, uint32_t *seq) {
+    if (batch == NULL || set == NULL) return EINVAL;
+    int rc = reserve(batch);
+    if (rc != 0) return rc;
+    if (seq != NULL) *seq = batch->next_seq;
+    struct nlmsghdr *nlh = header(batch, msg_type, family, flags);
+    nftnl_set_nlmsg_build_payload(nlh, (struct nftnl_set *)set);
+    commit(batch, nlh);
+    return 0;
+}
+
+int kubenft_nl_batch_add_rule(kubenft_nl_batch *batch, uint16_t msg_type, uint16_t family, uint16_t flags,
+                              const struct nftnl_rule *rule, uint32_t *seq) {
+    if (batch == NULL || rule == NULL) return EINVAL;
+    int rc = reserve(batch);
+    if (rc != 0) return rc;
+    if (seq != NULL) *seq = batch->next_seq;
+    struct nlmsghdr *nlh = header(batch, msg_type, family, flags);
+    nftnl_rule_nlmsg_build_payload(nlh, (struct nftnl_rule *)rule);
+    commit(batch, nlh);
+    return 0;
+}
+
+struct element_writer {
+    kubenft_nl_batch *batch;
+    uint16_t msg_type, family, flags;
+    const char *table, *name;
+    bool has_id;
+    uint32_t id;
+    struct nlmsghdr *nlh;
+    struct nlattr *list;
+    int index;
+    uint32_t messages;
+    int error;
+};
+
+static int open_element_message(struct element_writer *writer) {
+    int rc = reserve(writer->batch);
+    if (rc != 0) return rc;
+    struct nlmsghdr *nlh = header(writer->batch, writer->msg_type, writer->family, writer->flags);
+    mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, writer->name);
+    if (writer->has_id) mnl_attr_put_u32(nlh, NFTA_SET_ELEM_LIST_SET_ID, htonl(writer->id));
+    mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, writer->table);
+    writer->nlh = nlh;
+    writer->list = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_LIST_ELEMENTS);
+    writer->index = 0;
+    return 0;
+}
+
+static void close_element_message(struct element_writer *writer) {
+    mnl_attr_nest_end(writer->nlh, writer->list);
+    commit(writer->batch, writer->nlh);
+    writer->messages++;
+    writer->nlh = NULL;
+}
+
+static int write_element(struct nftnl_set_elem *element, void *data) {
+    struct element_writer *writer = data;
+    if (writer->nlh == NULL && (writer->error = open_element_message(writer)) != 0) return -1;
+    uint32_t mark = writer->nlh->nlmsg_len;
+    nftnl_set_elem_nlmsg_build(writer->nlh, element, ++writer->index);
+    if (writer->nlh->nlmsg_len - ((char *)writer->list - (char *)writer->nlh) <= KUBENFT_ELEMENT_LIST_LIMIT) return 0;
+    if (writer->index == 1) {
+        writer->error = EMSGSIZE;
+        return -1;
+    }
+    writer->nlh->nlmsg_len = mark;
+    close_element_message(writer);
+    if ((writer->error = open_element_message(writer)) != 0) return -1;
+    nftnl_set_elem_nlmsg_build(writer->nlh, element, ++writer->index);
+    return 0;
+}
+
+int kubenft_nl_batch_add_elements(kubenft_nl_batch *batch, uint16_t msg_type, uint16_t family, uint16_t flags,
+                                  struct nftnl_set *set, uint32_t *first_seq, uint32_t *count) {
+    if (batch == NULL || set == NULL) return EINVAL;
+    struct element_writer writer = {
+        .batch = batch, .msg_type = msg_type, .family = family, .flags = flags,
+        .table = nftnl_set_get_str(set, NFTNL_SET_TABLE), .name = nftnl_set_get_str(set, NFTNL_SET_NAME),
+        .has_id = nftnl_set_is_set(set, NFTNL_SET_ID),
+        .id = nftnl_set_is_set(set, NFTNL_SET_ID) ? nftnl_set_get_u32(set, NFTNL_SET_ID) : 0,
+    };
+    if (writer.table == NULL || writer.name == NULL) return EINVAL;
+    if (first_seq != NULL) *first_seq = batch->next_seq;
+    if (nftnl_set_elem_foreach(set, write_element, &writer) < 0) {
+        return writer.error != 0 ? writer.error : EINVAL;
+    }
+    if (writer.nlh != NULL) close_element_message(&writer);
+    if (count != NULL) *count = writer.messages;
+    return 0;
+}
+
+int kubenft_nl_batch_flush_set(kubenft_nl_batch *batch, uint16_t family, const char *table, const char *set,
+                               uint32_t *seq) {
+    if (batch == NULL || table == NULL || set == NULL) return EINVAL;
+    int rc = reserve(batch);
+    if (rc != 0) return rc;
+    if (seq != NULL) *seq = batch->next_seq;
+    struct nlmsghdr *nlh = header(batch, NFT_MSG_DELSETELEM, family, 0);
+    mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, set);
+    mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, table);
+    commit(batch, nlh);
+    return 0;
+}
+
+uint32_t kubenft_nl_batch_message_count(const kubenft_nl_batch *batch) { return batch == NULL ? 0 : batch->count; }
+
+size_t kubenft_nl_batch_byte_count(const kubenft_nl_batch *batch) { return batch == NULL ? 0 : batch->length; }
+
+int kubenft_nl_batch_message(const kubenft_nl_batch *batch, uint32_t index, uint16_t *type, uint16_t *flags,
+                             uint32_t *seq) {
+    if (batch == NULL || index >= batch->count) return EINVAL;
+    const struct nlmsghdr *nlh = (const struct nlmsghdr *)(batch->buffer + batch->offsets[index]);
+    if (type != NULL) *type = nlh->nlmsg_type;
+    if (flags != NULL) *flags = nlh->nlmsg_flags;
+    if (seq != NULL) *seq = nlh->nlmsg_seq;
+    return 0;
+}

@@ -1,0 +1,120 @@
+#ifndef KUBENFT_NFTNL_H
+#define KUBENFT_NFTNL_H
+/*
+ * A small, plain C API over libmnl for kubenft: netfilter netlink sockets (optionally opened in
+ * another network namespace), transaction batches built from libnftnl objects, sending a batch
+ * with per-message acknowledgements, the ruleset generation id, and dumps for reading back.
+ *
+ * Every function returns 0 or a positive errno value unless documented otherwise; nothing here
+ * exits the process or prints.
+ */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct nftnl_table;
+struct nftnl_chain;
+struct nftnl_set;
+struct nftnl_rule;
+struct nftnl_table_list;
+struct nftnl_chain_list;
+struct nftnl_set_list;
+struct nftnl_rule_list;
+
+/* ---- sockets ---- */
+
+typedef struct kubenft_nl_socket kubenft_nl_socket;
+
+/* Opens and binds a NETLINK_NETFILTER socket. With a non-NULL netns_path (e.g.
+ * /var/run/netns/NAME) the socket is created inside that network namespace by a short-lived
+ * helper thread, so the calling thread's namespace never changes. NULL on failure, *error set. */
+kubenft_nl_socket *kubenft_nl_open(const char *netns_path, int *error);
+void kubenft_nl_close(kubenft_nl_socket *sock);
+
+/* Sizes the socket buffers (bytes). Uses SO_SNDBUFFORCE / SO_RCVBUFFORCE when permitted and falls
+ * back to the unprivileged options (capped by net.core.[wr]mem_max). */
+int kubenft_nl_set_buffers(kubenft_nl_socket *sock, uint32_t send_bytes, uint32_t receive_bytes);
+
+/* The ruleset generation id (NFT_MSG_GETGEN). */
+int kubenft_nl_get_genid(kubenft_nl_socket *sock, uint32_t *genid);
+
+/* ---- batches ---- */
+
+typedef struct kubenft_nl_batch kubenft_nl_batch;
+
+/* An empty batch; message sequence numbers start at first_seq. NULL when out of memory. */
+kubenft_nl_batch *kubenft_nl_batch_new(uint32_t first_seq);
+void kubenft_nl_batch_free(kubenft_nl_batch *batch);
+
+/* NFNL_MSG_BATCH_BEGIN; with guard, carries NFNL_BATCH_GENID so a concurrent change aborts it. */
+int kubenft_nl_batch_begin(kubenft_nl_batch *batch, bool guard, uint32_t genid);
+/* NFNL_MSG_BATCH_END. A batch sent without it is checked by the kernel and then aborted. */
+int kubenft_nl_batch_end(kubenft_nl_batch *batch);
+
+/* One message for one object; msg_type is an NFT_MSG_* value, flags are NLM_F_* flags added to
+ * NLM_F_REQUEST | NLM_F_ACK. *seq receives the message's sequence number. */
+int kubenft_nl_batch_add_table(kubenft_nl_batch *batch, uint16_t msg_type, uint16_t family, uint16_t flags,
+                               const struct nftnl_table *table, uint32_t *seq);
+int kubenft_nl_batch_add_chain(kubenft_nl_batch *batch, uint16_t msg_type, uint16_t family, uint16_t flags,
+                               const struct nftnl_chain *chain, uint32_t *seq);
+int kubenft_nl_batch_add_set(kubenft_nl_batch *batch, uint16_t msg_type, uint16_t family, uint16_t flags,
+                             const struct nftnl_set *set, uint32_t *seq);
+int kubenft_nl_batch_add_rule(kubenft_nl_batch *batch, uint16_t msg_type, uint16_t family, uint16_t flags,
+                              const struct nftnl_rule *rule, uint32_t *seq);
+/* The set's elements (table, name and, if present, id identify the set), split over as many
+ * messages as needed to keep each element list under 64 KiB. *first_seq and *count describe them. */
+int kubenft_nl_batch_add_elements(kubenft_nl_batch *batch, uint16_t msg_type, uint16_t family, uint16_t flags,
+                                  struct nftnl_set *set, uint32_t *first_seq, uint32_t *count);
+
+/* NFT_MSG_DELSETELEM naming only the set: removes every element of it. */
+int kubenft_nl_batch_flush_set(kubenft_nl_batch *batch, uint16_t family, const char *table, const char *set,
+                               uint32_t *seq);
+
+uint32_t kubenft_nl_batch_message_count(const kubenft_nl_batch *batch);
+size_t kubenft_nl_batch_byte_count(const kubenft_nl_batch *batch);
+/* The netlink type ((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_*, or NFNL_MSG_BATCH_*), flags and
+ * sequence number of message index. */
+int kubenft_nl_batch_message(const kubenft_nl_batch *batch, uint32_t index, uint16_t *type, uint16_t *flags,
+                             uint32_t *seq);
+
+/* ---- sending ---- */
+
+/* One negative acknowledgement: the sequence number of the refused message, the positive errno,
+ * and, when the kernel named it, the byte offset of the offending attribute and a message. */
+typedef struct {
+    uint32_t seq;
+    int32_t error;
+    uint32_t attribute_offset;
+    char message[160];
+} kubenft_nl_error;
+
+typedef struct {
+    uint32_t acknowledged;    /* replies with error 0 */
+    uint32_t error_count;     /* negative replies, of which the first max_errors are stored */
+    bool lost_replies;        /* the receive queue overflowed (ENOBUFS) */
+} kubenft_nl_outcome;
+
+/* Sends the batch in one sendmsg and collects every reply by sequence number. Returns 0 when the
+ * batch was delivered (look at outcome for refusals) or an errno when it could not be sent. */
+int kubenft_nl_batch_send(kubenft_nl_socket *sock, const kubenft_nl_batch *batch, kubenft_nl_error *errors,
+                          uint32_t max_errors, kubenft_nl_outcome *outcome);
+
+/* ---- dumps ---- */
+
+/* Every table of the family (NFPROTO_UNSPEC: all). NULL on error, *error set. */
+struct nftnl_table_list *kubenft_nl_dump_tables(kubenft_nl_socket *sock, uint16_t family, int *error);
+/* Chains, sets and rules of one table, in the kernel's order. NULL on error (ENOENT: no such table). */
+struct nftnl_chain_list *kubenft_nl_dump_chains(kubenft_nl_socket *sock, uint16_t family, const char *table, int *error);
+struct nftnl_set_list *kubenft_nl_dump_sets(kubenft_nl_socket *sock, uint16_t family, const char *table, int *error);
+struct nftnl_rule_list *kubenft_nl_dump_rules(kubenft_nl_socket *sock, uint16_t family, const char *table, int *error);
+/* Adds the elements of the named set (table and name taken from set) to set. */
+int kubenft_nl_dump_elements(kubenft_nl_socket *sock, uint16_t family, struct nftnl_set *set);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

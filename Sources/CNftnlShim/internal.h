@@ -1,0 +1,25 @@
+#ifndef KUBENFT_NFTNL_INTERNAL_H
+#define KUBENFT_NFTNL_INTERNAL_H
+#include <libmnl/libmnl.h>
+#include "kubenft_nftnl.h"
+
+struct kubenft_nl_socket {
+    struct mnl_socket *nl;
+    uint32_t portid;
+    uint32_t next_seq;
+};
+
+struct kubenft_nl_batch {
+    char *buffer;
+    size_t length;
+    size_t capacity;
+    size_t *offsets;
+    uint32_t count;
+    uint32_t offsets_capacity;
+    uint32_t next_seq;
+};
+
+/* Sends one request and runs cb over every reply until the dump or acknowledgement ends. */
+int kubenft_nl_request(kubenft_nl_socket *sock, struct nlmsghdr *request, mnl_cb_t cb, void *data);
+
+#endif

@@ -1,0 +1,111 @@
+import NFTRuleset
+import NetAddress
+
+/// Set elements to kernel elements: concatenated keys padded per field, and interval sets in
+/// nft's segment encoding (a start element per range, an interval-end element just past it, and
+/// a leading end element at zero when the first range does not start there).
+enum ElementEncoder {
+    static func encode(_ set: NamedSet, layout: SetLayout) throws(NetlinkError) -> [EncodedElement] {
+        if layout.isInterval {
+            return try intervals(set.elements.map { ($0.key, $0) }, types: layout.keyTypes, set: set)
+        }
+        var result: [EncodedElement] = []
+        result.reserveCapacity(set.elements.count)
+        for element in set.elements {
+            var encoded = EncodedElement(key: try key(element.key, types: layout.keyTypes, set: set.name))
+            try attach(element, to: &encoded, set: set)
+            result.append(encoded)
+        }
+        return result
+    }
+
+    /// The elements of an anonymous set.
+    static func encode(_ set: AnonymousSet) throws(NetlinkError) -> [EncodedElement] {
+        if set.interval {
+            return try intervals(set.values.map { ([$0], nil) }, types: [set.type], set: nil)
+        }
+        var result: [EncodedElement] = []
+        for value in set.values { result.append(EncodedElement(key: try ValueCodec.bytes(value, as: set.type))) }
+        return result
+    }
+
+    static func key(_ values: [Value], types: [FieldType], set: String) throws(NetlinkError) -> [UInt8] {
+        guard values.count == types.count else {
+            throw NetlinkError(.unsupported, "set \(set): element with \(values.count) fields for a key of \(types.count)")
+        }
+        if types.count == 1 { return try ValueCodec.bytes(values[0], as: types[0]) }
+        var bytes: [UInt8] = []
+        for (value, type) in zip(values, types) { bytes += ValueCodec.padded(try ValueCodec.bytes(value, as: type)) }
+        return bytes
+    }
+
+    static func attach(_ element: SetElement, to encoded: inout EncodedElement, set: NamedSet) throws(NetlinkError) {
+        encoded.comment = element.comment.map(NFTQuoting.comment)
+        switch (set.mapping, element.data) {
+        case (.none, nil): break
+        case (.verdict, .verdict(let verdict)?): encoded.verdict = verdict
+        case (.data(let type), .values(let values)?):
+            encoded.data = try key(values, types: [try FieldType(type)], set: set.name)
+        default:
+            throw NetlinkError(.unsupported, "set \(set.name): element data does not match the map's type")
+        }
+    }
+
+    /// Numeric bounds of one interval-set value.
+    static func bounds(_ value: Value, _ type: FieldType) throws(NetlinkError) -> (UInt128, UInt128) {
+        switch (value, type) {
+        case (.address(let address), .ipv4), (.address(let address), .ipv6):
+            guard address.family == (type == .ipv4 ? .v4 : .v6) else { break }
+            return (address.numericValue, address.numericValue)
+        case (.prefix(let cidr), .ipv4), (.prefix(let cidr), .ipv6):
+            guard cidr.family == (type == .ipv4 ? .v4 : .v6) else { break }
+            let range = AddressRange(cidr)
+            return (range.lower, range.upper)
+        case (.addressRange(let low, let high), .ipv4), (.addressRange(let low, let high), .ipv6):
+            guard low.family == (type == .ipv4 ? .v4 : .v6), low <= high else { break }
+            return (low.numericValue, high.numericValue)
+        case (.port(let port), .port): return (UInt128(port), UInt128(port))
+        case (.portRange(let low, let high), .port) where low <= high: return (UInt128(low), UInt128(high))
+        case (.proto(let name), .proto):
+            guard let number = Symbols.lookup(Symbols.protocols, name) else { break }
+            return (UInt128(number), UInt128(number))
+        case (.integer(let number), .port) where number <= 0xFFFF: return (UInt128(number), UInt128(number))
+        default: break
+        }
+        throw NetlinkError(.unsupported, "\(NFTTextEmitter.value(value)) in an interval set of \(type)")
+    }
+
+    static func numberBytes(_ number: UInt128, _ type: FieldType) -> [UInt8] {
+        (0..<type.length).map { UInt8(truncatingIfNeeded: number >> (8 * UInt128(type.length - 1 - $0))) }
+    }
+
+    private static func intervals(_ items: [([Value], SetElement?)], types: [FieldType], set: NamedSet?) throws(NetlinkError) -> [EncodedElement] {
+        let name = set?.name ?? "anonymous set"
+        guard types.count == 1 else { throw NetlinkError(.unsupported, "\(name): interval sets with concatenated keys") }
+        let type = types[0]
+        var ranges: [(UInt128, UInt128, SetElement?)] = []
+        for (values, element) in items {
+            guard values.count == 1 else { throw NetlinkError(.unsupported, "\(name): element with \(values.count) fields") }
+            let (low, high) = try bounds(values[0], type)
+            ranges.append((low, high, element))
+        }
+        ranges.sort { $0.0 < $1.0 }
+        let maximum: UInt128 = type.length >= 16 ? UInt128.max : (UInt128(1) << (8 * type.length)) - 1
+        var result: [EncodedElement] = []
+        if let first = ranges.first, first.0 != 0 {
+            result.append(EncodedElement(key: numberBytes(0, type), intervalEnd: true))
+        }
+        var previousHigh: UInt128?
+        for (low, high, element) in ranges {
+            if let previousHigh, low <= previousHigh {
+                throw NetlinkError(.unsupported, "\(name): overlapping intervals")
+            }
+            var start = EncodedElement(key: numberBytes(low, type))
+            if let element, let set { try attach(element, to: &start, set: set) }
+            result.append(start)
+            if high != maximum { result.append(EncodedElement(key: numberBytes(high + 1, type), intervalEnd: true)) }
+            previousHigh = high
+        }
+        return result
+    }
+}

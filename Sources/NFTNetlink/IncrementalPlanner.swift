@@ -1,0 +1,89 @@
+import NFTRuleset
+
+/// Plans the smallest batch that turns the kernel's table into the desired one: element changes
+/// for sets whose declaration is unchanged (flush and refill for interval sets), chains re-filled
+/// when their rules changed, new objects added and stale ones removed. Returns nil when only a
+/// full replacement can give exactly what a fresh load gives (a changed declaration, hook or
+/// comment, or objects whose listing order would differ).
+struct IncrementalPlanner {
+    let desired: Ruleset
+    let wanted: KernelTable
+    let current: TableSnapshot
+
+    func plan() -> [BatchOperation]? {
+        let have = current.kernel
+        guard have.comment == wanted.comment,
+              Self.orderCompatible(have.sets.map(\.name), wanted.sets.map(\.name)),
+              Self.orderCompatible(have.chains.map(\.name), wanted.chains.map(\.name)) else { return nil }
+        var newChains: [BatchOperation] = [], newSets: [BatchOperation] = [], elements: [BatchOperation] = []
+        var rules: [BatchOperation] = [], removals: [BatchOperation] = []
+        for (set, want) in zip(desired.sets, wanted.sets) {
+            guard let old = have.set(named: set.name) else {
+                newSets.append(.addSet(set))
+                if !set.elements.isEmpty { newSets.append(.addElements(set: set, elements: set.elements)) }
+                continue
+            }
+            guard old.layout == want.layout else { return nil }
+            if old.elements == want.elements { continue }
+            guard let changes = elementChanges(set, old: old, want: want) else { return nil }
+            elements += changes
+        }
+        for (chain, want) in zip(desired.chains, wanted.chains) {
+            guard let old = have.chain(named: chain.name) else {
+                newChains.append(.addChain(chain))
+                rules += chain.rules.map { .addRule(chain: chain.name, $0) }
+                continue
+            }
+            guard old.hook == want.hook, old.comment == want.comment else { return nil }
+            if old.rules == want.rules { continue }
+            rules.append(.flushChain(chain.name))
+            rules += chain.rules.map { .addRule(chain: chain.name, $0) }
+        }
+        let wantedChains = Set(wanted.chains.map(\.name)), wantedSets = Set(wanted.sets.map(\.name))
+        let staleChains = have.chains.filter { !wantedChains.contains($0.name) }
+        removals += staleChains.filter { !$0.rules.isEmpty }.map { .flushChain($0.name) }
+        removals += staleChains.map { .deleteChain($0.name) }
+        removals += have.sets.filter { !wantedSets.contains($0.name) }.map { .deleteSet($0.name) }
+        return newChains + newSets + elements + rules + removals
+    }
+
+    /// True when keeping the surviving objects in their current order and appending the new ones
+    /// gives the desired order (so the listing matches a fresh load).
+    static func orderCompatible(_ have: [String], _ want: [String]) -> Bool {
+        let wanted = Set(want), existing = Set(have)
+        return have.filter { wanted.contains($0) } + want.filter { !existing.contains($0) } == want
+    }
+
+    private func elementChanges(_ set: NamedSet, old: KernelSet, want: KernelSet) -> [BatchOperation]? {
+        if want.layout.isInterval {
+            return [.flushSet(set.name)] + (set.elements.isEmpty ? [] : [.addElements(set: set, elements: set.elements)])
+        }
+        let removed = old.elements.subtracting(want.elements)
+        let added = want.elements.subtracting(old.elements)
+        guard let oldSet = current.ruleset.set(named: set.name),
+              let deletions = Self.select(oldSet.elements, of: set, encodedIn: removed),
+              let additions = Self.select(set.elements, of: set, encodedIn: added) else { return nil }
+        var operations: [BatchOperation] = []
+        if !deletions.isEmpty { operations.append(.deleteElements(set: set, elements: deletions)) }
+        if !additions.isEmpty { operations.append(.addElements(set: set, elements: additions)) }
+        return operations
+    }
+
+    /// The elements whose encoding is in `encoded`; nil if they do not account for all of it.
+    private static func select(_ elements: [SetElement], of set: NamedSet, encodedIn encoded: Set<EncodedElement>) -> [SetElement]? {
+        guard !encoded.isEmpty else { return [] }
+        guard let layout = try? SetLayout(set) else { return nil }
+        var selected: [SetElement] = []
+        var found = 0
+        for element in elements {
+            var single = set
+            single.elements = [element]
+            guard let encodings = try? ElementEncoder.encode(single, layout: layout), encodings.count == 1 else { return nil }
+            if encoded.contains(encodings[0]) {
+                selected.append(element)
+                found += 1
+            }
+        }
+        return found == encoded.count ? selected : nil
+    }
+}

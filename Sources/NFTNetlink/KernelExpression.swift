@@ -1,0 +1,87 @@
+import NFTRuleset
+
+/// Which named or anonymous set a lookup or dynset refers to. Anonymous sets are numbered within
+/// their rule; the encoder gives them batch-wide ids.
+enum SetReference: Hashable, Sendable {
+    case named(String)
+    case anonymous(Int)
+}
+
+/// Comparison operators of the `cmp` and `range` expressions (NFT_CMP_*, NFT_RANGE_*).
+enum KernelComparison: UInt32, Hashable, Sendable {
+    case eq = 0, neq, lt, lte, gt, gte
+}
+
+/// One kernel expression: the level nft's linearizer produces and `nft --debug=netlink` prints.
+/// Registers are kernel register numbers (0 verdict, 1-4 wide, 8-23 four-byte).
+enum KernelExpression: Hashable, Sendable {
+    /// NFT_PAYLOAD_NETWORK_HEADER = 1, NFT_PAYLOAD_TRANSPORT_HEADER = 2.
+    case payload(base: UInt32, offset: UInt32, length: UInt32, dreg: UInt32)
+    case meta(key: UInt32, dreg: UInt32)
+    case metaSet(key: UInt32, sreg: UInt32)
+    case conntrack(key: UInt32, direction: UInt8?, dreg: UInt32)
+    case fib(result: UInt32, flags: UInt32, dreg: UInt32)
+    /// `numgen random mod N offset K`.
+    case numgen(modulus: UInt32, offset: UInt32, dreg: UInt32)
+    /// Host to network order of a 4-byte value in place.
+    case byteorder(sreg: UInt32, dreg: UInt32, length: UInt32, size: UInt32)
+    case cmp(sreg: UInt32, op: KernelComparison, data: [UInt8])
+    case range(sreg: UInt32, op: KernelComparison, low: [UInt8], high: [UInt8])
+    /// `dreg = (sreg & mask) ^ xor`.
+    case bitwise(sreg: UInt32, dreg: UInt32, mask: [UInt8], xor: [UInt8])
+    /// Membership (`dreg` nil), verdict map (`dreg` 0) or data map lookup.
+    case lookup(sreg: UInt32, set: SetReference, dreg: UInt32?, inverted: Bool)
+    case immediateData(dreg: UInt32, data: [UInt8])
+    case immediateVerdict(Verdict)
+    /// Destination NAT; `flags` as nft sets them (NF_NAT_RANGE_PROTO_SPECIFIED for address:port).
+    case dnat(family: UInt32, addressRegister: UInt32, portRegister: UInt32?, flags: UInt32?)
+    case masquerade
+    case reject(type: UInt32, code: UInt8)
+    /// `update @set { key }`.
+    case dynsetUpdate(sreg: UInt32, set: SetReference)
+    case counter
+}
+
+/// Kernel ABI numbers kubenft's expressions use.
+enum Kernel {
+    static let payloadNetwork: UInt32 = 1
+    static let payloadTransport: UInt32 = 2
+    static let metaMark: UInt32 = 3
+    static let metaIifname: UInt32 = 6
+    static let metaOifname: UInt32 = 7
+    static let metaNfproto: UInt32 = 15
+    static let metaL4proto: UInt32 = 16
+    static let ctState: UInt32 = 0
+    static let ctStatus: UInt32 = 2
+    static let ctMark: UInt32 = 3
+    static let ctDstIP: UInt32 = 20
+    static let ctDstIP6: UInt32 = 22
+    static let fibResultAddressType: UInt32 = 3
+    static let fibFlagSource: UInt32 = 1
+    static let fibFlagDestination: UInt32 = 2
+    static let nfprotoIPv4: UInt8 = 2
+    static let nfprotoIPv6: UInt8 = 10
+    static let natDestination: UInt32 = 1
+    static let natProtoSpecified: UInt32 = 2
+    static let rejectICMP: UInt32 = 0
+    static let rejectTCPReset: UInt32 = 1
+    static let rejectICMPX: UInt32 = 2
+    static let verdictMapData: UInt32 = 0xffff_ff00
+
+    /// Kernel register number of 4-byte slot `slot` counted from NFT_REG_1, as nft numbers them:
+    /// the wide register when the slot starts one, the 4-byte register otherwise.
+    static func register(slot: Int) -> UInt32 {
+        slot % 4 == 0 ? UInt32(1 + slot / 4) : UInt32(8 + slot)
+    }
+
+    /// The 4-byte slot a kernel register number starts at (inverse of `register(slot:)`).
+    static func slot(register: UInt32) -> Int? {
+        switch register {
+        case 1...4: return Int(register - 1) * 4
+        case 8...23: return Int(register) - 8
+        default: return nil
+        }
+    }
+
+    static func slots(forLength length: Int) -> Int { (length + 3) / 4 }
+}

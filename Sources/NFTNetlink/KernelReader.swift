@@ -1,0 +1,181 @@
+import CNftnl
+import CNftnlShim
+import NFTRuleset
+
+/// Reads kubenft's table back from the kernel with netlink dumps, into the kernel-level model
+/// (for comparisons) and, through `KernelRaiser`, into the IR (for printing).
+struct KernelReader {
+    let socket: NetlinkSocket
+
+    /// The table, or nil when it does not exist. Retries while the generation moves mid-read.
+    func readKernel(family: String, table: String) throws(NetlinkError) -> KernelTable? {
+        guard let number = BatchEncoder.familyNumber(family) else { throw NetlinkError(.unsupported, "table family \(family)") }
+        for _ in 0..<5 {
+            let before = try socket.generation()
+            let result = try readOnce(family: UInt16(number), table: table)
+            if try socket.generation() == before { return result }
+        }
+        throw NetlinkError(.concurrentChange, code: 0, "the ruleset kept changing while it was read")
+    }
+
+    private func dumpError(_ code: Int32, _ what: String) -> NetlinkError {
+        NetlinkError.system(code, "reading \(what)")
+    }
+
+    private func readOnce(family: UInt16, table: String) throws(NetlinkError) -> KernelTable? {
+        var error: Int32 = 0
+        guard let tables = kubenft_nl_dump_tables(socket.pointer, family, &error) else { throw dumpError(error, "tables") }
+        defer { nftnl_table_list_free(tables) }
+        guard let tableObject = Self.findTable(tables, table) else { return nil }
+        let comment = Self.userdata(tableObject, get: nftnl_table_get_data, attribute: UInt16(NFTNL_TABLE_USERDATA.rawValue))
+            .flatMap { UserData.string(0, in: $0) }
+        let allSets = try readSets(family: family, table: table)
+        let chains = try readChains(family: family, table: table, anonymous: allSets.anonymous)
+        return KernelTable(comment: comment, sets: allSets.named, chains: chains)
+    }
+
+    private static func findTable(_ list: OpaquePointer, _ name: String) -> OpaquePointer? {
+        guard let iterator = nftnl_table_list_iter_create(list) else { return nil }
+        defer { nftnl_table_list_iter_destroy(iterator) }
+        while let table = nftnl_table_list_iter_next(iterator) {
+            if let found = nftnl_table_get_str(table, UInt16(NFTNL_TABLE_NAME.rawValue)), String(cString: found) == name { return table }
+        }
+        return nil
+    }
+
+    static func userdata(_ object: OpaquePointer, get: (OpaquePointer?, UInt16, UnsafeMutablePointer<UInt32>?) -> UnsafeRawPointer?,
+                         attribute: UInt16) -> [UInt8]? {
+        var length: UInt32 = 0
+        guard let pointer = get(object, attribute, &length), length > 0 else { return nil }
+        return Array(UnsafeRawBufferPointer(start: pointer, count: Int(length)))
+    }
+
+    private func readSets(family: UInt16, table: String) throws(NetlinkError) -> (named: [KernelSet], anonymous: [String: AnonymousContents]) {
+        var error: Int32 = 0
+        guard let list = table.withCString({ kubenft_nl_dump_sets(socket.pointer, family, $0, &error) }) else {
+            throw dumpError(error, "sets of \(table)")
+        }
+        defer { nftnl_set_list_free(list) }
+        guard let iterator = nftnl_set_list_iter_create(list) else { throw NftnlObjects.outOfMemory }
+        defer { nftnl_set_list_iter_destroy(iterator) }
+        var named: [KernelSet] = []
+        var anonymous: [String: AnonymousContents] = [:]
+        while let set = nftnl_set_list_iter_next(iterator) {
+            let name = String(cString: nftnl_set_get_str(set, UInt16(NFTNL_SET_NAME.rawValue)))
+            let rc = kubenft_nl_dump_elements(socket.pointer, family, set)
+            guard rc == 0 else { throw dumpError(rc, "elements of \(name)") }
+            guard let layout = Self.layout(set) else { throw NetlinkError(.system, "set \(name) has key types kubenft does not use") }
+            let elements = Set(Self.elements(set))
+            if layout.flags & SetLayout.flagAnonymous != 0 {
+                anonymous[name] = AnonymousContents(layout: layout, elements: elements)
+            } else {
+                named.append(KernelSet(name: name, layout: layout, elements: elements))
+            }
+        }
+        return (named, anonymous)
+    }
+
+    private static func layout(_ set: OpaquePointer) -> SetLayout? {
+        func attribute(_ value: nftnl_set_attr) -> UInt16 { UInt16(value.rawValue) }
+        func u32(_ value: nftnl_set_attr) -> UInt32? {
+            nftnl_set_is_set(set, attribute(value)) ? nftnl_set_get_u32(set, attribute(value)) : nil
+        }
+        let timeout = nftnl_set_is_set(set, attribute(NFTNL_SET_TIMEOUT)) ? nftnl_set_get_u64(set, attribute(NFTNL_SET_TIMEOUT)) : nil
+        var length: UInt32 = 0
+        let userdata = nftnl_set_get_data(set, attribute(NFTNL_SET_USERDATA), &length)
+            .map { Array(UnsafeRawBufferPointer(start: $0, count: Int(length))) } ?? []
+        return SetLayout(keyType: u32(NFTNL_SET_KEY_TYPE) ?? 0, flags: u32(NFTNL_SET_FLAGS) ?? 0, dataType: u32(NFTNL_SET_DATA_TYPE),
+                         dataLength: u32(NFTNL_SET_DATA_LEN), timeoutMilliseconds: timeout.flatMap { $0 == 0 ? nil : $0 },
+                         size: u32(NFTNL_SET_DESC_SIZE), userdata: userdata)
+    }
+
+    private static func elements(_ set: OpaquePointer) -> [EncodedElement] {
+        guard let iterator = nftnl_set_elems_iter_create(set) else { return [] }
+        defer { nftnl_set_elems_iter_destroy(iterator) }
+        var result: [EncodedElement] = []
+        while let element = nftnl_set_elems_iter_next(iterator) {
+            func data(_ attribute: Int) -> [UInt8]? {
+                guard nftnl_set_elem_is_set(element, UInt16(attribute)) else { return nil }
+                var length: UInt32 = 0
+                guard let pointer = nftnl_set_elem_get(element, UInt16(attribute), &length) else { return nil }
+                return Array(UnsafeRawBufferPointer(start: pointer, count: Int(length)))
+            }
+            var encoded = EncodedElement(key: data(NFTNL_SET_ELEM_KEY) ?? [])
+            if nftnl_set_elem_is_set(element, UInt16(NFTNL_SET_ELEM_FLAGS)) {
+                encoded.intervalEnd = nftnl_set_elem_get_u32(element, UInt16(NFTNL_SET_ELEM_FLAGS)) & 1 != 0
+            }
+            encoded.data = data(NFTNL_SET_ELEM_DATA)
+            if nftnl_set_elem_is_set(element, UInt16(NFTNL_SET_ELEM_VERDICT)) {
+                let chain = nftnl_set_elem_get_str(element, UInt16(NFTNL_SET_ELEM_CHAIN)).map { String(cString: $0) }
+                encoded.verdict = VerdictCode.decode(Int32(bitPattern: nftnl_set_elem_get_u32(element, UInt16(NFTNL_SET_ELEM_VERDICT))), chain: chain)
+            }
+            encoded.comment = data(NFTNL_SET_ELEM_USERDATA).flatMap { UserData.string(0, in: $0) }
+            result.append(encoded)
+        }
+        return result
+    }
+
+    private func readChains(family: UInt16, table: String, anonymous: [String: AnonymousContents]) throws(NetlinkError) -> [KernelChain] {
+        var error: Int32 = 0
+        guard let chainList = table.withCString({ kubenft_nl_dump_chains(socket.pointer, family, $0, &error) }) else {
+            throw dumpError(error, "chains of \(table)")
+        }
+        defer { nftnl_chain_list_free(chainList) }
+        guard let ruleList = table.withCString({ kubenft_nl_dump_rules(socket.pointer, family, $0, &error) }) else {
+            throw dumpError(error, "rules of \(table)")
+        }
+        defer { nftnl_rule_list_free(ruleList) }
+        var rulesByChain: [String: [KernelRule]] = [:]
+        if let iterator = nftnl_rule_list_iter_create(ruleList) {
+            defer { nftnl_rule_list_iter_destroy(iterator) }
+            while let rule = nftnl_rule_list_iter_next(iterator) {
+                let chain = String(cString: nftnl_rule_get_str(rule, UInt16(NFTNL_RULE_CHAIN.rawValue)))
+                rulesByChain[chain, default: []].append(Self.rule(rule, anonymous: anonymous))
+            }
+        }
+        var chains: [KernelChain] = []
+        guard let iterator = nftnl_chain_list_iter_create(chainList) else { throw NftnlObjects.outOfMemory }
+        defer { nftnl_chain_list_iter_destroy(iterator) }
+        while let chain = nftnl_chain_list_iter_next(iterator) {
+            let name = String(cString: nftnl_chain_get_str(chain, UInt16(NFTNL_CHAIN_NAME.rawValue)))
+            let comment = Self.userdata(chain, get: nftnl_chain_get_data, attribute: UInt16(NFTNL_CHAIN_USERDATA.rawValue))
+                .flatMap { UserData.string(0, in: $0) }
+            chains.append(KernelChain(name: name, hook: Self.hook(chain), comment: comment, rules: rulesByChain[name] ?? []))
+        }
+        return chains
+    }
+
+    private static func hook(_ chain: OpaquePointer) -> Chain.Hook? {
+        guard nftnl_chain_is_set(chain, UInt16(NFTNL_CHAIN_HOOKNUM.rawValue)) else { return nil }
+        let points: [Chain.Hook.Point] = [.prerouting, .input, .forward, .output, .postrouting]
+        let number = Int(nftnl_chain_get_u32(chain, UInt16(NFTNL_CHAIN_HOOKNUM.rawValue)))
+        let typeName = nftnl_chain_get_str(chain, UInt16(NFTNL_CHAIN_TYPE.rawValue)).map { String(cString: $0) } ?? "filter"
+        guard number < points.count, let type = Chain.Hook.ChainType(rawValue: typeName) else { return nil }
+        let priority = Int(nftnl_chain_get_s32(chain, UInt16(NFTNL_CHAIN_PRIO.rawValue)))
+        let policy: Chain.Hook.Policy = nftnl_chain_get_u32(chain, UInt16(NFTNL_CHAIN_POLICY.rawValue)) == 0 ? .drop : .accept
+        return Chain.Hook(type: type, point: points[number], priority: priority, policy: policy)
+    }
+
+    private static func rule(_ rule: OpaquePointer, anonymous: [String: AnonymousContents]) -> KernelRule {
+        let comment = userdata(rule, get: nftnl_rule_get_data, attribute: UInt16(NFTNL_RULE_USERDATA.rawValue))
+            .flatMap { UserData.string(0, in: $0) }
+        guard var expressions = ExpressionDecoder.expressions(of: rule) else {
+            return KernelRule(comment: comment, expressions: [], anonymousSets: [], foreign: text(rule))
+        }
+        var contents: [AnonymousContents] = []
+        for index in expressions.indices {
+            guard case .lookup(let sreg, .named(let name), let dreg, let inverted) = expressions[index],
+                  let set = anonymous[name] else { continue }
+            contents.append(set)
+            expressions[index] = .lookup(sreg: sreg, set: .anonymous(contents.count - 1), dreg: dreg, inverted: inverted)
+        }
+        return KernelRule(comment: comment, expressions: expressions, anonymousSets: contents, foreign: nil)
+    }
+
+    private static func text(_ rule: OpaquePointer) -> String {
+        var buffer = [CChar](repeating: 0, count: 8192)
+        _ = nftnl_rule_snprintf(&buffer, buffer.count, rule, 0, 0)
+        let bytes = buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
+        return String(decoding: bytes, as: UTF8.self).split(separator: "\n").map { String($0.drop { $0 == " " }) }.joined(separator: " ")
+    }
+}

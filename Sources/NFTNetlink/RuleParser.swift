@@ -1,0 +1,167 @@
+import NFTRuleset
+import NetAddress
+
+/// Reads kernel expressions back into statements: the inverse of the linearizer for every shape
+/// it produces (dependencies, prefixes, ranges, flag tests, lookups, maps, NAT, marks).
+struct RuleParser {
+    let expressions: [KernelExpression]
+    let anonymousSets: [AnonymousContents]
+    var index = 0
+    var family: IPFamily?
+
+    init(expressions: [KernelExpression], anonymousSets: [AnonymousContents]) {
+        self.expressions = expressions
+        self.anonymousSets = anonymousSets
+    }
+
+    private func failure(_ what: String) -> NetlinkError {
+        NetlinkError(.unsupported, "unexpected \(what) at expression \(index + 1) of \(expressions.count)")
+    }
+
+    private func peek(_ offset: Int = 0) -> KernelExpression? {
+        index + offset < expressions.count ? expressions[index + offset] : nil
+    }
+
+    mutating func statements() throws(NetlinkError) -> [Statement] {
+        var result: [Statement] = []
+        while index < expressions.count { result += try next() }
+        return result
+    }
+
+    private mutating func next() throws(NetlinkError) -> [Statement] {
+        guard let expression = peek() else { return [] }
+        switch expression {
+        case .immediateVerdict(let verdict):
+            index += 1
+            return [.verdict(verdict)]
+        case .counter:
+            index += 1
+            return [.counter]
+        case .masquerade:
+            index += 1
+            return [.masquerade]
+        case .reject(let type, let code):
+            index += 1
+            return [.reject(try rejectKind(type, code))]
+        case .immediateData(1, let addressBytes):
+            guard case .immediateData(2, let portBytes)? = peek(1), case .dnat(let nfproto, 1, 2?, _)? = peek(2),
+                  let address = IPAddress(bytes: addressBytes), portBytes.count == 2 else { throw failure("immediate") }
+            index += 3
+            guard let target = Self.family(nfproto), target == address.family else { throw failure("nat family") }
+            return [.dnat(target, .endpoint(address, UInt16(portBytes[0]) << 8 | UInt16(portBytes[1])))]
+        case .meta(Kernel.metaNfproto, 1) where family == nil && isImplicitDependency():
+            if case .cmp(_, _, let data)? = peek(1) { family = data.first == Kernel.nfprotoIPv6 ? .v6 : .v4 }
+            index += 2
+            return []
+        default:
+            return [try keyed()]
+        }
+    }
+
+    static func family(_ nfproto: UInt32) -> IPFamily? {
+        nfproto == UInt32(Kernel.nfprotoIPv4) ? .v4 : nfproto == UInt32(Kernel.nfprotoIPv6) ? .v6 : nil
+    }
+
+    /// `meta nfproto == X` directly followed by loads that read an IP header: nft's implicit check.
+    private func isImplicitDependency() -> Bool {
+        guard case .cmp(1, .eq, let data)? = peek(1), data.count == 1 else { return false }
+        var offset = 2
+        while let expression = peek(offset) {
+            switch expression {
+            case .payload(let base, _, _, _):
+                if base == Kernel.payloadNetwork { return true }
+            case .meta, .conntrack, .fib, .numgen: break
+            default: return false
+            }
+            offset += 1
+        }
+        return false
+    }
+
+    private func rejectKind(_ type: UInt32, _ code: UInt8) throws(NetlinkError) -> RejectKind {
+        switch (type, code) {
+        case (Kernel.rejectICMP, 3), (Kernel.rejectICMP, 4): return .default
+        case (Kernel.rejectICMPX, 1): return family == nil ? .default : .icmpxPortUnreachable
+        case (Kernel.rejectICMPX, 3): return .icmpxAdminProhibited
+        case (Kernel.rejectTCPReset, _): return .tcpReset
+        default: throw failure("reject type \(type) code \(code)")
+        }
+    }
+
+    /// One register load (or a concatenation of them) and what uses it.
+    private mutating func keyed() throws(NetlinkError) -> Statement {
+        var parts: [(Expression, FieldType, Int)] = []
+        var slot = 0
+        while let expression = peek(), let loaded = load(expression, slot: slot) {
+            parts.append(loaded)
+            slot += Kernel.slots(forLength: loaded.2)
+            index += 1
+        }
+        guard !parts.isEmpty else { throw failure("expression \(peek().map { "\($0)" } ?? "end")") }
+        let key = parts.count == 1 ? parts[0].0 : .concat(parts.map(\.0))
+        let types = parts.map(\.1)
+        guard let user = peek() else { throw failure("end of rule after a load") }
+        index += 1
+        switch user {
+        case .cmp(1, let op, let data):
+            return try comparison(key, types[0], loaded: parts[0].2, op, data)
+        case .range(1, .neq, let low, let high):
+            return .match(key, .notEqual, .value(try range(low, high, types[0])))
+        case .bitwise(1, 1, let mask, let xor):
+            return try bitwise(key, types[0], mask: mask, xor: xor)
+        case .byteorder(1, 1, _, _):
+            guard case .cmp(1, .lt, let data)? = peek(), let value = ValueCodec.value(data.reversed(), as: types[0]) else {
+                throw failure("byteorder")
+            }
+            index += 1
+            return .match(key, .lessThan, .value(value))
+        case .lookup(1, let set, let dreg, let inverted):
+            return try lookup(key, types, set: set, dreg: dreg, inverted: inverted)
+        case .dynsetUpdate(1, .named(let name)):
+            return .updateSet(name: name, key: key)
+        default:
+            throw failure("\(user)")
+        }
+    }
+
+    private func load(_ expression: KernelExpression, slot: Int) -> (Expression, FieldType, Int)? {
+        let register = Kernel.register(slot: slot)
+        switch expression {
+        case .payload(let base, let offset, let length, register):
+            let field: PayloadField
+            switch (base, offset) {
+            case (Kernel.payloadNetwork, 12) where family != .v6: field = .ipSaddr
+            case (Kernel.payloadNetwork, 16) where family != .v6: field = .ipDaddr
+            case (Kernel.payloadNetwork, 8) where family != .v4: field = .ip6Saddr
+            case (Kernel.payloadNetwork, 24) where family != .v4: field = .ip6Daddr
+            case (Kernel.payloadTransport, 0): field = .thSport
+            case (Kernel.payloadTransport, 2): field = .thDport
+            default: return nil
+            }
+            let type: FieldType = field == .ipSaddr || field == .ipDaddr ? .ipv4 : field == .thSport || field == .thDport ? .port : .ipv6
+            guard length > 0, Int(length) <= type.length else { return nil }
+            return (.payload(field), type, Int(length))
+        case .meta(let key, register):
+            let keys: [(UInt32, MetaKey, FieldType)] = [(Kernel.metaL4proto, .l4proto, .proto), (Kernel.metaNfproto, .nfproto, .nfproto),
+                                                         (Kernel.metaMark, .mark, .mark), (Kernel.metaIifname, .iifname, .ifname),
+                                                         (Kernel.metaOifname, .oifname, .ifname)]
+            guard let match = keys.first(where: { $0.0 == key }) else { return nil }
+            return (.meta(match.1), match.2, match.2.length)
+        case .conntrack(let key, let direction, register):
+            switch (key, direction) {
+            case (Kernel.ctState, nil): return (.conntrack(.state), .ctState, 4)
+            case (Kernel.ctStatus, nil): return (.conntrack(.status), .ctStatus, 4)
+            case (Kernel.ctMark, nil): return (.conntrack(.mark), .mark, 4)
+            case (Kernel.ctDstIP, 0?): return (.conntrackOriginalDestination(.v4), .ipv4, 4)
+            case (Kernel.ctDstIP6, 0?): return (.conntrackOriginalDestination(.v6), .ipv6, 16)
+            default: return nil
+            }
+        case .fib(Kernel.fibResultAddressType, let flags, register):
+            return (.fibAddressType(destination: flags & Kernel.fibFlagDestination != 0), .fibAddressType, 4)
+        case .numgen(let modulus, let offset, register):
+            return (.randomNumber(modulus: Int(modulus), offset: Int(offset)), .integer, 4)
+        default:
+            return nil
+        }
+    }
+}

@@ -1,0 +1,189 @@
+import NFTRuleset
+import NetAddress
+
+/// One set element as the kernel stores it: key bytes, the interval-end flag, data or verdict,
+/// and the comment in its userdata.
+struct EncodedElement: Hashable, Sendable {
+    var key: [UInt8]
+    var intervalEnd = false
+    var data: [UInt8]?
+    var verdict: Verdict?
+    var comment: String?
+}
+
+/// The netlink description of a set: what NEWSET carries, in nft 1.0.6's encoding.
+struct SetLayout: Hashable, Sendable {
+    static let flagAnonymous: UInt32 = 0x1, flagConstant: UInt32 = 0x2, flagInterval: UInt32 = 0x4
+    static let flagMap: UInt32 = 0x8, flagTimeout: UInt32 = 0x10, flagEval: UInt32 = 0x20
+    /// nft's default size of sets updated from the packet path.
+    static let dynamicSize: UInt32 = 65535
+
+    var keyTypes: [FieldType]
+    var flags: UInt32
+    var dataType: UInt32?
+    var dataLength: UInt32?
+    var timeoutMilliseconds: UInt64?
+    var size: UInt32?
+    var userdata: [UInt8]
+
+    var isConcatenation: Bool { keyTypes.count > 1 }
+    var isInterval: Bool { flags & Self.flagInterval != 0 }
+
+    var keyLength: Int {
+        isConcatenation ? keyTypes.reduce(0) { $0 + Kernel.slots(forLength: $1.length) * 4 } : keyTypes[0].length
+    }
+
+    /// Key datatype ids packed 6 bits per field, first field most significant.
+    var keyType: UInt32 { keyTypes.reduce(UInt32(0)) { $0 << 6 | $1.datatype } }
+
+    init(_ set: NamedSet) throws(NetlinkError) {
+        guard !set.key.isEmpty, set.key.count <= 5 else { throw NetlinkError(.unsupported, "set \(set.name): key of \(set.key.count) fields") }
+        var types: [FieldType] = []
+        for type in set.key { types.append(try FieldType(type)) }
+        keyTypes = types
+        var flags: UInt32 = 0
+        for flag in set.flags {
+            switch flag {
+            case .constant: flags |= Self.flagConstant
+            case .interval: flags |= Self.flagInterval
+            case .timeout: flags |= Self.flagTimeout
+            case .dynamic: flags |= Self.flagEval
+            }
+        }
+        var udata = UserData()
+        udata.putU32(0, types.count > 1 ? 0 : types[0].byteorder)
+        switch set.mapping {
+        case .none: break
+        case .verdict:
+            flags |= Self.flagMap
+            dataType = Kernel.verdictMapData
+            dataLength = 16
+            udata.putU32(1, 0)
+        case .data(let data):
+            let type = try FieldType(data)
+            flags |= Self.flagMap
+            dataType = type.datatype
+            dataLength = UInt32(type.length)
+            udata.putU32(1, type.byteorder)
+        }
+        if types.count > 1 { udata.put(3, [0x00, 0x04, 0x0d, 0x00, 0x00, 0x00, 0x01, 0x00]) }
+        if set.isMap { udata.putU32(6, 0) }
+        if let comment = set.comment { udata.putString(7, comment) }
+        self.flags = flags
+        if let timeout = set.timeout {
+            guard timeout >= 0, timeout < Int(UInt32.max) else { throw NetlinkError(.unsupported, "set \(set.name): timeout \(timeout)") }
+            timeoutMilliseconds = UInt64(timeout) * 1000
+        }
+        if let size = set.size {
+            guard size > 0, size <= Int(UInt32.max) else { throw NetlinkError(.unsupported, "set \(set.name): size \(size)") }
+            self.size = UInt32(size)
+        } else if flags & Self.flagEval != 0 {
+            self.size = Self.dynamicSize
+        }
+        userdata = udata.bytes
+        guard userdata.count <= 256 else { throw NetlinkError(.unsupported, "set \(set.name): userdata over 256 bytes") }
+    }
+
+    /// A layout read back from the kernel; nil when a key datatype is not one kubenft uses.
+    init?(keyType: UInt32, flags: UInt32, dataType: UInt32?, dataLength: UInt32?, timeoutMilliseconds: UInt64?,
+          size: UInt32?, userdata: [UInt8]) {
+        var types: [FieldType] = []
+        var remaining = keyType
+        repeat {
+            guard let type = FieldType.forDatatype(remaining & 0x3f) else { return nil }
+            types.insert(type, at: 0)
+            remaining >>= 6
+        } while remaining != 0
+        keyTypes = types
+        self.flags = flags
+        self.dataType = dataType
+        self.dataLength = dataLength
+        self.timeoutMilliseconds = timeoutMilliseconds
+        self.size = size
+        self.userdata = userdata
+    }
+
+    /// The anonymous set nft declares for `{ a, b }` after a match.
+    init(anonymous set: AnonymousSet, elementCount: Int) {
+        keyTypes = [set.type]
+        flags = Self.flagAnonymous | Self.flagConstant | (set.interval ? Self.flagInterval : 0)
+        size = UInt32(elementCount)
+        var udata = UserData()
+        udata.putU32(0, set.type.byteorder)
+        if set.interval { udata.putU32(2, 1) }
+        if let typeof = Self.typeof(set.key) { udata.put(3, typeof) }
+        userdata = udata.bytes
+    }
+
+    /// nft's `typeof` description of a key expression (what `nft list` uses to print the key).
+    static func typeof(_ expression: Expression) -> [UInt8]? {
+        var inner = UserData()
+        var outer = UserData()
+        switch expression {
+        case .payload(let field):
+            let (description, index): (UInt32, UInt32)
+            switch field {
+            case .ipSaddr: (description, index) = (12, 11)
+            case .ipDaddr: (description, index) = (12, 12)
+            case .ip6Saddr: (description, index) = (13, 8)
+            case .ip6Daddr: (description, index) = (13, 9)
+            case .thSport: (description, index) = (11, 1)
+            case .thDport: (description, index) = (11, 2)
+            }
+            inner.putU32(0, description)
+            inner.putU32(1, index)
+            outer.putU32(0, 7)
+        case .conntrack(let key):
+            inner.putU32(0, key == .state ? Kernel.ctState : key == .status ? Kernel.ctStatus : Kernel.ctMark)
+            inner.putU32(1, UInt32.max)
+            outer.putU32(0, 12)
+        case .meta(let key):
+            inner.putU32(0, RuleState.metaKey(key))
+            outer.putU32(0, 9)
+        default:
+            return nil
+        }
+        outer.put(1, inner.bytes)
+        return outer.bytes
+    }
+}
+
+/// nftnl's userdata TLVs: one type byte, one length byte, the value.
+struct UserData {
+    var bytes: [UInt8] = []
+
+    mutating func put(_ type: UInt8, _ value: [UInt8]) {
+        bytes.append(type)
+        bytes.append(UInt8(truncatingIfNeeded: value.count))
+        bytes += value
+    }
+
+    mutating func putU32(_ type: UInt8, _ value: UInt32) { put(type, ValueCodec.littleEndian(UInt64(value), count: 4)) }
+
+    mutating func putString(_ type: UInt8, _ text: String) { put(type, Array(text.utf8) + [0]) }
+
+    /// The NUL-terminated string stored under `type`, if any.
+    static func string(_ type: UInt8, in bytes: [UInt8]) -> String? {
+        guard let value = find(type, in: bytes), let end = value.firstIndex(of: 0) else { return nil }
+        return String(decoding: value[..<end], as: UTF8.self)
+    }
+
+    static func find(_ type: UInt8, in bytes: [UInt8]) -> [UInt8]? {
+        var index = 0
+        while index + 2 <= bytes.count {
+            let length = Int(bytes[index + 1])
+            guard index + 2 + length <= bytes.count else { return nil }
+            if bytes[index] == type { return Array(bytes[(index + 2)..<(index + 2 + length)]) }
+            index += 2 + length
+        }
+        return nil
+    }
+
+    /// Userdata holding only a comment (tables, chains, rules, elements).
+    static func comment(_ text: String?) -> [UInt8]? {
+        guard let text else { return nil }
+        var data = UserData()
+        data.putString(0, text)
+        return data.bytes
+    }
+}

@@ -1,0 +1,100 @@
+import NFTRuleset
+
+/// Readable differences between a desired ruleset and the kernel's table, compared at the
+/// kernel's level of detail and printed in nft's text form.
+struct TableComparison {
+    let desired: Ruleset
+    let wanted: KernelTable
+    let current: TableSnapshot
+
+    func differences() -> [String] {
+        let have = current.kernel
+        var lines: [String] = []
+        if have.comment != wanted.comment {
+            lines.append("table comment: want \(quoted(wanted.comment)), have \(quoted(have.comment))")
+        }
+        for (set, want) in zip(desired.sets, wanted.sets) { lines += setDifferences(set, want) }
+        let wantedSets = Set(wanted.sets.map(\.name))
+        for set in have.sets where !wantedSets.contains(set.name) { lines.append("unexpected set \(set.name)") }
+        for (index, chain) in desired.chains.enumerated() { lines += chainDifferences(chain, wanted.chains[index]) }
+        let wantedChains = Set(wanted.chains.map(\.name))
+        for chain in have.chains where !wantedChains.contains(chain.name) {
+            lines.append("unexpected chain \(chain.name) (\(chain.rules.count) rule\(chain.rules.count == 1 ? "" : "s"))")
+        }
+        if lines.isEmpty {
+            if have.sets.map(\.name) != wanted.sets.map(\.name) { lines.append("sets are listed in a different order") }
+            if have.chains.map(\.name) != wanted.chains.map(\.name) { lines.append("chains are listed in a different order") }
+        }
+        return lines
+    }
+
+    private func quoted(_ text: String?) -> String { text.map { "\"\($0)\"" } ?? "none" }
+
+    private func setDifferences(_ set: NamedSet, _ want: KernelSet) -> [String] {
+        let kind = set.isMap ? "map" : "set"
+        guard let old = current.kernel.set(named: set.name) else { return ["\(kind) \(set.name) is missing"] }
+        var lines: [String] = []
+        if old.layout != want.layout {
+            let have = KernelRaiser.namedSet(old)
+            lines.append("\(kind) \(set.name): declaration differs: want \(Self.declaration(set)), have \(Self.declaration(have))")
+        }
+        if old.elements != want.elements {
+            let missing = KernelRaiser.elements(want.elements.subtracting(old.elements), layout: want.layout)
+            let extra = KernelRaiser.elements(old.elements.subtracting(want.elements), layout: old.layout)
+            if want.layout.isInterval {
+                let wantText = KernelRaiser.elements(want.elements, layout: want.layout).map(Self.element)
+                let haveText = KernelRaiser.elements(old.elements, layout: old.layout).map(Self.element)
+                lines += wantText.filter { !haveText.contains($0) }.map { "\(kind) \(set.name): missing element \($0)" }
+                lines += haveText.filter { !wantText.contains($0) }.map { "\(kind) \(set.name): unexpected element \($0)" }
+            } else {
+                lines += missing.map { "\(kind) \(set.name): missing element \(Self.element($0))" }
+                lines += extra.map { "\(kind) \(set.name): unexpected element \(Self.element($0))" }
+            }
+        }
+        return lines
+    }
+
+    static func declaration(_ set: NamedSet) -> String {
+        var parts = ["type " + set.key.map(\.rawValue).joined(separator: " . ")]
+        switch set.mapping {
+        case .none: break
+        case .verdict: parts[0] += " : verdict"
+        case .data(let type): parts[0] += " : " + type.rawValue
+        }
+        if !set.flags.isEmpty { parts.append("flags " + set.flags.sorted().map(\.rawValue).joined(separator: ",")) }
+        if let timeout = set.timeout { parts.append("timeout \(timeout)s") }
+        if let size = set.size { parts.append("size \(size)") }
+        if let comment = set.comment { parts.append("comment \"\(comment)\"") }
+        return "`" + parts.joined(separator: "; ") + "`"
+    }
+
+    static func element(_ element: SetElement) -> String {
+        var text = element.key.map(NFTTextEmitter.value).joined(separator: " . ")
+        switch element.data {
+        case nil: break
+        case .values(let values)?: text += " : " + values.map(NFTTextEmitter.value).joined(separator: " . ")
+        case .verdict(let verdict)?: text += " : " + NFTTextEmitter.verdict(verdict)
+        }
+        if let comment = element.comment { text += " comment \"\(comment)\"" }
+        return text
+    }
+
+    private func chainDifferences(_ chain: Chain, _ want: KernelChain) -> [String] {
+        guard let old = current.kernel.chain(named: chain.name) else { return ["chain \(chain.name) is missing"] }
+        var lines: [String] = []
+        if old.hook != want.hook { lines.append("chain \(chain.name): hook differs") }
+        if old.comment != want.comment {
+            lines.append("chain \(chain.name): comment: want \(quoted(want.comment)), have \(quoted(old.comment))")
+        }
+        guard old.rules != want.rules else { return lines }
+        for index in 0..<max(old.rules.count, want.rules.count) {
+            let wantRule = index < want.rules.count ? want.rules[index] : nil
+            let haveRule = index < old.rules.count ? old.rules[index] : nil
+            guard wantRule != haveRule else { continue }
+            let wantText = index < chain.rules.count ? NFTTextEmitter.rule(chain.rules[index]) : "no rule"
+            let haveText = haveRule.map { NFTTextEmitter.rule(KernelRaiser.rule($0)) } ?? "no rule"
+            lines.append("chain \(chain.name) rule \(index + 1): want `\(wantText)`, have `\(haveText)`")
+        }
+        return lines
+    }
+}

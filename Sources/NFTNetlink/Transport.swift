@@ -1,0 +1,90 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import NFTRuleset
+
+/// Where rulesets go: the kernel over netlink, or a recording fake for tests. Every change is one
+/// `RulesetBatch`, applied by the kernel all or nothing.
+public protocol RulesetTransport: AnyObject {
+    /// The ruleset generation id; a batch guarded by it fails if anything changed meanwhile.
+    func generation() throws(NetlinkError) -> UInt32
+    /// The table as the kernel holds it; nil when there is no such table.
+    func read(family: String, table: String) throws(NetlinkError) -> TableSnapshot?
+    /// Sends one transaction.
+    func send(_ batch: RulesetBatch) throws(NetlinkError) -> BatchReport
+}
+
+/// A table read back: decoded into the IR (for printing and element-level changes) and at the
+/// kernel's level of detail (for exact comparisons).
+public struct TableSnapshot: Sendable {
+    public let ruleset: Ruleset
+    let kernel: KernelTable
+}
+
+/// The real transport: libnftnl objects, batched and sent through the C shim over one netlink
+/// socket, in the caller's network namespace or the one at `namespacePath`.
+public final class NetlinkTransport: RulesetTransport {
+    let socket: NetlinkSocket
+    private var sequence: UInt32
+
+    /// Opens the socket; `namespace` is a name under /var/run/netns or an absolute path.
+    public init(namespace: String? = nil) throws(NetlinkError) {
+        let path = namespace.map { $0.hasPrefix("/") ? $0 : "/var/run/netns/" + $0 }
+        if let path, access(path, F_OK) != 0 {
+            throw NetlinkError(.missingNamespace, code: ENOENT, "network namespace \(namespace ?? path) does not exist (no \(path))")
+        }
+        socket = try NetlinkSocket(namespacePath: path)
+        sequence = UInt32(truncatingIfNeeded: time(nil)) &* 16
+    }
+
+    public func generation() throws(NetlinkError) -> UInt32 { try socket.generation() }
+
+    public func read(family: String, table: String) throws(NetlinkError) -> TableSnapshot? {
+        guard let kernel = try KernelReader(socket: socket).readKernel(family: family, table: table) else { return nil }
+        return TableSnapshot(ruleset: KernelRaiser.ruleset(kernel, family: family, name: table), kernel: kernel)
+    }
+
+    public func send(_ batch: RulesetBatch) throws(NetlinkError) -> BatchReport {
+        var encoder = try BatchEncoder(batch: batch)
+        let first = sequence
+        let encoded = try encoder.encode(batch, firstSequence: first)
+        sequence = sequence &+ UInt32(truncatingIfNeeded: encoded.messageCount) &+ 1
+        let (refusals, _) = try socket.send(encoded)
+        if let refusal = refusals.first {
+            throw Self.error(for: refusal, in: encoded, beginSequence: first, total: refusals.count, commit: batch.commit)
+        }
+        return BatchReport(messages: encoded.messageCount, bytes: encoded.byteCount, committed: batch.commit)
+    }
+
+    static func error(for refusal: KernelRefusal, in batch: NetlinkBatch, beginSequence: UInt32, total: Int, commit: Bool) -> NetlinkError {
+        let text = NetlinkError.errnoText(refusal.code) + (refusal.message.isEmpty ? "" : " (\(refusal.message))")
+        let outcome = commit ? "nothing was applied" : "dry run"
+        if refusal.sequence == beginSequence {
+            switch refusal.code {
+            case ERESTART:
+                return NetlinkError(.concurrentChange, code: refusal.code,
+                                    "the ruleset changed while the update was prepared (generation id moved); \(outcome); run it again")
+            case EPERM, EACCES:
+                return NetlinkError(.permission, code: refusal.code, "changing nftables needs CAP_NET_ADMIN (run as root): \(text)")
+            default:
+                return NetlinkError(.refused, code: refusal.code, "the kernel refused the batch: \(text); \(outcome)")
+            }
+        }
+        let object = batch.describe(refusal.sequence) ?? "message \(refusal.sequence &- beginSequence)"
+        if refusal.code == EPERM || refusal.code == EACCES {
+            return NetlinkError(.permission, code: refusal.code, "changing nftables needs CAP_NET_ADMIN (run as root): \(text)")
+        }
+        if refusal.code == ENOENT || refusal.code == EOPNOTSUPP {
+            let missing = KernelModules.missing(batch.modules[refusal.sequence] ?? [])
+            if !missing.isEmpty {
+                return NetlinkError(.missingModule, code: refusal.code,
+                                    "the kernel lacks module\(missing.count == 1 ? "" : "s") \(missing.joined(separator: ", ")) needed by \(object): \(text); \(outcome)")
+            }
+        }
+        if refusal.code == ENOBUFS {
+            return NetlinkError(.noBufferSpace, code: refusal.code, "the kernel ran out of buffer space at \(object): \(text); \(outcome)")
+        }
+        let others = total > 1 ? " (and \(total - 1) more refusal\(total == 2 ? "" : "s"))" : ""
+        return NetlinkError(.refused, code: refusal.code, "the kernel refused \(object): \(text)\(others); \(outcome)")
+    }
+}

@@ -1,0 +1,33 @@
+import Foundation
+import LabKit
+import NFTNetlink
+import NFTRuleset
+import Testing
+
+/// The acceptance test: a ruleset loaded through libnftnl lists exactly like the golden text
+/// loaded with `nft -f`, for every golden case.
+@Suite("Kernel equivalence with nft -f", .enabled(if: Environment.labTestsEnabled))
+struct KernelEquivalenceTests {
+    @Test("libnftnl and nft -f give the same table", arguments: GoldenCases.all)
+    func sameListing(_ golden: GoldenCase) throws {
+        let ruleset = try golden.compile()
+        try Namespaces.with(2) { names in
+            let outcome = try RulesetApplier(transport: try NetlinkTransport(namespace: names[0])).apply(ruleset)
+            #expect(outcome.mode == .created)
+            _ = try Namespaces.nft(["-f", "-"], in: names[1], stdin: golden.expectedText)
+            let viaNetlink = try Namespaces.listTable(in: names[0])
+            let viaText = try Namespaces.listTable(in: names[1])
+            #expect(viaNetlink == viaText, "\(golden.name): listings differ")
+            if viaNetlink != viaText { firstDifference(viaNetlink, viaText) }
+        }
+    }
+
+    func firstDifference(_ left: String, _ right: String) {
+        let a = left.split(separator: "\n", omittingEmptySubsequences: false)
+        let b = right.split(separator: "\n", omittingEmptySubsequences: false)
+        for index in 0..<max(a.count, b.count) where (index < a.count ? a[index] : "") != (index < b.count ? b[index] : "") {
+            Issue.record("line \(index + 1):\n  netlink: \(index < a.count ? a[index] : "<end>")\n  nft -f:  \(index < b.count ? b[index] : "<end>")")
+            return
+        }
+    }
+}
