@@ -32,7 +32,7 @@ let package = Package(
         .target(name: "KubeNFT", dependencies: ["KubeManifest", "NFTRuleset", "KubeNFTCompiler", "NFTTrace"]),
         .executableTarget(
             name: "kubenft",
-            dependencies: ["KubeNFT", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["KubeNFT", "NFTNetlink", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "KubeNFTTests", dependencies: ["KubeNFT", "KubeManifest", "NFTRuleset", "KubeNFTCompiler", "LabKit"]),
         // Kernel lab: a network agent run inside namespaces, the harness, and its tests.

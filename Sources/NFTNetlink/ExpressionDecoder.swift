@@ -74,10 +74,16 @@ enum ExpressionDecoder {
             }
             return .immediateData(dreg: u32(e, NFTNL_EXPR_IMM_DREG), data: bytes(e, NFTNL_EXPR_IMM_DATA))
         case "nat":
-            guard u32(e, NFTNL_EXPR_NAT_TYPE) == Kernel.natDestination, !has(e, NFTNL_EXPR_NAT_REG_ADDR_MAX) else { return nil }
+            // The kernel reports the max registers equal to the min ones when only minimums were given.
+            guard u32(e, NFTNL_EXPR_NAT_TYPE) == Kernel.natDestination,
+                  !has(e, NFTNL_EXPR_NAT_REG_ADDR_MAX) || u32(e, NFTNL_EXPR_NAT_REG_ADDR_MAX) == u32(e, NFTNL_EXPR_NAT_REG_ADDR_MIN),
+                  !has(e, NFTNL_EXPR_NAT_REG_PROTO_MAX) || u32(e, NFTNL_EXPR_NAT_REG_PROTO_MAX) == u32(e, NFTNL_EXPR_NAT_REG_PROTO_MIN)
+            else { return nil }
+            // The kernel adds NF_NAT_RANGE_MAP_IPS (1) itself whenever an address register is given.
+            let flags = has(e, NFTNL_EXPR_NAT_FLAGS) ? u32(e, NFTNL_EXPR_NAT_FLAGS) & ~UInt32(1) : 0
             return .dnat(family: u32(e, NFTNL_EXPR_NAT_FAMILY), addressRegister: u32(e, NFTNL_EXPR_NAT_REG_ADDR_MIN),
                          portRegister: has(e, NFTNL_EXPR_NAT_REG_PROTO_MIN) ? u32(e, NFTNL_EXPR_NAT_REG_PROTO_MIN) : nil,
-                         flags: has(e, NFTNL_EXPR_NAT_FLAGS) && u32(e, NFTNL_EXPR_NAT_FLAGS) != 0 ? u32(e, NFTNL_EXPR_NAT_FLAGS) : nil)
+                         flags: flags != 0 ? flags : nil)
         case "masq":
             return has(e, NFTNL_EXPR_MASQ_FLAGS) && u32(e, NFTNL_EXPR_MASQ_FLAGS) != 0 ? nil : .masquerade
         case "reject":

@@ -7,7 +7,8 @@ struct KubeNFTCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kubenft",
         abstract: "Compile Kubernetes Services and NetworkPolicies into one nftables table.",
-        subcommands: [CompileCommand.self, TraceCommand.self, MatrixCommand.self, DiffCommand.self]
+        subcommands: [CompileCommand.self, TraceCommand.self, MatrixCommand.self, DiffCommand.self,
+                      ApplyCommand.self, DeleteCommand.self, ShowCommand.self, VerifyCommand.self]
     )
 }
 

@@ -1,0 +1,171 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import ArgumentParser
+import KubeNFT
+import NFTNetlink
+import NFTRuleset
+
+/// Where a command talks to nftables: the caller's network namespace or a named one.
+struct NamespaceOptions: ParsableArguments {
+    @Option(name: .customLong("netns"), help: "Network namespace name (under /var/run/netns) or path.")
+    var netns: String?
+
+    /// A transport, or exit 2 with the reason.
+    func transport() throws -> NetlinkTransport {
+        do {
+            return try NetlinkTransport(namespace: netns)
+        } catch {
+            throw KernelFailure.report(error)
+        }
+    }
+}
+
+/// Kernel errors as the command line reports them: one clear line, exit status 2.
+enum KernelFailure {
+    static func report(_ error: NetlinkError) -> ExitCode {
+        switch error.kind {
+        case .permission where !error.message.contains("CAP_"):
+            Terminal.error("\(error.message) (changing or reading nftables needs CAP_NET_ADMIN: run as root)")
+        case .missingModule:
+            Terminal.error("missing kernel module: \(error.message)")
+        default:
+            Terminal.error(error.message)
+        }
+        return ExitCode(2)
+    }
+
+    /// Compiles the manifests or exits 2 with the diagnostics.
+    static func compile(_ input: InputOptions) throws -> Ruleset {
+        let result = Pipeline.run(paths: input.files, node: input.nodeOptions, strict: input.strict)
+        Terminal.report(result.diagnostics)
+        guard let ruleset = result.ruleset else { throw ExitCode(2) }
+        return ruleset
+    }
+}
+
+/// `kubenft apply`: make the kernel's table equal to the compiled ruleset, in one atomic batch.
+struct ApplyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "apply",
+        abstract: "Load the compiled ruleset into the kernel over netlink, atomically.",
+        discussion: """
+            Only the changed set elements and chains are sent when the table exists and its shape allows it; \
+            otherwise the table is replaced whole. Either way one transaction, guarded by the ruleset \
+            generation id: a concurrent change makes it fail with nothing applied. Other tables are never touched.
+            """
+    )
+
+    @OptionGroup var input: InputOptions
+    @OptionGroup var namespace: NamespaceOptions
+
+    @Flag(name: .customLong("dry-run"), help: "Have the kernel check the batch, then abort it; print what would change.")
+    var dryRun = false
+
+    @Flag(name: .customLong("full"), help: "Always replace the whole table.")
+    var full = false
+
+    func run() throws {
+        let ruleset = try KernelFailure.compile(input)
+        let applier = RulesetApplier(transport: try namespace.transport())
+        do {
+            let outcome = try applier.apply(ruleset, dryRun: dryRun, incremental: !full)
+            Terminal.out(Self.summary(outcome, ruleset: ruleset, dryRun: dryRun))
+        } catch {
+            throw KernelFailure.report(error)
+        }
+    }
+
+    static func summary(_ outcome: ApplyOutcome, ruleset: Ruleset, dryRun: Bool) -> String {
+        let table = "table \(ruleset.family) \(ruleset.name)"
+        let size = outcome.report.map { " (\($0.messages) messages, \($0.bytes) bytes)" } ?? ""
+        var text: String
+        switch outcome.mode {
+        case .unchanged: return "\(table) is up to date\n"
+        case .created: text = dryRun ? "would create \(table)" : "created \(table)"
+        case .replaced: text = dryRun ? "would replace \(table)" : "replaced \(table)"
+        case .incremental: text = dryRun ? "would update \(table)" : "updated \(table)"
+        }
+        text += size + "\n"
+        if dryRun {
+            text += "dry run: the kernel accepted every message; nothing was changed\n"
+            if outcome.mode == .incremental {
+                for operation in outcome.operations { text += "  " + operation.summary + "\n" }
+            } else {
+                let rules = ruleset.chains.reduce(0) { $0 + $1.rules.count }
+                let elements = ruleset.sets.reduce(0) { $0 + $1.elements.count }
+                text += "  \(ruleset.sets.count) sets with \(elements) elements, \(ruleset.chains.count) chains with \(rules) rules\n"
+            }
+        }
+        return text
+    }
+}
+
+/// `kubenft delete`: remove kubenft's table.
+struct DeleteCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "delete", abstract: "Delete kubenft's table from the kernel.")
+
+    @OptionGroup var namespace: NamespaceOptions
+
+    func run() throws {
+        let applier = RulesetApplier(transport: try namespace.transport())
+        do {
+            let deleted = try applier.delete(family: "inet", table: "kubenft")
+            Terminal.out(deleted ? "deleted table inet kubenft\n" : "no table inet kubenft\n")
+        } catch {
+            throw KernelFailure.report(error)
+        }
+    }
+}
+
+/// `kubenft show`: print the applied table, read back from the kernel, as nft text.
+struct ShowCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "show", abstract: "Print the table the kernel holds, as nft text.")
+
+    @OptionGroup var namespace: NamespaceOptions
+
+    func run() throws {
+        let applier = RulesetApplier(transport: try namespace.transport())
+        let ruleset: Ruleset?
+        do {
+            ruleset = try applier.current(family: "inet", table: "kubenft")
+        } catch {
+            throw KernelFailure.report(error)
+        }
+        guard let ruleset else {
+            Terminal.error("no table inet kubenft")
+            throw ExitCode(2)
+        }
+        Terminal.out(NFTTextEmitter().emit(ruleset))
+    }
+}
+
+/// `kubenft verify`: compare the kernel's table with the compiled ruleset.
+struct VerifyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Compare the kernel's table with the compiled ruleset: exit 0 when equal, 1 with every difference, 2 on error."
+    )
+
+    @OptionGroup var input: InputOptions
+    @OptionGroup var namespace: NamespaceOptions
+
+    func run() throws {
+        let ruleset = try KernelFailure.compile(input)
+        let applier = RulesetApplier(transport: try namespace.transport())
+        let differences: [String]
+        do {
+            differences = try applier.differences(ruleset)
+        } catch {
+            throw KernelFailure.report(error)
+        }
+        guard !differences.isEmpty else {
+            Terminal.out("table \(ruleset.family) \(ruleset.name) matches the manifests\n")
+            return
+        }
+        var text = "table \(ruleset.family) \(ruleset.name) differs from the manifests (\(differences.count) difference\(differences.count == 1 ? "" : "s")):\n"
+        for line in differences { text += "  " + line + "\n" }
+        Terminal.out(text)
+        throw ExitCode(1)
+    }
+}
