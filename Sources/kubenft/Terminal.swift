@@ -18,6 +18,11 @@ enum Terminal {
         write(text, to: 2)
     }
 
+    /// Ends the process successfully without deallocating what the command built.
+    static func finish() -> Never {
+        exit(0)
+    }
+
     /// Writes all bytes, retrying short writes and EINTR.
     static func write(_ text: String, to descriptor: Int32) {
         var bytes = Array(text.utf8)
