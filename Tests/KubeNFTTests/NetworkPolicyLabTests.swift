@@ -260,8 +260,7 @@ struct NetworkPolicyLabTests {
             try Self.buildModel(lab, sctp: sctp)
             let built = Date()
             try lab.loadRuleset(text: text)
-            var observed = try Self.probeAll(lab, blocks: blocks.map(\.block), timeoutMs: Self.timeoutMs)
-            try Self.retrySlowAllowed(lab, expected: blocks, observed: &observed)
+            let observed = try Self.probeAll(lab, expected: blocks)
             let finished = Date()
             print("\(scenario.name): lab \(Self.ms(started, built)) ms, load and probe \(Self.ms(built, finished)) ms")
             for (block, table) in blocks {
@@ -284,17 +283,10 @@ struct NetworkPolicyLabTests {
     static func buildModel(_ lab: Lab, sctp: Bool) throws {
         try lab.addNode(addresses: ["198.51.100.1", "fd00:198:51:100::1"], clientSubnetV4: "198.51.100.0/24",
                         clientSubnetV6: "fd00:198:51:100::/64")
-        let errors = LockedErrors()
-        runOnThreads(count: ModelPod.all.count) { index in
-            let pod = ModelPod.all[index]
-            let spec = ServeSpec(name: pod.id, tcp: [80, 81], udp: [80, 81], sctp: sctp ? [80, 81] : [])
-            do {
-                try lab.addPod(LabPod(name: pod.id, addresses: [pod.podV4, pod.podV6], hostInterface: "knp\(pod.number)"), serve: spec)
-            } catch {
-                errors.append(error)
-            }
-        }
-        if let first = errors.first { throw first }
+        try LabSweep.addPods(lab, ModelPod.all.map { pod in
+            (LabPod(name: pod.id, addresses: [pod.podV4, pod.podV6], hostInterface: "knp\(pod.number)"),
+             ServeSpec(name: pod.id, tcp: [80, 81], udp: [80, 81], sctp: sctp ? [80, 81] : []))
+        })
     }
 
     /// The target of `to` in `block`, through its pod IP or its Service.
@@ -305,74 +297,40 @@ struct NetworkPolicyLabTests {
     }
 
     /// Probes every pod to every other pod for every block, directly and through the Service: one
-    /// `probeMany` per source pod, all sources at once.
-    static func probeAll(_ lab: Lab, blocks: [ProbeBlock], timeoutMs: Int) throws -> [ProbeBlock: ObservedBlock] {
+    /// `probeMany` per source pod, all sources at once. The cells expected allowed that were not
+    /// answered are probed once more with a longer timeout, so a slow machine does not turn into a
+    /// failure; they then count as allowed (and are noted). A cell expected blocked is never retried.
+    static func probeAll(_ lab: Lab, expected: [(block: ProbeBlock, table: TruthTable)]) throws -> [ProbeBlock: ObservedBlock] {
         let pods = ModelPod.all
-        let rows = LockedRows(count: pods.count)
-        runOnThreads(count: pods.count) { fromIndex in
-            var targets: [(block: ProbeBlock, to: Int, service: Bool, target: ProbeTarget)] = []
-            for block in blocks {
+        var cells: [(block: ProbeBlock, from: Int, to: Int, service: Bool)] = []
+        var probes: [SweepProbe] = []
+        for (fromIndex, from) in pods.enumerated() {
+            for (block, table) in expected {
                 for (toIndex, to) in pods.enumerated() where toIndex != fromIndex {
                     for service in [false, true] {
-                        targets.append((block, toIndex, service, target(to, block, service: service)))
+                        cells.append((block, fromIndex, toIndex, service))
+                        probes.append(SweepProbe(from: from.id, target: target(to, block, service: service), expectedReply: to.id,
+                                                 retryIfSilent: table.allowed[fromIndex][toIndex]))
                     }
                 }
             }
-            do {
-                let outcomes = try lab.probeMany(from: pods[fromIndex].id, targets: targets.map(\.target), timeoutMs: timeoutMs)
-                rows.set(fromIndex, .success(zip(targets, outcomes).map { ($0.block, $0.to, $0.service, $1) }))
-            } catch {
-                rows.set(fromIndex, .failure(error))
-            }
         }
+        let results = try LabSweep.run(lab, probes, timeoutMs: timeoutMs, retryTimeoutMs: retryTimeoutMs)
         var observed: [ProbeBlock: ObservedBlock] = [:]
-        for block in blocks { observed[block] = ObservedBlock() }
-        for (fromIndex, row) in rows.values.enumerated() {
-            guard let row else { continue }
-            for (block, toIndex, service, outcome) in try row.get() {
-                let ok = outcome.result == .reply && outcome.reply == pods[toIndex].id
-                if service {
-                    observed[block]?.service.allowed[fromIndex][toIndex] = ok
-                } else {
-                    observed[block]?.direct.allowed[fromIndex][toIndex] = ok
-                }
-                let unexpected = (outcome.result == .reply && !ok) || outcome.result == .other
-                if unexpected { observed[block]?.notes.append("\(pods[fromIndex].id) -> \(outcome)") }
+        for (block, _) in expected { observed[block] = ObservedBlock() }
+        for (cell, result) in zip(cells, results) {
+            if cell.service {
+                observed[cell.block]?.service.allowed[cell.from][cell.to] = result.reached
+            } else {
+                observed[cell.block]?.direct.allowed[cell.from][cell.to] = result.reached
             }
+            if result.unexpected { observed[cell.block]?.notes.append("\(pods[cell.from].id) -> \(result.first)") }
+        }
+        for (cell, result) in zip(cells, results) where result.answeredOnlyOnRetry {
+            guard let retry = result.retry else { continue }
+            observed[cell.block]?.notes.append("\(pods[cell.from].id) -> \(retry) (answered only on the slow retry)")
         }
         return observed
-    }
-
-    /// Probes once more, with a longer timeout, the cells expected allowed that were not answered, so
-    /// a slow machine does not turn into a failure. Cells that answer now count as allowed (and are
-    /// noted); a cell expected blocked is never retried.
-    static func retrySlowAllowed(_ lab: Lab, expected: [(block: ProbeBlock, table: TruthTable)],
-                                 observed: inout [ProbeBlock: ObservedBlock]) throws {
-        let pods = ModelPod.all
-        for (fromIndex, from) in pods.enumerated() {
-            var retries: [(block: ProbeBlock, to: Int, service: Bool, target: ProbeTarget)] = []
-            for (block, table) in expected {
-                guard let seen = observed[block] else { continue }
-                for toIndex in pods.indices where toIndex != fromIndex && table.allowed[fromIndex][toIndex] {
-                    if !seen.direct.allowed[fromIndex][toIndex] {
-                        retries.append((block, toIndex, false, target(pods[toIndex], block, service: false)))
-                    }
-                    if !seen.service.allowed[fromIndex][toIndex] {
-                        retries.append((block, toIndex, true, target(pods[toIndex], block, service: true)))
-                    }
-                }
-            }
-            if retries.isEmpty { continue }
-            let outcomes = try lab.probeMany(from: from.id, targets: retries.map(\.target), timeoutMs: retryTimeoutMs)
-            for (retry, outcome) in zip(retries, outcomes) where outcome.result == .reply && outcome.reply == pods[retry.to].id {
-                if retry.service {
-                    observed[retry.block]?.service.allowed[fromIndex][retry.to] = true
-                } else {
-                    observed[retry.block]?.direct.allowed[fromIndex][retry.to] = true
-                }
-                observed[retry.block]?.notes.append("\(from.id) -> \(outcome) (answered only on the slow retry)")
-            }
-        }
     }
 
     /// Expected and observed side by side, differing cells marked `!` in the observed table.
@@ -391,40 +349,4 @@ struct NetworkPolicyLabTests {
         lines.append("differing: " + cells.joined(separator: ", "))
         return lines.joined(separator: "\n")
     }
-}
-
-/// Runs `body(0..<count)` on `count` threads of its own and waits for all of them. Unlike
-/// `concurrentPerform`, which uses one thread per CPU, every blocking call runs at the same time.
-func runOnThreads(count: Int, _ body: @escaping @Sendable (Int) -> Void) {
-    let group = DispatchGroup()
-    for index in 0..<count {
-        group.enter()
-        let thread = Thread {
-            body(index)
-            group.leave()
-        }
-        thread.start()
-    }
-    group.wait()
-}
-
-/// Errors collected from concurrent work.
-final class LockedErrors: @unchecked Sendable {
-    private let lock = NSLock()
-    private var errors: [Error] = []
-
-    func append(_ error: Error) { lock.withLock { errors.append(error) } }
-    var first: Error? { lock.withLock { errors.first } }
-}
-
-/// One probe result row per source pod, filled concurrently.
-final class LockedRows: @unchecked Sendable {
-    typealias Row = Result<[(ProbeBlock, Int, Bool, ProbeOutcome)], Error>
-    private let lock = NSLock()
-    private var rows: [Row?]
-
-    init(count: Int) { rows = Array(repeating: nil, count: count) }
-
-    func set(_ index: Int, _ row: Row) { lock.withLock { rows[index] = row } }
-    var values: [Row?] { lock.withLock { rows } }
 }
