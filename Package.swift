@@ -49,6 +49,6 @@ let package = Package(
         .target(name: "NFTNetlink", dependencies: ["CNftnl", "CNftnlShim", "NFTRuleset", "NetAddress"]),
         .testTarget(name: "NFTNetlinkTests", dependencies: ["NFTNetlink", "NFTRuleset", "KubeNFT", "LabKit"]),
         // Release-mode benchmark: synthetic clusters through load, compile, emit and nft -f.
-        .executableTarget(name: "kubenft-bench", dependencies: ["KubeManifest", "KubeNFTCompiler", "NFTRuleset"]),
+        .executableTarget(name: "kubenft-bench", dependencies: ["KubeManifest", "KubeNFTCompiler", "NFTRuleset", "KubeNFT"]),
     ]
 )

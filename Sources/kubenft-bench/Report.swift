@@ -20,6 +20,9 @@ struct BenchReport: Codable {
     var machine: [String: String]
     var repeats: Int
     var scenarios: [ScenarioReport]
+    /// NetworkPolicy scenarios and diff scenarios, when those suites ran.
+    var policies: [PolicyReport]?
+    var diffs: [DiffResult]?
 
     static func machineFacts() -> [String: String] {
         var facts = ["cores": String(ProcessInfo.processInfo.activeProcessorCount)]
@@ -46,7 +49,9 @@ struct MarkdownReport {
         var out = "## kubenft benchmark\n\n"
         out += "Machine: \(report.machine["cores"] ?? "?") cores, \(report.machine["memoryGB"] ?? "?") GB, "
         out += "kernel \(report.machine["kernel"] ?? "?"). Times are medians of \(report.repeats) runs.\n\n"
-        out += ingestTable() + "\n" + pipelineTable() + "\n" + kernelTable()
+        if !report.scenarios.isEmpty { out += ingestTable() + "\n" + pipelineTable() + "\n" + kernelTable() }
+        if let policies = report.policies, !policies.isEmpty { out += "\n" + PolicyMarkdown(reports: policies).render() }
+        if let diffs = report.diffs, !diffs.isEmpty { out += "\n" + PolicyMarkdown.diffTable(diffs) }
         let failures = report.scenarios.flatMap { scenario in scenario.failures.map { "\(scenario.scenario.label): \($0)" } }
         if !failures.isEmpty { out += "\nFailures:\n" + failures.map { "- \($0)\n" }.joined() }
         return out

@@ -6,14 +6,22 @@ import Glibc
 let usage = """
     usage: kubenft-bench [--scenarios 1000x10,10000x10] [--namespaces 100] [--repeats 3]
                          [--kube-proxy-max 3000] [--no-pods] [--no-kernel] [--keep] [--workdir DIR]
-                         [--json] [--json-file PATH]
+                         [--suites services,policies,diff] [--policy-scenarios 2000x100,20000x100,20000x1000]
+                         [--diff-scenarios 10000/20000x1000] [--diff-changes small,namespace-wide]
+                         [--diff-time-limit 300] [--json] [--json-file PATH]
            kubenft-bench run-one --services N --endpoints M --format yaml|json
                          [--namespaces 100] [--repeats 3] [--no-pods] [--input FILE] [--emit FILE]
+           kubenft-bench run-policy --pods P --policies Q [--node node-1] [--namespaces 100] [--repeats 3]
+                         [--input FILE] [--emit FILE]
+           kubenft-bench run-diff --pods P --policies Q [--services S] [--change small|namespace-wide]
+                         [--namespaces 100] [--workdir DIR] [--time-limit 300]
 
     Generates synthetic clusters and measures ingest, compile, emit, end-to-end time, peak RSS
     (one child process per scenario and format) and, as root, the `nft -f` load time of the
     emitted ruleset and of a kube-proxy-shaped ruleset of the same size in throw-away network
-    namespaces. Prints markdown tables, or JSON with --json.
+    namespaces. The policies suite does the same for P pods × Q NetworkPolicies, compiled for node-1
+    and for all pods, with the rules a new connection can traverse; the diff suite times
+    ChangeAnalysis.compare of two versions of a cluster. Prints markdown tables, or JSON with --json.
     """
 
 /// Command-line arguments: `--flag` switches and `--key value` options.
@@ -98,8 +106,13 @@ func runAll(_ arguments: Arguments) throws(BenchError) {
     settings.kernel = !arguments.flags.contains("no-kernel")
     settings.keep = arguments.flags.contains("keep")
     settings.workDirectory = arguments.values["workdir"]
-    let report = BenchReport(machine: BenchReport.machineFacts(), repeats: settings.repeats,
-                             scenarios: Driver(settings: settings).run())
+    let suites = Set((arguments.values["suites"] ?? "services,policies,diff").split(separator: ",").map(String.init))
+    let policy = try policySettings(arguments, base: settings.workDirectory)
+    var report = BenchReport(machine: BenchReport.machineFacts(), repeats: settings.repeats,
+                             scenarios: suites.contains("services") ? Driver(settings: settings).run() : [])
+    if suites.contains("policies") { report.policies = PolicyDriver(settings: policy).runPolicies() }
+    if suites.contains("diff") { report.diffs = PolicyDriver(settings: policy).runDiffs() }
+    if policy.base != settings.workDirectory && !policy.keep { try? FileManager.default.removeItem(atPath: policy.base) }
     if let path = arguments.values["json-file"] {
         guard FileManager.default.createFile(atPath: path, contents: Data(report.json().utf8)) else {
             throw BenchError("cannot write \(path)")
@@ -110,15 +123,20 @@ func runAll(_ arguments: Arguments) throws(BenchError) {
 
 func main() -> Int32 {
     var args = CommandLine.arguments.dropFirst()
-    let isRunOne = args.first == "run-one"
-    if isRunOne { args = args.dropFirst() }
+    let command = ["run-one", "run-policy", "run-diff"].contains(args.first ?? "") ? args.first : nil
+    if command != nil { args = args.dropFirst() }
     do {
         let arguments = try Arguments.parse(args).get()
         if arguments.flags.contains("help") {
             print(usage)
             return 0
         }
-        try isRunOne ? runOne(arguments) : runAll(arguments)
+        switch command {
+        case "run-one": try runOne(arguments)
+        case "run-policy": try runPolicy(arguments)
+        case "run-diff": try runDiff(arguments)
+        default: try runAll(arguments)
+        }
         return 0
     } catch {
         log(error.message)
