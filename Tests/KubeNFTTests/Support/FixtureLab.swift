@@ -4,11 +4,11 @@ import KubeNFT
 import LabKit
 
 /// A pod of a fixture as a lab hosts it: its role (`namespace/name`, also the server's reply), its
-/// addresses and what it serves.
+/// addresses and what it serves (nothing when `serve` is nil).
 struct LabHostedPod: Sendable {
     var id: String
     var addresses: [IPAddress]
-    var serve: ServeSpec
+    var serve: ServeSpec?
 
     /// The first address of `family`, if the pod has one.
     func address(_ family: IPFamily) -> IPAddress? { addresses.first { $0.family == family } }
@@ -34,8 +34,9 @@ enum FixtureLab {
         result.cluster.pods.filter { !$0.hostNetwork && !$0.podIPs.isEmpty }
     }
 
-    /// A server answering with `id` on the listed ports.
-    static func serveSpec(id: String, ports: [(L4Protocol, UInt16)]) -> ServeSpec {
+    /// A server answering with `id` on the listed ports; nil when there are none.
+    static func serveSpec(id: String, ports: [(L4Protocol, UInt16)]) -> ServeSpec? {
+        if ports.isEmpty { return nil }
         func list(_ transport: L4Protocol) -> [Int] {
             Array(Set(ports.filter { $0.0 == transport }.map { Int($0.1) })).sorted()
         }
