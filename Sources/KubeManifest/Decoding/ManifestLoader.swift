@@ -33,6 +33,11 @@ public struct LoadResult: Sendable {
 /// validating them the way the API server would and reporting every problem with its position.
 public enum ManifestLoader {
     public static func load(_ sources: [ManifestSource], options: LoadOptions = LoadOptions()) -> LoadResult {
+        load(sources, options: options, partSize: partSize)
+    }
+
+    /// `load` with the part size large YAML sources are split at (tests use small parts).
+    static func load(_ sources: [ManifestSource], options: LoadOptions, partSize: Int) -> LoadResult {
         let sink = LoadSink(options: options)
         for source in sources {
             // Node offsets are 32-bit; nothing near this size is a real manifest.
@@ -41,16 +46,36 @@ public enum ManifestLoader {
                 sink.diagnostics.append(Diagnostic(at: location, object: nil, field: "", reason: "file too large"))
                 continue
             }
-            let tree = source.isJSON ? JSONReader.read(source) : YAMLReader.read(source)
-            sink.diagnostics.append(contentsOf: tree.diagnostics)
-            for document in tree.documents {
-                decodeDocument(document, in: tree, sink: sink)
+            if !source.isJSON && source.bytes.count > partSize * 2 {
+                decodeInParts(source, partSize: partSize, sink: sink)
+                continue
             }
+            decodeTree(source.isJSON ? JSONReader.read(source) : YAMLReader.read(source), sink: sink)
         }
         var cluster = sink.cluster
         presort(&cluster)
         cluster.canonicalize()
         return LoadResult(cluster: cluster, diagnostics: sink.diagnostics.sorted())
+    }
+
+    /// Size of the parts a large YAML source is read in: big enough to amortise the parser's setup,
+    /// small enough that the trees of two parts stay far below the size of the file.
+    static let partSize = 4 << 20
+
+    private static func decodeTree(_ tree: NodeTree, sink: LoadSink) {
+        sink.diagnostics.append(contentsOf: tree.diagnostics)
+        for document in tree.documents {
+            decodeDocument(document, in: tree, sink: sink)
+        }
+    }
+
+    /// Parses the next part on another thread while this one decodes, in file order, so the
+    /// cross-object checks see objects in the same order as a whole-file read.
+    private static func decodeInParts(_ source: ManifestSource, partSize: Int, sink: LoadSink) {
+        let reader = PartReader(source: source, parts: source.documentParts(size: partSize))
+        for index in reader.parts.indices {
+            decodeTree(reader.tree(index), sink: sink)
+        }
     }
 
     /// Puts every list in canonical order with each sort key computed once; `canonicalize` then

@@ -26,6 +26,8 @@ enum ScalarType: Sendable, Equatable {
 /// while reading. Decoding walks this instead of a generic YAML/JSON value.
 struct NodeTree: Sendable {
     var file: String
+    /// Lines before the part of the file this tree was read from (large files are read in parts).
+    var lineOffset = 0
     var nodes: [TreeNode] = []
     /// Scalar contents, back to back.
     var text: [UInt8] = []
@@ -86,7 +88,7 @@ struct NodeTree: Sendable {
 
     func location(_ index: Int32) -> SourceLocation {
         let node = nodes[Int(index)]
-        return SourceLocation(file: file, line: Int(node.line) + 1, column: Int(node.column) + 1)
+        return SourceLocation(file: file, line: Int(node.line) + 1 + lineOffset, column: Int(node.column) + 1)
     }
 
     func string(_ index: Int32) -> String {

@@ -4,8 +4,15 @@ import CLibYAML
 /// than a generic document or Codable keeps ingest fast enough for clusters with thousands of objects.
 enum YAMLReader {
     static func read(_ source: ManifestSource) -> NodeTree {
-        var tree = NodeTree(file: source.name, expectedSize: source.bytes.count)
-        source.bytes.withUnsafeBufferPointer { buffer in
+        read(source, part: DocumentPart(range: source.bytes.indices, lineOffset: 0))
+    }
+
+    /// Reads whole documents in `part` of the source; locations count from the file's first line.
+    static func read(_ source: ManifestSource, part: DocumentPart) -> NodeTree {
+        var tree = NodeTree(file: source.name, expectedSize: part.range.count)
+        tree.lineOffset = part.lineOffset
+        source.bytes.withUnsafeBufferPointer { whole in
+            let buffer = UnsafeBufferPointer(rebasing: whole[part.range])
             var builder = YAMLTreeBuilder(tree: tree, inputSize: buffer.count)
             builder.run(buffer)
             tree = builder.tree
@@ -141,7 +148,7 @@ private struct YAMLTreeBuilder {
     }
 
     private mutating func fail(_ reason: String, line: Int, column: Int) {
-        let location = SourceLocation(file: tree.file, line: line + 1, column: column + 1)
+        let location = SourceLocation(file: tree.file, line: line + 1 + tree.lineOffset, column: column + 1)
         tree.diagnostics.append(Diagnostic(at: location, object: nil, field: "", reason: reason))
     }
 }
