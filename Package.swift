@@ -48,6 +48,8 @@ let package = Package(
         .target(name: "CNftnlShim", dependencies: ["CNftnl"]),
         .target(name: "NFTNetlink", dependencies: ["CNftnl", "CNftnlShim", "NFTRuleset", "NetAddress"]),
         .testTarget(name: "NFTNetlinkTests", dependencies: ["NFTNetlink", "NFTRuleset", "KubeNFT", "LabKit"]),
+        // Load-time benchmark: libnftnl against nft -f, full and incremental.
+        .executableTarget(name: "kubenft-apply-bench", dependencies: ["KubeNFT", "NFTNetlink", "NFTRuleset"]),
         // Release-mode benchmark: synthetic clusters through load, compile, emit and nft -f.
         .executableTarget(name: "kubenft-bench", dependencies: ["KubeManifest", "KubeNFTCompiler", "NFTRuleset", "KubeNFT"]),
     ]

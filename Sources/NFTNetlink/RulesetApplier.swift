@@ -18,6 +18,17 @@ public struct ApplyOutcome: Sendable {
     public var operations: [BatchOperation]
     /// Nil when nothing was sent.
     public var report: BatchReport?
+    /// What the kernel holds after a committed apply, for the next incremental apply without a
+    /// readback; nil after a dry run.
+    public var state: AppliedState?
+}
+
+/// A table kubenft committed and the generation id its commit produced. While the kernel's
+/// generation still equals it, nothing changed since, and the next apply can diff against this
+/// state instead of reading the table back.
+public struct AppliedState: Sendable {
+    public let ruleset: Ruleset
+    public let generation: UInt32
 }
 
 /// Makes the kernel's table equal to a compiled ruleset, in one atomic batch guarded by the
@@ -30,21 +41,36 @@ public struct RulesetApplier {
         self.transport = transport
     }
 
-    public func apply(_ desired: Ruleset, dryRun: Bool = false, incremental: Bool = true) throws(NetlinkError) -> ApplyOutcome {
+    /// Applies `desired`. With `previous` from the last apply and an unchanged generation, the
+    /// table is not read back: the changes are found by comparing the two rulesets directly.
+    public func apply(_ desired: Ruleset, dryRun: Bool = false, incremental: Bool = true,
+                      previous: AppliedState? = nil) throws(NetlinkError) -> ApplyOutcome {
         let generation = try transport.generation()
-        let current = try transport.read(family: desired.family, table: desired.name)
-        let wanted = try KernelTable(encoding: desired)
-        var mode: ApplyMode = current == nil ? .created : .replaced
-        var operations = Self.fullReplacement(desired)
-        if incremental, let current, let changes = IncrementalPlanner(desired: desired, wanted: wanted, current: current).plan() {
-            if changes.isEmpty { return ApplyOutcome(mode: .unchanged, operations: [], report: nil) }
-            mode = .incremental
-            operations = changes
+        var mode = ApplyMode.replaced
+        var operations: [BatchOperation]?
+        if incremental, let previous, previous.generation == generation, previous.ruleset.family == desired.family,
+           previous.ruleset.name == desired.name {
+            operations = RulesetDiffPlanner(desired: desired, previous: previous.ruleset).plan()
+        } else if let current = try transport.read(family: desired.family, table: desired.name) {
+            if incremental {
+                operations = IncrementalPlanner(desired: desired, wanted: try KernelTable(encoding: desired), current: current).plan()
+            }
+        } else {
+            mode = .created
         }
-        let batch = RulesetBatch(family: desired.family, table: desired.name, operations: operations, generation: generation,
+        if let changes = operations {
+            if changes.isEmpty {
+                return ApplyOutcome(mode: .unchanged, operations: [], report: nil,
+                                    state: AppliedState(ruleset: desired, generation: generation))
+            }
+            mode = .incremental
+        }
+        let chosen = operations ?? Self.fullReplacement(desired)
+        let batch = RulesetBatch(family: desired.family, table: desired.name, operations: chosen, generation: generation,
                                  commit: !dryRun, sets: Dictionary(desired.sets.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first }))
         let report = try transport.send(batch)
-        return ApplyOutcome(mode: mode, operations: operations, report: report)
+        let state = dryRun ? nil : AppliedState(ruleset: desired, generation: generation &+ 1)
+        return ApplyOutcome(mode: mode, operations: chosen, report: report, state: state)
     }
 
     /// Create-if-missing, delete, create, then every object: the replacement `nft -f` also does.
