@@ -17,8 +17,10 @@ struct IncrementalPlanner {
               Self.orderCompatible(have.chains.map(\.name), wanted.chains.map(\.name)) else { return nil }
         var newChains: [BatchOperation] = [], newSets: [BatchOperation] = [], elements: [BatchOperation] = []
         var rules: [BatchOperation] = [], removals: [BatchOperation] = []
+        let haveSets = Dictionary(have.sets.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        let haveChains = Dictionary(have.chains.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         for (set, want) in zip(desired.sets, wanted.sets) {
-            guard let old = have.set(named: set.name) else {
+            guard let old = haveSets[set.name] else {
                 newSets.append(.addSet(set))
                 if !set.elements.isEmpty { newSets.append(.addElements(set: set, elements: set.elements)) }
                 continue
@@ -29,7 +31,7 @@ struct IncrementalPlanner {
             elements += changes
         }
         for (chain, want) in zip(desired.chains, wanted.chains) {
-            guard let old = have.chain(named: chain.name) else {
+            guard let old = haveChains[chain.name] else {
                 newChains.append(.addChain(chain))
                 rules += chain.rules.map { .addRule(chain: chain.name, $0) }
                 continue
@@ -60,8 +62,8 @@ struct IncrementalPlanner {
         }
         let removed = old.elements.subtracting(want.elements)
         let added = want.elements.subtracting(old.elements)
-        guard let oldSet = current.ruleset.set(named: set.name),
-              let deletions = Self.select(oldSet.elements, of: set, encodedIn: removed),
+        let oldElements = current.stored?.set(named: set.name)?.elements ?? KernelRaiser.namedSet(old).elements
+        guard let deletions = Self.select(oldElements, of: set, encodedIn: removed),
               let additions = Self.select(set.elements, of: set, encodedIn: added) else { return nil }
         var operations: [BatchOperation] = []
         if !deletions.isEmpty { operations.append(.deleteElements(set: set, elements: deletions)) }

@@ -7,9 +7,6 @@ struct KernelTable: Hashable, Sendable {
     var comment: String?
     var sets: [KernelSet]
     var chains: [KernelChain]
-
-    func set(named name: String) -> KernelSet? { sets.first { $0.name == name } }
-    func chain(named name: String) -> KernelChain? { chains.first { $0.name == name } }
 }
 
 struct KernelSet: Hashable, Sendable {

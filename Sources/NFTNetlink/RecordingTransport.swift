@@ -15,7 +15,7 @@ public final class RecordingTransport: RulesetTransport {
 
     public func read(family: String, table: String) throws(NetlinkError) -> TableSnapshot? {
         guard let ruleset = tables[family + " " + table] else { return nil }
-        return TableSnapshot(ruleset: ruleset, kernel: try KernelTable(encoding: ruleset))
+        return TableSnapshot(kernel: try KernelTable(encoding: ruleset), family: family, name: table, ruleset: ruleset)
     }
 
     /// Replaces a table outside any batch (a change made by someone else); bumps the generation.

@@ -9,14 +9,18 @@ struct TableComparison {
 
     func differences() -> [String] {
         let have = current.kernel
+        let haveSets = Dictionary(have.sets.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        let haveChains = Dictionary(have.chains.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         var lines: [String] = []
         if have.comment != wanted.comment {
             lines.append("table comment: want \(quoted(wanted.comment)), have \(quoted(have.comment))")
         }
-        for (set, want) in zip(desired.sets, wanted.sets) { lines += setDifferences(set, want) }
+        for (set, want) in zip(desired.sets, wanted.sets) { lines += setDifferences(set, want, old: haveSets[set.name]) }
         let wantedSets = Set(wanted.sets.map(\.name))
         for set in have.sets where !wantedSets.contains(set.name) { lines.append("unexpected set \(set.name)") }
-        for (index, chain) in desired.chains.enumerated() { lines += chainDifferences(chain, wanted.chains[index]) }
+        for (index, chain) in desired.chains.enumerated() {
+            lines += chainDifferences(chain, wanted.chains[index], old: haveChains[chain.name])
+        }
         let wantedChains = Set(wanted.chains.map(\.name))
         for chain in have.chains where !wantedChains.contains(chain.name) {
             lines.append("unexpected chain \(chain.name) (\(chain.rules.count) rule\(chain.rules.count == 1 ? "" : "s"))")
@@ -30,9 +34,9 @@ struct TableComparison {
 
     private func quoted(_ text: String?) -> String { text.map { "\"\($0)\"" } ?? "none" }
 
-    private func setDifferences(_ set: NamedSet, _ want: KernelSet) -> [String] {
+    private func setDifferences(_ set: NamedSet, _ want: KernelSet, old: KernelSet?) -> [String] {
         let kind = set.isMap ? "map" : "set"
-        guard let old = current.kernel.set(named: set.name) else { return ["\(kind) \(set.name) is missing"] }
+        guard let old else { return ["\(kind) \(set.name) is missing"] }
         var lines: [String] = []
         if old.layout != want.layout {
             let have = KernelRaiser.namedSet(old)
@@ -79,8 +83,8 @@ struct TableComparison {
         return text
     }
 
-    private func chainDifferences(_ chain: Chain, _ want: KernelChain) -> [String] {
-        guard let old = current.kernel.chain(named: chain.name) else { return ["chain \(chain.name) is missing"] }
+    private func chainDifferences(_ chain: Chain, _ want: KernelChain, old: KernelChain?) -> [String] {
+        guard let old else { return ["chain \(chain.name) is missing"] }
         var lines: [String] = []
         if old.hook != want.hook { lines.append("chain \(chain.name): hook differs") }
         if old.comment != want.comment {

@@ -17,8 +17,20 @@ public protocol RulesetTransport: AnyObject {
 /// A table read back: decoded into the IR (for printing and element-level changes) and at the
 /// kernel's level of detail (for exact comparisons).
 public struct TableSnapshot: Sendable {
-    public let ruleset: Ruleset
     let kernel: KernelTable
+    let family: String
+    let name: String
+    let stored: Ruleset?
+
+    init(kernel: KernelTable, family: String, name: String, ruleset: Ruleset? = nil) {
+        self.kernel = kernel
+        self.family = family
+        self.name = name
+        self.stored = ruleset
+    }
+
+    /// The table in the IR; decoded on each access when it was read from the kernel.
+    public var ruleset: Ruleset { stored ?? KernelRaiser.ruleset(kernel, family: family, name: name) }
 }
 
 /// The real transport: libnftnl objects, batched and sent through the C shim over one netlink
@@ -41,7 +53,7 @@ public final class NetlinkTransport: RulesetTransport {
 
     public func read(family: String, table: String) throws(NetlinkError) -> TableSnapshot? {
         guard let kernel = try KernelReader(socket: socket).readKernel(family: family, table: table) else { return nil }
-        return TableSnapshot(ruleset: KernelRaiser.ruleset(kernel, family: family, name: table), kernel: kernel)
+        return TableSnapshot(kernel: kernel, family: family, name: table)
     }
 
     public func send(_ batch: RulesetBatch) throws(NetlinkError) -> BatchReport {
