@@ -51,6 +51,10 @@ final class LoadSink {
         if claim(node.meta, decoder) { cluster.nodes.append(node) }
     }
 
+    func add(_ policy: AdminNetworkPolicy, _ decoder: ObjectDecoder) {
+        if claim(policy.meta, decoder) { cluster.adminPolicies.append(policy) }
+    }
+
     func add(_ policy: NetworkPolicy, _ decoder: ObjectDecoder) {
         if claim(policy.meta, decoder) { cluster.networkPolicies.append(policy) }
     }

@@ -159,6 +159,8 @@ public enum ManifestLoader {
         case .node: decoder.decodeNode().map { sink.add($0, decoder) }
         case .networkPolicy: decoder.decodeNetworkPolicy().map { sink.add($0, decoder) }
         case .kubeProxyConfiguration: decoder.decodeProxyConfiguration().map { sink.cluster.proxyConfigurations.append($0) }
+        case .adminNetworkPolicy: decoder.decodeAdminPolicy(tier: .admin).map { sink.add($0, decoder) }
+        case .baselineAdminNetworkPolicy: decoder.decodeAdminPolicy(tier: .baseline).map { sink.add($0, decoder) }
         }
     }
 }
@@ -173,6 +175,8 @@ enum KnownKind: String, Sendable {
     case node = "Node"
     case networkPolicy = "NetworkPolicy"
     case kubeProxyConfiguration = "KubeProxyConfiguration"
+    case adminNetworkPolicy = "AdminNetworkPolicy"
+    case baselineAdminNetworkPolicy = "BaselineAdminNetworkPolicy"
 
     var apiVersion: String {
         switch self {
@@ -180,12 +184,13 @@ enum KnownKind: String, Sendable {
         case .endpointSlice: return "discovery.k8s.io/v1"
         case .networkPolicy: return "networking.k8s.io/v1"
         case .kubeProxyConfiguration: return "kubeproxy.config.k8s.io/v1alpha1"
+        case .adminNetworkPolicy, .baselineAdminNetworkPolicy: return "policy.networking.k8s.io/v1alpha1"
         }
     }
 
     var isNamespaced: Bool {
         switch self {
-        case .namespace, .node, .kubeProxyConfiguration: return false
+        case .namespace, .node, .kubeProxyConfiguration, .adminNetworkPolicy, .baselineAdminNetworkPolicy: return false
         default: return true
         }
     }

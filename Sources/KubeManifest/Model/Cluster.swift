@@ -8,6 +8,8 @@ public struct Cluster: Sendable, Hashable {
     public var namespaces: [Namespace] = []
     public var nodes: [Node] = []
     public var networkPolicies: [NetworkPolicy] = []
+    /// AdminNetworkPolicies and the BaselineAdminNetworkPolicy.
+    public var adminPolicies: [AdminNetworkPolicy] = []
     public var proxyConfigurations: [KubeProxyConfiguration] = []
 
     public init() {}
@@ -22,5 +24,6 @@ public struct Cluster: Sendable, Hashable {
         nodes.sort { $0.meta.name < $1.meta.name }
         networkPolicies.sort { $0.meta.qualifiedName < $1.meta.qualifiedName }
         proxyConfigurations.sort { $0.location < $1.location }
+        adminPolicies.sort { ($0.tier.rawValue, $0.priority, $0.meta.name) < ($1.tier.rawValue, $1.priority, $1.meta.name) }
     }
 }

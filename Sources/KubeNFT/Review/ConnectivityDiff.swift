@@ -122,12 +122,33 @@ struct ConnectivityDiffer {
                 dispatch[set.name] = targets
             }
             let setsByName = Dictionary(ruleset.sets.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+            var own: [String: String] = [:]
+            var callees: [String: [String]] = [:]
             for chain in ruleset.chains where chain.name.hasPrefix("np-") {
                 var text = chain.rules.map(NFTTextEmitter.rule).joined(separator: "\n")
                 for rule in chain.rules {
                     for name in Self.referencedSets(rule) { text += "\n" + (setsByName[name].map { "\($0.elements)" } ?? "") }
+                    callees[chain.name, default: []] += Self.referencedChains(rule)
                 }
-                chainFingerprints[chain.name] = text
+                own[chain.name] = text
+            }
+            // A tier chain hands over to the next tier with goto: its verdicts depend on that chain too.
+            for name in own.keys {
+                var text = "", pending = [name], seen = Set<String>()
+                while let current = pending.popLast() {
+                    guard seen.insert(current).inserted, let body = own[current] else { continue }
+                    text += "\n" + current + "\n" + body
+                    pending += callees[current] ?? []
+                }
+                chainFingerprints[name] = text
+            }
+        }
+
+        static func referencedChains(_ rule: Rule) -> [String] {
+            rule.statements.compactMap { statement in
+                if case .verdict(.goto(let name)) = statement { return name }
+                if case .verdict(.jump(let name)) = statement { return name }
+                return nil
             }
         }
 

@@ -12,34 +12,35 @@ extension PolicyCompiler {
             let comment = "\(policy.meta.qualifiedName) \(direction.rawValue)[\(position)]"
             let peers = builder.peers(of: rule)
             for port in builder.ports(of: rule) {
-                rules += ruleVariants(peers: peers, port: port, direction: direction, comment: comment, into: &assembly)
+                rules += ruleVariants(peers: peers, port: port, direction: direction, verdict: .return, comment: comment, into: &assembly)
             }
         }
         return rules
     }
 
-    private func ruleVariants(peers: PeerSpec, port: PortMatch, direction: PolicyDirection, comment: String,
-                              into assembly: inout Assembly) -> [Rule] {
+    /// The rules allowing (or denying) one peer list on one port alternative, ending in `verdict`.
+    func ruleVariants(peers: PeerSpec, port: PortMatch, direction: PolicyDirection, verdict: Verdict, comment: String,
+                      into assembly: inout Assembly) -> [Rule] {
         if case .namedDestination(let proto, let name) = port {
-            return namedPortRules(peers: peers, proto: proto, name: name, comment: comment, into: &assembly)
+            return namedPortRules(peers: peers, proto: proto, name: name, verdict: verdict, comment: comment, into: &assembly)
         }
         let portStatements = PolicyRuleBuilder.portStatements(port)
         guard case .some(let ranges, _) = peers else {
-            return [Rule(portStatements + [.verdict(.return)], comment: comment)]
+            return [Rule(portStatements + [.verdict(verdict)], comment: comment)]
         }
         var rules: [Rule] = []
         for family in IPFamily.allCases {
             let familyRanges = ranges.filter { $0.family == family }
             guard !familyRanges.isEmpty else { continue }
             let set = addressSet(familyRanges, family: family, comment: comment, into: &assembly)
-            rules.append(Rule([.matches(direction.peerField(family), .setReference(set))] + portStatements + [.verdict(.return)],
+            rules.append(Rule([.matches(direction.peerField(family), .setReference(set))] + portStatements + [.verdict(verdict)],
                               comment: comment))
         }
         return rules
     }
 
     /// Egress to a named port: the set of destination pod address, protocol and resolved port.
-    private func namedPortRules(peers: PeerSpec, proto: L4Protocol, name: String, comment: String,
+    private func namedPortRules(peers: PeerSpec, proto: L4Protocol, name: String, verdict: Verdict, comment: String,
                                 into assembly: inout Assembly) -> [Rule] {
         let candidates: [Pod]
         switch peers {
@@ -60,7 +61,7 @@ extension PolicyCompiler {
             let set = namedSet(prefix: "np-ports\(Naming.familySuffix(family))", key: [family.addressType, .inetProto, .inetService],
                                flags: [], elements: elements, comment: "\(comment) port \(name)", into: &assembly)
             rules.append(Rule([.matches(.concat([family.destination, .meta(.l4proto), .payload(.thDport)]), .setReference(set)),
-                               .verdict(.return)], comment: comment))
+                               .verdict(verdict)], comment: comment))
         }
         return rules
     }

@@ -1,53 +1,94 @@
 import KubeManifest
 import NFTRuleset
 
-/// Compiles NetworkPolicies into default-deny chains for the pods on this node.
+/// Compiles AdminNetworkPolicies, NetworkPolicies and the BaselineAdminNetworkPolicy into
+/// default-deny chains for the pods on this node.
 ///
 /// Shape: `policy-forward` (filter, forward) accepts replies and a pod reaching itself, then sends
 /// a packet to the egress chain of its source pod and the ingress chain of its destination pod
-/// through per-family verdict maps keyed by pod address. Pods selected by the same policies share one
-/// chain; each rule is a `return` (allowed) and the chain ends in `drop`. Peers are interval sets,
-/// one per distinct address list. An admin tier would be a jump before the dispatch, a baseline tier a
-/// jump in place of each chain's final drop.
+/// through per-family verdict maps keyed by pod address. A pod's chain is its admin rules in order
+/// (Allow returns, Deny drops, Pass goes on to the next tier), then its NetworkPolicy chain (rules
+/// return, the end drops) or, when no NetworkPolicy isolates it, its baseline rules. Pods with the
+/// same rules share chains; peers are interval sets, one per distinct address list.
 struct PolicyCompiler {
     var context: NodeContext
     var index: PodIndex
     var policies: [NetworkPolicy]
+    var adminPolicies: [AdminNetworkPolicy]
+    /// Qualified names of the pods each admin policy applies to, aligned with `adminPolicies`.
+    var adminSubjects: [Set<String>]
+    var nodes: [Node]
 
     init(cluster: Cluster, context: NodeContext) {
         self.context = context
         self.index = PodIndex(cluster: cluster)
         self.policies = cluster.networkPolicies
+        self.adminPolicies = cluster.adminPolicies.sorted { ($0.priority, $0.meta.name) < ($1.priority, $1.meta.name) }
+        let index = self.index
+        self.adminSubjects = adminPolicies.map { Set(index.pods(of: $0.subject).map(\.meta.qualifiedName)) }
+        self.nodes = cluster.nodes
     }
 
-    /// A chain shared by pods with the same selecting policies (and, for ingress, the same ports).
+    /// Pods that share every rule that decides their traffic in one direction.
     struct Group {
         var direction: PolicyDirection
+        var admin: [AdminRuleRef]
         var policies: [NetworkPolicy]
+        var baseline: [AdminRuleRef]
         var ports: [Pod.ContainerPort]
         var pods: [Pod]
     }
 
     func compile(into assembly: inout Assembly) {
-        guard !policies.isEmpty else { return }
+        guard !policies.isEmpty || !adminPolicies.isEmpty else { return }
         declareDispatch(into: &assembly)
         for group in groups() {
-            let chain = chainName(group)
-            var rules: [Rule] = []
-            for policy in group.policies {
-                rules += chainRules(for: policy, group: group, into: &assembly)
-            }
-            let names = group.policies.map(\.meta.qualifiedName).joined(separator: ", ")
-            rules.append(Rule([.verdict(.drop)], comment: "\(group.direction.rawValue) isolated by \(names)"))
-            assembly.add(Chain(name: chain, comment: "\(group.direction.rawValue) of pods selected by \(names)", rules: rules))
+            guard let entry = chains(for: group, into: &assembly) else { continue }
             for pod in group.pods {
                 for address in pod.podIPs {
                     let map = group.direction == .ingress ? Names.policyIngress(address.family) : Names.policyEgress(address.family)
-                    assembly.add(SetElement(key: [.address(address)], data: .verdict(.jump(chain)), comment: pod.meta.qualifiedName), to: map)
+                    assembly.add(SetElement(key: [.address(address)], data: .verdict(.jump(entry)), comment: pod.meta.qualifiedName), to: map)
                     assembly.add(SetElement(key: [.address(address), .address(address)]), to: Names.podSelf(address.family))
                 }
             }
         }
+    }
+
+    /// Builds the group's chains and returns the one its pods are dispatched to (nil: nothing applies).
+    private func chains(for group: Group, into assembly: inout Assembly) -> String? {
+        var next: String?
+        if !group.policies.isEmpty {
+            let chain = chainName(group)
+            var rules: [Rule] = []
+            for policy in group.policies { rules += chainRules(for: policy, group: group, into: &assembly) }
+            let names = group.policies.map(\.meta.qualifiedName).joined(separator: ", ")
+            rules.append(Rule([.verdict(.drop)], comment: "\(group.direction.rawValue) isolated by \(names)"))
+            assembly.add(Chain(name: chain, comment: "\(group.direction.rawValue) of pods selected by \(names)", rules: rules))
+            next = chain
+        } else if !group.baseline.isEmpty {
+            next = tierChain("np-base", group.baseline, group: group, next: nil, into: &assembly)
+        }
+        guard !group.admin.isEmpty else { return next }
+        return tierChain("np-admin", group.admin, group: group, next: next, into: &assembly)
+    }
+
+    /// A chain of admin or baseline rules in order, ending in `next` (or allowing).
+    private func tierChain(_ prefix: String, _ refs: [AdminRuleRef], group: Group, next: String?, into assembly: inout Assembly) -> String {
+        let key = refs.map(\.key).joined(separator: ",") + "|" + (next ?? "") + "|" + group.ports.map { "\($0.name)/\($0.port)" }.joined(separator: ",")
+        let name = "\(prefix)-\(group.direction == .ingress ? "in" : "out")-\(Naming.hash(key))"
+        guard !assembly.hasChain(name) else { return name }
+        var rules: [Rule] = []
+        for ref in refs {
+            let verdict = Self.verdict(for: ref.rule.action, next: next)
+            for port in ports(of: ref.rule, direction: group.direction, groupPorts: group.ports) {
+                rules += ruleVariants(peers: peers(of: ref.rule), port: port, direction: group.direction, verdict: verdict,
+                                      comment: "\(ref.label) \(ref.rule.action.rawValue)", into: &assembly)
+            }
+        }
+        rules.append(Rule([.verdict(next.map(Verdict.goto) ?? .return)], comment: next == nil ? "no rule matched: allowed" : "next tier"))
+        let tier = prefix == "np-admin" ? "AdminNetworkPolicy" : "BaselineAdminNetworkPolicy"
+        assembly.add(Chain(name: name, comment: "\(tier) \(group.direction.rawValue) rules", rules: rules))
+        return name
     }
 
     private func isEnforced(_ pod: Pod) -> Bool {
@@ -55,28 +96,29 @@ struct PolicyCompiler {
         return pod.nodeName == node
     }
 
-    /// Groups the enforced pods by the policies isolating them, per direction.
+    /// Groups the enforced pods by the rules deciding their traffic, per direction.
     func groups() -> [Group] {
-        var ingress: [String: [NetworkPolicy]] = [:]
-        var egress: [String: [NetworkPolicy]] = [:]
-        var podsByName: [String: Pod] = [:]
+        var isolating: [PolicyDirection: [String: [NetworkPolicy]]] = [.ingress: [:], .egress: [:]]
         for policy in policies {
             let types = policy.effectivePolicyTypes
             for pod in index.pods(in: policy.meta.namespace, matching: policy.podSelector) where isEnforced(pod) {
-                podsByName[pod.meta.qualifiedName] = pod
-                if types.contains(.ingress) { ingress[pod.meta.qualifiedName, default: []].append(policy) }
-                if types.contains(.egress) { egress[pod.meta.qualifiedName, default: []].append(policy) }
+                if types.contains(.ingress) { isolating[.ingress]?[pod.meta.qualifiedName, default: []].append(policy) }
+                if types.contains(.egress) { isolating[.egress]?[pod.meta.qualifiedName, default: []].append(policy) }
             }
         }
         var groups: [String: Group] = [:]
-        for (direction, table) in [(PolicyDirection.ingress, ingress), (.egress, egress)] {
-            for (podName, selecting) in table {
-                guard let pod = podsByName[podName] else { continue }
-                let usesNamedPorts = direction == .ingress && selecting.contains { Self.usesNamedPorts($0.ingress) }
-                let ports = usesNamedPorts ? pod.containerPorts.sorted { ($0.name, $0.port) < ($1.name, $1.port) } : []
-                let key = direction.rawValue + "|" + selecting.map(\.meta.qualifiedName).joined(separator: "|")
-                    + "|" + ports.map { "\($0.name)/\($0.protocol.rawValue)/\($0.port)" }.joined(separator: ",")
-                groups[key, default: Group(direction: direction, policies: selecting, ports: ports, pods: [])].pods.append(pod)
+        for pod in index.allPods where isEnforced(pod) {
+            for direction in [PolicyDirection.ingress, .egress] {
+                let selecting = isolating[direction]?[pod.meta.qualifiedName] ?? []
+                let admin = adminRules(for: pod, direction: direction, tier: .admin)
+                let baseline = selecting.isEmpty ? adminRules(for: pod, direction: direction, tier: .baseline) : []
+                guard !selecting.isEmpty || !admin.isEmpty || !baseline.isEmpty else { continue }
+                let ports = needsPorts(direction, selecting, admin + baseline) ? pod.containerPorts.sorted { ($0.name, $0.port) < ($1.name, $1.port) } : []
+                let key = [direction.rawValue, admin.map(\.key).joined(separator: ","), selecting.map(\.meta.qualifiedName).joined(separator: "|"),
+                           baseline.map(\.key).joined(separator: ","), ports.map { "\($0.name)/\($0.protocol.rawValue)/\($0.port)" }.joined(separator: ",")]
+                    .joined(separator: "#")
+                groups[key, default: Group(direction: direction, admin: admin, policies: selecting, baseline: baseline, ports: ports, pods: [])]
+                    .pods.append(pod)
             }
         }
         return groups.sorted { $0.key < $1.key }.map { entry in
@@ -84,6 +126,13 @@ struct PolicyCompiler {
             group.pods.sort { $0.meta.qualifiedName < $1.meta.qualifiedName }
             return group
         }
+    }
+
+    /// Ingress named ports resolve against the pod's own container ports, so they split groups.
+    private func needsPorts(_ direction: PolicyDirection, _ policies: [NetworkPolicy], _ refs: [AdminRuleRef]) -> Bool {
+        guard direction == .ingress else { return false }
+        if policies.contains(where: { Self.usesNamedPorts($0.ingress) }) { return true }
+        return refs.contains { ref in (ref.rule.ports ?? []).contains { if case .named = $0 { return true } else { return false } } }
     }
 
     private static func usesNamedPorts(_ rules: [NetworkPolicy.Rule]?) -> Bool {
