@@ -9,10 +9,13 @@ public struct Tracer: Sendable {
     public let environment: TraceEnvironment
     let chains: [String: Chain]
     let sets: [String: SetIndex]
+    /// Keep the rule-by-rule path; verdict-only callers (matrix, diff) turn it off for speed.
+    public let recordsSteps: Bool
 
-    public init(ruleset: Ruleset, environment: TraceEnvironment) {
+    public init(ruleset: Ruleset, environment: TraceEnvironment, recordsSteps: Bool = true) {
         self.ruleset = ruleset
         self.environment = environment
+        self.recordsSteps = recordsSteps
         var chains: [String: Chain] = [:]
         for chain in ruleset.chains { chains[chain.name] = chain }
         self.chains = chains
@@ -23,7 +26,7 @@ public struct Tracer: Sendable {
 
     /// Traces the first packet of a new connection.
     public func trace(_ packet: TracePacket, origin: TraceOrigin) throws -> TraceResult {
-        var state = TraceState(packet: packet, probability: 1, originalDestination: packet.destination)
+        var state = TraceState(packet: packet, probability: 1, originalDestination: packet.destination, recordsSteps: recordsSteps)
         let firstHooks: [Chain.Hook.Point] = origin == .node ? [.output] : [.prerouting]
         var live = [state]
         var finished: [TraceState] = []
@@ -96,6 +99,7 @@ struct TraceState {
     var probability: Double
     /// The destination before any DNAT (`ct original … daddr`).
     var originalDestination: IPAddress
+    var recordsSteps: Bool
     var hook = ""
     var steps: [TraceStep] = []
     var verdict: TraceVerdict = .accept
@@ -103,8 +107,9 @@ struct TraceState {
     var masqueraded = false
     var notes: [String] = []
 
-    mutating func record(chain: String, rule: Int?, text: String, comment: String?) {
-        steps.append(TraceStep(hook: hook, chain: chain, rule: rule, text: text, comment: comment))
+    mutating func record(chain: String, rule: Int?, text: @autoclosure () -> String, comment: String?) {
+        guard recordsSteps else { return }
+        steps.append(TraceStep(hook: hook, chain: chain, rule: rule, text: text(), comment: comment))
     }
 
     var path: TracePath {

@@ -72,19 +72,29 @@ struct ConnectivityDiffer {
             if oldSide.fingerprint(name, .ingress) != newSide.fingerprint(name, .ingress) { changedDestinations.insert(name) }
         }
         var allowed: [ChangeReport.Connection] = [], blocked: [ChangeReport.Connection] = []
-        for source in names {
-            for destination in names where source != destination {
-                guard changedSources.contains(source) || changedDestinations.contains(destination) else { continue }
-                for (port, transport) in Self.ports(of: destination, oldSide, newSide) {
-                    let was = try oldSide.allows(source, destination, port, transport)
-                    let now = try newSide.allows(source, destination, port, transport)
-                    guard was != now else { continue }
-                    let connection = ChangeReport.Connection(from: source, to: destination, port: port, transport: transport)
-                    if now { allowed.append(connection) } else { blocked.append(connection) }
-                }
+        // Only pairs with a changed end: changed sources × every pod, every pod × changed destinations.
+        var pairs = Set<Pair>()
+        for source in changedSources { for destination in names where destination != source { pairs.insert(Pair(source, destination)) } }
+        for destination in changedDestinations { for source in names where source != destination { pairs.insert(Pair(source, destination)) } }
+        for pair in pairs {
+            for (port, transport) in Self.ports(of: pair.destination, oldSide, newSide) {
+                let was = try oldSide.allows(pair.source, pair.destination, port, transport)
+                let now = try newSide.allows(pair.source, pair.destination, port, transport)
+                guard was != now else { continue }
+                let connection = ChangeReport.Connection(from: pair.source, to: pair.destination, port: port, transport: transport)
+                if now { allowed.append(connection) } else { blocked.append(connection) }
             }
         }
         return (allowed.sorted(), blocked.sorted())
+    }
+
+    struct Pair: Hashable {
+        var source: String
+        var destination: String
+        init(_ source: String, _ destination: String) {
+            self.source = source
+            self.destination = destination
+        }
     }
 
     /// The destination's container ports in either version (TCP 80 when it declares none).
@@ -109,7 +119,7 @@ struct ConnectivityDiffer {
         private var chainFingerprints: [String: String] = [:]
 
         init(_ result: PipelineResult) throws {
-            tracer = try Review.tracer(for: result)
+            tracer = try Review.tracer(for: result, recordsSteps: false)
             ruleset = tracer.ruleset
             for pod in result.cluster.pods where !pod.hostNetwork && !pod.podIPs.isEmpty { pods[pod.meta.qualifiedName] = pod }
             for set in ruleset.sets where set.name.hasPrefix("policy-") {

@@ -5,9 +5,9 @@ import NFTTrace
 /// Answers for reviewers, computed by tracing the compiled IR (the same one `compile` prints and
 /// `apply` loads), never from a second model of the semantics.
 public enum Review {
-    static func tracer(for result: PipelineResult) throws -> Tracer {
+    static func tracer(for result: PipelineResult, recordsSteps: Bool = true) throws -> Tracer {
         guard let ruleset = result.ruleset else { throw TraceQueryError(description: "the input has errors; nothing to trace") }
-        return Tracer(ruleset: ruleset, environment: TraceEnvironment(localAddresses: result.context.nodeIPs))
+        return Tracer(ruleset: ruleset, environment: TraceEnvironment(localAddresses: result.context.nodeIPs), recordsSteps: recordsSteps)
     }
 
     /// Traces one packet.
@@ -20,7 +20,7 @@ public enum Review {
 
     /// The pod × pod truth table for each port and protocol, traced pod address to pod address.
     public static func matrix(ports: [UInt16], protocols: [L4Protocol], in result: PipelineResult) throws -> ConnectivityMatrix {
-        let tracer = try tracer(for: result)
+        let tracer = try tracer(for: result, recordsSteps: false)
         let pods = result.cluster.pods.filter { !$0.hostNetwork && !$0.podIPs.isEmpty }
         var cells: [ConnectivityMatrix.Cell] = []
         for transport in protocols {

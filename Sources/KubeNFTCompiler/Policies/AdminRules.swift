@@ -42,6 +42,7 @@ extension PolicyCompiler {
     /// The peers of an admin rule as addresses (and the pods behind them, for named ports).
     func peers(of rule: AdminNetworkPolicy.Rule) -> PeerSpec {
         var ranges: [AddressRange] = []
+        var blocks: [AddressRange] = []
         var pods: [Pod] = []
         for peer in rule.peers {
             switch peer {
@@ -51,12 +52,12 @@ extension PolicyCompiler {
                 ranges += selected.flatMap { $0.podIPs.map(AddressRange.init) }
             case .networks(let cidrs):
                 ranges += cidrs.map(AddressRange.init)
-                pods += index.allPods.filter { pod in pod.podIPs.contains { ip in cidrs.contains { $0.contains(ip) } } }
+                blocks += cidrs.map(AddressRange.init)
             case .nodes(let selector):
                 ranges += nodes.filter { selector.matches($0.meta.labels) }.flatMap { $0.addresses.map(AddressRange.init) }
             }
         }
-        return .some(ranges: AddressRange.union(ranges), pods: pods)
+        return .some(ranges: AddressRange.union(ranges), pods: pods, blocks: AddressRange.union(blocks))
     }
 
     /// The port alternatives of an admin rule; named ports resolve against the group's pods for

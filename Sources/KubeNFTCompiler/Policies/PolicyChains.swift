@@ -10,7 +10,7 @@ extension PolicyCompiler {
         var rules: [Rule] = []
         for (position, rule) in ((direction == .ingress ? policy.ingress : policy.egress) ?? []).enumerated() {
             let comment = "\(policy.meta.qualifiedName) \(direction.rawValue)[\(position)]"
-            let peers = builder.peers(of: rule)
+            let peers = peerCache.peers("\(policy.meta.qualifiedName)|\(direction.rawValue)|\(position)") { builder.peers(of: rule) }
             for port in builder.ports(of: rule) {
                 rules += ruleVariants(peers: peers, port: port, direction: direction, verdict: .return, comment: comment, into: &assembly)
             }
@@ -25,7 +25,7 @@ extension PolicyCompiler {
             return namedPortRules(peers: peers, proto: proto, name: name, verdict: verdict, comment: comment, into: &assembly)
         }
         let portStatements = PolicyRuleBuilder.portStatements(port)
-        guard case .some(let ranges, _) = peers else {
+        guard case .some(let ranges, _, _) = peers else {
             return [Rule(portStatements + [.verdict(verdict)], comment: comment)]
         }
         var rules: [Rule] = []
@@ -45,7 +45,10 @@ extension PolicyCompiler {
         let candidates: [Pod]
         switch peers {
         case .any: candidates = index.allPods
-        case .some(_, let pods): candidates = pods
+        case .some(_, let pods, let blocks):
+            candidates = pods + (blocks.isEmpty ? [] : index.allPods.filter { pod in
+                pod.podIPs.contains { address in blocks.contains { $0.family == address.family && $0.lower <= address.numericValue && address.numericValue <= $0.upper } }
+            })
         }
         var rules: [Rule] = []
         for family in IPFamily.allCases {
@@ -67,6 +70,13 @@ extension PolicyCompiler {
     }
 
     private func addressSet(_ ranges: [AddressRange], family: IPFamily, comment: String, into assembly: inout Assembly) -> String {
+        if let known = peerCache.setNames[ranges] { return known }
+        let name = makeAddressSet(ranges, family: family, comment: comment, into: &assembly)
+        peerCache.setNames[ranges] = name
+        return name
+    }
+
+    private func makeAddressSet(_ ranges: [AddressRange], family: IPFamily, comment: String, into assembly: inout Assembly) -> String {
         var elements: [SetElement] = []
         for range in ranges {
             for cidr in range.prefixes {

@@ -18,6 +18,8 @@ struct PolicyCompiler {
     /// Qualified names of the pods each admin policy applies to, aligned with `adminPolicies`.
     var adminSubjects: [Set<String>]
     var nodes: [Node]
+    /// Peers of each rule, computed once however many groups the rule's policy applies to.
+    let peerCache = PeerCache()
 
     init(cluster: Cluster, context: NodeContext) {
         self.context = context
@@ -81,7 +83,7 @@ struct PolicyCompiler {
         for ref in refs {
             let verdict = Self.verdict(for: ref.rule.action, next: next)
             for port in ports(of: ref.rule, direction: group.direction, groupPorts: group.ports) {
-                rules += ruleVariants(peers: peers(of: ref.rule), port: port, direction: group.direction, verdict: verdict,
+                rules += ruleVariants(peers: peerCache.peers(ref.key) { peers(of: ref.rule) }, port: port, direction: group.direction, verdict: verdict,
                                       comment: "\(ref.label) \(ref.rule.action.rawValue)", into: &assembly)
             }
         }
@@ -145,5 +147,19 @@ struct PolicyCompiler {
             components += ["ports", Naming.hash(group.ports.map { "\($0.name)/\($0.protocol.rawValue)/\($0.port)" }.joined(separator: ","))]
         }
         return Naming.identifier(group.direction == .ingress ? "np-in" : "np-out", components)
+    }
+}
+
+/// Memoised peer lists, shared by the chains of every group a rule applies to.
+final class PeerCache {
+    private var entries: [String: PeerSpec] = [:]
+    /// Address set names by content, so equal peer lists are turned into elements once.
+    var setNames: [[AddressRange]: String] = [:]
+
+    func peers(_ key: String, compute: () -> PeerSpec) -> PeerSpec {
+        if let known = entries[key] { return known }
+        let value = compute()
+        entries[key] = value
+        return value
     }
 }

@@ -30,6 +30,7 @@ struct PodIndex {
                 classesByNamespace[pod.meta.namespace, default: []].append(classes.count)
                 classes.append(PodClass(namespace: pod.meta.namespace, labels: pod.meta.labels, pods: [pod]))
             }
+            allPods.append(pod)
             if namespaceLabels[pod.meta.namespace] == nil {
                 namespaceLabels[pod.meta.namespace] = ["kubernetes.io/metadata.name": pod.meta.namespace]
             }
@@ -62,5 +63,5 @@ struct PodIndex {
     }
 
     /// Every selectable pod.
-    var allPods: [Pod] { classes.flatMap(\.pods) }
+    private(set) var allPods: [Pod] = []
 }

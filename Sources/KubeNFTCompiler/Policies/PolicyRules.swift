@@ -9,10 +9,11 @@ enum PolicyDirection: String {
     func peerField(_ family: IPFamily) -> Expression { self == .ingress ? family.source : family.destination }
 }
 
-/// The peers of one rule: anyone, or a set of addresses (and the pods behind them, for named ports).
+/// The peers of one rule: anyone, or a set of addresses. Named ports need the pods behind the
+/// addresses: those chosen by selectors are kept, those inside address blocks are found on demand.
 enum PeerSpec {
     case any
-    case some(ranges: [AddressRange], pods: [Pod])
+    case some(ranges: [AddressRange], pods: [Pod], blocks: [AddressRange])
 }
 
 /// One way a rule's `ports` can match.
@@ -36,20 +37,20 @@ struct PolicyRuleBuilder {
     func peers(of rule: NetworkPolicy.Rule) -> PeerSpec {
         guard let peers = rule.peers, !peers.isEmpty else { return .any }
         var ranges: [AddressRange] = []
+        var blocks: [AddressRange] = []
         var pods: [Pod] = []
         for peer in peers {
             if let block = peer.ipBlock {
-                let holes = block.except.map(AddressRange.init)
-                ranges += AddressRange(block.cidr).subtracting(holes)
-                pods += index.allPods.filter { pod in pod.podIPs.contains { ip in
-                    block.cidr.contains(ip) && !block.except.contains { $0.contains(ip) } } }
+                let allowed = AddressRange(block.cidr).subtracting(block.except.map(AddressRange.init))
+                ranges += allowed
+                blocks += allowed
             } else {
                 let selected = index.pods(of: peer, policyNamespace: policy.meta.namespace)
                 pods += selected
                 ranges += selected.flatMap { $0.podIPs.map(AddressRange.init) }
             }
         }
-        return .some(ranges: AddressRange.union(ranges), pods: pods)
+        return .some(ranges: AddressRange.union(ranges), pods: pods, blocks: AddressRange.union(blocks))
     }
 
     /// The port alternatives of a rule; empty when `ports` is given but nothing in it can match.
