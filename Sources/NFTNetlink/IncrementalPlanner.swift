@@ -62,7 +62,7 @@ struct IncrementalPlanner {
         }
         let removed = old.elements.subtracting(want.elements)
         let added = want.elements.subtracting(old.elements)
-        let oldElements = current.stored?.set(named: set.name)?.elements ?? KernelRaiser.namedSet(old).elements
+        let oldElements = current.stored?.set(named: set.name)?.elements ?? KernelRaiser.elements(old.elements, layout: old.layout, sorted: false)
         guard let deletions = Self.select(oldElements, of: set, encodedIn: removed),
               let additions = Self.select(set.elements, of: set, encodedIn: added) else { return nil }
         var operations: [BatchOperation] = []

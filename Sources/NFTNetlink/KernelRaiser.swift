@@ -35,13 +35,15 @@ enum KernelRaiser {
     }
 
     /// Elements in key order; interval sets folded back into addresses, prefixes and ranges.
-    static func elements(_ encoded: Set<EncodedElement>, layout: SetLayout) -> [SetElement] {
+    static func elements(_ encoded: Set<EncodedElement>, layout: SetLayout, sorted: Bool = true) -> [SetElement] {
         if layout.isInterval, layout.keyTypes.count == 1 { return intervals(encoded, type: layout.keyTypes[0], layout: layout) }
         var result: [SetElement] = []
+        result.reserveCapacity(encoded.count)
         for element in encoded {
             guard let key = splitKey(element.key, types: layout.keyTypes) else { continue }
             result.append(SetElement(key: key, data: data(element, layout: layout), comment: element.comment))
         }
+        guard sorted else { return result }
         return result.sorted { $0.key.lexicographicallyPrecedes($1.key) }
     }
 
