@@ -64,4 +64,32 @@ struct ReviewTests {
         }
         #expect(traced > 0 || result.cluster.services.allSatisfy { $0.clusterIPs.isEmpty })
     }
+
+    static let scenarioPairs: [(String, String)] = [
+        ("allow-all-baseline", "default-deny-ingress"), ("default-deny-ingress", "allow-same-namespace-podselector"),
+        ("podselector-or-nsselector", "podselector-and-nsselector"), ("ipblock-except", "ipblock-except-overridden"),
+        ("named-port-ingress", "named-port-egress"), ("anp-pass-to-networkpolicy", "anp-pass-to-baseline"),
+        ("egress-deny-namespace", "banp-default-deny-after-networkpolicy"),
+    ]
+
+    @Test("the connectivity diff equals the difference of the two full traced matrices", arguments: Array(0..<7))
+    func diffMatchesBruteForce(_ index: Int) throws {
+        let (from, to) = Self.scenarioPairs[index]
+        let model = Fixtures.root + "/np-model/manifests"
+        let node = NodeOptions(nodeName: "node-1", clusterCIDRs: ["10.244.0.0/16", "fd00:10:244::/56"])
+        let before = Pipeline.run(paths: [model, Fixtures.root + "/np-scenarios/\(from)/policies.yaml"], node: node)
+        let after = Pipeline.run(paths: [model, Fixtures.root + "/np-scenarios/\(to)/policies.yaml"], node: node)
+        let report = try ChangeAnalysis.compare(before, after)
+        let old = try Review.matrix(ports: [80, 81], protocols: [.tcp, .udp, .sctp], in: before)
+        let new = try Review.matrix(ports: [80, 81], protocols: [.tcp, .udp, .sctp], in: after)
+        var expectedAllowed = Set<String>(), expectedBlocked = Set<String>()
+        for (was, now) in zip(old.cells, new.cells) where was.from != was.to && was.allowed != now.allowed {
+            let key = "\(was.from)>\(was.to)>\(was.transport.nftName)/\(was.port)"
+            if now.allowed { expectedAllowed.insert(key) } else { expectedBlocked.insert(key) }
+        }
+        let describe = { (c: ChangeReport.Connection) in "\(c.from)>\(c.to)>\(c.transport.nftName)/\(c.port)" }
+        #expect(Set(report.allowed.map(describe)) == expectedAllowed)
+        #expect(Set(report.blocked.map(describe)) == expectedBlocked)
+        #expect(!expectedAllowed.isEmpty || !expectedBlocked.isEmpty, "each pair must change something")
+    }
 }

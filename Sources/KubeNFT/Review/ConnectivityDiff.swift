@@ -56,44 +56,72 @@ public struct ChangeReport: Sendable {
     }
 }
 
-/// Computes connectivity changes by tracing both compiled rulesets. Only pairs whose verdict can have
-/// changed are traced: a pair's verdict depends on the source's egress chain and the destination's
-/// ingress chain (with the sets they use), so pairs where neither fingerprint moved are skipped.
+/// Computes connectivity changes by tracing both compiled rulesets. A pod-to-pod verdict depends
+/// only on the source's egress chain, the destination's ingress chain, and which sets hold each
+/// end's address. So only pairs with a changed end are considered, and among those, pods that are
+/// alike (same chains, same set memberships, in both versions) are traced once for all of them.
 struct ConnectivityDiffer {
     var before: PipelineResult
     var after: PipelineResult
 
     func connections() throws -> (allowed: [ChangeReport.Connection], blocked: [ChangeReport.Connection]) {
-        let oldSide = try Side(before), newSide = try Side(after)
+        let interner = Interner()
+        let oldSide = try Side(before, interner: interner), newSide = try Side(after, interner: interner)
         let names = Set(oldSide.pods.keys).union(newSide.pods.keys).sorted()
-        var changedSources = Set<String>(), changedDestinations = Set<String>()
+        var egress: [String: [Int]] = [:], ingress: [String: [Int]] = [:], peer: [String: [Int]] = [:], ports: [String: [Int]] = [:]
+        var egressChains: [String: [Int]] = [:], ingressChains: [String: [Int]] = [:]
         for name in names {
-            if oldSide.fingerprint(name, .egress) != newSide.fingerprint(name, .egress) { changedSources.insert(name) }
-            if oldSide.fingerprint(name, .ingress) != newSide.fingerprint(name, .ingress) { changedDestinations.insert(name) }
+            egress[name] = [oldSide.fingerprint(name, .egress), newSide.fingerprint(name, .egress)]
+            ingress[name] = [oldSide.fingerprint(name, .ingress), newSide.fingerprint(name, .ingress)]
+            egressChains[name] = [oldSide.chainKey(name, .egress), newSide.chainKey(name, .egress)]
+            ingressChains[name] = [oldSide.chainKey(name, .ingress), newSide.chainKey(name, .ingress)]
+            peer[name] = [oldSide.membership(name), newSide.membership(name)]
+            ports[name] = [interner.id(Self.ports(of: name, oldSide, newSide).map { "\($0.1.rawValue)/\($0.0)" }.joined(separator: ","))]
         }
-        var allowed: [ChangeReport.Connection] = [], blocked: [ChangeReport.Connection] = []
-        // Only pairs with a changed end: changed sources × every pod, every pod × changed destinations.
-        var pairs = Set<Pair>()
-        for source in changedSources { for destination in names where destination != source { pairs.insert(Pair(source, destination)) } }
-        for destination in changedDestinations { for source in names where source != destination { pairs.insert(Pair(source, destination)) } }
-        for pair in pairs {
-            for (port, transport) in Self.ports(of: pair.destination, oldSide, newSide) {
-                let was = try oldSide.allows(pair.source, pair.destination, port, transport)
-                let now = try newSide.allows(pair.source, pair.destination, port, transport)
-                guard was != now else { continue }
-                let connection = ChangeReport.Connection(from: pair.source, to: pair.destination, port: port, transport: transport)
-                if now { allowed.append(connection) } else { blocked.append(connection) }
+        let changedSources = Set(names.filter { egress[$0]?[0] != egress[$0]?[1] })
+        let changedDestinations = Set(names.filter { ingress[$0]?[0] != ingress[$0]?[1] })
+        var changes = Changes()
+        for destination in changedDestinations.sorted() {
+            let sources = names.filter { $0 != destination }
+            try compare(groups: Self.group(sources) { (peer[$0] ?? []) + (egressChains[$0] ?? []) }, oldSide, newSide, into: &changes) {
+                ($0, destination)
             }
         }
-        return (allowed.sorted(), blocked.sorted())
+        for source in changedSources.sorted() {
+            let destinations = names.filter { $0 != source && !changedDestinations.contains($0) }
+            try compare(groups: Self.group(destinations) { (peer[$0] ?? []) + (ingressChains[$0] ?? []) + (ports[$0] ?? []) },
+                        oldSide, newSide, into: &changes) { (source, $0) }
+        }
+        return (changes.allowed.sorted(), changes.blocked.sorted())
     }
 
-    struct Pair: Hashable {
-        var source: String
-        var destination: String
-        init(_ source: String, _ destination: String) {
-            self.source = source
-            self.destination = destination
+    struct Changes {
+        var allowed: [ChangeReport.Connection] = []
+        var blocked: [ChangeReport.Connection] = []
+    }
+
+    /// Members grouped by a key, in name order.
+    static func group(_ members: [String], key: (String) -> [Int]) -> [[String]] {
+        var groups: [[Int]: [String]] = [:]
+        for member in members { groups[key(member), default: []].append(member) }
+        return groups.values.sorted { $0[0] < $1[0] }
+    }
+
+    /// Traces one representative per group and applies its outcome to every member.
+    private func compare(groups: [[String]], _ oldSide: Side, _ newSide: Side, into changes: inout Changes,
+                         pair: (String) -> (String, String)) throws {
+        for members in groups {
+            let (source, destination) = pair(members[0])
+            for (port, transport) in Self.ports(of: destination, oldSide, newSide) {
+                let was = try oldSide.allows(source, destination, port, transport)
+                let now = try newSide.allows(source, destination, port, transport)
+                guard was != now else { continue }
+                for member in members {
+                    let (from, to) = pair(member)
+                    let connection = ChangeReport.Connection(from: from, to: to, port: port, transport: transport)
+                    if now { changes.allowed.append(connection) } else { changes.blocked.append(connection) }
+                }
+            }
         }
     }
 
@@ -109,83 +137,15 @@ struct ConnectivityDiffer {
         if result.isEmpty { result = [(80, .tcp)] }
         return result.sorted { ($0.1, $0.0) < ($1.1, $1.0) }
     }
+}
 
-    /// One version: its pods, tracer and per-pod policy fingerprints.
-    struct Side {
-        var pods: [String: Pod] = [:]
-        var tracer: Tracer
-        var ruleset: Ruleset
-        private var dispatch: [String: [String: String]] = [:]
-        private var chainFingerprints: [String: String] = [:]
+/// Gives equal strings equal small numbers, shared by both versions so their ids compare.
+final class Interner {
+    private var ids: [String: Int] = [:]
 
-        init(_ result: PipelineResult) throws {
-            tracer = try Review.tracer(for: result, recordsSteps: false)
-            ruleset = tracer.ruleset
-            for pod in result.cluster.pods where !pod.hostNetwork && !pod.podIPs.isEmpty { pods[pod.meta.qualifiedName] = pod }
-            for set in ruleset.sets where set.name.hasPrefix("policy-") {
-                var targets: [String: String] = [:]
-                for element in set.elements {
-                    if case .verdict(.jump(let chain))? = element.data, case .address(let address)? = element.key.first {
-                        targets[address.description] = chain
-                    }
-                }
-                dispatch[set.name] = targets
-            }
-            let setsByName = Dictionary(ruleset.sets.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
-            var own: [String: String] = [:]
-            var callees: [String: [String]] = [:]
-            for chain in ruleset.chains where chain.name.hasPrefix("np-") {
-                var text = chain.rules.map(NFTTextEmitter.rule).joined(separator: "\n")
-                for rule in chain.rules {
-                    for name in Self.referencedSets(rule) { text += "\n" + (setsByName[name].map { "\($0.elements)" } ?? "") }
-                    callees[chain.name, default: []] += Self.referencedChains(rule)
-                }
-                own[chain.name] = text
-            }
-            // A tier chain hands over to the next tier with goto: its verdicts depend on that chain too.
-            for name in own.keys {
-                var text = "", pending = [name], seen = Set<String>()
-                while let current = pending.popLast() {
-                    guard seen.insert(current).inserted, let body = own[current] else { continue }
-                    text += "\n" + current + "\n" + body
-                    pending += callees[current] ?? []
-                }
-                chainFingerprints[name] = text
-            }
-        }
-
-        static func referencedChains(_ rule: Rule) -> [String] {
-            rule.statements.compactMap { statement in
-                if case .verdict(.goto(let name)) = statement { return name }
-                if case .verdict(.jump(let name)) = statement { return name }
-                return nil
-            }
-        }
-
-        static func referencedSets(_ rule: Rule) -> [String] {
-            rule.statements.compactMap { statement in
-                if case .match(_, _, .setReference(let name)) = statement { return name }
-                return nil
-            }
-        }
-
-        /// The pod's address, the chain it is sent to and that chain's content; "open" when not isolated.
-        enum Direction { case ingress, egress }
-
-        func fingerprint(_ name: String, _ direction: Direction) -> String {
-            guard let pod = pods[name] else { return "absent" }
-            var parts: [String] = []
-            for address in pod.podIPs {
-                let map = "policy-\(direction == .ingress ? "ingress" : "egress")-v\(address.family == .v4 ? 4 : 6)"
-                let chain = dispatch[map]?[address.description]
-                parts.append(address.description + "=" + (chain.map { chainFingerprints[$0] ?? $0 } ?? "open"))
-            }
-            return parts.joined(separator: "|")
-        }
-
-        func allows(_ source: String, _ destination: String, _ port: UInt16, _ transport: L4Protocol) throws -> Bool {
-            guard let from = pods[source], let to = pods[destination] else { return false }
-            return try Review.allowed(tracer, from: from, to: to, port: port, transport: transport)
-        }
+    func id(_ text: String) -> Int {
+        if let known = ids[text] { return known }
+        ids[text] = ids.count
+        return ids.count - 1
     }
 }

@@ -1,0 +1,145 @@
+import KubeManifest
+import NFTRuleset
+import NFTTrace
+
+extension ConnectivityDiffer {
+    /// One version: its pods, tracer, per-pod policy chain ids and address-set memberships.
+    struct Side {
+        enum Direction { case ingress, egress }
+
+        var pods: [String: Pod] = [:]
+        var tracer: Tracer
+        private var dispatch: [String: [IPAddress: String]] = [:]
+        private var chainIDs: [String: Int] = [:]
+        private var memberships: [String: Int] = [:]
+        private let interner: Interner
+
+        init(_ result: PipelineResult, interner: Interner) throws {
+            self.interner = interner
+            tracer = try Review.tracer(for: result, recordsSteps: false)
+            let ruleset = tracer.ruleset
+            for pod in result.cluster.pods where !pod.hostNetwork && !pod.podIPs.isEmpty { pods[pod.meta.qualifiedName] = pod }
+            for set in ruleset.sets where set.name.hasPrefix("policy-") {
+                var targets: [IPAddress: String] = [:]
+                for element in set.elements {
+                    if case .verdict(.jump(let chain))? = element.data, case .address(let address)? = element.key.first { targets[address] = chain }
+                }
+                dispatch[set.name] = targets
+            }
+            chainIDs = Self.chainIDs(ruleset, interner: interner)
+            memberships = Self.memberships(ruleset, pods: Array(pods.values), interner: interner)
+        }
+
+        /// Each policy chain's content (rules, the sets they read, and the chains they hand over to) as an id.
+        static func chainIDs(_ ruleset: Ruleset, interner: Interner) -> [String: Int] {
+            let setsByName = Dictionary(ruleset.sets.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+            var own: [String: String] = [:], callees: [String: [String]] = [:]
+            for chain in ruleset.chains where chain.name.hasPrefix("np-") {
+                var text = chain.rules.map(NFTTextEmitter.rule).joined(separator: "\n")
+                for rule in chain.rules {
+                    for name in referencedSets(rule) { text += "\n" + (setsByName[name].map { "\($0.elements)" } ?? "") }
+                    callees[chain.name, default: []] += referencedChains(rule)
+                }
+                own[chain.name] = text
+            }
+            var ids: [String: Int] = [:]
+            for name in own.keys {
+                var text = "", pending = [name], seen = Set<String>()
+                while let current = pending.popLast() {
+                    guard seen.insert(current).inserted, let body = own[current] else { continue }
+                    text += "\n" + current + "\n" + body
+                    pending += callees[current] ?? []
+                }
+                ids[name] = interner.id(text)
+            }
+            return ids
+        }
+
+        /// For each pod, the sorted names of the sets whose keys start with one of its addresses.
+        static func memberships(_ ruleset: Ruleset, pods: [Pod], interner: Interner) -> [String: Int] {
+            var lists: [String: [String]] = [:]
+            for set in ruleset.sets {
+                guard let first = set.key.first, first == .ipv4Address || first == .ipv6Address else { continue }
+                let ranges = AddressRange.union(set.elements.compactMap { element -> AddressRange? in
+                    switch element.key.first {
+                    case .address(let address)?: return AddressRange(address)
+                    case .prefix(let cidr)?: return AddressRange(cidr)
+                    case .addressRange(let low, let high)?: return AddressRange(family: low.family, lower: low.numericValue, upper: high.numericValue)
+                    default: return nil
+                    }
+                })
+                for pod in pods where pod.podIPs.contains(where: { Self.contains(ranges, $0) }) {
+                    lists[pod.meta.qualifiedName, default: []].append(set.name)
+                }
+            }
+            return lists.mapValues { interner.id($0.joined(separator: ",")) }
+        }
+
+        /// Binary search in sorted, disjoint ranges.
+        static func contains(_ ranges: [AddressRange], _ address: IPAddress) -> Bool {
+            let value = address.numericValue
+            var low = 0, high = ranges.count
+            while low < high {
+                let middle = (low + high) / 2
+                let range = ranges[middle]
+                if range.family < address.family || (range.family == address.family && range.upper < value) {
+                    low = middle + 1
+                } else {
+                    high = middle
+                }
+            }
+            return low < ranges.count && ranges[low].family == address.family && ranges[low].lower <= value
+        }
+
+        static func referencedSets(_ rule: Rule) -> [String] {
+            rule.statements.compactMap { statement in
+                if case .match(_, _, .setReference(let name)) = statement { return name }
+                return nil
+            }
+        }
+
+        static func referencedChains(_ rule: Rule) -> [String] {
+            rule.statements.compactMap { statement in
+                if case .verdict(.goto(let name)) = statement { return name }
+                if case .verdict(.jump(let name)) = statement { return name }
+                return nil
+            }
+        }
+
+        /// The pod's addresses and the chain each is sent to, as an id; "open" when not isolated.
+        func fingerprint(_ name: String, _ direction: Direction) -> Int {
+            guard let pod = pods[name] else { return interner.id("absent") }
+            var parts: [String] = []
+            for address in pod.podIPs {
+                let map = "policy-\(direction == .ingress ? "ingress" : "egress")-v\(address.family == .v4 ? 4 : 6)"
+                let chain = dispatch[map]?[address]
+                parts.append(address.description + "=" + (chain.map { String(chainIDs[$0] ?? -1) + ":" + $0 } ?? "open"))
+            }
+            return interner.id(parts.joined(separator: "|"))
+        }
+
+        /// The chains the pod is sent to, without its addresses: pods alike in this and in their set
+        /// memberships get the same verdicts.
+        func chainKey(_ name: String, _ direction: Direction) -> Int {
+            guard let pod = pods[name] else { return interner.id("absent") }
+            var parts: [String] = []
+            for address in pod.podIPs {
+                let map = "policy-\(direction == .ingress ? "ingress" : "egress")-v\(address.family == .v4 ? 4 : 6)"
+                let chain = dispatch[map]?[address]
+                parts.append(address.family.rawValue + "=" + (chain.map { String(chainIDs[$0] ?? -1) + ":" + $0 } ?? "open"))
+            }
+            return interner.id(parts.joined(separator: "|"))
+        }
+
+        /// Which sets hold the pod's addresses (its behaviour as a peer), as an id.
+        func membership(_ name: String) -> Int {
+            guard let pod = pods[name] else { return interner.id("absent") }
+            return interner.id(pod.podIPs.map(\.description).joined(separator: ",").isEmpty ? "" : "\(memberships[name] ?? -1)/\(pod.podIPs.map { $0.family.rawValue })")
+        }
+
+        func allows(_ source: String, _ destination: String, _ port: UInt16, _ transport: L4Protocol) throws -> Bool {
+            guard let from = pods[source], let to = pods[destination] else { return false }
+            return try Review.allowed(tracer, from: from, to: to, port: port, transport: transport)
+        }
+    }
+}
