@@ -9,6 +9,8 @@ public struct Tracer: Sendable {
     public let environment: TraceEnvironment
     let chains: [String: Chain]
     let sets: [String: SetIndex]
+    /// Base chains of each hook in evaluation order (priority, then filter before nat, then name).
+    let baseChains: [Chain.Hook.Point: [Chain]]
     /// Keep the rule-by-rule path; verdict-only callers (matrix, diff) turn it off for speed.
     public let recordsSteps: Bool
 
@@ -22,6 +24,13 @@ public struct Tracer: Sendable {
         var sets: [String: SetIndex] = [:]
         for set in ruleset.sets { sets[set.name] = SetIndex(set) }
         self.sets = sets
+        var bases: [Chain.Hook.Point: [Chain]] = [:]
+        for chain in ruleset.chains { if let hook = chain.hook { bases[hook.point, default: []].append(chain) } }
+        self.baseChains = bases.mapValues { list in
+            list.sorted {
+                ($0.hook?.priority ?? 0, $0.hook?.type == .nat ? 1 : 0, $0.name) < ($1.hook?.priority ?? 0, $1.hook?.type == .nat ? 1 : 0, $1.name)
+            }
+        }
     }
 
     /// Traces the first packet of a new connection.
@@ -57,9 +66,7 @@ public struct Tracer: Sendable {
 
     /// Runs every base chain of one hook in priority order; accept moves on, drop and reject stop.
     func runHook(_ point: Chain.Hook.Point, states: [TraceState], finished: [TraceState]) throws -> ([TraceState], [TraceState]) {
-        let bases = ruleset.chains.filter { $0.hook?.point == point }.sorted {
-            ($0.hook?.priority ?? 0, $0.hook?.type == .nat ? 1 : 0, $0.name) < ($1.hook?.priority ?? 0, $1.hook?.type == .nat ? 1 : 0, $1.name)
-        }
+        let bases = baseChains[point] ?? []
         var live = states
         var stopped = finished
         for base in bases {

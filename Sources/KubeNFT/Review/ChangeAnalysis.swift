@@ -45,7 +45,7 @@ public enum ChangeAnalysis {
 
     /// Every service port with its type summary and its backends, traced from outside the cluster.
     static func servicePorts(_ result: PipelineResult) throws -> [String: PortState] {
-        let tracer = try Review.tracer(for: result)
+        let tracer = try Review.tracer(for: result, recordsSteps: false)
         var ports: [String: PortState] = [:]
         for service in result.cluster.services {
             for port in service.ports {

@@ -37,7 +37,9 @@ extension ConnectivityDiffer {
             for chain in ruleset.chains where chain.name.hasPrefix("np-") {
                 var text = chain.rules.map(NFTTextEmitter.rule).joined(separator: "\n")
                 for rule in chain.rules {
-                    for name in referencedSets(rule) { text += "\n" + (setsByName[name].map { "\($0.elements)" } ?? "") }
+                    for name in referencedSets(rule) {
+                        text += "\n" + name + ":" + (setsByName[name]?.elements.map(NFTTextEmitter.element).joined(separator: ",") ?? "")
+                    }
                     callees[chain.name, default: []] += referencedChains(rule)
                 }
                 own[chain.name] = text

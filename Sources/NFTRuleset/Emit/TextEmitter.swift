@@ -48,7 +48,8 @@ public struct NFTTextEmitter: Sendable {
         }
     }
 
-    static func element(_ element: SetElement) -> String {
+    /// One set or map element as nft writes it inside `elements = { … }`.
+    public static func element(_ element: SetElement) -> String {
         var text = element.key.map(Self.value).joined(separator: " . ")
         if let comment = element.comment { text += " comment \"\(NFTQuoting.comment(comment))\"" }
         switch element.data {
