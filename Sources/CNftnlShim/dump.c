@@ -143,6 +143,16 @@ struct nftnl_rule_list *kubenft_nl_dump_rules(kubenft_nl_socket *sock, uint16_t 
     return target.list;
 }
 
+int kubenft_nl_dump_chain_rules(kubenft_nl_socket *sock, uint16_t family, const char *table, const char *chain,
+                                struct nftnl_rule_list *into) {
+    if (sock == NULL || table == NULL || chain == NULL || into == NULL) return EINVAL;
+    char buffer[8192];
+    struct nlmsghdr *nlh = dump_request(sock, buffer, NFT_MSG_GETRULE, family, table);
+    mnl_attr_put_strz(nlh, NFTA_RULE_CHAIN, chain);
+    struct dump_target target = { .table = table, .list = into };
+    return kubenft_nl_request(sock, nlh, rule_cb, &target);
+}
+
 static int element_cb(const struct nlmsghdr *nlh, void *data) {
     struct nftnl_set *set = data;
     return nftnl_set_elems_nlmsg_parse(nlh, set) < 0 ? MNL_CB_ERROR : MNL_CB_OK;

@@ -7,6 +7,10 @@ struct kubenft_nl_socket {
     struct mnl_socket *nl;
     uint32_t portid;
     uint32_t next_seq;
+    /* Receive buffer reused by every request (many small dumps in a row would otherwise map and
+     * unmap a fresh one each time). */
+    char *receive;
+    size_t receive_size;
 };
 
 struct kubenft_nl_batch {

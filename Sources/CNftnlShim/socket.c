@@ -99,6 +99,7 @@ kubenft_nl_socket *kubenft_nl_open(const char *netns_path, int *error) {
 void kubenft_nl_close(kubenft_nl_socket *sock) {
     if (sock == NULL) return;
     mnl_socket_close(sock->nl);
+    free(sock->receive);
     free(sock);
 }
 
@@ -119,10 +120,14 @@ int kubenft_nl_set_buffers(kubenft_nl_socket *sock, uint32_t send_bytes, uint32_
 }
 
 int kubenft_nl_request(kubenft_nl_socket *sock, struct nlmsghdr *request, mnl_cb_t cb, void *data) {
+    if (sock->receive == NULL) {
+        sock->receive_size = 256 * 1024;
+        sock->receive = malloc(sock->receive_size);
+        if (sock->receive == NULL) return ENOMEM;
+    }
     if (mnl_socket_sendto(sock->nl, request, request->nlmsg_len) < 0) return errno;
-    size_t size = 256 * 1024;
-    char *buffer = malloc(size);
-    if (buffer == NULL) return ENOMEM;
+    size_t size = sock->receive_size;
+    char *buffer = sock->receive;
     int rc = 0;
     for (;;) {
         ssize_t received = mnl_socket_recvfrom(sock->nl, buffer, size);
@@ -138,7 +143,6 @@ int kubenft_nl_request(kubenft_nl_socket *sock, struct nlmsghdr *request, mnl_cb
         }
         if (run == MNL_CB_STOP) break;
     }
-    free(buffer);
     return rc;
 }
 
@@ -169,4 +173,14 @@ int kubenft_nl_get_genid(kubenft_nl_socket *sock, uint32_t *genid) {
     if (!reply.found) return EPROTO;
     *genid = reply.genid;
     return 0;
+}
+
+int kubenft_nl_netns_cookie(kubenft_nl_socket *sock, uint64_t *cookie) {
+#ifndef SO_NETNS_COOKIE
+#define SO_NETNS_COOKIE 71
+#endif
+    if (sock == NULL || cookie == NULL) return EINVAL;
+    socklen_t length = sizeof(*cookie);
+    if (getsockopt(mnl_socket_get_fd(sock->nl), SOL_SOCKET, SO_NETNS_COOKIE, cookie, &length) < 0) return errno;
+    return length == sizeof(*cookie) ? 0 : EPROTO;
 }

@@ -121,28 +121,33 @@ struct KernelReader {
             throw dumpError(error, "chains of \(table)")
         }
         defer { nftnl_chain_list_free(chainList) }
-        guard let ruleList = table.withCString({ kubenft_nl_dump_rules(socket.pointer, family, $0, &error) }) else {
-            throw dumpError(error, "rules of \(table)")
-        }
-        defer { nftnl_rule_list_free(ruleList) }
-        var rulesByChain: [String: [KernelRule]] = [:]
-        if let iterator = nftnl_rule_list_iter_create(ruleList) {
-            defer { nftnl_rule_list_iter_destroy(iterator) }
-            while let rule = nftnl_rule_list_iter_next(iterator) {
-                let chain = String(cString: nftnl_rule_get_str(rule, UInt16(NFTNL_RULE_CHAIN.rawValue)))
-                rulesByChain[chain, default: []].append(Self.rule(rule, anonymous: anonymous))
-            }
-        }
         var chains: [KernelChain] = []
         guard let iterator = nftnl_chain_list_iter_create(chainList) else { throw NftnlObjects.outOfMemory }
         defer { nftnl_chain_list_iter_destroy(iterator) }
         while let chain = nftnl_chain_list_iter_next(iterator) {
-            let name = String(cString: nftnl_chain_get_str(chain, UInt16(NFTNL_CHAIN_NAME.rawValue)))
+            guard let namePointer = nftnl_chain_get_str(chain, UInt16(NFTNL_CHAIN_NAME.rawValue)) else { continue }
+            let name = String(cString: namePointer)
             let comment = Self.userdata(chain, get: nftnl_chain_get_data, attribute: UInt16(NFTNL_CHAIN_USERDATA.rawValue))
                 .flatMap { UserData.string(0, in: $0) }
-            chains.append(KernelChain(name: name, hook: Self.hook(chain), comment: comment, rules: rulesByChain[name] ?? []))
+            let rules = try readRules(family: family, table: table, chain: namePointer, anonymous: anonymous)
+            chains.append(KernelChain(name: name, hook: Self.hook(chain), comment: comment, rules: rules))
         }
         return chains
+    }
+
+    /// The rules of one chain, from a dump of that chain only (a dump of the whole table costs the
+    /// kernel time quadratic in the number of rules).
+    private func readRules(family: UInt16, table: String, chain: UnsafePointer<CChar>,
+                           anonymous: [String: AnonymousContents]) throws(NetlinkError) -> [KernelRule] {
+        guard let ruleList = nftnl_rule_list_alloc() else { throw NftnlObjects.outOfMemory }
+        defer { nftnl_rule_list_free(ruleList) }
+        let rc = table.withCString { kubenft_nl_dump_chain_rules(socket.pointer, family, $0, chain, ruleList) }
+        guard rc == 0 else { throw dumpError(rc, "rules of \(String(cString: chain))") }
+        var rules: [KernelRule] = []
+        guard let iterator = nftnl_rule_list_iter_create(ruleList) else { throw NftnlObjects.outOfMemory }
+        defer { nftnl_rule_list_iter_destroy(iterator) }
+        while let rule = nftnl_rule_list_iter_next(iterator) { rules.append(Self.rule(rule, anonymous: anonymous)) }
+        return rules
     }
 
     private static func hook(_ chain: OpaquePointer) -> Chain.Hook? {

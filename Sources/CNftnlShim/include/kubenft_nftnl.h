@@ -39,6 +39,9 @@ void kubenft_nl_close(kubenft_nl_socket *sock);
  * back to the unprivileged options (capped by net.core.[wr]mem_max). */
 int kubenft_nl_set_buffers(kubenft_nl_socket *sock, uint32_t send_bytes, uint32_t receive_bytes);
 
+/* The network namespace's cookie (SO_NETNS_COOKIE): unique per namespace until reboot, never reused. */
+int kubenft_nl_netns_cookie(kubenft_nl_socket *sock, uint64_t *cookie);
+
 /* The ruleset generation id (NFT_MSG_GETGEN). */
 int kubenft_nl_get_genid(kubenft_nl_socket *sock, uint32_t *genid);
 
@@ -111,6 +114,11 @@ struct nftnl_table_list *kubenft_nl_dump_tables(kubenft_nl_socket *sock, uint16_
 struct nftnl_chain_list *kubenft_nl_dump_chains(kubenft_nl_socket *sock, uint16_t family, const char *table, int *error);
 struct nftnl_set_list *kubenft_nl_dump_sets(kubenft_nl_socket *sock, uint16_t family, const char *table, int *error);
 struct nftnl_rule_list *kubenft_nl_dump_rules(kubenft_nl_socket *sock, uint16_t family, const char *table, int *error);
+/* Appends the rules of one chain to into. A dump of the whole table makes the kernel walk every
+ * rule before the resume point again for each reply buffer (quadratic in the table's size); one
+ * dump per chain stays linear. */
+int kubenft_nl_dump_chain_rules(kubenft_nl_socket *sock, uint16_t family, const char *table, const char *chain,
+                                struct nftnl_rule_list *into);
 /* Adds the elements of the named set (table and name taken from set) to set. */
 int kubenft_nl_dump_elements(kubenft_nl_socket *sock, uint16_t family, struct nftnl_set *set);
 
