@@ -23,6 +23,8 @@ struct BenchReport: Codable {
     /// NetworkPolicy scenarios and diff scenarios, when those suites ran.
     var policies: [PolicyReport]?
     var diffs: [DiffResult]?
+    /// New TCP connections per second through a ClusterIP, when the dataplane suite ran.
+    var dataplane: DataplaneReport?
 
     static func machineFacts() -> [String: String] {
         var facts = ["cores": String(ProcessInfo.processInfo.activeProcessorCount)]
@@ -52,6 +54,7 @@ struct MarkdownReport {
         if !report.scenarios.isEmpty { out += ingestTable() + "\n" + pipelineTable() + "\n" + kernelTable() }
         if let policies = report.policies, !policies.isEmpty { out += "\n" + PolicyMarkdown(reports: policies).render() }
         if let diffs = report.diffs, !diffs.isEmpty { out += "\n" + PolicyMarkdown.diffTable(diffs) }
+        if let dataplane = report.dataplane { out += "\n" + dataplane.markdown() }
         let failures = report.scenarios.flatMap { scenario in scenario.failures.map { "\(scenario.scenario.label): \($0)" } }
         if !failures.isEmpty { out += "\nFailures:\n" + failures.map { "- \($0)\n" }.joined() }
         return out

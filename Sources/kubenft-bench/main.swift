@@ -9,19 +9,27 @@ let usage = """
                          [--suites services,policies,diff] [--policy-scenarios 2000x100,20000x100,20000x1000]
                          [--diff-scenarios 10000/20000x1000] [--diff-changes small,namespace-wide]
                          [--diff-time-limit 300] [--json] [--json-file PATH]
+                         [--dp-count 3000] [--dp-rounds 5] [--dp-warmup 300] [--dp-time-limit 30]
+                         [--dp-services 10,10000] [--dp-endpoints 10] [--dp-clients 1] [--dp-servers 2]
            kubenft-bench run-one --services N --endpoints M --format yaml|json
                          [--namespaces 100] [--repeats 3] [--no-pods] [--input FILE] [--emit FILE]
            kubenft-bench run-policy --pods P --policies Q [--node node-1] [--namespaces 100] [--repeats 3]
                          [--input FILE] [--emit FILE]
            kubenft-bench run-diff --pods P --policies Q [--services S] [--change small|namespace-wide]
                          [--namespaces 100] [--workdir DIR] [--time-limit 300]
+           kubenft-bench dp-serve --port P --name NAME
+           kubenft-bench dp-connect --to IP --port P --count K [--time-limit S] [--source IP]
 
     Generates synthetic clusters and measures ingest, compile, emit, end-to-end time, peak RSS
     (one child process per scenario and format) and, as root, the `nft -f` load time of the
     emitted ruleset and of a kube-proxy-shaped ruleset of the same size in throw-away network
     namespaces. The policies suite does the same for P pods × Q NetworkPolicies, compiled for node-1
     and for all pods, with the rules a new connection can traverse; the diff suite times
-    ChangeAnalysis.compare of two versions of a cluster. Prints markdown tables, or JSON with --json.
+    ChangeAnalysis.compare of two versions of a cluster. The dataplane suite (not run by default; root)
+    counts new TCP connections per second through a ClusterIP in a lab of network namespaces with
+    kubenft's ruleset for 10 and for 10,000 services loaded, and with a linear chain of 10,000 DNAT
+    rules; dp-serve and dp-connect are the programs it runs inside the namespaces.
+    Prints markdown tables, or JSON with --json.
     """
 
 /// Command-line arguments: `--flag` switches and `--key value` options.
@@ -112,6 +120,11 @@ func runAll(_ arguments: Arguments) throws(BenchError) {
                              scenarios: suites.contains("services") ? Driver(settings: settings).run() : [])
     if suites.contains("policies") { report.policies = PolicyDriver(settings: policy).runPolicies() }
     if suites.contains("diff") { report.diffs = PolicyDriver(settings: policy).runDiffs() }
+    if suites.contains("dataplane") {
+        let scratch = (settings.workDirectory ?? NSTemporaryDirectory() + "kubenft-bench-\(getpid())") + "/dataplane"
+        report.dataplane = DataplaneDriver(settings: try dataplaneSettings(arguments), scratch: scratch).run()
+        if !settings.keep { try? FileManager.default.removeItem(atPath: scratch) }
+    }
     if policy.base != settings.workDirectory && !policy.keep { try? FileManager.default.removeItem(atPath: policy.base) }
     if let path = arguments.values["json-file"] {
         guard FileManager.default.createFile(atPath: path, contents: Data(report.json().utf8)) else {
@@ -123,7 +136,7 @@ func runAll(_ arguments: Arguments) throws(BenchError) {
 
 func main() -> Int32 {
     var args = CommandLine.arguments.dropFirst()
-    let command = ["run-one", "run-policy", "run-diff"].contains(args.first ?? "") ? args.first : nil
+    let command = ["run-one", "run-policy", "run-diff", "dp-serve", "dp-connect"].contains(args.first ?? "") ? args.first : nil
     if command != nil { args = args.dropFirst() }
     do {
         let arguments = try Arguments.parse(args).get()
@@ -135,6 +148,8 @@ func main() -> Int32 {
         case "run-one": try runOne(arguments)
         case "run-policy": try runPolicy(arguments)
         case "run-diff": try runDiff(arguments)
+        case "dp-serve": try DataplaneAgent.serve(arguments)
+        case "dp-connect": try DataplaneAgent.connectLoop(arguments)
         default: try runAll(arguments)
         }
         return 0
