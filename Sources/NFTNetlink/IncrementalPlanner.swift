@@ -27,7 +27,8 @@ struct IncrementalPlanner {
             }
             guard old.layout == want.layout else { return nil }
             if old.elements == want.elements { continue }
-            guard let changes = elementChanges(set, old: old, want: want) else { return nil }
+            let oldElements = current.stored?.set(named: set.name)?.elements
+            guard let changes = Self.elementChanges(set, old: old, want: want, oldElements: oldElements) else { return nil }
             elements += changes
         }
         for (chain, want) in zip(desired.chains, wanted.chains) {
@@ -56,13 +57,15 @@ struct IncrementalPlanner {
         return have.filter { wanted.contains($0) } + want.filter { !existing.contains($0) } == want
     }
 
-    private func elementChanges(_ set: NamedSet, old: KernelSet, want: KernelSet) -> [BatchOperation]? {
+    /// Element operations turning the kernel's `old` into `want` (the encoding of `set`);
+    /// `oldElements` are the old elements in the IR when known, decoded from the kernel's otherwise.
+    static func elementChanges(_ set: NamedSet, old: KernelSet, want: KernelSet, oldElements: [SetElement]?) -> [BatchOperation]? {
         if want.layout.isInterval {
             return [.flushSet(set.name)] + (set.elements.isEmpty ? [] : [.addElements(set: set, elements: set.elements)])
         }
         let removed = old.elements.subtracting(want.elements)
         let added = want.elements.subtracting(old.elements)
-        let oldElements = current.stored?.set(named: set.name)?.elements ?? KernelRaiser.elements(old.elements, layout: old.layout, sorted: false)
+        let oldElements = oldElements ?? KernelRaiser.elements(old.elements, layout: old.layout, sorted: false)
         guard let deletions = Self.select(oldElements, of: set, encodedIn: removed),
               let additions = Self.select(set.elements, of: set, encodedIn: added) else { return nil }
         var operations: [BatchOperation] = []

@@ -51,6 +51,34 @@ struct KernelReader {
     }
 
     private func readSets(family: UInt16, table: String) throws(NetlinkError) -> (named: [KernelSet], anonymous: [String: AnonymousContents]) {
+        var named: [KernelSet] = []
+        var anonymous: [String: AnonymousContents] = [:]
+        try forEachSet(family: family, table: table) { (set, name) throws(NetlinkError) in
+            let contents = try readContents(set, name: name, family: family)
+            if contents.layout.flags & SetLayout.flagAnonymous != 0 {
+                anonymous[name] = contents
+            } else {
+                named.append(KernelSet(name: name, layout: contents.layout, elements: contents.elements))
+            }
+        }
+        return (named, anonymous)
+    }
+
+    /// One named set with its elements, or nil when the table has no such set; dumps the table's
+    /// set declarations and the elements of this set only.
+    func readSet(family: String, table: String, name wanted: String) throws(NetlinkError) -> KernelSet? {
+        guard let number = BatchEncoder.familyNumber(family) else { throw NetlinkError(.unsupported, "table family \(family)") }
+        var found: KernelSet?
+        try forEachSet(family: UInt16(number), table: table) { (set, name) throws(NetlinkError) in
+            guard found == nil, name == wanted else { return }
+            let contents = try readContents(set, name: name, family: UInt16(number))
+            found = KernelSet(name: name, layout: contents.layout, elements: contents.elements)
+        }
+        return found
+    }
+
+    private func forEachSet(family: UInt16, table: String,
+                            _ body: (OpaquePointer, String) throws(NetlinkError) -> Void) throws(NetlinkError) {
         var error: Int32 = 0
         guard let list = table.withCString({ kubenft_nl_dump_sets(socket.pointer, family, $0, &error) }) else {
             throw dumpError(error, "sets of \(table)")
@@ -58,21 +86,17 @@ struct KernelReader {
         defer { nftnl_set_list_free(list) }
         guard let iterator = nftnl_set_list_iter_create(list) else { throw NftnlObjects.outOfMemory }
         defer { nftnl_set_list_iter_destroy(iterator) }
-        var named: [KernelSet] = []
-        var anonymous: [String: AnonymousContents] = [:]
         while let set = nftnl_set_list_iter_next(iterator) {
-            let name = String(cString: nftnl_set_get_str(set, UInt16(NFTNL_SET_NAME.rawValue)))
-            let rc = kubenft_nl_dump_elements(socket.pointer, family, set)
-            guard rc == 0 else { throw dumpError(rc, "elements of \(name)") }
-            guard let layout = Self.layout(set) else { throw NetlinkError(.system, "set \(name) has key types kubenft does not use") }
-            let elements = Set(Self.elements(set))
-            if layout.flags & SetLayout.flagAnonymous != 0 {
-                anonymous[name] = AnonymousContents(layout: layout, elements: elements)
-            } else {
-                named.append(KernelSet(name: name, layout: layout, elements: elements))
-            }
+            try body(set, String(cString: nftnl_set_get_str(set, UInt16(NFTNL_SET_NAME.rawValue))))
         }
-        return (named, anonymous)
+    }
+
+    /// Dumps the elements of `set` into it and decodes its declaration and elements.
+    private func readContents(_ set: OpaquePointer, name: String, family: UInt16) throws(NetlinkError) -> AnonymousContents {
+        let rc = kubenft_nl_dump_elements(socket.pointer, family, set)
+        guard rc == 0 else { throw dumpError(rc, "elements of \(name)") }
+        guard let layout = Self.layout(set) else { throw NetlinkError(.system, "set \(name) has key types kubenft does not use") }
+        return AnonymousContents(layout: layout, elements: Set(Self.elements(set)))
     }
 
     private static func layout(_ set: OpaquePointer) -> SetLayout? {

@@ -23,12 +23,28 @@ public struct ApplyOutcome: Sendable {
     public var state: AppliedState?
 }
 
-/// A table kubenft committed and the generation id its commit produced. While the kernel's
-/// generation still equals it, nothing changed since, and the next apply can diff against this
-/// state instead of reading the table back.
+/// A table kubenft committed, the generation id its commit produced and the namespace it is in.
+/// While the kernel's generation still equals it, nothing changed since, and the next apply can
+/// diff against this state instead of reading the table back. Kept in memory by a long-running
+/// caller, or stored between runs with `AppliedStateFile`.
 public struct AppliedState: Sendable {
-    public let ruleset: Ruleset
+    /// The committed ruleset; nil for a state loaded from a file (which keeps only hashes).
+    public let ruleset: Ruleset?
     public let generation: UInt32
+    public let family: String
+    public let table: String
+    /// `RulesetTransport.namespaceIdentity()` of the namespace the table is in.
+    let namespace: UInt64?
+    let fingerprint: RulesetFingerprint
+
+    init(ruleset: Ruleset?, generation: UInt32, family: String, table: String, namespace: UInt64?, fingerprint: RulesetFingerprint) {
+        self.ruleset = ruleset
+        self.generation = generation
+        self.family = family
+        self.table = table
+        self.namespace = namespace
+        self.fingerprint = fingerprint
+    }
 }
 
 /// Makes the kernel's table equal to a compiled ruleset, in one atomic batch guarded by the
@@ -41,16 +57,21 @@ public struct RulesetApplier {
         self.transport = transport
     }
 
-    /// Applies `desired`. With `previous` from the last apply and an unchanged generation, the
-    /// table is not read back: the changes are found by comparing the two rulesets directly.
+    /// Applies `desired`. With `previous` from the last apply, in the same namespace and with the
+    /// kernel's generation unchanged since, the table is not read back: the changes are found by
+    /// comparing hashes of the two rulesets' chains and sets.
     public func apply(_ desired: Ruleset, dryRun: Bool = false, incremental: Bool = true,
                       previous: AppliedState? = nil) throws(NetlinkError) -> ApplyOutcome {
         let generation = try transport.generation()
+        let namespace = try transport.namespaceIdentity()
+        let trusted = incremental ? previous.flatMap { trusts($0, desired: desired, generation: generation, namespace: namespace) } : nil
+        let wanted = RulesetFingerprint(desired, key: trusted?.fingerprint.key ?? previous?.fingerprint.key ?? HashKey.random())
         var mode = ApplyMode.replaced
         var operations: [BatchOperation]?
-        if incremental, let previous, previous.generation == generation, previous.ruleset.family == desired.family,
-           previous.ruleset.name == desired.name {
-            operations = RulesetDiffPlanner(desired: desired, previous: previous.ruleset).plan()
+        if let trusted {
+            operations = try RulesetDiffPlanner(desired: desired, wanted: wanted, previous: trusted.fingerprint) { (set, print) throws(NetlinkError) in
+                try elementChanges(set, print: print, previous: trusted)
+            }.plan()
         } else if let current = try transport.read(family: desired.family, table: desired.name) {
             if incremental {
                 operations = IncrementalPlanner(desired: desired, wanted: try KernelTable(encoding: desired), current: current).plan()
@@ -58,19 +79,45 @@ public struct RulesetApplier {
         } else {
             mode = .created
         }
+        func state(_ generation: UInt32) -> AppliedState {
+            AppliedState(ruleset: desired, generation: generation, family: desired.family, table: desired.name,
+                         namespace: namespace, fingerprint: wanted)
+        }
         if let changes = operations {
-            if changes.isEmpty {
-                return ApplyOutcome(mode: .unchanged, operations: [], report: nil,
-                                    state: AppliedState(ruleset: desired, generation: generation))
-            }
+            if changes.isEmpty { return ApplyOutcome(mode: .unchanged, operations: [], report: nil, state: state(generation)) }
             mode = .incremental
         }
         let chosen = operations ?? Self.fullReplacement(desired)
         let batch = RulesetBatch(family: desired.family, table: desired.name, operations: chosen, generation: generation,
                                  commit: !dryRun, sets: Dictionary(desired.sets.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first }))
         let report = try transport.send(batch)
-        let state = dryRun ? nil : AppliedState(ruleset: desired, generation: generation &+ 1)
-        return ApplyOutcome(mode: mode, operations: chosen, report: report, state: state)
+        return ApplyOutcome(mode: mode, operations: chosen, report: report, state: dryRun ? nil : state(generation &+ 1))
+    }
+
+    /// `previous` when it describes this table in this namespace at the current generation.
+    private func trusts(_ previous: AppliedState, desired: Ruleset, generation: UInt32, namespace: UInt64?) -> AppliedState? {
+        guard previous.generation == generation, previous.namespace == namespace, previous.family == desired.family,
+              previous.table == desired.name else { return nil }
+        // A state from another process is only trusted where the namespace can be identified.
+        guard previous.ruleset != nil || namespace != nil else { return nil }
+        return previous
+    }
+
+    /// Element operations for a set whose elements changed: from the remembered elements when the
+    /// state has them, else from the kernel's copy of this one set (interval sets are refilled).
+    private func elementChanges(_ set: NamedSet, print: RulesetFingerprint.SetPrint,
+                                previous: AppliedState) throws(NetlinkError) -> [BatchOperation]? {
+        if let old = previous.ruleset?.set(named: set.name) {
+            return RulesetDiffPlanner.elementChanges(set, old: old, key: previous.fingerprint.key)
+        }
+        if set.flags.contains(.interval) {
+            return [.flushSet(set.name)] + (set.elements.isEmpty ? [] : [.addElements(set: set, elements: set.elements)])
+        }
+        guard let current = try transport.readSet(family: previous.family, table: previous.table, name: set.name) else { return nil }
+        let layout = try SetLayout(set)
+        let want = KernelSet(name: set.name, layout: layout, elements: Set(try ElementEncoder.encode(set, layout: layout)))
+        guard current.kernel.layout == want.layout else { return nil }
+        return IncrementalPlanner.elementChanges(set, old: current.kernel, want: want, oldElements: nil)
     }
 
     /// Create-if-missing, delete, create, then every object: the replacement `nft -f` also does.

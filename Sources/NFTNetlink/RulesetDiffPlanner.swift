@@ -1,61 +1,105 @@
 import NFTRuleset
 
-/// The incremental plan between two compiled rulesets, without the kernel: used when the kernel
-/// is known to still hold `previous` (its generation did not move since kubenft committed it).
-/// Only sets and chains that differ are looked at, so a small change costs little even on a large
-/// table. Returns nil when only a full replacement gives exactly what a fresh load gives.
+/// The incremental plan from the fingerprint of what the kernel is known to hold (its generation
+/// did not move since kubenft committed it) to a desired ruleset, without reading the table back.
+/// Chains and sets are compared by their keyed hashes, so an unchanged object costs one hash of
+/// the desired side and one comparison; only changed sets are looked at element by element.
+/// Returns nil when only a full replacement gives exactly what a fresh load gives.
 struct RulesetDiffPlanner {
     let desired: Ruleset
-    let previous: Ruleset
+    let wanted: RulesetFingerprint
+    let previous: RulesetFingerprint
+    /// The element operations for a set whose declaration is unchanged but whose elements differ;
+    /// nil when they cannot be worked out (then the table is replaced).
+    let elementChanges: (NamedSet, RulesetFingerprint.SetPrint) throws(NetlinkError) -> [BatchOperation]?
 
-    func plan() -> [BatchOperation]? {
-        guard desired.comment == previous.comment,
-              IncrementalPlanner.orderCompatible(previous.sets.map(\.name), desired.sets.map(\.name)),
-              IncrementalPlanner.orderCompatible(previous.chains.map(\.name), desired.chains.map(\.name)) else { return nil }
-        let oldSets = Dictionary(previous.sets.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
-        let oldChains = Dictionary(previous.chains.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
-        var newChains: [BatchOperation] = [], newSets: [BatchOperation] = [], elements: [BatchOperation] = []
-        var rules: [BatchOperation] = []
-        for set in desired.sets {
-            guard let old = oldSets[set.name] else {
-                newSets.append(.addSet(set))
-                if !set.elements.isEmpty { newSets.append(.addElements(set: set, elements: set.elements)) }
-                continue
-            }
-            if old == set { continue }
-            var oldDeclaration = old, newDeclaration = set
-            oldDeclaration.elements = []
-            newDeclaration.elements = []
-            guard oldDeclaration == newDeclaration else { return nil }
-            elements += elementChanges(set, old: old)
-        }
-        for chain in desired.chains {
-            guard let old = oldChains[chain.name] else {
-                newChains.append(.addChain(chain))
-                rules += chain.rules.map { .addRule(chain: chain.name, $0) }
-                continue
-            }
-            if old == chain { continue }
-            guard old.hook == chain.hook, old.comment == chain.comment else { return nil }
-            rules.append(.flushChain(chain.name))
-            rules += chain.rules.map { .addRule(chain: chain.name, $0) }
-        }
-        let wantedChains = Set(desired.chains.map(\.name)), wantedSets = Set(desired.sets.map(\.name))
+    func plan() throws(NetlinkError) -> [BatchOperation]? {
+        guard wanted.key == previous.key, wanted.comment == previous.comment,
+              Self.orderCompatible(previous.sets.map(\.name), wanted.sets.map(\.name)),
+              Self.orderCompatible(previous.chains.map(\.name), wanted.chains.map(\.name)) else { return nil }
+        guard let sets = try setChanges(), let chains = chainChanges() else { return nil }
+        let wantedChains = Set(wanted.chains.map(\.name)), wantedSets = Set(wanted.sets.map(\.name))
         let staleChains = previous.chains.filter { !wantedChains.contains($0.name) }
-        var removals: [BatchOperation] = staleChains.filter { !$0.rules.isEmpty }.map { .flushChain($0.name) }
+        var removals: [BatchOperation] = staleChains.filter { $0.ruleCount > 0 }.map { .flushChain($0.name) }
         removals += staleChains.map { .deleteChain($0.name) }
         removals += previous.sets.filter { !wantedSets.contains($0.name) }.map { .deleteSet($0.name) }
-        return newChains + newSets + elements + rules + removals
+        return chains.added + sets.added + sets.elements + chains.refilled + removals
     }
 
-    private func elementChanges(_ set: NamedSet, old: NamedSet) -> [BatchOperation] {
+    /// New sets with their elements, and element changes of existing ones.
+    private func setChanges() throws(NetlinkError) -> (added: [BatchOperation], elements: [BatchOperation])? {
+        let old = Self.lookup(previous.sets, wanted.sets, name: \.name)
+        var added: [BatchOperation] = [], elements: [BatchOperation] = []
+        for (index, set) in desired.sets.enumerated() {
+            let print = wanted.sets[index]
+            guard let before = old(index) else {
+                added.append(.addSet(set))
+                if !set.elements.isEmpty { added.append(.addElements(set: set, elements: set.elements)) }
+                continue
+            }
+            guard before.declaration == print.declaration else { return nil }
+            if before.elements == print.elements { continue }
+            guard let changes = try elementChanges(set, before) else { return nil }
+            elements += changes
+        }
+        return (added, elements)
+    }
+
+    /// New chains with their rules, and changed chains flushed and refilled.
+    private func chainChanges() -> (added: [BatchOperation], refilled: [BatchOperation])? {
+        let old = Self.lookup(previous.chains, wanted.chains, name: \.name)
+        var added: [BatchOperation] = [], refilled: [BatchOperation] = []
+        for (index, print) in wanted.chains.enumerated() {
+            guard let before = old(index) else {
+                let chain = desired.chains[index]
+                added.append(.addChain(chain))
+                added += chain.rules.map { .addRule(chain: chain.name, $0) }
+                continue
+            }
+            if before.rules == print.rules && before.header == print.header { continue }
+            guard before.header == print.header else { return nil }
+            let chain = desired.chains[index]
+            refilled.append(.flushChain(chain.name))
+            refilled += chain.rules.map { .addRule(chain: chain.name, $0) }
+        }
+        return (added, refilled)
+    }
+
+    /// The previous object for the wanted one at an index: by position while both lists name the
+    /// same objects in the same order (the usual case, no dictionary needed), by name otherwise.
+    private static func lookup<T>(_ previous: [T], _ wanted: [T], name: KeyPath<T, String>) -> (Int) -> T? {
+        if previous.count == wanted.count, zip(previous, wanted).allSatisfy({ $0[keyPath: name] == $1[keyPath: name] }) {
+            return { previous[$0] }
+        }
+        let byName = Dictionary(previous.map { ($0[keyPath: name], $0) }, uniquingKeysWith: { first, _ in first })
+        return { byName[wanted[$0][keyPath: name]] }
+    }
+
+    /// True when keeping the surviving objects in their current order and appending the new ones
+    /// gives the desired order (so the listing matches a fresh load).
+    static func orderCompatible(_ have: [String], _ want: [String]) -> Bool {
+        if have == want { return true }
+        return IncrementalPlanner.orderCompatible(have, want)
+    }
+
+    /// Element operations between two versions of a set held in memory. Both lists are compared
+    /// by per-element hashes after dropping their common head and tail, so a small change to a
+    /// large set costs one pass of hashing. Interval sets are flushed and refilled.
+    static func elementChanges(_ set: NamedSet, old: NamedSet, key: HashKey) -> [BatchOperation] {
         if set.flags.contains(.interval) {
             return [.flushSet(set.name)] + (set.elements.isEmpty ? [] : [.addElements(set: set, elements: set.elements)])
         }
-        let wanted = Set(set.elements)
-        let existing = Set(old.elements)
-        let removed = old.elements.filter { !wanted.contains($0) }
-        let added = set.elements.filter { !existing.contains($0) }
+        let newHashes = RulesetFingerprint.elementHashes(set, key: key)
+        let oldHashes = RulesetFingerprint.elementHashes(old, key: key)
+        var head = 0
+        while head < newHashes.count, head < oldHashes.count, newHashes[head] == oldHashes[head] { head += 1 }
+        var tail = 0
+        while tail < newHashes.count - head, tail < oldHashes.count - head,
+              newHashes[newHashes.count - 1 - tail] == oldHashes[oldHashes.count - 1 - tail] { tail += 1 }
+        let newWindow = head..<(newHashes.count - tail), oldWindow = head..<(oldHashes.count - tail)
+        let newSet = Set(newHashes[newWindow]), oldSet = Set(oldHashes[oldWindow])
+        let removed = oldWindow.filter { !newSet.contains(oldHashes[$0]) }.map { old.elements[$0] }
+        let added = newWindow.filter { !oldSet.contains(newHashes[$0]) }.map { set.elements[$0] }
         var operations: [BatchOperation] = []
         if !removed.isEmpty { operations.append(.deleteElements(set: set, elements: removed)) }
         if !added.isEmpty { operations.append(.addElements(set: set, elements: added)) }

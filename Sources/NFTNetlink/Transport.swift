@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CNftnlShim
 import NFTRuleset
 
 /// Where rulesets go: the kernel over netlink, or a recording fake for tests. Every change is one
@@ -12,6 +13,25 @@ public protocol RulesetTransport: AnyObject {
     func read(family: String, table: String) throws(NetlinkError) -> TableSnapshot?
     /// Sends one transaction.
     func send(_ batch: RulesetBatch) throws(NetlinkError) -> BatchReport
+    /// One named set of the table with its elements; nil when the table or the set is missing.
+    func readSet(family: String, table: String, name: String) throws(NetlinkError) -> SetSnapshot?
+    /// A number that identifies the network namespace for as long as the machine runs (nil when
+    /// unknown): a remembered state is only trusted in the namespace it was recorded in.
+    func namespaceIdentity() throws(NetlinkError) -> UInt64?
+}
+
+extension RulesetTransport {
+    /// Reads the whole table and picks the set.
+    public func readSet(family: String, table: String, name: String) throws(NetlinkError) -> SetSnapshot? {
+        try read(family: family, table: table)?.kernel.sets.first { $0.name == name }.map(SetSnapshot.init)
+    }
+
+    public func namespaceIdentity() throws(NetlinkError) -> UInt64? { nil }
+}
+
+/// One named set read back, at the kernel's level of detail.
+public struct SetSnapshot: Sendable {
+    let kernel: KernelSet
 }
 
 /// A table read back: decoded into the IR (for printing and element-level changes) and at the
@@ -54,6 +74,17 @@ public final class NetlinkTransport: RulesetTransport {
     public func read(family: String, table: String) throws(NetlinkError) -> TableSnapshot? {
         guard let kernel = try KernelReader(socket: socket).readKernel(family: family, table: table) else { return nil }
         return TableSnapshot(kernel: kernel, family: family, name: table)
+    }
+
+    public func readSet(family: String, table: String, name: String) throws(NetlinkError) -> SetSnapshot? {
+        try KernelReader(socket: socket).readSet(family: family, table: table, name: name).map(SetSnapshot.init)
+    }
+
+    /// The namespace cookie (SO_NETNS_COOKIE), unique per namespace and never reused until reboot;
+    /// nil on kernels without it (before 5.14), where remembered states are then never trusted.
+    public func namespaceIdentity() throws(NetlinkError) -> UInt64? {
+        var cookie: UInt64 = 0
+        return kubenft_nl_netns_cookie(socket.pointer, &cookie) == 0 ? cookie : nil
     }
 
     public func send(_ batch: RulesetBatch) throws(NetlinkError) -> BatchReport {

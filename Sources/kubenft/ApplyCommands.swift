@@ -65,11 +65,26 @@ struct ApplyCommand: ParsableCommand {
     @Flag(name: .customLong("full"), help: "Always replace the whole table.")
     var full = false
 
+    @Option(name: .customLong("state"), help: "State file remembering the last apply (default: /run/kubenft/<netns or host>.state).")
+    var statePath: String?
+
+    @Flag(name: .customLong("no-state"), help: "Neither use nor write the state file: always read the table back.")
+    var noState = false
+
     func run() throws {
         let ruleset = try KernelFailure.compile(input)
         let applier = RulesetApplier(transport: try namespace.transport())
+        let stateFile = noState ? nil : AppliedStateFile(path: statePath ?? AppliedStateFile.defaultPath(namespace: namespace.netns))
         do {
-            let outcome = try applier.apply(ruleset, dryRun: dryRun, incremental: !full)
+            let outcome = try applier.apply(ruleset, dryRun: dryRun, incremental: !full, previous: full ? nil : stateFile?.load())
+            if let stateFile, let state = outcome.state {
+                do {
+                    try stateFile.save(state)
+                } catch {
+                    stateFile.remove()
+                    Terminal.error("warning: \(error.message); the next apply reads the table back")
+                }
+            }
             Terminal.out(Self.summary(outcome, ruleset: ruleset, dryRun: dryRun))
         } catch {
             throw KernelFailure.report(error)
@@ -111,6 +126,7 @@ struct DeleteCommand: ParsableCommand {
         let applier = RulesetApplier(transport: try namespace.transport())
         do {
             let deleted = try applier.delete(family: "inet", table: "kubenft")
+            AppliedStateFile(path: AppliedStateFile.defaultPath(namespace: namespace.netns)).remove()
             Terminal.out(deleted ? "deleted table inet kubenft\n" : "no table inet kubenft\n")
         } catch {
             throw KernelFailure.report(error)

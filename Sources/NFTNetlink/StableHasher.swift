@@ -1,0 +1,180 @@
+import NetAddress
+import NFTRuleset
+
+/// A keyed 64-bit hash whose value depends only on the key and the input, so it can be stored and
+/// compared in a later process. Each word is mixed with a 64×64→128-bit multiplication by a
+/// key-dependent odd factor; the key is random per state, so inputs cannot be crafted offline to
+/// collide. Fast enough to fingerprint a whole compiled ruleset on every apply.
+struct StableHasher {
+    private var state: UInt64
+    private let key0: UInt64
+    private let key1: UInt64
+
+    init(key: HashKey) {
+        key0 = key.first
+        key1 = key.second
+        state = key.first ^ 0x243F_6A88_85A3_08D3
+    }
+
+    @inline(__always)
+    mutating func combine(_ word: UInt64) {
+        let product = (state ^ word ^ key0).multipliedFullWidth(by: (word &+ key1) | 1)
+        state = (product.high ^ product.low) &+ (state << 29 | state >> 35)
+    }
+
+    @inline(__always)
+    mutating func combine(_ value: Int) { combine(UInt64(bitPattern: Int64(value))) }
+
+    /// Length first, then the UTF-8 bytes eight at a time.
+    mutating func combine(_ text: String) {
+        var copy = text
+        copy.withUTF8 { bytes in
+            combine(UInt64(bytes.count))
+            var index = 0
+            if let base = bytes.baseAddress {
+                let raw = UnsafeRawPointer(base)
+                while index + 8 <= bytes.count {
+                    combine(UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: index, as: UInt64.self)))
+                    index += 8
+                }
+            }
+            var tail: UInt64 = 0
+            var shift: UInt64 = 0
+            while index < bytes.count {
+                tail |= UInt64(bytes[index]) << shift
+                shift += 8
+                index += 1
+            }
+            combine(tail)
+        }
+    }
+
+    mutating func combine(_ text: String?) {
+        if let text { combine(1); combine(text) } else { combine(0) }
+    }
+
+    /// The final value, mixed once more so nearby inputs end far apart.
+    func finalize() -> UInt64 {
+        var value = state ^ key1
+        value = (value ^ (value >> 33)) &* 0xFF51_AFD7_ED55_8CCD
+        value = (value ^ (value >> 33)) &* 0xC4CE_B9FE_1A85_EC53
+        return value ^ (value >> 33)
+    }
+}
+
+/// The 128-bit key of a fingerprint: drawn at random for a new state, stored with it.
+struct HashKey: Hashable, Sendable {
+    var first: UInt64
+    var second: UInt64
+
+    static func random() -> HashKey {
+        var generator = SystemRandomNumberGenerator()
+        return HashKey(first: generator.next(), second: generator.next())
+    }
+}
+
+/// Feeds IR values to a `StableHasher`: every case gets its own tag and every list its length,
+/// so different values give different word sequences. Switches are exhaustive, so a new IR case
+/// does not compile until it is hashed here.
+extension StableHasher {
+    mutating func combine(_ address: IPAddress) {
+        let value = address.numericValue
+        combine(address.family == .v4 ? 4 : 6)
+        combine(UInt64(truncatingIfNeeded: value >> 64))
+        combine(UInt64(truncatingIfNeeded: value))
+    }
+
+    mutating func combine(_ value: Value) {
+        switch value {
+        case .address(let address): combine(1); combine(address)
+        case .prefix(let cidr): combine(2); combine(cidr.address); combine(cidr.prefixLength)
+        case .addressRange(let low, let high): combine(3); combine(low); combine(high)
+        case .integer(let number): combine(4); combine(number)
+        case .port(let port): combine(5); combine(UInt64(port))
+        case .portRange(let low, let high): combine(6); combine(UInt64(low) << 16 | UInt64(high))
+        case .hex(let number): combine(7); combine(UInt64(number))
+        case .proto(let name): combine(8); combine(name)
+        case .symbol(let name): combine(9); combine(name)
+        }
+    }
+
+    mutating func combine(_ values: [Value]) {
+        combine(values.count)
+        for value in values { combine(value) }
+    }
+
+    mutating func combine(_ expression: Expression) {
+        switch expression {
+        case .payload(let field): combine(11); combine(field.rawValue)
+        case .meta(let key): combine(12); combine(key.rawValue)
+        case .conntrack(let key): combine(13); combine(key.rawValue)
+        case .conntrackOriginalDestination(let family): combine(14); combine(family.rawValue)
+        case .fibAddressType(let destination): combine(15); combine(destination ? 1 : 0)
+        case .randomNumber(let modulus, let offset): combine(16); combine(modulus); combine(offset)
+        case .concat(let parts):
+            combine(17)
+            combine(parts.count)
+            for part in parts { combine(part) }
+        case .value(let value): combine(18); combine(value)
+        case .anonymousSet(let values): combine(19); combine(values)
+        case .setReference(let name): combine(20); combine(name)
+        case .mapLookup(let key, let map): combine(21); combine(key); combine(map)
+        case .bitwiseAnd(let left, let value): combine(22); combine(left); combine(value)
+        case .bitwiseOr(let left, let value): combine(23); combine(left); combine(value)
+        }
+    }
+
+    mutating func combine(_ verdict: Verdict) {
+        switch verdict {
+        case .accept: combine(31)
+        case .drop: combine(32)
+        case .continue: combine(33)
+        case .return: combine(34)
+        case .jump(let chain): combine(35); combine(chain)
+        case .goto(let chain): combine(36); combine(chain)
+        }
+    }
+
+    mutating func combine(_ statement: Statement) {
+        switch statement {
+        case .match(let left, let comparison, let right): combine(41); combine(left); combine(comparison.rawValue); combine(right)
+        case .verdict(let verdict): combine(42); combine(verdict)
+        case .verdictMap(let key, let map): combine(43); combine(key); combine(map)
+        case .dnat(let family, let target):
+            combine(44)
+            combine(family.rawValue)
+            switch target {
+            case .endpoint(let address, let port): combine(1); combine(address); combine(UInt64(port))
+            case .lookup(let key): combine(2); combine(key)
+            }
+        case .masquerade: combine(45)
+        case .reject(let kind):
+            combine(46)
+            switch kind {
+            case .default: combine(1)
+            case .tcpReset: combine(2)
+            case .icmpxAdminProhibited: combine(3)
+            case .icmpxPortUnreachable: combine(4)
+            }
+        case .setMarkBits(let bits): combine(47); combine(UInt64(bits))
+        case .updateSet(let name, let key): combine(48); combine(name); combine(key)
+        case .counter: combine(49)
+        }
+    }
+
+    mutating func combine(_ rule: Rule) {
+        combine(rule.statements.count)
+        for statement in rule.statements { combine(statement) }
+        combine(rule.comment)
+    }
+
+    mutating func combine(_ element: SetElement) {
+        combine(element.key)
+        switch element.data {
+        case nil: combine(0)
+        case .values(let values)?: combine(1); combine(values)
+        case .verdict(let verdict)?: combine(2); combine(verdict)
+        }
+        combine(element.comment)
+    }
+}

@@ -1,0 +1,172 @@
+import Foundation
+import LabKit
+import NetAddress
+import NFTRuleset
+import Testing
+@testable import NFTNetlink
+
+/// The remembered state: hash-based planning in memory, and the state file between processes
+/// (trusted only in the same namespace at the same generation; anything else reads the table back).
+@Suite("Remembered apply state")
+struct AppliedStateTests {
+    /// A set with elements removed, added and changed in the middle, then compared with a full load.
+    @Test("element changes found from hashes equal the desired set, in memory")
+    func elementChangesInMemory() throws {
+        func element(_ index: Int, _ verdict: String) throws -> SetElement {
+            SetElement(key: [.address(try IPAddressFixture.v4(index)), .proto("tcp"), .port(80)], data: .verdict(.goto(verdict)))
+        }
+        let chains = [Chain(name: "a"), Chain(name: "b")]
+        func ruleset(_ elements: [SetElement]) -> Ruleset {
+            Ruleset(sets: [NamedSet(name: "m", key: [.ipv4Address, .inetProto, .inetService], mapping: .verdict, elements: elements)],
+                    chains: chains)
+        }
+        let before = ruleset(try (0..<200).map { try element($0, "a") })
+        var changedElements = try (0..<200).filter { $0 != 50 && $0 != 120 }.map { try element($0, "a") }
+        changedElements[80] = try element(81, "b")
+        changedElements.insert(try element(500, "b"), at: 10)
+        let after = ruleset(changedElements)
+        let fake = RecordingTransport()
+        let applier = RulesetApplier(transport: fake)
+        let first = try applier.apply(before)
+        let outcome = try applier.apply(after, previous: first.state)
+        #expect(outcome.mode == .incremental)
+        #expect(fake.tables["inet kubenft"].map { Set($0.sets[0].elements) } == Set(after.sets[0].elements))
+        let counts = outcome.operations.map(\.summary)
+        #expect(counts == ["delete 3 elements from m", "add 2 elements to m"], "\(counts)")
+    }
+
+    @Test("a state file round-trips; a damaged or truncated one is refused")
+    func fileRoundTrip() throws {
+        let path = NSTemporaryDirectory() + "kubenft-state-\(UUID().uuidString)/ns.state"
+        defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
+        let ruleset = try SyntheticCluster.compile(services: 30, endpoints: 3)
+        let fingerprint = RulesetFingerprint(ruleset, key: HashKey.random())
+        let state = AppliedState(ruleset: ruleset, generation: 42, family: "inet", table: "kubenft", namespace: 7, fingerprint: fingerprint)
+        let file = AppliedStateFile(path: path)
+        try file.save(state)
+        let loaded = try #require(file.load())
+        #expect(loaded.generation == 42 && loaded.namespace == 7 && loaded.ruleset == nil)
+        #expect(loaded.fingerprint == fingerprint)
+        var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+        bytes[bytes.count / 2] ^= 0x40
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        #expect(file.load() == nil, "a flipped bit is caught by the checksum")
+        try Data(bytes.prefix(bytes.count / 3)).write(to: URL(fileURLWithPath: path))
+        #expect(file.load() == nil, "a truncated file is refused")
+        try Data("not a state".utf8).write(to: URL(fileURLWithPath: path))
+        #expect(file.load() == nil)
+        file.remove()
+        #expect(file.load() == nil)
+    }
+
+    @Test("the default path names the namespace and cannot leave the directory")
+    func defaultPath() {
+        #expect(AppliedStateFile.defaultPath(namespace: nil) == "/run/kubenft/host.state")
+        #expect(AppliedStateFile.defaultPath(namespace: "lab-1") == "/run/kubenft/lab-1.state")
+        #expect(AppliedStateFile.defaultPath(namespace: "/var/run/netns/x y") == "/run/kubenft/x_y.state")
+        #expect(AppliedStateFile.defaultPath(namespace: "..") == "/run/kubenft/_...state")
+    }
+}
+
+/// Hands out IPv4 addresses for element fixtures.
+enum IPAddressFixture {
+    static func v4(_ index: Int) throws -> IPAddress {
+        try #require(IPAddress(bytes: [10, 0, UInt8(truncatingIfNeeded: index >> 8), UInt8(truncatingIfNeeded: index)]))
+    }
+}
+
+/// Counts full readbacks, forwarding everything else to the kernel transport.
+final class CountingTransport: RulesetTransport {
+    let inner: RulesetTransport
+    var reads = 0
+
+    init(inner: RulesetTransport) {
+        self.inner = inner
+    }
+
+    func generation() throws(NetlinkError) -> UInt32 { try inner.generation() }
+    func read(family: String, table: String) throws(NetlinkError) -> TableSnapshot? {
+        reads += 1
+        return try inner.read(family: family, table: table)
+    }
+    func send(_ batch: RulesetBatch) throws(NetlinkError) -> BatchReport { try inner.send(batch) }
+    func readSet(family: String, table: String, name: String) throws(NetlinkError) -> SetSnapshot? {
+        try inner.readSet(family: family, table: table, name: name)
+    }
+    func namespaceIdentity() throws(NetlinkError) -> UInt64? { try inner.namespaceIdentity() }
+}
+
+/// The state file against the real kernel: a later process skips the readback only while the
+/// namespace and generation are the ones it recorded.
+@Suite("Remembered apply state in the kernel", .enabled(if: Environment.labTestsEnabled))
+struct KernelStateTests {
+    static func temporaryFile() -> AppliedStateFile {
+        AppliedStateFile(path: NSTemporaryDirectory() + "kubenft-state-\(UUID().uuidString).state")
+    }
+
+    @Test("a saved state skips the readback, and the result equals a fresh load")
+    func stateFileSkipsReadback() throws {
+        let base = try SyntheticCluster.compile(services: 200, endpoints: 5)
+        let changed = try SyntheticCluster.compile(services: 200, endpoints: 5, notReady: [17, 333])
+        let file = Self.temporaryFile()
+        defer { file.remove() }
+        try Namespaces.with(2) { names in
+            let first = try RulesetApplier(transport: try NetlinkTransport(namespace: names[0])).apply(base)
+            try file.save(try #require(first.state))
+            let counting = CountingTransport(inner: try NetlinkTransport(namespace: names[0]))
+            let outcome = try RulesetApplier(transport: counting).apply(changed, previous: file.load())
+            #expect(outcome.mode == .incremental && counting.reads == 0, "\(outcome.mode), \(counting.reads) readbacks")
+            #expect((outcome.report?.messages ?? 0) < 40)
+            _ = try RulesetApplier(transport: try NetlinkTransport(namespace: names[1])).apply(changed)
+            #expect(try Namespaces.listTable(in: names[0]) == Namespaces.listTable(in: names[1]))
+        }
+    }
+
+    @Test("a stale generation reads the table back and still gives the desired table")
+    func staleGeneration() throws {
+        let base = try SyntheticCluster.compile(services: 40, endpoints: 3)
+        let changed = try SyntheticCluster.compile(services: 40, endpoints: 3, notReady: [5])
+        let file = Self.temporaryFile()
+        defer { file.remove() }
+        try Namespaces.with(2) { names in
+            let first = try RulesetApplier(transport: try NetlinkTransport(namespace: names[0])).apply(base)
+            try file.save(try #require(first.state))
+            // Someone else changes a chain of kubenft's table: the generation moves.
+            let chain = try #require(base.chains.first { $0.hook == nil }).name
+            _ = try Namespaces.nft(["add", "rule", "inet", "kubenft", chain, "counter", "drop"], in: names[0])
+            let counting = CountingTransport(inner: try NetlinkTransport(namespace: names[0]))
+            let outcome = try RulesetApplier(transport: counting).apply(changed, previous: file.load())
+            #expect(counting.reads == 1, "the stale state was not trusted")
+            #expect(try RulesetApplier(transport: counting).differences(changed).isEmpty)
+            #expect(outcome.state != nil)
+            _ = try RulesetApplier(transport: try NetlinkTransport(namespace: names[1])).apply(changed)
+            #expect(try Namespaces.listTable(in: names[0]) == Namespaces.listTable(in: names[1]))
+        }
+    }
+
+    @Test("a corrupt state file or one from another namespace reads the table back")
+    func corruptOrForeign() throws {
+        let base = try SyntheticCluster.compile(services: 20, endpoints: 2)
+        let changed = try SyntheticCluster.compile(services: 20, endpoints: 2, notReady: [3])
+        let file = Self.temporaryFile()
+        defer { file.remove() }
+        try Namespaces.with(2) { names in
+            let first = try RulesetApplier(transport: try NetlinkTransport(namespace: names[0])).apply(base)
+            _ = try RulesetApplier(transport: try NetlinkTransport(namespace: names[1])).apply(base)
+            let state = try #require(first.state)
+            try file.save(state)
+            try Data("garbage".utf8).write(to: URL(fileURLWithPath: file.path), options: .atomic)
+            let corrupt = CountingTransport(inner: try NetlinkTransport(namespace: names[0]))
+            _ = try RulesetApplier(transport: corrupt).apply(changed, previous: file.load())
+            #expect(corrupt.reads == 1)
+            #expect(try RulesetApplier(transport: corrupt).differences(changed).isEmpty)
+            // Same generation in the other namespace, but not the same namespace.
+            try file.save(state)
+            let other = CountingTransport(inner: try NetlinkTransport(namespace: names[1]))
+            #expect(try other.generation() == state.generation)
+            _ = try RulesetApplier(transport: other).apply(changed, previous: file.load())
+            #expect(other.reads == 1)
+            #expect(try RulesetApplier(transport: other).differences(changed).isEmpty)
+        }
+    }
+}
