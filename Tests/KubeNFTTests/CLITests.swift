@@ -1,6 +1,7 @@
 import Foundation
 import KubeManifest
 import KubeNFT
+import LabKit
 import Testing
 
 /// The `kubenft` binary as users run it: exit statuses, stdout and stderr, and atomic `-o`.
@@ -19,20 +20,8 @@ struct CLITests {
     }
 
     static func run(_ arguments: [String], stdin: String? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try binary())
-        process.arguments = arguments
-        let output = Pipe(), errors = Pipe(), input = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        process.standardInput = input
-        try process.run()
-        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
-        try input.fileHandleForWriting.close()
-        let collector = Kernel.ErrorCollector(errors.fileHandleForReading)
-        let out = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: out, as: UTF8.self), collector.finish())
+        let result = try Command.run([try binary()] + arguments, stdin: stdin)
+        return (result.status, result.stdout, result.stderr)
     }
 
     static func fixture(_ name: String) throws -> FixtureCase {

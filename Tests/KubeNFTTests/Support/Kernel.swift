@@ -36,45 +36,7 @@ enum Kernel {
     /// Runs a command, returning stdout; throws with stderr on a non-zero exit.
     @discardableResult
     static func run(_ arguments: [String], stdin: String? = nil) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = arguments
-        let output = Pipe(), errors = Pipe(), input = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        process.standardInput = input
-        try process.run()
-        let writer = Thread {
-            if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
-            try? input.fileHandleForWriting.close()
-        }
-        writer.start()
-        let errorData = ErrorCollector(errors.fileHandleForReading)
-        let outData = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let stderr = errorData.finish()
-        guard process.terminationStatus == 0 else {
-            throw Failure(description: "\(arguments.joined(separator: " ")) exited \(process.terminationStatus): \(stderr)")
-        }
-        return String(decoding: outData, as: UTF8.self)
-    }
-
-    /// Drains a pipe on its own thread so a chatty stderr cannot block the child.
-    final class ErrorCollector: @unchecked Sendable {
-        private var data = Data()
-        private let done = DispatchSemaphore(value: 0)
-
-        init(_ handle: FileHandle) {
-            Thread {
-                self.data = handle.readDataToEndOfFile()
-                self.done.signal()
-            }.start()
-        }
-
-        func finish() -> String {
-            done.wait()
-            return String(decoding: data, as: UTF8.self)
-        }
+        try Command.output(arguments, stdin: stdin)
     }
 
     /// Drops object-level `comment` lines: nft 1.0.6 keeps table, set and chain comments from text

@@ -35,37 +35,6 @@ enum Namespaces {
     /// Runs a command and returns stdout; throws with stderr on a non-zero exit.
     @discardableResult
     static func run(_ arguments: [String], stdin: String? = nil) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = arguments
-        let output = Pipe(), errors = Pipe(), input = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        process.standardInput = input
-        try process.run()
-        let writer = Thread {
-            if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
-            try? input.fileHandleForWriting.close()
-        }
-        writer.start()
-        let errorBox = Box()
-        let reader = Thread {
-            errorBox.data = errors.fileHandleForReading.readDataToEndOfFile()
-            errorBox.done.signal()
-        }
-        reader.start()
-        let outData = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        errorBox.done.wait()
-        guard process.terminationStatus == 0 else {
-            throw Failure(description: "\(arguments.joined(separator: " ")) exited \(process.terminationStatus): "
-                + String(decoding: errorBox.data, as: UTF8.self))
-        }
-        return String(decoding: outData, as: UTF8.self)
-    }
-
-    final class Box: @unchecked Sendable {
-        var data = Data()
-        let done = DispatchSemaphore(value: 0)
+        try Command.output(arguments, stdin: stdin)
     }
 }
