@@ -69,8 +69,8 @@ public struct RulesetApplier {
         var mode = ApplyMode.replaced
         var operations: [BatchOperation]?
         if let trusted {
-            operations = try RulesetDiffPlanner(desired: desired, wanted: wanted, previous: trusted.fingerprint) { (set, print) throws(NetlinkError) in
-                try elementChanges(set, print: print, previous: trusted)
+            operations = try RulesetDiffPlanner(desired: desired, wanted: wanted, previous: trusted.fingerprint) { (set, before, after) throws(NetlinkError) in
+                try elementChanges(set, before: before, after: after, previous: trusted)
             }.plan()
         } else if let current = try transport.read(family: desired.family, table: desired.name) {
             if incremental {
@@ -105,19 +105,30 @@ public struct RulesetApplier {
 
     /// Element operations for a set whose elements changed: from the remembered elements when the
     /// state has them, else from the kernel's copy of this one set (interval sets are refilled).
-    private func elementChanges(_ set: NamedSet, print: RulesetFingerprint.SetPrint,
+    private func elementChanges(_ set: NamedSet, before: RulesetFingerprint.SetPrint, after: RulesetFingerprint.SetPrint,
                                 previous: AppliedState) throws(NetlinkError) -> [BatchOperation]? {
         if let old = previous.ruleset?.set(named: set.name) {
-            return RulesetDiffPlanner.elementChanges(set, old: old, key: previous.fingerprint.key)
+            return RulesetDiffPlanner.elementChanges(set, old: old, hashes: (after.elementHashes, before.elementHashes),
+                                                     key: previous.fingerprint.key)
         }
         if set.flags.contains(.interval) {
             return [.flushSet(set.name)] + (set.elements.isEmpty ? [] : [.addElements(set: set, elements: set.elements)])
         }
-        guard let current = try transport.readSet(family: previous.family, table: previous.table, name: set.name) else { return nil }
+        guard let current = try transport.readSet(family: previous.family, table: previous.table, name: set.name)?.kernel else { return nil }
         let layout = try SetLayout(set)
-        let want = KernelSet(name: set.name, layout: layout, elements: Set(try ElementEncoder.encode(set, layout: layout)))
-        guard current.kernel.layout == want.layout else { return nil }
-        return IncrementalPlanner.elementChanges(set, old: current.kernel, want: want, oldElements: nil)
+        let encoded = try ElementEncoder.encode(set, layout: layout)
+        guard current.layout == layout, encoded.count == set.elements.count else { return nil }
+        let wanted = Set(encoded)
+        let removed = current.elements.filter { !wanted.contains($0) }
+        let added = set.elements.indices.filter { !current.elements.contains(encoded[$0]) }.map { set.elements[$0] }
+        // Only the removed elements are decoded, and they must encode back to exactly what the kernel holds.
+        var deletions = set
+        deletions.elements = KernelRaiser.elements(removed, layout: layout, sorted: false)
+        guard Set(try ElementEncoder.encode(deletions, layout: layout)) == removed else { return nil }
+        var operations: [BatchOperation] = []
+        if !removed.isEmpty { operations.append(.deleteElements(set: set, elements: deletions.elements)) }
+        if !added.isEmpty { operations.append(.addElements(set: set, elements: added)) }
+        return operations
     }
 
     /// Create-if-missing, delete, create, then every object: the replacement `nft -f` also does.

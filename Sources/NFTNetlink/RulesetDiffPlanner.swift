@@ -11,7 +11,8 @@ struct RulesetDiffPlanner {
     let previous: RulesetFingerprint
     /// The element operations for a set whose declaration is unchanged but whose elements differ;
     /// nil when they cannot be worked out (then the table is replaced).
-    let elementChanges: (NamedSet, RulesetFingerprint.SetPrint) throws(NetlinkError) -> [BatchOperation]?
+    /// Called with the desired set, its previous print and its new print.
+    let elementChanges: (NamedSet, RulesetFingerprint.SetPrint, RulesetFingerprint.SetPrint) throws(NetlinkError) -> [BatchOperation]?
 
     func plan() throws(NetlinkError) -> [BatchOperation]? {
         guard wanted.key == previous.key, wanted.comment == previous.comment,
@@ -39,7 +40,7 @@ struct RulesetDiffPlanner {
             }
             guard before.declaration == print.declaration else { return nil }
             if before.elements == print.elements { continue }
-            guard let changes = try elementChanges(set, before) else { return nil }
+            guard let changes = try elementChanges(set, before, print) else { return nil }
             elements += changes
         }
         return (added, elements)
@@ -85,12 +86,12 @@ struct RulesetDiffPlanner {
     /// Element operations between two versions of a set held in memory. Both lists are compared
     /// by per-element hashes after dropping their common head and tail, so a small change to a
     /// large set costs one pass of hashing. Interval sets are flushed and refilled.
-    static func elementChanges(_ set: NamedSet, old: NamedSet, key: HashKey) -> [BatchOperation] {
+    static func elementChanges(_ set: NamedSet, old: NamedSet, hashes: (new: [UInt64], old: [UInt64]), key: HashKey) -> [BatchOperation] {
         if set.flags.contains(.interval) {
             return [.flushSet(set.name)] + (set.elements.isEmpty ? [] : [.addElements(set: set, elements: set.elements)])
         }
-        let newHashes = RulesetFingerprint.elementHashes(set, key: key)
-        let oldHashes = RulesetFingerprint.elementHashes(old, key: key)
+        let newHashes = hashes.new.count == set.elements.count ? hashes.new : RulesetFingerprint.elementHashes(set, key: key)
+        let oldHashes = hashes.old.count == old.elements.count ? hashes.old : RulesetFingerprint.elementHashes(old, key: key)
         var head = 0
         while head < newHashes.count, head < oldHashes.count, newHashes[head] == oldHashes[head] { head += 1 }
         var tail = 0

@@ -1,3 +1,4 @@
+import Dispatch
 import NFTRuleset
 
 /// Keyed hashes of a compiled ruleset's objects, in the ruleset's order: enough to tell which
@@ -12,6 +13,14 @@ struct RulesetFingerprint: Sendable, Equatable {
         var declaration: UInt64
         var elements: UInt64
         var interval: Bool
+        /// One hash per element, in order; kept in memory only (empty when loaded from a file),
+        /// and derived from the elements, so not part of equality.
+        var elementHashes: [UInt64] = []
+
+        static func == (left: SetPrint, right: SetPrint) -> Bool {
+            left.name == right.name && left.declaration == right.declaration && left.elements == right.elements
+                && left.interval == right.interval
+        }
     }
 
     /// A chain's name, the hash of its hook and comment, of its rules in order, and how many rules
@@ -41,8 +50,26 @@ struct RulesetFingerprint: Sendable, Equatable {
         var hasher = StableHasher(key: key)
         hasher.combine(ruleset.comment)
         comment = hasher.finalize()
-        sets = ruleset.sets.map { Self.print($0, key: key) }
-        chains = ruleset.chains.map { Self.print($0, key: key) }
+        (sets, chains) = Self.prints(ruleset, key: key)
+    }
+
+    /// Set and chain prints computed in parallel: the sets in one worker, the chains in slices
+    /// (hashing is the whole user-space cost of a small change to a large table).
+    static func prints(_ ruleset: Ruleset, key: HashKey) -> ([SetPrint], [ChainPrint]) {
+        let chains = ruleset.chains
+        let slices = chains.count < 2048 ? 1 : 4
+        let size = (chains.count + slices - 1) / max(slices, 1)
+        let results = SliceResults<ChainPrint>(count: slices)
+        let sets = SliceResults<SetPrint>(count: 1)
+        DispatchQueue.concurrentPerform(iterations: slices + 1) { slice in
+            guard slice < slices else {
+                sets.store(ruleset.sets.map { print($0, key: key) }, at: 0)
+                return
+            }
+            let range = min(slice * size, chains.count)..<min((slice + 1) * size, chains.count)
+            results.store(chains[range].map { print($0, key: key) }, at: slice)
+        }
+        return (sets.joined(), results.joined())
     }
 
     static func print(_ set: NamedSet, key: HashKey) -> SetPrint {
@@ -59,11 +86,12 @@ struct RulesetFingerprint: Sendable, Equatable {
         declaration.combine(set.timeout ?? -1)
         declaration.combine(set.size ?? -1)
         declaration.combine(set.comment)
+        let hashes = elementHashes(set, key: key)
         var elements = StableHasher(key: key)
-        elements.combine(set.elements.count)
-        for element in set.elements { elements.combine(element) }
+        elements.combine(hashes.count)
+        for hash in hashes { elements.combine(hash) }
         return SetPrint(name: set.name, declaration: declaration.finalize(), elements: elements.finalize(),
-                        interval: set.flags.contains(.interval))
+                        interval: set.flags.contains(.interval), elementHashes: hashes)
     }
 
     static func print(_ chain: Chain, key: HashKey) -> ChainPrint {
@@ -92,4 +120,19 @@ struct RulesetFingerprint: Sendable, Equatable {
             return hasher.finalize()
         }
     }
+}
+
+/// Per-slice results written from concurrent workers, each slot by exactly one of them.
+final class SliceResults<Element>: @unchecked Sendable {
+    private var slots: [[Element]]
+
+    init(count: Int) {
+        slots = Array(repeating: [], count: count)
+    }
+
+    func store(_ values: [Element], at index: Int) {
+        slots.withUnsafeMutableBufferPointer { $0[index] = values }
+    }
+
+    func joined() -> [Element] { slots.flatMap { $0 } }
 }

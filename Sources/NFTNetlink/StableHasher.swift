@@ -27,26 +27,31 @@ struct StableHasher {
 
     /// Length first, then the UTF-8 bytes eight at a time.
     mutating func combine(_ text: String) {
-        var copy = text
-        copy.withUTF8 { bytes in
-            combine(UInt64(bytes.count))
-            var index = 0
-            if let base = bytes.baseAddress {
-                let raw = UnsafeRawPointer(base)
-                while index + 8 <= bytes.count {
-                    combine(UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: index, as: UInt64.self)))
-                    index += 8
-                }
-            }
-            var tail: UInt64 = 0
-            var shift: UInt64 = 0
-            while index < bytes.count {
-                tail |= UInt64(bytes[index]) << shift
-                shift += 8
-                index += 1
-            }
-            combine(tail)
+        let done: Void? = text.utf8.withContiguousStorageIfAvailable { combine(bytes: $0) }
+        if done == nil {
+            var copy = text
+            copy.withUTF8 { combine(bytes: $0) }
         }
+    }
+
+    private mutating func combine(bytes: UnsafeBufferPointer<UInt8>) {
+        combine(UInt64(bytes.count))
+        var index = 0
+        if let base = bytes.baseAddress {
+            let raw = UnsafeRawPointer(base)
+            while index + 8 <= bytes.count {
+                combine(UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: index, as: UInt64.self)))
+                index += 8
+            }
+        }
+        var tail: UInt64 = 0
+        var shift: UInt64 = 0
+        while index < bytes.count {
+            tail |= UInt64(bytes[index]) << shift
+            shift += 8
+            index += 1
+        }
+        combine(tail)
     }
 
     mutating func combine(_ text: String?) {

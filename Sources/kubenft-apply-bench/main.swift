@@ -12,7 +12,8 @@ let usage = """
     For each synthetic cluster written by kubenft-bench (--keep --workdir DIR), as root, in fresh
     network namespaces: a full load through libnftnl against `nft -f` of the same ruleset text, and
     a one-endpoint change (the first endpoint turned not-ready) applied incrementally, after a
-    readback and from the remembered state. Prints a markdown table.
+    readback, from the remembered state in memory and from a state file (loaded, used and written
+    again, as a new `kubenft apply` process does). Prints a markdown table.
     """
 
 /// Seconds of monotonic time.
@@ -82,6 +83,7 @@ struct Row {
     var messages = 0
     var readback: [Double] = []
     var cached: [Double] = []
+    var stateFile: [Double] = []
     var incrementalMessages = 0
     var equal = true
 }
@@ -115,6 +117,14 @@ func measure(_ path: String, repeats: Int) throws -> Row {
             start = now()
             _ = try applier.apply(changed, previous: restored.state)
             row.cached.append(now() - start)
+            let file = AppliedStateFile(path: NSTemporaryDirectory() + "kubenft-apply-bench-\(getpid()).state")
+            defer { file.remove() }
+            if let state = try applier.apply(base).state { try file.save(state) }
+            start = now()
+            let fromFile = try applier.apply(changed, previous: file.load())
+            if let state = fromFile.state { try file.save(state) }
+            row.stateFile.append(now() - start)
+            guard fromFile.mode == .incremental else { throw BenchFailure(description: "the state file was not used") }
             try withNamespace { fresh in
                 _ = try RulesetApplier(transport: try NetlinkTransport(namespace: fresh)).apply(changed)
                 let full = try run(["ip", "netns", "exec", fresh, "nft", "list", "table", "inet", "kubenft"])
@@ -145,8 +155,8 @@ func main() -> Int32 {
         FileHandle.standardError.write(Data("kubenft-apply-bench: needs root (network namespaces, CAP_NET_ADMIN)\n".utf8))
         return 2
     }
-    print("| cluster | ruleset | compile | libnftnl full load | nft -f | speed-up | messages | one-endpoint change, with readback | from remembered state | batch | equals full load |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    print("| cluster | ruleset | compile | libnftnl full load | nft -f | speed-up | messages | one-endpoint change, with readback | from remembered state | from state file | batch | equals full load |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     for path in arguments {
         do {
             let row = try measure(path, repeats: repeats)
@@ -154,7 +164,7 @@ func main() -> Int32 {
             func ms(_ seconds: Double) -> String { String(format: "%.1f ms", seconds * 1000) }
             func s(_ seconds: Double) -> String { String(format: "%.2f s", seconds) }
             print("| \(row.label) | \(row.size) | \(s(row.compile)) | \(s(netlink)) | \(s(nft)) | \(String(format: "%.1f×", nft / netlink)) "
-                + "| \(row.messages) | \(ms(median(row.readback))) | \(ms(median(row.cached))) | \(row.incrementalMessages) messages | \(row.equal ? "yes" : "NO") |")
+                + "| \(row.messages) | \(ms(median(row.readback))) | \(ms(median(row.cached))) | \(ms(median(row.stateFile))) | \(row.incrementalMessages) messages | \(row.equal ? "yes" : "NO") |")
         } catch {
             FileHandle.standardError.write(Data("kubenft-apply-bench: \(path): \(error)\n".utf8))
             return 1
