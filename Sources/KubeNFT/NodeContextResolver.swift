@@ -15,6 +15,26 @@ public struct NodeOptions: Sendable, Hashable {
         self.clusterCIDRs = clusterCIDRs
         self.configPath = configPath
     }
+
+    /// The node flags as written on a command line (`--node-name n --node-ip a ...`), as golden cases
+    /// keep them in `case.args`; `--config` is read relative to `directory`. Other words are skipped.
+    public init(arguments: [String], relativeTo directory: String) {
+        self.init()
+        var index = 0
+        while index + 1 < arguments.count {
+            let value = arguments[index + 1]
+            switch arguments[index] {
+            case "--node-name": nodeName = value
+            case "--node-ip": nodeIPs.append(value)
+            case "--cluster-cidr": clusterCIDRs.append(value)
+            case "--config": configPath = directory + "/" + value
+            default:
+                index += 1
+                continue
+            }
+            index += 2
+        }
+    }
 }
 
 /// Merges flags, the KubeProxyConfiguration and the lab node's Node object into the compiler's

@@ -16,27 +16,7 @@ struct FixtureCase: Sendable, CustomTestStringConvertible {
     var strict: Bool { arguments.contains("--strict") }
 
     /// The case's `case.args`, turned into the node options the CLI would build.
-    var nodeOptions: NodeOptions {
-        var options = NodeOptions()
-        var index = 0
-        while index < arguments.count {
-            if arguments[index] == "--strict" {
-                index += 1
-                continue
-            }
-            guard index + 1 < arguments.count else { break }
-            let value = arguments[index + 1]
-            switch arguments[index] {
-            case "--node-name": options.nodeName = value
-            case "--node-ip": options.nodeIPs.append(value)
-            case "--cluster-cidr": options.clusterCIDRs.append(value)
-            case "--config": options.configPath = directory + "/" + value
-            default: break
-            }
-            index += 2
-        }
-        return options
-    }
+    var nodeOptions: NodeOptions { NodeOptions(arguments: arguments, relativeTo: directory) }
 
     func file(_ name: String) -> String { directory + "/" + name }
 

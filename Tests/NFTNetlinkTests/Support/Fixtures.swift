@@ -12,22 +12,7 @@ struct GoldenCase: Sendable, CustomTestStringConvertible {
     var testDescription: String { name }
     var expectedText: String { (try? String(contentsOfFile: directory + "/expected.nft", encoding: .utf8)) ?? "" }
 
-    var nodeOptions: NodeOptions {
-        var options = NodeOptions()
-        var index = 0
-        while index + 1 < arguments.count {
-            let value = arguments[index + 1]
-            switch arguments[index] {
-            case "--node-name": options.nodeName = value
-            case "--node-ip": options.nodeIPs.append(value)
-            case "--cluster-cidr": options.clusterCIDRs.append(value)
-            case "--config": options.configPath = directory + "/" + value
-            default: break
-            }
-            index += 2
-        }
-        return options
-    }
+    var nodeOptions: NodeOptions { NodeOptions(arguments: arguments, relativeTo: directory) }
 
     /// The compiled ruleset of the case.
     func compile() throws -> Ruleset {
