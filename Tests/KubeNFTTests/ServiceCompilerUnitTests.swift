@@ -1,4 +1,5 @@
 @testable import KubeNFTCompiler
+import KubeNFT
 import KubeManifest
 import NFTRuleset
 import Testing
@@ -74,6 +75,17 @@ struct ServiceCompilerUnitTests {
         #expect(name.hasPrefix("svc4-"))
         let allowed = Set("abcdefghijklmnopqrstuvwxyz0123456789-./_")
         #expect(name.allSatisfy { allowed.contains($0) }, "\(name)")
+    }
+
+    @Test("compiling Services on two threads gives the same ruleset and diagnostics as one", arguments: ["demo", "weights", "dual-stack", "session-affinity"])
+    func parallelCompileIsIdentical(_ name: String) throws {
+        let fixture = try #require(Fixtures.valid.first { $0.name == name })
+        let result = Pipeline.run(paths: [fixture.manifests], node: fixture.nodeOptions)
+        let split = KubeNFTCompiler.compile(result.cluster, context: result.context, parallelServices: 2)
+        let whole = KubeNFTCompiler.compile(result.cluster, context: result.context, parallelServices: Int.max)
+        #expect(result.cluster.services.count >= 2)
+        #expect(NFTTextEmitter().emit(split.ruleset) == NFTTextEmitter().emit(whole.ruleset))
+        #expect(split.diagnostics == whole.diagnostics)
     }
 
     @Test("identifiers of different objects never collide")

@@ -26,6 +26,32 @@ struct Assembly {
         chains.append(chain)
     }
 
+    /// The same set declarations without elements, chains or notes: a place for one worker to
+    /// compile part of the objects into.
+    func emptyCopy() -> Assembly {
+        var copy = Assembly()
+        copy.sets = sets.mapValues { set in
+            var empty = set
+            empty.elements = []
+            return empty
+        }
+        return copy
+    }
+
+    /// Appends what a worker compiled, in order: elements to their sets, chains, notes, diagnostics.
+    mutating func merge(_ part: Assembly) {
+        for (name, set) in part.sets {
+            if sets[name] == nil {
+                sets[name] = set
+            } else {
+                sets[name]?.elements += set.elements
+            }
+        }
+        for chain in part.chains { add(chain) }
+        notes += part.notes
+        diagnostics += part.diagnostics
+    }
+
     func ruleset(comment: String) -> Ruleset {
         let orderedSets = sets.values.sorted { $0.name < $1.name }.map { set -> NamedSet in
             var sorted = set
