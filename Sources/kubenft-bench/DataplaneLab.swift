@@ -51,17 +51,7 @@ struct BackgroundProcess {
 
     /// Starts `argv` with stdin from /dev/null and stdout/stderr to the given files.
     static func start(_ argv: [String], stdoutPath: String, stderrPath: String) -> BackgroundProcess? {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, stdoutPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        posix_spawn_file_actions_addopen(&actions, 2, stderrPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        let cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
-        defer { cArgs.forEach { free($0) } }
-        var pid: pid_t = 0
-        guard posix_spawnp(&pid, argv[0], &actions, nil, cArgs, environ) == 0 else { return nil }
-        return BackgroundProcess(pid: pid)
+        Spawner.spawn(argv, stdoutPath: stdoutPath, stderrPath: stderrPath).map(BackgroundProcess.init(pid:))
     }
 
     /// Waits for the process to end; returns its exit status (128 + signal when killed).

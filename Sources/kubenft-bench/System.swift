@@ -53,7 +53,9 @@ struct ChildOutcome {
 /// Runs programs with posix_spawn and reaps them with wait4, which also reports their CPU time
 /// (for `nft -f`, the system time is the kernel's share of a load).
 enum Spawner {
-    static func run(_ argv: [String], stdoutPath: String = "/dev/null", stderrPath: String = "/dev/null") -> ChildOutcome {
+    /// Starts `argv` (looked up in PATH) with stdin from /dev/null and stdout/stderr to the given
+    /// files; nil when it cannot be started.
+    static func spawn(_ argv: [String], stdoutPath: String, stderrPath: String) -> pid_t? {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -63,9 +65,15 @@ enum Spawner {
         let cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
         defer { cArgs.forEach { free($0) } }
         var pid: pid_t = 0
+        guard posix_spawnp(&pid, argv[0], &actions, nil, cArgs, environ) == 0 else { return nil }
+        return pid
+    }
+
+    static func run(_ argv: [String], stdoutPath: String = "/dev/null", stderrPath: String = "/dev/null") -> ChildOutcome {
         let start = Clock.now()
-        let spawned = posix_spawnp(&pid, argv[0], &actions, nil, cArgs, environ)
-        guard spawned == 0 else { return ChildOutcome(status: 127, wallSeconds: 0, userSeconds: 0, systemSeconds: 0) }
+        guard let pid = spawn(argv, stdoutPath: stdoutPath, stderrPath: stderrPath) else {
+            return ChildOutcome(status: 127, wallSeconds: 0, userSeconds: 0, systemSeconds: 0)
+        }
         var rawStatus: Int32 = 0
         var usage = rusage()
         while wait4(pid, &rawStatus, 0, &usage) < 0 {
