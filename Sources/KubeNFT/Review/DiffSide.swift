@@ -136,7 +136,7 @@ extension ConnectivityDiffer {
         /// Which sets hold the pod's addresses (its behaviour as a peer), as an id.
         func membership(_ name: String) -> Int {
             guard let pod = pods[name] else { return interner.id("absent") }
-            return interner.id(pod.podIPs.map(\.description).joined(separator: ",").isEmpty ? "" : "\(memberships[name] ?? -1)/\(pod.podIPs.map { $0.family.rawValue })")
+            return interner.id("\(memberships[name] ?? -1)/\(pod.podIPs.map(\.family.rawValue))")
         }
 
         func allows(_ source: String, _ destination: String, _ port: UInt16, _ transport: L4Protocol) throws -> Bool {
