@@ -124,13 +124,14 @@ struct ManifestValidationTests {
         apiVersion: v1
         kind: Service
         metadata: {name: web}
-        spec: {clusterIP: 10.96.0.2}
+        spec: {clusterIP: 10.96.0.2, ports: [{port: 80}]}
         ---
         apiVersion: v1
         kind: Service
         metadata: {name: other, namespace: x}
         spec:
           clusterIP: 10.96.0.1
+          ports: [{port: 80}]
         """.utf8))
         let result = ManifestLoader.load([first, second])
         #expect(diagnosticLines(result) == [

@@ -2,11 +2,11 @@ extension ObjectDecoder {
     /// An AdminNetworkPolicy (tier admin) or the BaselineAdminNetworkPolicy (tier baseline).
     func decodeAdminPolicy(tier: AdminNetworkPolicy.Tier) -> AdminNetworkPolicy? {
         guard let meta = decodeMeta() else { return nil }
-        guard let spec = tree.value(root, "spec"), isMapping(spec) else {
+        guard let spec = field(root, "spec"), isMapping(spec) else {
             missing("spec", in: root)
             return nil
         }
-        if tier == .baseline, meta.name != "default", let nameNode = tree.value(root, "metadata").flatMap({ tree.value($0, "name") }) {
+        if tier == .baseline, meta.name != "default", let nameNode = field(root, "metadata").flatMap({ field($0, "name") }) {
             error(nameNode, "a BaselineAdminNetworkPolicy must be named default")
             return nil
         }
@@ -14,7 +14,7 @@ extension ObjectDecoder {
         var subject: AdminNetworkPolicy.PodSet?
         var ingress: [AdminNetworkPolicy.Rule] = [], egress: [AdminNetworkPolicy.Rule] = []
         var valid = true
-        for (keyNode, _) in tree.entries(root) where key(keyNode) != "spec" { checkTopLevel(keyNode) }
+        for (keyNode, _) in entries(root) where key(keyNode) != "spec" { checkTopLevel(keyNode) }
         for (keyNode, value) in entries(spec) {
             switch key(keyNode) {
             case "priority" where tier == .admin:
@@ -32,8 +32,8 @@ extension ObjectDecoder {
                 unknownField(keyNode)
             }
         }
-        if tier == .admin, tree.value(spec, "priority") == nil { missing("priority", in: spec); valid = false }
-        if tree.value(spec, "subject") == nil { missing("subject", in: spec); valid = false }
+        if tier == .admin, field(spec, "priority") == nil { missing("priority", in: spec); valid = false }
+        if field(spec, "subject") == nil { missing("subject", in: spec); valid = false }
         guard valid, let subject else { return nil }
         return AdminNetworkPolicy(meta: meta, tier: tier, priority: priority, subject: subject, ingress: ingress, egress: egress)
     }
@@ -91,12 +91,17 @@ extension ObjectDecoder {
         var valid = true
         for (keyNode, value) in entries(node) {
             switch key(keyNode) {
-            case "name": name = string(value) ?? ""
+            case "name":
+                name = string(value) ?? ""
+                if let problem = Validation.displayTextProblem(name, maximumBytes: 100) {
+                    error(value, "invalid rule name \(Validation.quoted(name)): \(problem)")
+                    valid = false
+                }
             case "action":
                 guard let text = string(value) else { valid = false; continue }
                 action = AdminNetworkPolicy.Action(rawValue: text)
                 if action == nil || (tier == .baseline && action == .pass) {
-                    error(value, "unsupported action \"\(text)\", must be \(tier == .admin ? "Allow, Deny or Pass" : "Allow or Deny")")
+                    error(value, "unsupported action \(Validation.quoted(text)), must be \(tier == .admin ? "Allow, Deny or Pass" : "Allow or Deny")")
                     valid = false
                 }
             case peersKey:
@@ -114,7 +119,7 @@ extension ObjectDecoder {
             default: unknownField(keyNode)
             }
         }
-        if tree.value(node, "action") == nil { missing("action", in: node); valid = false }
+        if field(node, "action") == nil { missing("action", in: node); valid = false }
         if peers.isEmpty && valid {
             report(.error, field: tree.path(to: node, from: root), at: node, "\(peersKey) must list at least one peer")
             valid = false
@@ -125,12 +130,19 @@ extension ObjectDecoder {
 
     private func adminPeer(_ node: Int32, egress: Bool) -> AdminNetworkPolicy.Peer? {
         guard isMapping(node) else { return nil }
-        if let networks = tree.value(node, "networks") {
+        let kinds = [field(node, "networks"), field(node, "nodes"), field(node, "pods"), field(node, "namespaces")]
+        if kinds.compactMap({ $0 }).count > 1 {
+            report(.error, field: tree.path(to: node, from: root), at: node, "exactly one of namespaces, pods, nodes or networks must be set")
+            return nil
+        }
+        if let networks = field(node, "networks") {
             guard egress else { error(networks, "networks peers are only allowed in egress rules"); return nil }
             let list = items(networks).compactMap { cidr($0) }
-            return list.count == Array(items(networks)).count ? .networks(list) : nil
+            guard list.count == Array(items(networks)).count else { return nil }
+            if list.isEmpty { error(networks, "must list at least one CIDR"); return nil }
+            return .networks(list)
         }
-        if let nodes = tree.value(node, "nodes") {
+        if let nodes = field(node, "nodes") {
             guard egress else { error(nodes, "nodes peers are only allowed in egress rules"); return nil }
             return isMapping(nodes) ? .nodes(labelSelector(nodes)) : nil
         }
@@ -139,17 +151,22 @@ extension ObjectDecoder {
 
     private func adminPort(_ node: Int32) -> AdminNetworkPolicy.Port? {
         guard isMapping(node) else { return nil }
-        if let number = tree.value(node, "portNumber"), isMapping(number) {
-            let proto = tree.value(number, "protocol").flatMap { l4Protocol($0) } ?? .tcp
-            guard let portNode = tree.value(number, "port"), let port = port(portNode) else { missing("port", in: number); return nil }
+        if let number = field(node, "portNumber"), isMapping(number) {
+            let proto = field(number, "protocol").flatMap { l4Protocol($0) } ?? .tcp
+            guard let portNode = field(number, "port"), let port = port(portNode) else { missing("port", in: number); return nil }
             return .number(proto, port)
         }
-        if let named = tree.value(node, "namedPort") {
-            return string(named).map(AdminNetworkPolicy.Port.named)
+        if let named = field(node, "namedPort") {
+            guard let name = string(named) else { return nil }
+            if let problem = Validation.ianaServiceNameProblem(name) {
+                error(named, "invalid port name \(Validation.quoted(name)): \(problem)")
+                return nil
+            }
+            return .named(name)
         }
-        if let range = tree.value(node, "portRange"), isMapping(range) {
-            let proto = tree.value(range, "protocol").flatMap { l4Protocol($0) } ?? .tcp
-            guard let startNode = tree.value(range, "start"), let endNode = tree.value(range, "end"),
+        if let range = field(node, "portRange"), isMapping(range) {
+            let proto = field(range, "protocol").flatMap { l4Protocol($0) } ?? .tcp
+            guard let startNode = field(range, "start"), let endNode = field(range, "end"),
                   let start = port(startNode), let end = port(endNode) else { missing("start and end", in: range); return nil }
             guard start <= end else { error(endNode, "end \(end) must not be less than start \(start)"); return nil }
             return .range(proto, start, end)

@@ -4,12 +4,12 @@ extension ObjectDecoder {
         var addressType: EndpointSlice.AddressType?
         var endpointsNode: Int32?
         var ports: [EndpointSlice.Port] = []
-        for (keyNode, value) in tree.entries(root) {
+        for (keyNode, value) in entries(root) {
             switch key(keyNode) {
             case "addressType":
                 guard let text = string(value) else { continue }
                 addressType = EndpointSlice.AddressType(rawValue: text)
-                if addressType == nil { error(value, "unsupported value \"\(text)\", must be IPv4, IPv6 or FQDN") }
+                if addressType == nil { error(value, "unsupported value \(Validation.quoted(text)), must be IPv4, IPv6 or FQDN") }
             case "endpoints":
                 endpointsNode = value
             case "ports":
@@ -21,7 +21,7 @@ extension ObjectDecoder {
             }
         }
         guard let addressType else {
-            if tree.value(root, "addressType") == nil { missing("addressType", in: root) }
+            if field(root, "addressType") == nil { missing("addressType", in: root) }
             return nil
         }
         let endpoints = endpointsNode.map { node in
@@ -37,13 +37,13 @@ extension ObjectDecoder {
         guard isMapping(node) else { return nil }
         var endpoint = EndpointSlice.Endpoint(addresses: [])
         var sawAddresses = false
-        for (keyNode, value) in tree.entries(node) {
+        for (keyNode, value) in entries(node) {
             switch key(keyNode) {
             case "addresses":
-                sawAddresses = true
+                sawAddresses = !Array(items(value)).isEmpty
                 guard addressType != .fqdn else { _ = strings(value); continue }
                 for item in items(value) {
-                    guard let address = ip(item) else { continue }
+                    guard let address = usableAddress(item) else { continue }
                     if address.family.rawValue != addressType.rawValue {
                         error(item, "address \(address) does not match addressType \(addressType.rawValue)")
                     } else {
@@ -60,7 +60,7 @@ extension ObjectDecoder {
                     }
                 }
             case "nodeName":
-                endpoint.nodeName = string(value)
+                endpoint.nodeName = nodeName(value)
             case "targetRef":
                 endpoint.targetRef = objectReference(value)
             case "hostname", "zone", "hints", "deprecatedTopology":
@@ -79,15 +79,20 @@ extension ObjectDecoder {
         var port = EndpointSlice.Port(port: nil)
         var valid = true
         var sawPort = false
-        for (keyNode, value) in tree.entries(node) {
+        for (keyNode, value) in entries(node) {
             switch key(keyNode) {
             case "name":
                 port.name = string(value) ?? ""
+                if !port.name.isEmpty, let problem = Validation.dnsLabelProblem(port.name) {
+                    error(value, "invalid port name \(Validation.quoted(port.name)): \(problem)")
+                    valid = false
+                }
             case "protocol":
                 if let proto = l4Protocol(value) { port.protocol = proto } else { valid = false }
             case "port":
-                sawPort = !tree.isNull(value)
-                if sawPort { port.port = self.port(value); valid = valid && port.port != nil }
+                sawPort = true
+                port.port = self.port(value)
+                valid = valid && port.port != nil
             case "appProtocol":
                 _ = string(value)
             default:
@@ -98,14 +103,24 @@ extension ObjectDecoder {
         return valid ? port : nil
     }
 
+    /// A node name: a DNS subdomain, as the API server requires of Node names.
+    func nodeName(_ node: Int32) -> String? {
+        guard let name = string(node), !name.isEmpty else { return nil }
+        if let problem = Validation.dnsSubdomainProblem(name) {
+            error(node, "invalid node name \(Validation.quoted(name)): \(problem)")
+            return nil
+        }
+        return name
+    }
+
     private func objectReference(_ node: Int32) -> ObjectReference? {
         guard isMapping(node) else { return nil }
         var reference = ObjectReference(kind: "", namespace: namespace, name: "")
-        for (keyNode, value) in tree.entries(node) {
+        for (keyNode, value) in entries(node) {
             switch key(keyNode) {
-            case "kind": reference.kind = string(value) ?? ""
-            case "namespace": reference.namespace = string(value) ?? namespace
-            case "name": reference.name = string(value) ?? ""
+            case "kind": reference.kind = referenceText(value, Validation.dnsSubdomainProblem) ?? ""
+            case "namespace": reference.namespace = referenceText(value, Validation.dnsLabelProblem) ?? namespace
+            case "name": reference.name = referenceText(value, Validation.dnsSubdomainProblem) ?? ""
             case "uid", "apiVersion", "resourceVersion", "fieldPath": _ = string(value)
             default: unknownField(keyNode)
             }
@@ -113,10 +128,23 @@ extension ObjectDecoder {
         return reference
     }
 
+    /// A `targetRef` field: empty, or valid by the rule for what it names (a kind is checked only for
+    /// having no control characters and a sane length).
+    private func referenceText(_ node: Int32, _ rule: (String) -> String?) -> String? {
+        guard let text = string(node), !text.isEmpty else { return nil }
+        let problem = tree.path(to: node, from: root).hasSuffix(".kind")
+            ? Validation.displayTextProblem(text, maximumBytes: 63) : rule(text)
+        if let problem {
+            error(node, "invalid value \(Validation.quoted(text)): \(problem)")
+            return nil
+        }
+        return text
+    }
+
     func decodeEndpoints() -> Endpoints? {
         guard let meta = decodeMeta() else { return nil }
         var subsets: [Endpoints.Subset] = []
-        for (keyNode, value) in tree.entries(root) {
+        for (keyNode, value) in entries(root) {
             switch key(keyNode) {
             case "subsets":
                 subsets = items(value).compactMap(endpointSubset)
@@ -132,7 +160,7 @@ extension ObjectDecoder {
     private func endpointSubset(_ node: Int32) -> Endpoints.Subset? {
         guard isMapping(node) else { return nil }
         var subset = Endpoints.Subset(addresses: [], ports: [])
-        for (keyNode, value) in tree.entries(node) {
+        for (keyNode, value) in entries(node) {
             switch key(keyNode) {
             case "addresses": subset.addresses = items(value).compactMap(endpointAddress)
             case "notReadyAddresses": subset.notReadyAddresses = items(value).compactMap(endpointAddress)
@@ -148,16 +176,19 @@ extension ObjectDecoder {
         var address: IPAddress?
         var nodeName: String?
         var reference: ObjectReference?
-        for (keyNode, value) in tree.entries(node) {
+        for (keyNode, value) in entries(node) {
             switch key(keyNode) {
-            case "ip": address = ip(value)
-            case "nodeName": nodeName = string(value)
+            case "ip": address = usableAddress(value)
+            case "nodeName": nodeName = self.nodeName(value)
             case "targetRef": reference = objectReference(value)
-            case "hostname": _ = string(value)
+            case "hostname":
+                if let text = string(value), !text.isEmpty, let problem = Validation.dnsLabelProblem(text) {
+                    error(value, "invalid hostname \(Validation.quoted(text)): \(problem)")
+                }
             default: unknownField(keyNode)
             }
         }
-        if tree.value(node, "ip") == nil { missing("ip", in: node) }
+        if field(node, "ip") == nil { missing("ip", in: node) }
         return address.map { Endpoints.Address(ip: $0, nodeName: nodeName, targetRef: reference) }
     }
 }

@@ -55,6 +55,7 @@ public enum ManifestLoader {
         var cluster = sink.cluster
         presort(&cluster)
         cluster.canonicalize()
+        ClusterChecks.run(&cluster, into: &sink.diagnostics)
         return LoadResult(cluster: cluster, diagnostics: sink.diagnostics.sorted())
     }
 
@@ -105,11 +106,12 @@ public enum ManifestLoader {
             decoder.error(root, "expected a mapping, got \(decoder.describe(root))")
             return
         }
-        guard let kindNode = tree.value(root, "kind") else {
+        guard let kindNode = decoder.field(root, "kind") else {
             decoder.missing("kind", in: root)
             return
         }
         guard let kind = decoder.string(kindNode) else { return }
+        guard !kind.isEmpty else { decoder.error(kindNode, "must not be empty"); return }
         if kind.hasSuffix("List"), let itemsNode = tree.value(root, "items") {
             decodeList(kind: kind, root: root, items: itemsNode, in: tree, sink: sink)
             return
@@ -128,7 +130,7 @@ public enum ManifestLoader {
                 if !tree.isNull(item) { decoder.error(item, "expected a mapping, got \(decoder.describe(item))") }
                 continue
             }
-            if let kindNode = tree.value(item, "kind") {
+            if let kindNode = decoder.field(item, "kind") {
                 let itemDecoder = ObjectDecoder(tree: tree, root: item, sink: sink)
                 guard let kind = itemDecoder.string(kindNode) else { continue }
                 if kind.hasSuffix("List"), let nested = tree.value(item, "items") {

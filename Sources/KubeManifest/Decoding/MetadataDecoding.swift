@@ -5,11 +5,11 @@ extension ObjectDecoder {
         self.kind = kind
         var name = ""
         var namespace = ""
-        if let metadata = tree.value(root, "metadata"), tree.node(metadata).kind == .mapping {
-            if let node = tree.value(metadata, "name"), tree.node(node).kind == .scalar, tree.scalarType(node) == .string {
+        if let metadata = field(root, "metadata"), tree.node(metadata).kind == .mapping {
+            if let node = field(metadata, "name"), tree.node(node).kind == .scalar, tree.scalarType(node) == .string {
                 name = tree.string(node)
             }
-            if let node = tree.value(metadata, "namespace"), tree.node(node).kind == .scalar,
+            if let node = field(metadata, "namespace"), tree.node(node).kind == .scalar,
                tree.scalarType(node) == .string {
                 namespace = tree.string(node)
             }
@@ -17,26 +17,26 @@ extension ObjectDecoder {
         if kind.isNamespaced, namespace.isEmpty { namespace = "default" }
         if !kind.isNamespaced { namespace = "" }
         self.namespace = namespace
+        // An invalid name or namespace is shown quoted and escaped, so no diagnostic can carry it raw.
+        let shownName = kind.nameProblem(name) == nil ? name : Validation.quoted(name)
+        let shownNamespace = Validation.dnsLabelProblem(namespace) == nil ? namespace : Validation.quoted(namespace)
         if name.isEmpty {
             label = kind.rawValue
         } else {
-            label = namespace.isEmpty ? "\(kind.rawValue) \(name)" : "\(kind.rawValue) \(namespace)/\(name)"
+            label = namespace.isEmpty ? "\(kind.rawValue) \(shownName)" : "\(kind.rawValue) \(shownNamespace)/\(shownName)"
         }
     }
 
     /// True when the apiVersion is the one kubenft understands for the kind.
     func checkAPIVersion(kind: KnownKind, inherited: String?) -> Bool {
-        guard let node = tree.value(root, "apiVersion") else {
+        guard let node = field(root, "apiVersion") else {
             if let inherited, inherited == kind.apiVersion { return true }
             missing("apiVersion", in: root)
             return false
         }
-        guard let version = string(node) else {
-            if tree.isNull(node) { missing("apiVersion", in: root) }
-            return false
-        }
+        guard let version = string(node) else { return false }
         guard version == kind.apiVersion else {
-            error(node, "unknown apiVersion \"\(version)\" for kind \(kind.rawValue)")
+            error(node, "unknown apiVersion \(Validation.quoted(version)) for kind \(kind.rawValue)")
             return false
         }
         return true
@@ -45,24 +45,31 @@ extension ObjectDecoder {
     /// `metadata`, validated; nil (after reporting) when the object has no usable name.
     func decodeMeta(nameRequired: Bool = true) -> ObjectMeta? {
         var meta = ObjectMeta(name: "", namespace: namespace, location: tree.location(root))
-        guard let metadata = tree.value(root, "metadata"), isMapping(metadata) else {
+        guard let metadata = field(root, "metadata"), isMapping(metadata) else {
             if nameRequired { missing("metadata.name", in: root) }
             return nameRequired ? nil : meta
         }
-        var hasName = false
-        for (keyNode, value) in tree.entries(metadata) {
+        var valid = true
+        for (keyNode, value) in entries(metadata) {
             switch key(keyNode) {
             case "name":
-                if let name = string(value), !name.isEmpty {
-                    meta.name = name
-                    hasName = true
+                guard let name = string(value) else { valid = false; continue }
+                if name.isEmpty { continue }
+                if let problem = kind.nameProblem(name) {
+                    error(value, "invalid name \(Validation.quoted(name)): \(problem)")
+                    valid = false
                 }
+                meta.name = name
             case "namespace":
-                _ = string(value)
+                guard let text = string(value), !text.isEmpty, kind.isNamespaced else { continue }
+                if let problem = Validation.dnsLabelProblem(text) {
+                    error(value, "invalid namespace \(Validation.quoted(text)): \(problem)")
+                    valid = false
+                }
             case "labels":
-                meta.labels = stringMap(value)
+                meta.labels = stringMap(value, as: .labels)
             case "annotations":
-                meta.annotations = stringMap(value)
+                meta.annotations = stringMap(value, as: .annotations)
                 for (annotationKey, annotationValue) in entries(value) where key(annotationKey).hasPrefix("kubenft.io/") {
                     meta.annotationLocations[key(annotationKey)] = tree.location(annotationValue)
                 }
@@ -70,16 +77,15 @@ extension ObjectDecoder {
                 break
             }
         }
-        if nameRequired, !hasName {
-            if let nameNode = tree.value(metadata, "name"), tree.node(nameNode).kind == .scalar,
-               tree.scalarType(nameNode) == .string || tree.isNull(nameNode) {
-                error(nameNode, "must not be empty")
-            } else if tree.value(metadata, "name") == nil {
+        if nameRequired, meta.name.isEmpty {
+            if let nameNode = field(metadata, "name") {
+                if tree.node(nameNode).kind == .scalar, tree.scalarType(nameNode) == .string { error(nameNode, "must not be empty") }
+            } else {
                 missing("name", in: metadata)
             }
             return nil
         }
-        return meta
+        return valid ? meta : nil
     }
 
     /// A `LabelSelector` (`matchLabels` and `matchExpressions`), validated like the API server does.
@@ -88,7 +94,7 @@ extension ObjectDecoder {
         for (keyNode, value) in entries(node) {
             switch key(keyNode) {
             case "matchLabels":
-                selector.matchLabels = stringMap(value)
+                selector.matchLabels = stringMap(value, as: .labels)
             case "matchExpressions":
                 for item in items(value) {
                     if let requirement = selectorRequirement(item) { selector.matchExpressions.append(requirement) }
@@ -110,23 +116,34 @@ extension ObjectDecoder {
             switch self.key(keyNode) {
             case "key":
                 key = string(value)
+                if let text = key, !text.isEmpty, let problem = Validation.qualifiedNameProblem(text) {
+                    error(value, "invalid key \(Validation.quoted(text)): \(problem)")
+                    valid = false
+                }
             case "operator":
                 guard let text = string(value) else { valid = false; continue }
                 op = LabelSelector.Operator(rawValue: text)
                 if op == nil {
-                    error(value, "unsupported operator \"\(text)\", must be In, NotIn, Exists or DoesNotExist")
+                    error(value, "unsupported operator \(Validation.quoted(text)), must be In, NotIn, Exists or DoesNotExist")
                     valid = false
                 }
             case "values":
                 valuesNode = value
-                values = strings(value)
+                for item in items(value) {
+                    guard let text = string(item) else { valid = false; continue }
+                    if let problem = Validation.labelValueProblem(text) {
+                        error(item, "invalid label value \(Validation.quoted(text)): \(problem)")
+                        valid = false
+                    }
+                    values.append(text)
+                }
             default:
                 unknownField(keyNode)
             }
         }
-        if tree.node(node).kind == .mapping {
+        if tree.node(node).kind == .mapping || tree.isNull(node) {
             if key?.isEmpty ?? true { missing("key", in: node); valid = false }
-            if op == nil, valid, tree.value(node, "operator") == nil { missing("operator", in: node); valid = false }
+            if op == nil, valid, field(node, "operator") == nil { missing("operator", in: node); valid = false }
         }
         guard valid, let key, let op else { return nil }
         switch op {
@@ -147,6 +164,18 @@ extension ObjectDecoder {
         } else {
             let parent = tree.path(to: requirement, from: root)
             report(.error, field: parent.isEmpty ? "values" : parent + ".values", at: requirement, reason)
+        }
+    }
+}
+
+extension KnownKind {
+    /// Why `name` cannot name an object of this kind, by the rule the API server applies to it.
+    func nameProblem(_ name: String) -> String? {
+        switch self {
+        case .service: return Validation.dns1035LabelProblem(name)
+        case .namespace: return Validation.dnsLabelProblem(name)
+        case .kubeProxyConfiguration: return nil
+        default: return Validation.dnsSubdomainProblem(name)
         }
     }
 }

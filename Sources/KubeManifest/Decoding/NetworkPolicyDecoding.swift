@@ -2,21 +2,19 @@ extension ObjectDecoder {
     func decodeNetworkPolicy() -> NetworkPolicy? {
         guard let meta = decodeMeta() else { return nil }
         var policy = NetworkPolicy(meta: meta)
-        for (keyNode, value) in tree.entries(root) {
+        for (keyNode, value) in entries(root) {
             guard key(keyNode) == "spec" else { checkTopLevel(keyNode); continue }
             for (specKey, specValue) in entries(value) {
                 switch key(specKey) {
                 case "podSelector":
                     policy.podSelector = labelSelector(specValue)
                 case "policyTypes":
-                    guard isSequence(specValue) else { continue }
-                    policy.policyTypes = tree.children(specValue).compactMap(policyType)
+                    policy.policyTypes = items(specValue).compactMap(policyType)
+                    if (policy.policyTypes?.count ?? 0) > 2 { error(specValue, "may not specify more than two policyTypes") }
                 case "ingress":
-                    guard isSequence(specValue) else { continue }
-                    policy.ingress = tree.children(specValue).compactMap { policyRule($0, peersKey: "from") }
+                    policy.ingress = items(specValue).compactMap { policyRule($0, peersKey: "from") }
                 case "egress":
-                    guard isSequence(specValue) else { continue }
-                    policy.egress = tree.children(specValue).compactMap { policyRule($0, peersKey: "to") }
+                    policy.egress = items(specValue).compactMap { policyRule($0, peersKey: "to") }
                 default:
                     unknownField(specKey)
                 }
@@ -28,22 +26,25 @@ extension ObjectDecoder {
     private func policyType(_ node: Int32) -> NetworkPolicy.PolicyType? {
         guard let text = string(node) else { return nil }
         if let type = NetworkPolicy.PolicyType(rawValue: text) { return type }
-        error(node, "unsupported value \"\(text)\", must be Ingress or Egress")
+        error(node, "unsupported value \(Validation.quoted(text)), must be Ingress or Egress")
         return nil
     }
 
-    /// One ingress or egress rule; `from`/`to` and `ports` stay nil when absent and `[]` when empty.
+    /// One ingress or egress rule; `from`/`to` and `ports` stay nil when absent or null and `[]` when
+    /// empty (the API server does not tell `[]` from absent either: both match everything). A null
+    /// rule is the empty rule, as Kubernetes decodes it. An invalid peer or port is reported and
+    /// the rule kept without it only because the load then fails.
     private func policyRule(_ node: Int32, peersKey: String) -> NetworkPolicy.Rule? {
         guard isMapping(node) else { return nil }
         var rule = NetworkPolicy.Rule(location: tree.location(node))
-        for (keyNode, value) in tree.entries(node) {
+        for (keyNode, value) in entries(node) {
             let name = key(keyNode)
             if name == peersKey {
                 guard isSequence(value) else { continue }
-                rule.peers = tree.children(value).compactMap(policyPeer)
+                rule.peers = items(value).compactMap(policyPeer)
             } else if name == "ports" {
                 guard isSequence(value) else { continue }
-                rule.ports = tree.children(value).compactMap(policyPort)
+                rule.ports = items(value).compactMap(policyPort)
             } else {
                 unknownField(keyNode)
             }
@@ -55,14 +56,14 @@ extension ObjectDecoder {
         guard isMapping(node) else { return nil }
         var peer = NetworkPolicy.Peer()
         var valid = true
-        for (keyNode, value) in tree.entries(node) {
+        for (keyNode, value) in entries(node) {
             switch key(keyNode) {
             case "podSelector":
-                if isMapping(value) { peer.podSelector = labelSelector(value) }
+                if isMapping(value) { peer.podSelector = labelSelector(value) } else { valid = false }
             case "namespaceSelector":
-                if isMapping(value) { peer.namespaceSelector = labelSelector(value) }
+                if isMapping(value) { peer.namespaceSelector = labelSelector(value) } else { valid = false }
             case "ipBlock":
-                guard isMapping(value) else { continue }
+                guard isMapping(value) else { valid = false; continue }
                 peer.ipBlock = ipBlock(value)
                 valid = valid && peer.ipBlock != nil
             default:
@@ -85,14 +86,14 @@ extension ObjectDecoder {
     private func ipBlock(_ node: Int32) -> NetworkPolicy.IPBlock? {
         var block: NetworkPolicy.IPBlock?
         var exceptNodes: [Int32] = []
-        for (keyNode, value) in tree.entries(node) {
+        for (keyNode, value) in entries(node) {
             switch key(keyNode) {
             case "cidr": block = cidr(value).map { NetworkPolicy.IPBlock(cidr: $0) }
             case "except": exceptNodes = Array(items(value))
             default: unknownField(keyNode)
             }
         }
-        if tree.value(node, "cidr") == nil { missing("cidr", in: node); return nil }
+        if field(node, "cidr") == nil { missing("cidr", in: node); return nil }
         guard var block else { return nil }
         var valid = true
         for item in exceptNodes {
@@ -113,16 +114,15 @@ extension ObjectDecoder {
         var port = NetworkPolicy.Port()
         var valid = true
         var endPortNode: Int32?
-        for (keyNode, value) in tree.entries(node) {
+        for (keyNode, value) in entries(node) {
             switch key(keyNode) {
             case "protocol":
-                if let proto = l4Protocol(value) { port.protocol = proto } else { valid = false }
+                // A pointer field: null is TCP by defaulting, but an explicit "" is refused.
+                if let proto = l4Protocol(value, emptyIsTCP: false) { port.protocol = proto } else { valid = false }
             case "port":
-                guard !tree.isNull(value) else { continue }
                 port.port = portReference(value)
                 valid = valid && port.port != nil
             case "endPort":
-                guard !tree.isNull(value) else { continue }
                 endPortNode = value
                 port.endPort = self.port(value)
                 valid = valid && port.endPort != nil

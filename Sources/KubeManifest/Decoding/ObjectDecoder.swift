@@ -72,17 +72,23 @@ struct ObjectDecoder {
     }
 
     // MARK: Structure
+    //
+    // An explicit `null` decodes exactly as the API server's JSON decoding does: a field whose value
+    // is null is the same as an absent field (`entries` and `field` skip it, so every "is required"
+    // check sees it), and a null list item is the zero value of the item's type (an empty mapping,
+    // an empty list, "" or 0), which then goes through the same validation as any other item.
 
-    /// True for a mapping; false (reporting unless null) otherwise.
+    /// True for a mapping or null (the zero value of a struct); false, after reporting, otherwise.
     func isMapping(_ node: Int32) -> Bool {
-        if tree.node(node).kind == .mapping { return true }
-        if !tree.isNull(node) { error(node, "expected a mapping, got \(describe(node, showingValue: false))") }
+        if tree.node(node).kind == .mapping || tree.isNull(node) { return true }
+        error(node, "expected a mapping, got \(describe(node, showingValue: false))")
         return false
     }
 
+    /// True for a list or null (an empty list); false, after reporting, otherwise.
     func isSequence(_ node: Int32) -> Bool {
-        if tree.node(node).kind == .sequence { return true }
-        if !tree.isNull(node) { error(node, "expected a list, got \(describe(node, showingValue: false))") }
+        if tree.node(node).kind == .sequence || tree.isNull(node) { return true }
+        error(node, "expected a list, got \(describe(node, showingValue: false))")
         return false
     }
 
@@ -91,21 +97,46 @@ struct ObjectDecoder {
         isSequence(node) ? tree.children(node) : NodeTree.Children(empty: tree.nodes)
     }
 
-    /// The entries of a mapping; empty when null or wrongly typed (after reporting).
-    func entries(_ node: Int32) -> NodeTree.Entries {
-        isMapping(node) ? tree.entries(node) : NodeTree.Entries(empty: tree.nodes)
+    /// The entries of a mapping whose values are not null; empty when the mapping is null or wrongly
+    /// typed (after reporting).
+    func entries(_ node: Int32) -> Fields {
+        Fields(tree: tree, entries: isMapping(node) ? tree.entries(node) : NodeTree.Entries(empty: tree.nodes))
+    }
+
+    /// The value under `key` in a mapping, nil when absent or null.
+    func field(_ mapping: Int32, _ key: StaticString) -> Int32? {
+        guard let value = tree.value(mapping, key), !tree.isNull(value) else { return nil }
+        return value
+    }
+
+    /// A mapping's entries without the null-valued ones (null is the same as absent).
+    struct Fields: Sequence {
+        let tree: NodeTree
+        let entries: NodeTree.Entries
+        func makeIterator() -> Iterator { Iterator(tree: tree, inner: entries.makeIterator()) }
+        struct Iterator: IteratorProtocol {
+            let tree: NodeTree
+            var inner: NodeTree.Entries.Iterator
+            mutating func next() -> (key: Int32, value: Int32)? {
+                while let entry = inner.next() {
+                    if !tree.isNull(entry.value) { return entry }
+                }
+                return nil
+            }
+        }
     }
 
     func key(_ node: Int32) -> String { tree.string(node) }
 
     // MARK: Scalars
 
+    /// A string; null is "" (the zero value: only list items can be null here, fields are skipped).
     func string(_ node: Int32) -> String? {
         let kind = tree.node(node).kind
         if kind == .scalar {
             let type = tree.scalarType(node)
             if type == .string { return tree.string(node) }
-            if type == .null { return nil }
+            if type == .null { return "" }
         }
         error(node, "expected a string, got \(describe(node))")
         return nil
@@ -117,7 +148,7 @@ struct ObjectDecoder {
             let first = tree.text[Int(tree.node(node).start)]
             return first == UInt8(ascii: "t") || first == UInt8(ascii: "T")
         case .null where tree.node(node).kind == .scalar:
-            return nil
+            return false
         default:
             error(node, "expected a boolean, got \(describe(node))")
             return nil
@@ -130,7 +161,7 @@ struct ObjectDecoder {
             return nil
         }
         switch tree.scalarType(node) {
-        case .null: return nil
+        case .null: return 0
         case .int:
             if let value = tree.integer(node) { return value }
             error(node, "integer \(tree.string(node)) is out of range")
@@ -151,9 +182,10 @@ struct ObjectDecoder {
         return UInt16(value)
     }
 
-    /// `TCP`, `UDP` or `SCTP`; null means the default, TCP.
-    func l4Protocol(_ node: Int32) -> L4Protocol? {
-        guard let text = string(node) else { return tree.isNull(node) ? .tcp : nil }
+    /// `TCP`, `UDP` or `SCTP`; "" means the default, TCP, where the API server defaults it.
+    func l4Protocol(_ node: Int32, emptyIsTCP: Bool = true) -> L4Protocol? {
+        guard let text = string(node) else { return nil }
+        if text.isEmpty, emptyIsTCP { return .tcp }
         if let value = L4Protocol(rawValue: text) { return value }
         error(node, "unsupported protocol \"\(text)\"")
         return nil
@@ -165,7 +197,7 @@ struct ObjectDecoder {
             return port(node).map(PortReference.number)
         }
         guard tree.node(node).kind == .scalar, tree.scalarType(node) == .string else {
-            if !tree.isNull(node) { error(node, "expected an integer or a port name, got \(describe(node))") }
+            error(node, "expected an integer or a port name, got \(describe(node))")
             return nil
         }
         let name = tree.string(node)
@@ -215,12 +247,39 @@ struct ObjectDecoder {
         return result
     }
 
-    /// A `map[string]string` such as labels or a service selector.
-    func stringMap(_ node: Int32) -> [String: String] {
+    /// What the keys and values of a `map[string]string` are validated as.
+    enum StringMapRole {
+        /// `metadata.labels` and selectors' `matchLabels`: qualified-name keys, label values.
+        case labels
+        /// `metadata.annotations`: qualified-name keys, any value, 256 KiB in all.
+        case annotations
+    }
+
+    /// A `map[string]string` such as labels or a service selector, validated as the API server does;
+    /// a null value is "" (Go's decoding of null into a map of strings).
+    func stringMap(_ node: Int32, as role: StringMapRole = .labels) -> [String: String] {
+        guard isMapping(node) else { return [:] }
         var result: [String: String] = [:]
-        for (keyNode, valueNode) in entries(node) {
-            if let value = string(valueNode) { result[key(keyNode)] = value }
-            else if tree.isNull(valueNode) { result[key(keyNode)] = "" }
+        var totalBytes = 0
+        for (keyNode, valueNode) in tree.entries(node) {
+            guard let text = string(keyNode), let value = string(valueNode) else { continue }
+            if let problem = Validation.qualifiedNameProblem(text) {
+                error(keyNode, "invalid key \(Validation.quoted(text)): \(problem)")
+                continue
+            }
+            switch role {
+            case .labels:
+                if let problem = Validation.labelValueProblem(value) {
+                    error(valueNode, "invalid label value \(Validation.quoted(value)): \(problem)")
+                    continue
+                }
+            case .annotations:
+                totalBytes += text.utf8.count + value.utf8.count
+            }
+            result[text] = value
+        }
+        if totalBytes > Validation.maximumAnnotationBytes {
+            error(node, "annotations are \(totalBytes) bytes, more than the limit of \(Validation.maximumAnnotationBytes)")
         }
         return result
     }

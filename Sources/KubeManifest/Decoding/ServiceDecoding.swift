@@ -12,12 +12,13 @@ extension ObjectDecoder {
         var service = Service(meta: meta)
         var sessionAffinity = false
         var timeout = 10800
-        for (keyNode, value) in tree.entries(root) {
+        for (keyNode, value) in entries(root) {
             switch key(keyNode) {
             case "spec":
                 for (specKey, specValue) in entries(value) {
-                    decodeServiceSpecField(specKey, specValue, spec: value, into: &service, affinity: &sessionAffinity, timeout: &timeout)
+                    decodeServiceSpecField(specKey, specValue, into: &service, affinity: &sessionAffinity, timeout: &timeout)
                 }
+                decodeClusterIPs(spec: value, into: &service)
             case "status":
                 decodeServiceStatus(value, into: &service)
             default:
@@ -29,28 +30,41 @@ extension ObjectDecoder {
             service.loadBalancerSourceRanges = sourceRangesAnnotation()
         }
         checkServicePorts(service)
+        checkServiceShape(service)
         return service
     }
 
-    private func decodeServiceSpecField(_ keyNode: Int32, _ value: Int32, spec: Int32, into service: inout Service,
+    /// Whole-Service rules of the API server's validation: ports are required unless the Service is
+    /// headless or an ExternalName, and an ExternalName Service needs a DNS name.
+    private func checkServiceShape(_ service: Service) {
+        let spec = field(root, "spec") ?? root
+        if service.type == .externalName {
+            if (service.externalName ?? "").isEmpty { missing("externalName", in: spec) }
+            return
+        }
+        guard service.ports.isEmpty, !service.isHeadless else { return }
+        // A wrongly typed or invalid list was reported already; only absence and `[]` are left.
+        let list = field(spec, "ports")
+        if list.map({ tree.node($0).kind == .sequence && tree.node($0).end == $0 + 1 }) ?? true {
+            missing("ports", in: spec)
+        }
+    }
+
+    private func decodeServiceSpecField(_ keyNode: Int32, _ value: Int32, into service: inout Service,
                                         affinity: inout Bool, timeout: inout Int) {
         switch key(keyNode) {
         case "type":
             guard let text = string(value) else { return }
             if let type = Service.ServiceType(rawValue: text) { service.type = type }
-            else { error(value, "unsupported value \"\(text)\", must be ClusterIP, NodePort, LoadBalancer or ExternalName") }
-        case "clusterIP":
-            // clusterIPs wins when both are given; it is decoded on its own.
-            guard tree.value(spec, "clusterIPs") == nil else { _ = string(value); return }
-            decodeClusterIPs([value], into: &service)
-        case "clusterIPs":
-            decodeClusterIPs(Array(items(value)), into: &service)
+            else { error(value, "unsupported value \(Validation.quoted(text)), must be ClusterIP, NodePort, LoadBalancer or ExternalName") }
+        case "clusterIP", "clusterIPs":
+            break  // decoded together once the spec is read
         case "selector":
-            if isMapping(value) { service.selector = stringMap(value) }
+            if isMapping(value) { service.selector = stringMap(value, as: .labels) }
         case "ports":
             service.ports = items(value).compactMap(decodeServicePort)
         case "externalIPs":
-            service.externalIPs = ips(value)
+            service.externalIPs = items(value).compactMap(usableAddress)
         case "loadBalancerSourceRanges":
             service.loadBalancerSourceRanges = items(value).compactMap { item in
                 string(item).flatMap { cidr($0.trimmingSpaces, at: item) }
@@ -64,12 +78,19 @@ extension ObjectDecoder {
             switch text {
             case "ClientIP": affinity = true
             case "None": affinity = false
-            default: error(value, "unsupported value \"\(text)\", must be None or ClientIP")
+            default: error(value, "unsupported value \(Validation.quoted(text)), must be None or ClientIP")
             }
         case "sessionAffinityConfig":
             if let seconds = affinityTimeout(value) { timeout = seconds }
         case "externalName":
-            service.externalName = string(value)
+            guard let name = string(value) else { return }
+            // A trailing dot marks the name fully qualified, as the API server allows.
+            let bare = name.hasSuffix(".") ? String(name.dropLast()) : name
+            if !bare.isEmpty, let problem = Validation.dnsSubdomainProblem(bare) {
+                error(value, "invalid externalName \(Validation.quoted(name)): \(problem)")
+                return
+            }
+            service.externalName = name
         case "loadBalancerIP", "healthCheckNodePort", "publishNotReadyAddresses", "ipFamilies", "ipFamilyPolicy",
              "allocateLoadBalancerNodePorts", "loadBalancerClass", "trafficDistribution":
             break
@@ -78,19 +99,53 @@ extension ObjectDecoder {
         }
     }
 
-    private func decodeClusterIPs(_ nodes: [Int32], into service: inout Service) {
+    /// `clusterIP` and `clusterIPs` as the API server checks them: each a valid address (or `None`
+    /// first, for a headless Service), at most one per family, and `clusterIP` equal to
+    /// `clusterIPs[0]` when both are given. An empty `clusterIP` means "not allocated yet".
+    private func decodeClusterIPs(spec: Int32, into service: inout Service) {
+        let single = field(spec, "clusterIP").flatMap { node in string(node).map { (node, $0) } }
+        if let (node, text) = single, !text.isEmpty, text != "None", IPAddress(text) == nil {
+            error(node, "invalid IP address \(Validation.quoted(text))")
+        }
+        guard let listNode = field(spec, "clusterIPs"), !Array(items(listNode)).isEmpty else {
+            if let (node, text) = single { assignClusterIPs([(node, text)], into: &service) }
+            return
+        }
+        let list = items(listNode).compactMap { node in string(node).map { (node, $0) } }
+        if let (node, text) = single, !text.isEmpty, text != list.first?.1 {
+            error(node, "\(Validation.quoted(text)) must match the first value of clusterIPs")
+        }
+        for (index, (node, text)) in list.enumerated() where IPAddress(text) == nil && (text != "None" || index > 0) {
+            error(node, "invalid IP address \(Validation.quoted(text))")
+        }
+        assignClusterIPs(list.filter { !$0.1.isEmpty }, into: &service)
+        if list.count > 2 { error(listNode, "may hold at most two addresses, one per family") }
+        if service.clusterIPs.count == 2, service.clusterIPs[0].family == service.clusterIPs[1].family {
+            error(listNode, "the two addresses must be of different families")
+        }
+    }
+
+    /// Keeps the valid addresses (the invalid ones were reported) and notes `None`.
+    private func assignClusterIPs(_ values: [(Int32, String)], into service: inout Service) {
         service.clusterIPs = []
-        for node in nodes {
-            guard let text = string(node), !text.isEmpty else { continue }
+        for (_, text) in values where !text.isEmpty {
             if text == "None" {
                 service.isHeadless = true
             } else if let address = IPAddress(text) {
                 service.clusterIPs.append(address)
-            } else {
-                error(node, "invalid IP address \"\(text)\"")
             }
         }
         if service.isHeadless { service.clusterIPs = [] }
+    }
+
+    /// An endpoint address or external IP: a valid address the API server would accept there.
+    func usableAddress(_ node: Int32) -> IPAddress? {
+        guard let address = ip(node) else { return nil }
+        if let problem = Validation.specialAddressProblem(address) {
+            error(node, "\(address) \(problem)")
+            return nil
+        }
+        return address
     }
 
     private func trafficPolicy(_ node: Int32, legacy: Bool) -> Service.TrafficPolicy? {
@@ -101,14 +156,14 @@ extension ObjectDecoder {
         case "Global" where legacy: return .cluster
         case "OnlyLocal" where legacy: return .local
         default:
-            error(node, "unsupported value \"\(text)\", must be Cluster or Local")
+            error(node, "unsupported value \(Validation.quoted(text)), must be Cluster or Local")
             return nil
         }
     }
 
     private func affinityTimeout(_ node: Int32) -> Int? {
-        guard let clientIP = tree.value(node, "clientIP") else { _ = isMapping(node); return nil }
-        guard let seconds = tree.value(clientIP, "timeoutSeconds") else { _ = isMapping(clientIP); return nil }
+        guard isMapping(node), let clientIP = field(node, "clientIP") else { return nil }
+        guard isMapping(clientIP), let seconds = field(clientIP, "timeoutSeconds") else { return nil }
         guard let value = int(seconds) else { return nil }
         guard (1...86400).contains(value) else {
             error(seconds, "must be between 1 and 86400, got \(value)")
@@ -122,12 +177,13 @@ extension ObjectDecoder {
         var servicePort = ServicePort(port: 0, location: tree.location(node))
         var targetPort: PortReference?
         var valid = true
-        for (keyNode, value) in tree.entries(node) {
+        for (keyNode, value) in entries(node) {
             switch key(keyNode) {
             case "name":
                 servicePort.name = string(value) ?? ""
                 if !servicePort.name.isEmpty, let problem = Validation.dnsLabelProblem(servicePort.name) {
-                    error(value, "invalid port name \"\(servicePort.name)\": \(problem)")
+                    error(value, "invalid port name \(Validation.quoted(servicePort.name)): \(problem)")
+                    valid = false
                 }
             case "protocol":
                 if let proto = l4Protocol(value) { servicePort.protocol = proto } else { valid = false }
@@ -197,20 +253,20 @@ extension ObjectDecoder {
     }
 
     private func decodeServiceStatus(_ node: Int32, into service: inout Service) {
-        guard isMapping(node), let balancer = tree.value(node, "loadBalancer"), isMapping(balancer),
-              let ingress = tree.value(balancer, "ingress") else { return }
+        guard isMapping(node), let balancer = field(node, "loadBalancer"), isMapping(balancer),
+              let ingress = field(balancer, "ingress") else { return }
         for item in items(ingress) where isMapping(item) {
-            if let mode = tree.value(item, "ipMode"), string(mode) == "Proxy" { continue }
-            guard let ipNode = tree.value(item, "ip"), !tree.isNull(ipNode) else { continue }
+            if let mode = field(item, "ipMode"), string(mode) == "Proxy" { continue }
+            guard let ipNode = field(item, "ip") else { continue }
             if let address = ip(ipNode) { service.loadBalancerIngressIPs.append(address) }
         }
     }
 
     /// `service.beta.kubernetes.io/load-balancer-source-ranges`, used when the field is empty.
     private func sourceRangesAnnotation() -> [CIDR] {
-        guard let metadata = tree.value(root, "metadata"), tree.node(metadata).kind == .mapping,
-              let annotations = tree.value(metadata, "annotations"), tree.node(annotations).kind == .mapping,
-              let node = tree.value(annotations, "service.beta.kubernetes.io/load-balancer-source-ranges"),
+        guard let metadata = field(root, "metadata"), tree.node(metadata).kind == .mapping,
+              let annotations = field(metadata, "annotations"), tree.node(annotations).kind == .mapping,
+              let node = field(annotations, "service.beta.kubernetes.io/load-balancer-source-ranges"),
               tree.scalarType(node) == .string else { return [] }
         return tree.string(node).split(separator: ",").compactMap { part in
             let text = String(part).trimmingSpaces

@@ -1,5 +1,12 @@
-/// Name rules from Kubernetes' validation, kept as pure functions returning the problem text.
+import NetAddress
+
+/// Name, label and address rules from Kubernetes' validation (apimachinery's `IsDNS1123Label`,
+/// `IsQualifiedName`, `IsValidLabelValue`, core's `ValidateNonSpecialIP`, ...), kept as pure functions
+/// returning the problem text.
 enum Validation {
+    /// The API server's limit on the total size of an object's annotations.
+    static let maximumAnnotationBytes = 256 * 1024
+
     /// IANA_SVC_NAME (RFC 6335): 1-15 lower-case letters, digits and '-', at least one letter,
     /// no leading, trailing or doubled '-'.
     static func ianaServiceNameProblem(_ name: String) -> String? {
@@ -22,20 +29,130 @@ enum Validation {
         return hasLetter ? nil : "must contain at least one letter"
     }
 
-    /// DNS_LABEL (RFC 1123), which service port names follow.
+    /// DNS_LABEL (RFC 1123): namespaces, service port names, endpoint port names.
     static func dnsLabelProblem(_ name: String) -> String? {
         let bytes = Array(name.utf8)
         guard !bytes.isEmpty, bytes.count <= 63 else { return "must be 1-63 characters" }
-        for (index, byte) in bytes.enumerated() {
-            switch byte {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
-                break
-            case UInt8(ascii: "-") where index != 0 && index != bytes.count - 1:
-                break
-            default:
-                return "must consist of lower-case letters, digits and '-', and start and end with a letter or digit"
-            }
+        guard isLabel(bytes[...], firstMayBeDigit: true) else {
+            return "must consist of lower-case letters, digits and '-', and start and end with a letter or digit"
         }
         return nil
+    }
+
+    /// DNS-1035 label: Service names (they become DNS labels and environment variables).
+    static func dns1035LabelProblem(_ name: String) -> String? {
+        let bytes = Array(name.utf8)
+        guard !bytes.isEmpty, bytes.count <= 63 else { return "must be 1-63 characters" }
+        guard isLabel(bytes[...], firstMayBeDigit: false) else {
+            return "must consist of lower-case letters, digits and '-', start with a letter and end with a letter or digit"
+        }
+        return nil
+    }
+
+    /// DNS-1123 subdomain: most object names, node names, externalName.
+    static func dnsSubdomainProblem(_ name: String) -> String? {
+        let bytes = Array(name.utf8)
+        guard !bytes.isEmpty, bytes.count <= 253 else { return "must be 1-253 characters" }
+        for part in bytes.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
+        where part.isEmpty || !isLabel(part, firstMayBeDigit: true) {
+            return "must consist of lower-case letters, digits, '-' and '.', and start and end with a letter or digit"
+        }
+        return nil
+    }
+
+    /// A label or annotation key: an optional DNS-subdomain prefix and '/', then a name of at most
+    /// 63 letters, digits, '-', '_' and '.', starting and ending with a letter or digit.
+    static func qualifiedNameProblem(_ key: String) -> String? {
+        let parts = key.split(separator: "/", maxSplits: 2, omittingEmptySubsequences: false)
+        switch parts.count {
+        case 1:
+            return labelNameProblem(String(parts[0]), empty: "must not be empty")
+        case 2:
+            if parts[0].isEmpty { return "prefix part must not be empty" }
+            if let problem = dnsSubdomainProblem(String(parts[0])) { return "prefix part " + problem }
+            return labelNameProblem(String(parts[1]), empty: "name part must not be empty")
+        default:
+            return "must be a name with an optional DNS subdomain prefix and '/'"
+        }
+    }
+
+    /// A label value: empty, or at most 63 letters, digits, '-', '_' and '.', starting and ending
+    /// with a letter or digit.
+    static func labelValueProblem(_ value: String) -> String? {
+        value.isEmpty ? nil : labelNameProblem(value, empty: "")
+    }
+
+    private static func labelNameProblem(_ name: String, empty: String) -> String? {
+        let bytes = Array(name.utf8)
+        if bytes.isEmpty { return empty }
+        if bytes.count > 63 { return "must be no more than 63 characters" }
+        for (index, byte) in bytes.enumerated() {
+            let alphanumeric = isAlphanumeric(byte, upperCase: true)
+            let edge = index == 0 || index == bytes.count - 1
+            if alphanumeric { continue }
+            if !edge, byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: ".") { continue }
+            return "must consist of letters, digits, '-', '_' or '.', and start and end with a letter or digit"
+        }
+        return nil
+    }
+
+    /// Why an endpoint address or an external IP cannot be used, as the API server's
+    /// `ValidateNonSpecialIP` decides (unspecified, loopback, link-local — which includes the cloud
+    /// metadata address 169.254.169.254 — and link-local multicast), plus every multicast range and
+    /// IPv4-mapped IPv6 addresses, which a DNAT can never serve and recent API servers refuse.
+    static func specialAddressProblem(_ address: IPAddress) -> String? {
+        if address.isUnspecified { return "may not be unspecified (0.0.0.0, ::)" }
+        if address.isLoopback { return "may not be in the loopback range (127.0.0.0/8, ::1/128)" }
+        for (range, problem) in specialRanges where range.contains(address) { return problem }
+        return nil
+    }
+
+    private static let specialRanges: [(CIDR, String)] = [
+        ("169.254.0.0/16", "may not be in the link-local range (169.254.0.0/16, fe80::/10)"),
+        ("fe80::/10", "may not be in the link-local range (169.254.0.0/16, fe80::/10)"),
+        ("224.0.0.0/4", "may not be a multicast address (224.0.0.0/4, ff00::/8)"),
+        ("ff00::/8", "may not be a multicast address (224.0.0.0/4, ff00::/8)"),
+        ("::ffff:0.0.0.0/96", "may not be an IPv4-mapped IPv6 address"),
+    ].compactMap { text, problem in CIDR(text).map { ($0, problem) } }
+
+    /// Free text kubenft prints (such as an admin policy rule name): no control characters, bounded.
+    static func displayTextProblem(_ text: String, maximumBytes: Int) -> String? {
+        if text.utf8.count > maximumBytes { return "must be no more than \(maximumBytes) bytes" }
+        for scalar in text.unicodeScalars where scalar.properties.generalCategory == .control
+            || scalar.properties.generalCategory == .format || scalar == "\u{2028}" || scalar == "\u{2029}" {
+            return "must not contain control or format characters"
+        }
+        return nil
+    }
+
+    /// Text quoted for a diagnostic: control characters and quotes escaped, long text cut.
+    static func quoted(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars.prefix(80) {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            default:
+                if scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) || scalar == "\u{2028}" || scalar == "\u{2029}" {
+                    out += "\\u{" + String(scalar.value, radix: 16) + "}"
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        if text.unicodeScalars.count > 80 { out += "..." }
+        return out + "\""
+    }
+
+    private static func isLabel(_ bytes: ArraySlice<UInt8>, firstMayBeDigit: Bool) -> Bool {
+        guard let first = bytes.first, let last = bytes.last, bytes.count <= 63 else { return false }
+        guard isAlphanumeric(first, upperCase: false), isAlphanumeric(last, upperCase: false) else { return false }
+        if !firstMayBeDigit, !(UInt8(ascii: "a")...UInt8(ascii: "z")).contains(first) { return false }
+        return bytes.allSatisfy { isAlphanumeric($0, upperCase: false) || $0 == UInt8(ascii: "-") }
+    }
+
+    private static func isAlphanumeric(_ byte: UInt8, upperCase: Bool) -> Bool {
+        (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+            || (upperCase && (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte))
     }
 }

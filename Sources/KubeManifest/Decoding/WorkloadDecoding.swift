@@ -3,7 +3,7 @@ extension ObjectDecoder {
         guard let meta = decodeMeta() else { return nil }
         var pod = Pod(meta: meta)
         var podIP: IPAddress?
-        for (keyNode, value) in tree.entries(root) {
+        for (keyNode, value) in entries(root) {
             switch key(keyNode) {
             case "spec":
                 decodePodSpec(value, into: &pod)
@@ -11,10 +11,11 @@ extension ObjectDecoder {
                 for (statusKey, statusValue) in entries(value) {
                     switch key(statusKey) {
                     case "phase": pod.phase = string(statusValue)
-                    case "podIP": podIP = tree.isNull(statusValue) || tree.node(statusValue).length == 0 ? nil : ip(statusValue)
+                    case "podIP": podIP = tree.node(statusValue).length == 0 ? nil : ip(statusValue)
                     case "podIPs":
                         for item in items(statusValue) where isMapping(item) {
-                            if let node = tree.value(item, "ip"), let address = ip(node) { pod.podIPs.append(address) }
+                            guard let node = field(item, "ip") else { missing("ip", in: item); continue }
+                            if let address = ip(node) { pod.podIPs.append(address) }
                         }
                     default: break
                     }
@@ -35,7 +36,7 @@ extension ObjectDecoder {
             let name = key(keyNode)
             switch name {
             case "nodeName":
-                pod.nodeName = string(value)
+                pod.nodeName = nodeName(value)
             case "hostNetwork":
                 pod.hostNetwork = bool(value) ?? false
             case "containers":
@@ -54,7 +55,7 @@ extension ObjectDecoder {
         guard isMapping(node) else { return [] }
         var ports: [Pod.ContainerPort] = []
         var sidecar = false
-        for (keyNode, value) in tree.entries(node) {
+        for (keyNode, value) in entries(node) {
             let name = key(keyNode)
             switch name {
             case "ports":
@@ -72,20 +73,20 @@ extension ObjectDecoder {
         guard isMapping(node) else { return nil }
         var port = Pod.ContainerPort(port: 0)
         var valid = true
-        for (keyNode, value) in tree.entries(node) {
+        for (keyNode, value) in entries(node) {
             switch key(keyNode) {
             case "containerPort":
                 if let number = self.port(value) { port.port = number } else { valid = false }
             case "name":
                 port.name = string(value) ?? ""
                 if !port.name.isEmpty, let problem = Validation.ianaServiceNameProblem(port.name) {
-                    error(value, "invalid port name \"\(port.name)\": \(problem)")
+                    error(value, "invalid port name \(Validation.quoted(port.name)): \(problem)")
                     valid = false
                 }
             case "protocol":
                 if let proto = l4Protocol(value) { port.protocol = proto } else { valid = false }
             case "hostPort":
-                if !tree.isNull(value), tree.integer(value) != 0 { valid = self.port(value) != nil && valid }
+                if tree.integer(value) != 0 { valid = self.port(value) != nil && valid }
             case "hostIP":
                 _ = string(value)
             default:
@@ -98,7 +99,7 @@ extension ObjectDecoder {
 
     func decodeNamespace() -> Namespace? {
         guard var meta = decodeMeta() else { return nil }
-        for (keyNode, _) in tree.entries(root) { checkTopLevel(keyNode) }
+        for (keyNode, _) in entries(root) { checkTopLevel(keyNode) }
         // The API server always sets this label; NetworkPolicies select namespaces by it.
         meta.labels["kubernetes.io/metadata.name"] = meta.name
         return Namespace(meta: meta)
@@ -108,19 +109,19 @@ extension ObjectDecoder {
         guard let meta = decodeMeta() else { return nil }
         var node = Node(meta: meta)
         var singleCIDR: CIDR?
-        for (keyNode, value) in tree.entries(root) {
+        for (keyNode, value) in entries(root) {
             switch key(keyNode) {
             case "spec":
                 for (specKey, specValue) in entries(value) {
                     switch key(specKey) {
                     case "podCIDRs": node.podCIDRs = cidrs(specValue)
-                    case "podCIDR": singleCIDR = tree.isNull(specValue) ? nil : cidr(specValue)
+                    case "podCIDR": singleCIDR = tree.node(specValue).length == 0 ? nil : cidr(specValue)
                     case "providerID", "unschedulable", "taints", "configSource", "externalID": break
                     default: unknownField(specKey)
                     }
                 }
             case "status":
-                if let addresses = tree.value(value, "addresses") { node.addresses = nodeAddresses(addresses) }
+                if isMapping(value), let addresses = field(value, "addresses") { node.addresses = nodeAddresses(addresses) }
             default:
                 checkTopLevel(keyNode)
             }
@@ -132,9 +133,12 @@ extension ObjectDecoder {
     private func nodeAddresses(_ node: Int32) -> [IPAddress] {
         var result: [IPAddress] = []
         for item in items(node) where isMapping(item) {
-            guard let typeNode = tree.value(item, "type"), let type = string(typeNode),
-                  type == "InternalIP" || type == "ExternalIP" else { continue }
-            guard let addressNode = tree.value(item, "address") else { missing("address", in: item); continue }
+            guard let typeNode = field(item, "type"), let type = string(typeNode), !type.isEmpty else {
+                missing("type", in: item)
+                continue
+            }
+            guard let addressNode = field(item, "address") else { missing("address", in: item); continue }
+            guard type == "InternalIP" || type == "ExternalIP" else { continue }
             if let address = ip(addressNode) { result.append(address) }
         }
         return result
@@ -142,27 +146,27 @@ extension ObjectDecoder {
 
     func decodeProxyConfiguration() -> KubeProxyConfiguration? {
         var config = KubeProxyConfiguration(location: tree.location(root))
-        for (keyNode, value) in tree.entries(root) {
+        for (keyNode, value) in entries(root) {
             switch key(keyNode) {
             case "clusterCIDR":
                 guard let text = string(value) else { continue }
                 config.clusterCIDRs = text.split(separator: ",").compactMap { part in
                     let trimmed = String(part).trimmingSpaces
-                    return trimmed.isEmpty ? nil : cidr(trimmed, at: value)
+                    return trimmed.isEmpty ? nil : exactCIDR(trimmed, at: value)
                 }
             case "nodePortAddresses":
                 for item in items(value) {
                     guard let text = string(item) else { continue }
                     if text == "primary" {
                         warning(item, "\"primary\" is not supported; treated as every local address")
-                    } else if let prefix = cidr(text, at: item) {
+                    } else if let prefix = exactCIDR(text, at: item) {
                         config.nodePortAddresses.append(prefix)
                     }
                 }
             case "masqueradeAll":
                 config.masqueradeAll = bool(value) ?? false
             case "hostnameOverride":
-                config.hostnameOverride = string(value).flatMap { $0.isEmpty ? nil : $0 }
+                config.hostnameOverride = nodeName(value)
             case "portRange":
                 config.nodePortRange = portRange(value)
             default:
@@ -170,6 +174,17 @@ extension ObjectDecoder {
             }
         }
         return config
+    }
+
+    /// A prefix with no host bits set: in a node's own configuration a stray host bit is a typo
+    /// that would silently widen the range.
+    private func exactCIDR(_ text: String, at node: Int32) -> CIDR? {
+        guard let prefix = cidr(text, at: node) else { return nil }
+        guard text.split(separator: "/").first.flatMap({ IPAddress($0) }) == prefix.address else {
+            error(node, "\(Validation.quoted(text)) has host bits set; did you mean \(prefix)?")
+            return nil
+        }
+        return prefix
     }
 
     /// `low-high` or `low+count`, as kube-proxy's `portRange` is written; empty means unset.
