@@ -45,7 +45,7 @@ struct ObjectDecoder {
     /// server's non-strict decoding does.
     func unknownField(_ key: Int32) {
         guard options.strict else { return }
-        report(.error, field: tree.path(to: key, from: root), at: key, "unknown field \"\(tree.string(key))\"")
+        report(.error, field: tree.path(to: key, from: root), at: key, "unknown field \(Validation.quoted(tree.string(key)))")
     }
 
     /// How a wrongly typed value is shown: containers by kind; scalars by their text where a
@@ -67,7 +67,7 @@ struct ObjectDecoder {
             }
             var text = tree.string(node)
             if text.count > 40 { text = String(text.prefix(40)) + "..." }
-            return type == .string ? "string \"\(text)\"" : text
+            return type == .string ? "string \(Validation.quoted(text))" : text
         }
     }
 
@@ -187,7 +187,7 @@ struct ObjectDecoder {
         guard let text = string(node) else { return nil }
         if text.isEmpty, emptyIsTCP { return .tcp }
         if let value = L4Protocol(rawValue: text) { return value }
-        error(node, "unsupported protocol \"\(text)\"")
+        error(node, "unsupported protocol \(Validation.quoted(text))")
         return nil
     }
 
@@ -202,7 +202,7 @@ struct ObjectDecoder {
         }
         let name = tree.string(node)
         if let problem = Validation.ianaServiceNameProblem(name) {
-            error(node, "invalid port name \"\(name)\": \(problem)")
+            error(node, "invalid port name \(Validation.quoted(name)): \(problem)")
             return nil
         }
         return .name(name)
@@ -211,7 +211,7 @@ struct ObjectDecoder {
     func ip(_ node: Int32) -> IPAddress? {
         guard let text = string(node) else { return nil }
         if let address = IPAddress(text) { return address }
-        error(node, "invalid IP address \"\(text)\"")
+        error(node, "invalid IP address \(Validation.quoted(text))")
         return nil
     }
 
@@ -223,7 +223,7 @@ struct ObjectDecoder {
 
     func cidr(_ text: String, at node: Int32) -> CIDR? {
         if let prefix = CIDR(text) { return prefix }
-        error(node, "invalid CIDR \"\(text)\"")
+        error(node, "invalid CIDR \(Validation.quoted(text))")
         return nil
     }
 

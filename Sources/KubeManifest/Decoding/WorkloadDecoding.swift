@@ -196,7 +196,7 @@ extension ObjectDecoder {
             let high = plus ? Int(low) + Int(second) : Int(second)
             if low > 0, high >= Int(low), high <= 65535 { return low...UInt16(high) }
         }
-        error(node, "invalid port range \"\(text)\"")
+        error(node, "invalid port range \(Validation.quoted(text))")
         return nil
     }
 }
