@@ -27,6 +27,16 @@ struct ServiceCompiler {
             assembly.notes.append("\(name): headless service, no DNAT")
             return
         }
+        // kube-proxy only watches Services without these labels (its default service-proxy-name is
+        // empty), so another proxy owns the first kind and the second is headless by label.
+        if let proxy = service.meta.labels[ServiceLabels.proxyName] {
+            assembly.notes.append("\(name): labelled \(ServiceLabels.proxyName)=\(proxy), left to that proxy, no DNAT")
+            return
+        }
+        if service.meta.labels[ServiceLabels.headless] != nil {
+            assembly.notes.append("\(name): labelled \(ServiceLabels.headless), no DNAT")
+            return
+        }
         if service.clusterIPs.isEmpty {
             assembly.notes.append("\(name): no clusterIP allocated, no DNAT")
             return
@@ -205,4 +215,10 @@ struct ServicePortCompiler {
         assembly.add(Chain(name: name, comment: "\(label) load balancer firewall", rules: rules))
         return name
     }
+}
+
+/// Labels by which kube-proxy leaves a Service alone.
+enum ServiceLabels {
+    static let proxyName = "service.kubernetes.io/service-proxy-name"
+    static let headless = "service.kubernetes.io/headless"
 }
