@@ -54,6 +54,20 @@ public struct TableSnapshot: Sendable {
 
     /// The table in the IR; decoded on each access when it was read from the kernel.
     public var ruleset: Ruleset { stored ?? KernelRaiser.ruleset(kernel, family: family, name: name) }
+
+    /// What the table holds that `ruleset` cannot show, one readable line each: table flags,
+    /// objects of kinds kubenft never creates, chain and set attributes it never sends.
+    public var unrepresented: [String] {
+        var lines: [String] = []
+        if kernel.flags != 0 {
+            lines.append("table flags " + KernelTable.flagNames(kernel.flags).joined(separator: ", ")
+                         + (kernel.owner.map { " (owned by netlink port \($0))" } ?? ""))
+        }
+        lines += kernel.foreignObjects.map { "\($0.kind) \($0.name)" }
+        lines += kernel.sets.compactMap { set in set.extra.map { "set \(set.name): \($0)" } }
+        lines += kernel.chains.compactMap { chain in chain.extra.map { "chain \(chain.name): \($0)" } }
+        return lines
+    }
 }
 
 /// The real transport: libnftnl objects, batched and sent through the C shim over one netlink

@@ -68,6 +68,9 @@ struct KernelDriftTests {
                 "add rule inet kubenft evil counter name evil",
             ]
             for command in all { try Self.nft(command, in: names[0]) }
+            // `show` prints these as warnings: the text form of the table cannot hold them.
+            let unshown = try #require(try NetlinkTransport(namespace: names[0]).read(family: "inet", table: "kubenft")).unrepresented
+            #expect(unshown.contains("table flags dormant") && unshown.contains("counter evil") && unshown.contains("quota q"), "\(unshown)")
             let outcome = try applier.apply(ruleset, incremental: false)
             #expect(outcome.mode == .replaced)
             #expect(try Namespaces.listRuleset(in: names[0]) == Namespaces.listRuleset(in: names[1]))
