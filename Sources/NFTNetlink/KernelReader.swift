@@ -144,9 +144,9 @@ struct KernelReader {
 
     /// One named set with its elements, or nil when the table has no such set; dumps the table's
     /// set declarations and the elements of this set only.
-    func readSet(family: String, table: String, name wanted: String) throws(NetlinkError) -> KernelSet? {
+    func readSet(family: String, table: String, name wanted: String, watch: TableWatch? = nil) throws(NetlinkError) -> KernelSet? {
         guard let number = BatchEncoder.familyNumber(family) else { throw NetlinkError(.unsupported, "table family \(family)") }
-        return try consistently("set \(wanted)", watch: nil) { () throws(NetlinkError) -> KernelSet? in
+        return try consistently("set \(wanted)", watch: watch) { () throws(NetlinkError) -> KernelSet? in
             var found: KernelSet?
             try forEachSet(family: UInt16(number), table: table) { (set, name) throws(NetlinkError) in
                 guard found == nil, name == wanted else { return }

@@ -121,7 +121,8 @@ public final class NetlinkTransport: RulesetTransport {
     }
 
     public func readSet(family: String, table: String, name: String) throws(NetlinkError) -> SetSnapshot? {
-        try KernelReader(socket: socket).readSet(family: family, table: table, name: name).map(SetSnapshot.init)
+        let watch = try self.watch(family: family, table: table)
+        return try KernelReader(socket: socket).readSet(family: family, table: table, name: name, watch: watch).map(SetSnapshot.init)
     }
 
     /// The namespace cookie (SO_NETNS_COOKIE), unique per namespace and never reused until reboot;
