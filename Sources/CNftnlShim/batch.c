@@ -228,3 +228,18 @@ int kubenft_nl_batch_message(const kubenft_nl_batch *batch, uint32_t index, uint
     if (seq != NULL) *seq = nlh->nlmsg_seq;
     return 0;
 }
+
+int kubenft_nl_batch_set_genid(kubenft_nl_batch *batch, uint32_t genid) {
+    if (batch == NULL || batch->count == 0) return EINVAL;
+    struct nlmsghdr *nlh = (struct nlmsghdr *)(batch->buffer + batch->offsets[0]);
+    if (nlh->nlmsg_type != NFNL_MSG_BATCH_BEGIN) return EINVAL;
+    struct nlattr *attr;
+    mnl_attr_for_each(attr, nlh, sizeof(struct nfgenmsg)) {
+        if (mnl_attr_get_type(attr) == NFNL_BATCH_GENID && mnl_attr_get_payload_len(attr) == sizeof(uint32_t)) {
+            uint32_t value = htonl(genid);
+            memcpy(mnl_attr_get_payload(attr), &value, sizeof(value));
+            return 0;
+        }
+    }
+    return ENOENT;
+}

@@ -1,8 +1,10 @@
 #include <errno.h>
+#include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
 #include <libnftnl/common.h>
 #include <libnftnl/table.h>
 #include <libnftnl/chain.h>
@@ -168,4 +170,61 @@ int kubenft_nl_dump_elements(kubenft_nl_socket *sock, uint16_t family, struct nf
     mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, table);
     mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, name);
     return kubenft_nl_request(sock, nlh, element_cb, set);
+}
+
+struct named_target {
+    const char *table;
+    bool typed;
+    kubenft_nl_named *items;
+    uint32_t count;
+    uint32_t capacity;
+};
+
+/* NFTA_OBJ_TABLE / NFTA_FLOWTABLE_TABLE are attribute 1, NFTA_OBJ_NAME / NFTA_FLOWTABLE_NAME 2,
+ * NFTA_OBJ_TYPE 3. */
+static int named_cb(const struct nlmsghdr *nlh, void *data) {
+    struct named_target *target = data;
+    const char *table = NULL, *name = NULL;
+    uint32_t type = 0;
+    struct nlattr *attr;
+    mnl_attr_for_each(attr, nlh, sizeof(struct nfgenmsg)) {
+        uint16_t kind = mnl_attr_get_type(attr);
+        if (kind == NFTA_OBJ_TABLE && mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) == 0) table = mnl_attr_get_str(attr);
+        else if (kind == NFTA_OBJ_NAME && mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) == 0) name = mnl_attr_get_str(attr);
+        else if (kind == NFTA_OBJ_TYPE && target->typed && mnl_attr_validate(attr, MNL_TYPE_U32) == 0) type = ntohl(mnl_attr_get_u32(attr));
+    }
+    if (name == NULL || !table_matches(target->table, table)) return MNL_CB_OK;
+    if (target->count == target->capacity) {
+        uint32_t capacity = target->capacity == 0 ? 16 : target->capacity * 2;
+        kubenft_nl_named *grown = realloc(target->items, capacity * sizeof(*grown));
+        if (grown == NULL) { errno = ENOMEM; return MNL_CB_ERROR; }
+        target->items = grown;
+        target->capacity = capacity;
+    }
+    kubenft_nl_named *slot = &target->items[target->count++];
+    memset(slot, 0, sizeof(*slot));
+    strncpy(slot->name, name, sizeof(slot->name) - 1);
+    slot->type = type;
+    return MNL_CB_OK;
+}
+
+int kubenft_nl_dump_named(kubenft_nl_socket *sock, uint16_t msg_type, uint16_t family, const char *table,
+                          kubenft_nl_named **out, uint32_t *count) {
+    if (sock == NULL || table == NULL || out == NULL || count == NULL) return EINVAL;
+    if (msg_type != NFT_MSG_GETOBJ && msg_type != NFT_MSG_GETFLOWTABLE) return EINVAL;
+    *out = NULL;
+    *count = 0;
+    struct named_target target = { .table = table, .typed = msg_type == NFT_MSG_GETOBJ };
+    char buffer[8192];
+    struct nlmsghdr *nlh = dump_request(sock, buffer, msg_type, family, table);
+    /* NFT_OBJECT_UNSPEC: every type of stateful object. */
+    if (target.typed) mnl_attr_put_u32(nlh, NFTA_OBJ_TYPE, htonl(NFT_OBJECT_UNSPEC));
+    int rc = kubenft_nl_request(sock, nlh, named_cb, &target);
+    if (rc != 0) {
+        free(target.items);
+        return rc;
+    }
+    *out = target.items;
+    *count = target.count;
+    return 0;
 }

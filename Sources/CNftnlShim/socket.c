@@ -119,6 +119,36 @@ int kubenft_nl_set_buffers(kubenft_nl_socket *sock, uint32_t send_bytes, uint32_
     return rc;
 }
 
+/* Walks one receive buffer of replies to `seq`. Replies to an earlier, abandoned request (a dump
+ * cut short by an error) are skipped. Returns true when the request is complete. */
+static bool take_request_replies(const char *buffer, size_t length, uint32_t seq, uint32_t portid, bool is_dump,
+                                 mnl_cb_t cb, void *data, int *rc, bool *interrupted) {
+    const struct nlmsghdr *nlh = (const struct nlmsghdr *)buffer;
+    int remaining = (int)length;
+    for (; mnl_nlmsg_ok(nlh, remaining); nlh = mnl_nlmsg_next(nlh, &remaining)) {
+        if (nlh->nlmsg_seq != seq || (nlh->nlmsg_pid != 0 && nlh->nlmsg_pid != portid)) continue;
+        /* The kernel marks a dump part when the ruleset generation changed since the dump began. */
+        if (nlh->nlmsg_flags & NLM_F_DUMP_INTR) *interrupted = true;
+        if (nlh->nlmsg_type == NLMSG_DONE) return true;
+        if (nlh->nlmsg_type == NLMSG_ERROR) {
+            const struct nlmsgerr *err = mnl_nlmsg_get_payload(nlh);
+            if (nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*err))) {
+                if (*rc == 0) *rc = EPROTO;
+            } else if (err->error != 0 && *rc == 0) {
+                *rc = -err->error;
+            }
+            return true;
+        }
+        if (nlh->nlmsg_type < NLMSG_MIN_TYPE) continue;
+        /* After a failure or an interruption the rest of the dump is only drained. */
+        if (*rc != 0 || *interrupted) continue;
+        int run = cb(nlh, data);
+        if (run == MNL_CB_ERROR) *rc = errno != 0 ? errno : EIO;
+        else if (run == MNL_CB_STOP && !is_dump) return true;
+    }
+    return false;
+}
+
 int kubenft_nl_request(kubenft_nl_socket *sock, struct nlmsghdr *request, mnl_cb_t cb, void *data) {
     if (sock->receive == NULL) {
         sock->receive_size = 256 * 1024;
@@ -126,23 +156,22 @@ int kubenft_nl_request(kubenft_nl_socket *sock, struct nlmsghdr *request, mnl_cb
         if (sock->receive == NULL) return ENOMEM;
     }
     if (mnl_socket_sendto(sock->nl, request, request->nlmsg_len) < 0) return errno;
-    size_t size = sock->receive_size;
-    char *buffer = sock->receive;
+    bool is_dump = (request->nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP;
     int rc = 0;
+    bool interrupted = false;
     for (;;) {
-        ssize_t received = mnl_socket_recvfrom(sock->nl, buffer, size);
+        ssize_t received = mnl_socket_recvfrom(sock->nl, sock->receive, sock->receive_size);
         if (received < 0) {
             if (errno == EINTR) continue;
-            rc = errno;
+            if (rc == 0) rc = errno;
             break;
         }
-        int run = mnl_cb_run(buffer, (size_t)received, request->nlmsg_seq, sock->portid, cb, data);
-        if (run < 0) {
-            rc = errno != 0 ? errno : EIO;
-            break;
-        }
-        if (run == MNL_CB_STOP) break;
+        errno = 0;
+        if (take_request_replies(sock->receive, (size_t)received, request->nlmsg_seq, sock->portid, is_dump, cb, data,
+                                 &rc, &interrupted)) break;
     }
+    /* An interrupted dump is incomplete: the caller reads again (EINTR, as libmnl reports it). */
+    if (interrupted && (rc == 0 || rc == EINTR)) return EINTR;
     return rc;
 }
 
@@ -173,6 +202,10 @@ int kubenft_nl_get_genid(kubenft_nl_socket *sock, uint32_t *genid) {
     if (!reply.found) return EPROTO;
     *genid = reply.genid;
     return 0;
+}
+
+uint32_t kubenft_nl_portid(const kubenft_nl_socket *sock) {
+    return sock == NULL ? 0 : sock->portid;
 }
 
 int kubenft_nl_netns_cookie(kubenft_nl_socket *sock, uint64_t *cookie) {

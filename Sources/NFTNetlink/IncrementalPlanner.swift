@@ -4,7 +4,8 @@ import NFTRuleset
 /// for sets whose declaration is unchanged (flush and refill for interval sets), chains re-filled
 /// when their rules changed, new objects added and stale ones removed. Returns nil when only a
 /// full replacement can give exactly what a fresh load gives (a changed declaration, hook or
-/// comment, or objects whose listing order would differ).
+/// comment, objects whose listing order would differ, table flags such as dormant, objects of
+/// kinds kubenft never creates, or chains and sets with attributes it never sends).
 struct IncrementalPlanner {
     let desired: Ruleset
     let wanted: KernelTable
@@ -12,7 +13,8 @@ struct IncrementalPlanner {
 
     func plan() -> [BatchOperation]? {
         let have = current.kernel
-        guard have.comment == wanted.comment,
+        guard have.comment == wanted.comment, have.flags == wanted.flags, have.foreignObjects.isEmpty,
+              !have.chains.contains(where: { $0.extra != nil }), !have.sets.contains(where: { $0.extra != nil }),
               Self.orderCompatible(have.sets.map(\.name), wanted.sets.map(\.name)),
               Self.orderCompatible(have.chains.map(\.name), wanted.chains.map(\.name)) else { return nil }
         var newChains: [BatchOperation] = [], newSets: [BatchOperation] = [], elements: [BatchOperation] = []

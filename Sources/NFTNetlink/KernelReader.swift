@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import CNftnl
 import CNftnlShim
 import NFTRuleset
@@ -7,31 +10,106 @@ import NFTRuleset
 struct KernelReader {
     let socket: NetlinkSocket
 
-    /// The table, or nil when it does not exist. Retries while the generation moves mid-read.
-    func readKernel(family: String, table: String) throws(NetlinkError) -> KernelTable? {
+    /// How often a read is repeated because a dump was interrupted or the table changed meanwhile.
+    static let attempts = 10
+
+    /// The table (nil when it does not exist) and the generation it was read at. With `watch`, the
+    /// read is repeated only when a commit changed this table meanwhile (commits elsewhere do not
+    /// matter); without, whenever the generation moved. A dump the kernel marks interrupted is
+    /// repeated on its own first. Gives up after `attempts` reads.
+    func readKernel(family: String, table: String, watch: TableWatch? = nil) throws(NetlinkError) -> (table: KernelTable?, generation: UInt32) {
         guard let number = BatchEncoder.familyNumber(family) else { throw NetlinkError(.unsupported, "table family \(family)") }
-        for _ in 0..<5 {
-            let before = try socket.generation()
-            let result = try readOnce(family: UInt16(number), table: table)
-            if try socket.generation() == before { return result }
+        let (kernel, generation) = try consistently("table \(family) \(table)", watch: watch) { () throws(NetlinkError) -> KernelTable? in
+            try readOnce(family: UInt16(number), table: table)
         }
-        throw NetlinkError(.concurrentChange, code: 0, "the ruleset kept changing while it was read")
+        return (kernel, generation)
+    }
+
+    /// Runs `read` until it completes while nothing changed the table (see `readKernel`).
+    func consistently<T>(_ what: String, watch: TableWatch?, _ read: () throws(NetlinkError) -> T) throws(NetlinkError) -> (T, generation: UInt32) {
+        for _ in 0..<Self.attempts {
+            let before: UInt32
+            if let watch { before = try watch.begin(requests: socket) } else { before = try socket.generation() }
+            func unchanged() throws(NetlinkError) -> UInt32? {
+                if let watch { return try watch.unchangedGeneration(requests: socket) }
+                return try socket.generation() == before ? before : nil
+            }
+            do {
+                let value = try read()
+                if let generation = try unchanged() {
+                    watch?.confirmed = generation
+                    return (value, generation)
+                }
+            } catch {
+                // A dump that failed because the table changed under it (an object gone, an
+                // interrupted dump) is read again; any other failure is reported.
+                if error.code == EINTR { continue }
+                guard try unchanged() == nil else { throw error }
+            }
+        }
+        throw NetlinkError(.concurrentChange, code: EINTR,
+                           "\(what) kept changing while it was read (\(Self.attempts) attempts): another process is changing it continuously; nothing was changed")
     }
 
     private func dumpError(_ code: Int32, _ what: String) -> NetlinkError {
         NetlinkError.system(code, "reading \(what)")
     }
 
+    /// Runs one dump again while the kernel marks it interrupted (a commit somewhere during it).
+    private func retryingInterrupted(_ dump: () -> Int32) -> Int32 {
+        var rc: Int32 = 0
+        for _ in 0..<Self.attempts {
+            rc = dump()
+            if rc != EINTR { return rc }
+        }
+        return rc
+    }
+
     private func readOnce(family: UInt16, table: String) throws(NetlinkError) -> KernelTable? {
-        var error: Int32 = 0
-        guard let tables = kubenft_nl_dump_tables(socket.pointer, family, &error) else { throw dumpError(error, "tables") }
+        var tables: OpaquePointer?
+        let rc = retryingInterrupted {
+            var error: Int32 = 0
+            tables = kubenft_nl_dump_tables(socket.pointer, family, &error)
+            return tables == nil ? error : 0
+        }
+        guard rc == 0, let tables else { throw dumpError(rc, "tables") }
         defer { nftnl_table_list_free(tables) }
         guard let tableObject = Self.findTable(tables, table) else { return nil }
         let comment = Self.userdata(tableObject, get: nftnl_table_get_data, attribute: UInt16(NFTNL_TABLE_USERDATA.rawValue))
             .flatMap { UserData.string(0, in: $0) }
         let allSets = try readSets(family: family, table: table)
         let chains = try readChains(family: family, table: table, anonymous: allSets.anonymous)
-        return KernelTable(comment: comment, sets: allSets.named, chains: chains)
+        var result = KernelTable(comment: comment, sets: allSets.named, chains: chains)
+        func u32(_ attribute: nftnl_table_attr) -> UInt32? {
+            nftnl_table_is_set(tableObject, UInt16(attribute.rawValue)) ? nftnl_table_get_u32(tableObject, UInt16(attribute.rawValue)) : nil
+        }
+        result.flags = u32(NFTNL_TABLE_FLAGS) ?? 0
+        result.owner = result.flags & KernelTable.ownerFlag != 0 ? u32(NFTNL_TABLE_OWNER) : nil
+        result.foreignObjects = try readNamed(family: family, table: table)
+        return result
+    }
+
+    /// The table's stateful objects and flowtables: kubenft creates neither.
+    private func readNamed(family: UInt16, table: String) throws(NetlinkError) -> [KernelObject] {
+        var objects: [KernelObject] = []
+        for (type, what) in [(NFT_MSG_GETOBJ, "stateful objects"), (NFT_MSG_GETFLOWTABLE, "flowtables")] {
+            var items: UnsafeMutablePointer<kubenft_nl_named>?
+            var count: UInt32 = 0
+            let rc = retryingInterrupted {
+                free(items)
+                items = nil
+                return table.withCString { kubenft_nl_dump_named(socket.pointer, UInt16(type.rawValue), family, $0, &items, &count) }
+            }
+            defer { free(items) }
+            guard rc == 0 else { throw dumpError(rc, "\(what) of \(table)") }
+            for index in 0..<Int(count) {
+                guard var item = items?[index] else { continue }
+                let name = withUnsafeBytes(of: &item.name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+                let kind = type == NFT_MSG_GETOBJ ? KernelObject.kind(ofObjectType: item.type) : "flowtable"
+                objects.append(KernelObject(kind: kind, name: name))
+            }
+        }
+        return objects.sorted()
     }
 
     private static func findTable(_ list: OpaquePointer, _ name: String) -> OpaquePointer? {
@@ -58,7 +136,7 @@ struct KernelReader {
             if contents.layout.flags & SetLayout.flagAnonymous != 0 {
                 anonymous[name] = contents
             } else {
-                named.append(KernelSet(name: name, layout: contents.layout, elements: contents.elements))
+                named.append(KernelSet(name: name, layout: contents.layout, elements: contents.elements, extra: Self.setExtra(set)))
             }
         }
         return (named, anonymous)
@@ -66,23 +144,28 @@ struct KernelReader {
 
     /// One named set with its elements, or nil when the table has no such set; dumps the table's
     /// set declarations and the elements of this set only.
-    func readSet(family: String, table: String, name wanted: String) throws(NetlinkError) -> KernelSet? {
+    func readSet(family: String, table: String, name wanted: String, watch: TableWatch? = nil) throws(NetlinkError) -> KernelSet? {
         guard let number = BatchEncoder.familyNumber(family) else { throw NetlinkError(.unsupported, "table family \(family)") }
-        var found: KernelSet?
-        try forEachSet(family: UInt16(number), table: table) { (set, name) throws(NetlinkError) in
-            guard found == nil, name == wanted else { return }
-            let contents = try readContents(set, name: name, family: UInt16(number))
-            found = KernelSet(name: name, layout: contents.layout, elements: contents.elements)
-        }
-        return found
+        return try consistently("set \(wanted)", watch: watch) { () throws(NetlinkError) -> KernelSet? in
+            var found: KernelSet?
+            try forEachSet(family: UInt16(number), table: table) { (set, name) throws(NetlinkError) in
+                guard found == nil, name == wanted else { return }
+                let contents = try readContents(set, name: name, family: UInt16(number))
+                found = KernelSet(name: name, layout: contents.layout, elements: contents.elements, extra: Self.setExtra(set))
+            }
+            return found
+        }.0
     }
 
     private func forEachSet(family: UInt16, table: String,
                             _ body: (OpaquePointer, String) throws(NetlinkError) -> Void) throws(NetlinkError) {
-        var error: Int32 = 0
-        guard let list = table.withCString({ kubenft_nl_dump_sets(socket.pointer, family, $0, &error) }) else {
-            throw dumpError(error, "sets of \(table)")
+        var list: OpaquePointer?
+        let rc = retryingInterrupted {
+            var error: Int32 = 0
+            list = table.withCString { kubenft_nl_dump_sets(socket.pointer, family, $0, &error) }
+            return list == nil ? error : 0
         }
+        guard rc == 0, let list else { throw dumpError(rc, "sets of \(table)") }
         defer { nftnl_set_list_free(list) }
         guard let iterator = nftnl_set_list_iter_create(list) else { throw NftnlObjects.outOfMemory }
         defer { nftnl_set_list_iter_destroy(iterator) }
@@ -93,7 +176,8 @@ struct KernelReader {
 
     /// Dumps the elements of `set` into it and decodes its declaration and elements.
     private func readContents(_ set: OpaquePointer, name: String, family: UInt16) throws(NetlinkError) -> AnonymousContents {
-        let rc = kubenft_nl_dump_elements(socket.pointer, family, set)
+        // A repeated dump adds the same elements again; they are collected into a Set.
+        let rc = retryingInterrupted { kubenft_nl_dump_elements(socket.pointer, family, set) }
         guard rc == 0 else { throw dumpError(rc, "elements of \(name)") }
         guard let layout = Self.layout(set) else { throw NetlinkError(.system, "set \(name) has key types kubenft does not use") }
         return AnonymousContents(layout: layout, elements: Set(Self.elements(set)))
@@ -140,10 +224,13 @@ struct KernelReader {
     }
 
     private func readChains(family: UInt16, table: String, anonymous: [String: AnonymousContents]) throws(NetlinkError) -> [KernelChain] {
-        var error: Int32 = 0
-        guard let chainList = table.withCString({ kubenft_nl_dump_chains(socket.pointer, family, $0, &error) }) else {
-            throw dumpError(error, "chains of \(table)")
+        var list: OpaquePointer?
+        let rc = retryingInterrupted {
+            var error: Int32 = 0
+            list = table.withCString { kubenft_nl_dump_chains(socket.pointer, family, $0, &error) }
+            return list == nil ? error : 0
         }
+        guard rc == 0, let chainList = list else { throw dumpError(rc, "chains of \(table)") }
         defer { nftnl_chain_list_free(chainList) }
         var chains: [KernelChain] = []
         guard let iterator = nftnl_chain_list_iter_create(chainList) else { throw NftnlObjects.outOfMemory }
@@ -154,7 +241,7 @@ struct KernelReader {
             let comment = Self.userdata(chain, get: nftnl_chain_get_data, attribute: UInt16(NFTNL_CHAIN_USERDATA.rawValue))
                 .flatMap { UserData.string(0, in: $0) }
             let rules = try readRules(family: family, table: table, chain: namePointer, anonymous: anonymous)
-            chains.append(KernelChain(name: name, hook: Self.hook(chain), comment: comment, rules: rules))
+            chains.append(KernelChain(name: name, hook: Self.hook(chain), comment: comment, rules: rules, extra: Self.chainExtra(chain)))
         }
         return chains
     }
@@ -163,15 +250,50 @@ struct KernelReader {
     /// kernel time quadratic in the number of rules).
     private func readRules(family: UInt16, table: String, chain: UnsafePointer<CChar>,
                            anonymous: [String: AnonymousContents]) throws(NetlinkError) -> [KernelRule] {
-        guard let ruleList = nftnl_rule_list_alloc() else { throw NftnlObjects.outOfMemory }
-        defer { nftnl_rule_list_free(ruleList) }
-        let rc = table.withCString { kubenft_nl_dump_chain_rules(socket.pointer, family, $0, chain, ruleList) }
-        guard rc == 0 else { throw dumpError(rc, "rules of \(String(cString: chain))") }
+        var list: OpaquePointer?
+        defer { if let list { nftnl_rule_list_free(list) } }
+        let rc = retryingInterrupted {
+            if let list { nftnl_rule_list_free(list) }
+            list = nftnl_rule_list_alloc()
+            guard let list else { return ENOMEM }
+            return table.withCString { kubenft_nl_dump_chain_rules(socket.pointer, family, $0, chain, list) }
+        }
+        guard rc == 0, let ruleList = list else { throw dumpError(rc, "rules of \(String(cString: chain))") }
         var rules: [KernelRule] = []
         guard let iterator = nftnl_rule_list_iter_create(ruleList) else { throw NftnlObjects.outOfMemory }
         defer { nftnl_rule_list_iter_destroy(iterator) }
         while let rule = nftnl_rule_list_iter_next(iterator) { rules.append(Self.rule(rule, anonymous: anonymous)) }
         return rules
+    }
+
+    /// What a chain has that kubenft never sends: a hook the IR cannot express, a device, flags
+    /// other than the base-chain flag (hardware offload, a chain bound to a rule).
+    static func chainExtra(_ chain: OpaquePointer) -> String? {
+        func isSet(_ attribute: nftnl_chain_attr) -> Bool { nftnl_chain_is_set(chain, UInt16(attribute.rawValue)) }
+        var parts: [String] = []
+        if isSet(NFTNL_CHAIN_HOOKNUM) && hook(chain) == nil {
+            let type = nftnl_chain_get_str(chain, UInt16(NFTNL_CHAIN_TYPE.rawValue)).map { String(cString: $0) } ?? "?"
+            parts.append("hook \(nftnl_chain_get_u32(chain, UInt16(NFTNL_CHAIN_HOOKNUM.rawValue))) type \(type)")
+        }
+        if isSet(NFTNL_CHAIN_DEV) || isSet(NFTNL_CHAIN_DEVICES) { parts.append("devices") }
+        let flags = isSet(NFTNL_CHAIN_FLAGS) ? nftnl_chain_get_u32(chain, UInt16(NFTNL_CHAIN_FLAGS.rawValue)) & ~UInt32(NFT_CHAIN_BASE.rawValue) : 0
+        if flags & UInt32(NFT_CHAIN_HW_OFFLOAD.rawValue) != 0 { parts.append("flags offload") }
+        if flags & UInt32(NFT_CHAIN_BINDING.rawValue) != 0 { parts.append("bound to a rule") }
+        if flags & ~UInt32(NFT_CHAIN_HW_OFFLOAD.rawValue | NFT_CHAIN_BINDING.rawValue) != 0 { parts.append("flags 0x" + String(flags, radix: 16)) }
+        return parts.isEmpty ? nil : parts.joined(separator: ", ")
+    }
+
+    /// What a set has that kubenft never sends: stateful expressions on its elements, a memory
+    /// policy, a garbage-collection interval.
+    static func setExtra(_ set: OpaquePointer) -> String? {
+        func isSet(_ attribute: nftnl_set_attr) -> Bool { nftnl_set_is_set(set, UInt16(attribute.rawValue)) }
+        var parts: [String] = []
+        if isSet(NFTNL_SET_EXPR) || isSet(NFTNL_SET_EXPRESSIONS) { parts.append("element expressions") }
+        if isSet(NFTNL_SET_POLICY) && nftnl_set_get_u32(set, UInt16(NFTNL_SET_POLICY.rawValue)) != 0 { parts.append("policy memory") }
+        if isSet(NFTNL_SET_GC_INTERVAL) && nftnl_set_get_u32(set, UInt16(NFTNL_SET_GC_INTERVAL.rawValue)) != 0 {
+            parts.append("gc-interval \(nftnl_set_get_u32(set, UInt16(NFTNL_SET_GC_INTERVAL.rawValue))) ms")
+        }
+        return parts.isEmpty ? nil : parts.joined(separator: ", ")
     }
 
     private static func hook(_ chain: OpaquePointer) -> Chain.Hook? {

@@ -12,6 +12,8 @@ public struct NetlinkError: Error, Sendable, Hashable, CustomStringConvertible {
         case unsupported
         /// The caller lacks CAP_NET_ADMIN (or CAP_SYS_ADMIN to enter a namespace).
         case permission
+        /// The table has flags owner and belongs to another process's netlink socket.
+        case owned
         /// The network namespace does not exist.
         case missingNamespace
         /// The kernel refused a message of the batch; nothing was applied.

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import NFTRuleset
 
 /// How an apply changed the kernel.
@@ -60,9 +63,37 @@ public struct RulesetApplier {
     /// Applies `desired`. With `previous` from the last apply, in the same namespace and with the
     /// kernel's generation unchanged since, the table is not read back: the changes are found by
     /// comparing hashes of the two rulesets' chains and sets.
+    /// A batch the kernel refused because the ruleset changed after it was planned (or that the
+    /// transport saw the table change under) is planned again from a fresh read, up to
+    /// `attempts` times in all.
     public func apply(_ desired: Ruleset, dryRun: Bool = false, incremental: Bool = true,
                       previous: AppliedState? = nil) throws(NetlinkError) -> ApplyOutcome {
-        let generation = try transport.generation()
+        try retrying { () throws(NetlinkError) in
+            try applyOnce(desired, dryRun: dryRun, incremental: incremental, previous: previous)
+        }
+    }
+
+    /// How many times a change is planned and sent before a concurrent change is reported.
+    public static let attempts = 10
+
+    private func retrying<T>(_ body: () throws(NetlinkError) -> T) throws(NetlinkError) -> T {
+        var attempt = 1
+        while true {
+            do {
+                return try body()
+            } catch {
+                guard error.kind == .concurrentChange, error.code == ERESTART, attempt < Self.attempts else {
+                    if error.code == ERESTART { throw NetlinkError(error.kind, code: error.code, error.message + " (\(attempt) attempts)") }
+                    throw error
+                }
+                attempt += 1
+            }
+        }
+    }
+
+    private func applyOnce(_ desired: Ruleset, dryRun: Bool, incremental: Bool,
+                           previous: AppliedState?) throws(NetlinkError) -> ApplyOutcome {
+        var generation = try transport.generation()
         let namespace = try transport.namespaceIdentity()
         let trusted = incremental ? previous.flatMap { trusts($0, desired: desired, generation: generation, namespace: namespace) } : nil
         let wanted = RulesetFingerprint(desired, key: trusted?.fingerprint.key ?? previous?.fingerprint.key ?? HashKey.random())
@@ -73,6 +104,7 @@ public struct RulesetApplier {
                 try elementChanges(set, before: before, after: after, previous: trusted)
             }.plan()
         } else if let current = try transport.read(family: desired.family, table: desired.name) {
+            generation = current.generation ?? generation
             if incremental {
                 operations = IncrementalPlanner(desired: desired, wanted: try KernelTable(encoding: desired), current: current).plan()
             }
@@ -148,10 +180,13 @@ public struct RulesetApplier {
     /// Deletes the table; false when it did not exist.
     @discardableResult
     public func delete(family: String, table: String) throws(NetlinkError) -> Bool {
-        let generation = try transport.generation()
-        guard try transport.read(family: family, table: table) != nil else { return false }
-        _ = try transport.send(RulesetBatch(family: family, table: table, operations: [.deleteTable], generation: generation))
-        return true
+        try retrying { () throws(NetlinkError) in
+            let generation = try transport.generation()
+            guard let current = try transport.read(family: family, table: table) else { return false }
+            _ = try transport.send(RulesetBatch(family: family, table: table, operations: [.deleteTable],
+                                                generation: current.generation ?? generation))
+            return true
+        }
     }
 
     /// The table as the kernel holds it, decoded into the IR; nil when absent.

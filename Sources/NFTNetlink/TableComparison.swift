@@ -15,6 +15,15 @@ struct TableComparison {
         if have.comment != wanted.comment {
             lines.append("table comment: want \(quoted(wanted.comment)), have \(quoted(have.comment))")
         }
+        if have.flags != wanted.flags {
+            var line = "table flags: want \(Self.flags(wanted.flags)), have \(Self.flags(have.flags))"
+            if have.flags & KernelTable.dormantFlag != 0 { line += " (dormant: every hook of the table is off)" }
+            if let owner = have.owner { line += " (owned by netlink port \(owner))" }
+            lines.append(line)
+        }
+        lines += have.foreignObjects.map { "unexpected \($0.kind) \($0.name)" }
+        for set in have.sets { if let extra = set.extra { lines.append("set \(set.name): unexpected \(extra)") } }
+        for chain in have.chains { if let extra = chain.extra { lines.append("chain \(chain.name): unexpected \(extra)") } }
         for (set, want) in zip(desired.sets, wanted.sets) { lines += setDifferences(set, want, old: haveSets[set.name]) }
         let wantedSets = Set(wanted.sets.map(\.name))
         for set in have.sets where !wantedSets.contains(set.name) { lines.append("unexpected set \(set.name)") }
@@ -30,6 +39,10 @@ struct TableComparison {
             if have.chains.map(\.name) != wanted.chains.map(\.name) { lines.append("chains are listed in a different order") }
         }
         return lines
+    }
+
+    private static func flags(_ flags: UInt32) -> String {
+        flags == 0 ? "none" : KernelTable.flagNames(flags).joined(separator: ", ")
     }
 
     private func quoted(_ text: String?) -> String { text.map { "\"\($0)\"" } ?? "none" }

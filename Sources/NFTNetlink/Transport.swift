@@ -41,16 +41,33 @@ public struct TableSnapshot: Sendable {
     let family: String
     let name: String
     let stored: Ruleset?
+    /// The ruleset generation the table was read at (nil: unknown), for the batch's guard.
+    let generation: UInt32?
 
-    init(kernel: KernelTable, family: String, name: String, ruleset: Ruleset? = nil) {
+    init(kernel: KernelTable, family: String, name: String, ruleset: Ruleset? = nil, generation: UInt32? = nil) {
         self.kernel = kernel
         self.family = family
         self.name = name
         self.stored = ruleset
+        self.generation = generation
     }
 
     /// The table in the IR; decoded on each access when it was read from the kernel.
     public var ruleset: Ruleset { stored ?? KernelRaiser.ruleset(kernel, family: family, name: name) }
+
+    /// What the table holds that `ruleset` cannot show, one readable line each: table flags,
+    /// objects of kinds kubenft never creates, chain and set attributes it never sends.
+    public var unrepresented: [String] {
+        var lines: [String] = []
+        if kernel.flags != 0 {
+            lines.append("table flags " + KernelTable.flagNames(kernel.flags).joined(separator: ", ")
+                         + (kernel.owner.map { " (owned by netlink port \($0))" } ?? ""))
+        }
+        lines += kernel.foreignObjects.map { "\($0.kind) \($0.name)" }
+        lines += kernel.sets.compactMap { set in set.extra.map { "set \(set.name): \($0)" } }
+        lines += kernel.chains.compactMap { chain in chain.extra.map { "chain \(chain.name): \($0)" } }
+        return lines
+    }
 }
 
 /// The real transport: libnftnl objects, batched and sent through the C shim over one netlink
@@ -58,6 +75,10 @@ public struct TableSnapshot: Sendable {
 public final class NetlinkTransport: RulesetTransport {
     let socket: NetlinkSocket
     private var sequence: UInt32
+    private let namespacePath: String?
+    var ownerNamespacePath: String? { namespacePath }
+    /// Change events for the table last read, opened on the first read.
+    private var watch: TableWatch?
 
     /// Opens the socket; `namespace` is a name under /var/run/netns or an absolute path.
     public init(namespace: String? = nil) throws(NetlinkError) {
@@ -66,18 +87,42 @@ public final class NetlinkTransport: RulesetTransport {
             throw NetlinkError(.missingNamespace, code: ENOENT, "network namespace \(namespace ?? path) does not exist (no \(path))")
         }
         socket = try NetlinkSocket(namespacePath: path)
+        namespacePath = path
         sequence = UInt32(truncatingIfNeeded: time(nil)) &* 16
     }
 
     public func generation() throws(NetlinkError) -> UInt32 { try socket.generation() }
 
     public func read(family: String, table: String) throws(NetlinkError) -> TableSnapshot? {
-        guard let kernel = try KernelReader(socket: socket).readKernel(family: family, table: table) else { return nil }
-        return TableSnapshot(kernel: kernel, family: family, name: table)
+        let watch = try self.watch(family: family, table: table)
+        let (kernel, generation) = try KernelReader(socket: socket).readKernel(family: family, table: table, watch: watch)
+        guard let kernel else { return nil }
+        return TableSnapshot(kernel: kernel, family: family, name: table, generation: generation)
+    }
+
+    private func watch(family: String, table: String) throws(NetlinkError) -> TableWatch? {
+        guard let number = BatchEncoder.familyNumber(family) else { return nil }
+        if let watch, watch.family == UInt16(number), watch.table == table { return watch }
+        watch = try TableWatch(namespacePath: namespacePath, family: UInt16(number), table: table)
+        return watch
+    }
+
+    /// The generation to guard a batch with: when the batch was planned from the last read and no
+    /// commit changed the table since, the current one (commits to other tables do not matter);
+    /// otherwise the batch's own.
+    private func guardGeneration(for batch: RulesetBatch) throws(NetlinkError) -> UInt32? {
+        guard let planned = batch.generation, let watch, watch.confirmed == planned, watch.table == batch.table,
+              BatchEncoder.familyNumber(batch.family).map(UInt16.init) == watch.family else { return batch.generation }
+        guard let current = try watch.unchangedGeneration(requests: socket) else {
+            throw NetlinkError(.concurrentChange, code: ERESTART,
+                               "another process changed table \(batch.family) \(batch.table) while the update was prepared; nothing was applied; run it again")
+        }
+        return current
     }
 
     public func readSet(family: String, table: String, name: String) throws(NetlinkError) -> SetSnapshot? {
-        try KernelReader(socket: socket).readSet(family: family, table: table, name: name).map(SetSnapshot.init)
+        let watch = try self.watch(family: family, table: table)
+        return try KernelReader(socket: socket).readSet(family: family, table: table, name: name, watch: watch).map(SetSnapshot.init)
     }
 
     /// The namespace cookie (SO_NETNS_COOKIE), unique per namespace and never reused until reboot;
@@ -92,9 +137,14 @@ public final class NetlinkTransport: RulesetTransport {
         let first = sequence
         let encoded = try encoder.encode(batch, firstSequence: first)
         sequence = sequence &+ UInt32(truncatingIfNeeded: encoded.messageCount) &+ 1
+        if let planned = batch.generation, let current = try guardGeneration(for: batch), current != planned {
+            try encoded.check(kubenft_nl_batch_set_genid(encoded.pointer, current), "generation guard")
+        }
         let (refusals, _) = try socket.send(encoded)
         if let refusal = refusals.first {
-            throw Self.error(for: refusal, in: encoded, beginSequence: first, total: refusals.count, commit: batch.commit)
+            let error = Self.error(for: refusal, in: encoded, beginSequence: first, total: refusals.count, commit: batch.commit)
+            if error.kind == .permission, let owned = ownerError(family: batch.family, table: batch.table, refusal: error) { throw owned }
+            throw error
         }
         return BatchReport(messages: encoded.messageCount, bytes: encoded.byteCount, committed: batch.commit)
     }

@@ -141,18 +141,20 @@ struct ShowCommand: ParsableCommand {
     @OptionGroup var namespace: NamespaceOptions
 
     func run() throws {
-        let applier = RulesetApplier(transport: try namespace.transport())
-        let ruleset: Ruleset?
+        let transport = try namespace.transport()
+        let snapshot: TableSnapshot?
         do {
-            ruleset = try applier.current(family: "inet", table: "kubenft")
+            snapshot = try transport.read(family: "inet", table: "kubenft")
         } catch {
             throw KernelFailure.report(error)
         }
-        guard let ruleset else {
+        guard let snapshot else {
             Terminal.error("no table inet kubenft")
             throw ExitCode(2)
         }
-        Terminal.out(NFTTextEmitter().emit(ruleset))
+        // Never silent: what the text below cannot show is named on standard error.
+        for line in snapshot.unrepresented { Terminal.error("warning: not shown below: \(line)") }
+        Terminal.out(NFTTextEmitter().emit(snapshot.ruleset))
     }
 }
 

@@ -93,28 +93,39 @@ struct KernelApplyTests {
         }
     }
 
-    @Test("a change between readback and commit fails with nothing applied; running again succeeds")
+    @Test("a change to the table between readback and commit is planned again; changes elsewhere do not matter")
     func concurrentChange() throws {
         let base = try SyntheticCluster.compile(services: 20, endpoints: 3)
         let changed = try SyntheticCluster.compile(services: 20, endpoints: 3, notReady: [7])
         try Namespaces.with { names in
             let kernel = try NetlinkTransport(namespace: names[0])
             _ = try RulesetApplier(transport: kernel).apply(base)
-            let interfering = InterferingTransport(inner: kernel) {
-                _ = try? Namespaces.nft(["add", "table", "ip", "someone-else"], in: names[0])
+            // Another table changes before every batch: the batch still goes through at once.
+            let elsewhere = InterferingTransport(inner: kernel) { index in
+                _ = try? Namespaces.nft(["add", "table", "ip", "someone-else-\(index)"], in: names[0])
             }
-            let before = try Namespaces.listTable(in: names[0])
+            #expect(try RulesetApplier(transport: elsewhere).apply(changed).mode == .incremental)
+            #expect(elsewhere.sends == 1)
+            // kubenft's table changes before the first two batches: planned again from a fresh read.
+            let twice = InterferingTransport(inner: kernel) { index in
+                if index < 2 { _ = try? Namespaces.nft(["add", "chain", "inet", "kubenft", "intruder-\(index)"], in: names[0]) }
+            }
+            #expect(try RulesetApplier(transport: twice).apply(base).mode == .incremental)
+            #expect(twice.sends == 3)
+            #expect(try RulesetApplier(transport: kernel).differences(base).isEmpty)
+            // Before every batch: gives up after the bounded attempts, with nothing applied.
+            let always = InterferingTransport(inner: kernel) { index in
+                _ = try? Namespaces.nft(["add", "chain", "inet", "kubenft", "intruder-\(index)"], in: names[0])
+            }
             do {
-                _ = try RulesetApplier(transport: interfering).apply(changed)
+                _ = try RulesetApplier(transport: always).apply(changed)
                 Issue.record("expected a concurrent-change error")
             } catch let error as NetlinkError {
                 #expect(error.kind == .concurrentChange, "\(error)")
-                #expect(error.message.contains("run it again"))
+                #expect(error.message.contains("run it again") && error.message.contains("attempts"), "\(error)")
             }
-            #expect(try Namespaces.listTable(in: names[0]) == before)
-            let retried = try RulesetApplier(transport: interfering).apply(changed)
-            #expect(retried.mode == .incremental)
-            #expect(try RulesetApplier(transport: kernel).differences(changed).isEmpty)
+            let left = try RulesetApplier(transport: kernel).differences(base)
+            #expect(left.allSatisfy { $0.hasPrefix("unexpected chain intruder-") } && left.count == RulesetApplier.attempts, "\(left)")
         }
     }
 
@@ -129,12 +140,14 @@ struct KernelApplyTests {
     }
 }
 
-/// Runs `interfere` once, just before the first batch is sent: a change between readback and commit.
+/// Runs `interfere` with the batch's index just before each batch is sent: a change between
+/// readback and commit.
 final class InterferingTransport: RulesetTransport {
     let inner: RulesetTransport
-    var interfere: (() -> Void)?
+    let interfere: (Int) -> Void
+    private(set) var sends = 0
 
-    init(inner: RulesetTransport, interfere: @escaping () -> Void) {
+    init(inner: RulesetTransport, interfere: @escaping (Int) -> Void) {
         self.inner = inner
         self.interfere = interfere
     }
@@ -142,8 +155,8 @@ final class InterferingTransport: RulesetTransport {
     func generation() throws(NetlinkError) -> UInt32 { try inner.generation() }
     func read(family: String, table: String) throws(NetlinkError) -> TableSnapshot? { try inner.read(family: family, table: table) }
     func send(_ batch: RulesetBatch) throws(NetlinkError) -> BatchReport {
-        interfere?()
-        interfere = nil
+        interfere(sends)
+        sends += 1
         return try inner.send(batch)
     }
 }

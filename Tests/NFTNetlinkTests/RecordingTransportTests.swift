@@ -35,24 +35,31 @@ struct RecordingTransportTests {
         #expect(outcome.operations.contains { if case .flushChain = $0 { return true } else { return false } })
     }
 
-    @Test("a change between reading and committing fails cleanly; running again succeeds")
+    @Test("a change between reading and committing is planned again; one before every batch fails after bounded attempts")
     func concurrentChange() throws {
         let base = try SyntheticCluster.compile(services: 5, endpoints: 2)
         let changed = try SyntheticCluster.compile(services: 5, endpoints: 2, notReady: [3])
         let fake = RecordingTransport()
         let applier = RulesetApplier(transport: fake)
         _ = try applier.apply(base)
+        var interfered = 0
         fake.beforeSend = { transport in
-            transport.beforeSend = nil
-            transport.store(base, family: "ip", table: "someone-else")
+            interfered += 1
+            transport.store(base, family: "ip", table: "someone-else-\(interfered)")
         }
         do {
             _ = try applier.apply(changed)
             Issue.record("expected a concurrent-change error")
-        } catch let error as NetlinkError {
+        } catch {
             #expect(error.kind == .concurrentChange)
+            #expect(error.message.contains("\(RulesetApplier.attempts) attempts"), "\(error)")
         }
+        #expect(interfered == RulesetApplier.attempts)
         #expect(fake.tables["inet kubenft"] == base, "nothing applied")
+        fake.beforeSend = { transport in
+            transport.beforeSend = nil
+            transport.store(base, family: "ip", table: "someone-else")
+        }
         let retried = try applier.apply(changed)
         #expect(retried.mode == .incremental)
         #expect(fake.tables["inet kubenft"] == changed)

@@ -42,6 +42,9 @@ int kubenft_nl_set_buffers(kubenft_nl_socket *sock, uint32_t send_bytes, uint32_
 /* The network namespace's cookie (SO_NETNS_COOKIE): unique per namespace until reboot, never reused. */
 int kubenft_nl_netns_cookie(kubenft_nl_socket *sock, uint64_t *cookie);
 
+/* The socket's netlink port id: the owner recorded in a table this socket creates with flags owner. */
+uint32_t kubenft_nl_portid(const kubenft_nl_socket *sock);
+
 /* The ruleset generation id (NFT_MSG_GETGEN). */
 int kubenft_nl_get_genid(kubenft_nl_socket *sock, uint32_t *genid);
 
@@ -84,6 +87,9 @@ size_t kubenft_nl_batch_byte_count(const kubenft_nl_batch *batch);
 int kubenft_nl_batch_message(const kubenft_nl_batch *batch, uint32_t index, uint16_t *type, uint16_t *flags,
                              uint32_t *seq);
 
+/* Rewrites the NFNL_BATCH_GENID guard of a batch begun with guard = true. */
+int kubenft_nl_batch_set_genid(kubenft_nl_batch *batch, uint32_t genid);
+
 /* ---- sending ---- */
 
 /* One negative acknowledgement: the sequence number of the refused message, the positive errno,
@@ -106,6 +112,28 @@ typedef struct {
 int kubenft_nl_batch_send(kubenft_nl_socket *sock, const kubenft_nl_batch *batch, kubenft_nl_error *errors,
                           uint32_t max_errors, kubenft_nl_outcome *outcome);
 
+/* ---- change events ---- */
+
+/* Subscribes the socket to nf_tables change events (NFNLGRP_NFTABLES): every commit, by anyone,
+ * then arrives as one event per changed object followed by NFT_MSG_NEWGEN with the new generation.
+ * Use a socket that sends no requests. */
+int kubenft_nl_subscribe(kubenft_nl_socket *sock);
+
+/* What the events read so far say about one table. A commit's events come before its NEWGEN. */
+typedef struct {
+    bool touched;         /* a completed commit changed the table; last_touch is its generation */
+    uint32_t last_touch;
+    bool pending;         /* events that change the table whose commit's NEWGEN has not arrived yet */
+    bool seen;            /* a NEWGEN arrived; last_genid is the latest */
+    uint32_t last_genid;
+} kubenft_nl_watch;
+
+/* Reads the events queued on a subscribed socket into *watch. Without wait, reads what is queued;
+ * with wait, also waits until the NEWGEN of generation `until` (or a later one) arrived, giving up
+ * with ETIMEDOUT after timeout_ms. ENOBUFS: events were lost, nothing is known. */
+int kubenft_nl_monitor_scan(kubenft_nl_socket *sock, uint16_t family, const char *table, bool wait, uint32_t until,
+                            int timeout_ms, kubenft_nl_watch *watch);
+
 /* ---- dumps ---- */
 
 /* Every table of the family (NFPROTO_UNSPEC: all). NULL on error, *error set. */
@@ -119,6 +147,22 @@ struct nftnl_rule_list *kubenft_nl_dump_rules(kubenft_nl_socket *sock, uint16_t 
  * dump per chain stays linear. */
 int kubenft_nl_dump_chain_rules(kubenft_nl_socket *sock, uint16_t family, const char *table, const char *chain,
                                 struct nftnl_rule_list *into);
+/* Every dump returns EINTR when the kernel marked a reply NLM_F_DUMP_INTR (the ruleset generation
+ * changed while it was dumped): the result is incomplete and the caller reads again. */
+
+/* One object of a table that kubenft never creates (a stateful object or a flowtable): its name
+ * and, for stateful objects, its NFT_OBJECT_* type (0 for flowtables). */
+typedef struct {
+    char name[256];
+    uint32_t type;
+} kubenft_nl_named;
+
+/* The stateful objects (msg_type NFT_MSG_GETOBJ: counters, quotas, limits, ct helpers, ...) or the
+ * flowtables (NFT_MSG_GETFLOWTABLE) of one table. *out is malloc'd (free it with free()), *count
+ * its length; both are NULL / 0 when there are none. */
+int kubenft_nl_dump_named(kubenft_nl_socket *sock, uint16_t msg_type, uint16_t family, const char *table,
+                          kubenft_nl_named **out, uint32_t *count);
+
 /* Adds the elements of the named set (table and name taken from set) to set. */
 int kubenft_nl_dump_elements(kubenft_nl_socket *sock, uint16_t family, struct nftnl_set *set);
 
