@@ -3,12 +3,14 @@ import Glibc
 #endif
 import KubeNFT
 import KubeManifest
+import NFTRuleset
 
 /// Writing to the terminal without Foundation: stdout for results, stderr for diagnostics.
 enum Terminal {
     static func out(_ text: String) { write(text, to: 1) }
 
-    static func error(_ text: String) { write("kubenft: " + text + "\n", to: 2) }
+    /// One line on stderr, whatever `text` holds (it often quotes input or kernel names).
+    static func error(_ text: String) { write("kubenft: " + DisplayText.escaped(text) + "\n", to: 2) }
 
     static func report(_ diagnostics: [Diagnostic]) {
         var text = ""
