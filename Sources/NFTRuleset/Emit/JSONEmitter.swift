@@ -154,8 +154,8 @@ public struct NFTJSONEmitter: Sendable {
         case .port(let port): return .number(Int64(port))
         case .portRange(let low, let high): return .object([("range", .array([.number(Int64(low)), .number(Int64(high))]))])
         case .hex(let number): return .number(Int64(number))
-        case .proto(let name): return .string(name)
-        case .symbol(let name): return .string(name)
+        case .proto(let name): return .string(NFTQuoting.wordValue(name))
+        case .symbol(let name): return .string(NFTQuoting.wordValue(name))
         }
     }
 

@@ -53,8 +53,17 @@ public enum NFTQuoting {
     /// A symbolic value (`established`, an interface name read from the kernel): a bare word when it is
     /// one, else a double-quoted string whose unsafe characters are replaced as in `comment`.
     public static func word(_ text: String) -> String {
-        if !text.isEmpty, text.utf8.allSatisfy({ isIdentifierByte($0) }) { return text }
-        return "\"" + comment(text) + "\""
+        isPlainWord(text) ? text : "\"" + comment(text) + "\""
+    }
+
+    /// The value `word` shows, without quotes: what the JSON form carries, so both forms load alike
+    /// (nft's JSON reader also refuses a NUL, even escaped).
+    public static func wordValue(_ text: String) -> String {
+        isPlainWord(text) ? text : comment(text)
+    }
+
+    static func isPlainWord(_ text: String) -> Bool {
+        !text.isEmpty && text.utf8.allSatisfy { isIdentifierByte($0) }
     }
 
     /// True when `name` is printed unchanged by `identifier`.
