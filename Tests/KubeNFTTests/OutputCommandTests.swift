@@ -201,7 +201,7 @@ struct OutputCommandTests {
         }
     }
 
-    @Test("show prints names a foreign process put into our table without breaking lines",
+    @Test("show and verify print names a foreign process put into our table without breaking lines",
           .enabled(if: Environment.labTestsEnabled))
     func showForeignNames() throws {
         func listing(_ name: String) throws -> String {
@@ -220,11 +220,31 @@ struct OutputCommandTests {
             }
         }
         let benign = try listing("benign")
+        let verifiedBenign = try Self.verify("benign")
         for name in ["x\r\nadd table ip evil #", "a\nb", "a\u{2028}b\u{85}c", "\"}; flush ruleset #", "9\u{1B}[2J"] {
             let shown = try listing(name)
             #expect(OutputSafetyTests.lines(shown).count == OutputSafetyTests.lines(benign).count, "\(shown)")
             #expect(OutputSafetyTests.shape(shown) == OutputSafetyTests.shape(benign))
             #expect(!shown.unicodeScalars.contains(where: OutputSafetyTests.isLineBreaking), "\(shown.debugDescription)")
+            let verified = try Self.verify(name)
+            #expect(OutputSafetyTests.lines(verified).count == OutputSafetyTests.lines(verifiedBenign).count, "\(verified)")
+            #expect(!verified.unicodeScalars.contains(where: OutputSafetyTests.isLineBreaking), "\(verified.debugDescription)")
+        }
+    }
+
+    /// `verify`'s report after a foreign process added a chain named `name` to the applied table.
+    static func verify(_ name: String) throws -> String {
+        let demo = try CLITests.fixture("demo")
+        let escaped = String(data: try JSONSerialization.data(withJSONObject: [name], options: [.fragmentsAllowed]), encoding: .utf8)!
+            .dropFirst().dropLast()
+        return try Kernel.withNamespace { namespace in
+            let applied = try CLITests.run(["apply", "--netns", namespace, "-f", demo.manifests] + demo.arguments)
+            #expect(applied.status == 0, "\(applied.stderr)")
+            try Kernel.load("{\"nftables\": [{\"add\": {\"chain\": {\"family\": \"inet\", \"table\": \"kubenft\", \"name\": \(escaped)}}}]}",
+                            json: true, in: namespace)
+            let verified = try CLITests.run(["verify", "--netns", namespace, "-f", demo.manifests] + demo.arguments)
+            #expect(verified.status == 1, "\(verified.stderr)")
+            return verified.stdout
         }
     }
 }
