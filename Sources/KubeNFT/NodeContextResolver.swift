@@ -57,8 +57,10 @@ enum NodeContextResolver {
             }
         }
         for text in options.clusterCIDRs {
-            if let cidr = CIDR(text) { context.clusterCIDRs.append(cidr) } else {
-                diagnostics.append(Diagnostic(at: commandLine, object: nil, field: "--cluster-cidr", reason: "invalid CIDR \"\(text)\""))
+            switch exactCIDR(text) {
+            case .success(let cidr): context.clusterCIDRs.append(cidr)
+            case .failure(let problem):
+                diagnostics.append(Diagnostic(at: commandLine, object: nil, field: "--cluster-cidr", reason: problem.reason))
             }
         }
         if let config {
@@ -72,6 +74,22 @@ enum NodeContextResolver {
         context.nodeIPs = unique(context.nodeIPs)
         context.clusterCIDRs = unique(context.clusterCIDRs)
         return (context, diagnostics)
+    }
+
+    /// Why a CIDR flag value was refused.
+    struct CIDRProblem: Error {
+        var reason: String
+    }
+
+    /// `addr/len` with no host bits set: `10.0.0.1/8` is refused rather than silently read as
+    /// `10.0.0.0/8`, since it usually means a mistyped address or length.
+    static func exactCIDR(_ text: String) -> Result<CIDR, CIDRProblem> {
+        guard let cidr = CIDR(text) else { return .failure(CIDRProblem(reason: "invalid CIDR \"\(text)\"")) }
+        let written = text.split(separator: "/", maxSplits: 1).first.flatMap { IPAddress($0) }
+        guard written == cidr.address else {
+            return .failure(CIDRProblem(reason: "\"\(text)\" has host bits set (the prefix is \(cidr))"))
+        }
+        return .success(cidr)
     }
 
     private static func unique<T: Hashable>(_ values: [T]) -> [T] {

@@ -182,7 +182,7 @@ struct VerifyCommand: ParsableCommand {
             return
         }
         var text = "table \(ruleset.family) \(ruleset.name) differs from the manifests (\(differences.count) difference\(differences.count == 1 ? "" : "s")):\n"
-        for line in differences { text += "  " + line + "\n" }
+        for line in differences { text += "  " + DisplayText.escaped(line) + "\n" }
         Terminal.out(text)
         throw ExitCode(1)
     }

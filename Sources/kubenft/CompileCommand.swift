@@ -16,6 +16,9 @@ struct CompileCommand: ParsableCommand {
     @Option(name: [.customShort("o"), .long], help: "Write to this file (atomically) instead of standard output.")
     var output: String?
 
+    @Flag(name: .customLong("follow-symlinks"), help: "Let -o write through a symbolic link (refused otherwise).")
+    var followSymlinks = false
+
     func run() throws {
         let result = Pipeline.run(paths: input.files, node: input.nodeOptions, strict: input.strict)
         Terminal.report(result.diagnostics)
@@ -23,7 +26,7 @@ struct CompileCommand: ParsableCommand {
         let text = Pipeline.render(ruleset, format: format)
         if let output {
             do {
-                try FileOutput.writeAtomically(text, to: output)
+                try FileOutput.write(text, to: output, followSymlinks: followSymlinks)
             } catch {
                 Terminal.error("cannot write \(output): \(error)")
                 throw ExitCode(2)

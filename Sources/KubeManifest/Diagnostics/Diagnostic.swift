@@ -10,7 +10,7 @@ public struct SourceLocation: Sendable, Hashable, Comparable, CustomStringConver
         self.column = column
     }
 
-    public var description: String { "\(file):\(line):\(column)" }
+    public var description: String { "\(Diagnostic.oneLine(file)):\(line):\(column)" }
 
     public static func < (lhs: SourceLocation, rhs: SourceLocation) -> Bool {
         (lhs.file, lhs.line, lhs.column) < (rhs.file, rhs.line, rhs.column)
@@ -39,12 +39,31 @@ public struct Diagnostic: Error, Sendable, Hashable, Comparable, CustomStringCon
         self.reason = reason
     }
 
+    /// Exactly one line: control characters, line separators and bidirectional overrides in any part
+    /// (a file or object name, a quoted value in the reason) are shown as `\u{…}` escapes, so input
+    /// cannot forge further diagnostic lines or act on the terminal.
     public var description: String {
         var text = "\(location): "
         if severity == .warning { text += "warning: " }
-        if let object { text += "\(object): " }
-        if !field.isEmpty { text += "\(field): " }
-        return text + reason
+        if let object { text += "\(Self.oneLine(object)): " }
+        if !field.isEmpty { text += "\(Self.oneLine(field)): " }
+        return text + Self.oneLine(reason)
+    }
+
+    /// `text` with every scalar that could end a line or act on a terminal written as `\u{…}`.
+    /// Works on Unicode scalars: a `Character` can hold several ("\r\n" is one).
+    public static func oneLine(_ text: String) -> String {
+        if text.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) { return text }
+        var out = ""
+        for scalar in text.unicodeScalars {
+            switch scalar.value {
+            case 0x00...0x1F, 0x7F...0x9F, 0x2028, 0x2029, 0x200E, 0x200F, 0x202A...0x202E, 0x2066...0x2069, 0xFEFF:
+                out += "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
+            default:
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
     }
 
     public static func < (lhs: Diagnostic, rhs: Diagnostic) -> Bool {

@@ -4,7 +4,7 @@ import NFTRuleset
 /// Text (optionally coloured), Markdown and JSON forms of a change report. All are deterministic.
 extension ChangeReport {
     static func describe(_ connection: Connection) -> String {
-        "\(connection.from) -> \(connection.to) \(connection.transport.nftName)/\(connection.port)"
+        "\(DisplayText.escaped(connection.from)) -> \(DisplayText.escaped(connection.to)) \(connection.transport.nftName)/\(connection.port)"
     }
 
     /// Counts of changed connections per namespace pair, for the summary line.
@@ -13,7 +13,7 @@ extension ChangeReport {
         for connection in connections {
             let from = connection.from.split(separator: "/").first.map(String.init) ?? ""
             let to = connection.to.split(separator: "/").first.map(String.init) ?? ""
-            counts["\(from) -> \(to)", default: 0] += 1
+            counts["\(DisplayText.escaped(from)) -> \(DisplayText.escaped(to))", default: 0] += 1
         }
         return counts.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }
     }
@@ -31,42 +31,50 @@ extension ChangeReport {
             out += "\n\(bold)Services\(reset): \(services.count) changed\n"
             for change in services {
                 let marker = change.kind == "added" ? green + "+" : (change.kind == "removed" ? red + "-" : yellow + "~")
-                out += "\(marker) \(change.service) \(change.kind)\(reset)\n"
-                for detail in change.details { out += "    \(detail)\n" }
+                out += "\(marker) \(DisplayText.escaped(change.service)) \(change.kind)\(reset)\n"
+                for detail in change.details { out += "    \(DisplayText.escaped(detail))\n" }
             }
         }
         if !addedObjects.isEmpty || !removedObjects.isEmpty || !changedObjects.isEmpty {
             out += "\n\(bold)Ruleset\(reset): \(addedObjects.count) added, \(removedObjects.count) removed, \(changedObjects.count) changed\n"
-            for object in addedObjects { out += "\(green)+ \(object.kind) \(object.name)\(reset)\(Self.source(object))\n" }
-            for object in removedObjects { out += "\(red)- \(object.kind) \(object.name)\(reset)\(Self.source(object))\n" }
-            for object in changedObjects { out += "\(yellow)~ \(object.kind) \(object.name)\(reset)\(Self.source(object))\n" }
+            for object in addedObjects { out += "\(green)+ \(Self.name(object))\(reset)\(Self.source(object))\n" }
+            for object in removedObjects { out += "\(red)- \(Self.name(object))\(reset)\(Self.source(object))\n" }
+            for object in changedObjects { out += "\(yellow)~ \(Self.name(object))\(reset)\(Self.source(object))\n" }
         }
         return out
     }
 
-    private static func source(_ object: ObjectChange) -> String { object.source.isEmpty ? "" : "  (\(object.source))" }
+    private static func name(_ object: ObjectChange) -> String { DisplayText.escaped("\(object.kind) \(object.name)") }
+
+    private static func source(_ object: ObjectChange) -> String { object.source.isEmpty ? "" : "  (\(DisplayText.escaped(object.source)))" }
 
     public var markdown: String {
         if isEmpty { return "### kubenft: no changes\n" }
         var out = "### kubenft: \(allowed.count) connections newly allowed, \(blocked.count) newly blocked\n\n"
         if !allowed.isEmpty || !blocked.isEmpty {
             out += "| change | from | to | port |\n|---|---|---|---|\n"
-            for connection in allowed { out += "| :warning: allowed | `\(connection.from)` | `\(connection.to)` | \(connection.transport.nftName)/\(connection.port) |\n" }
-            for connection in blocked { out += "| blocked | `\(connection.from)` | `\(connection.to)` | \(connection.transport.nftName)/\(connection.port) |\n" }
+            for connection in allowed {
+                out += "| :warning: allowed | \(Markdown.code(connection.from, inTable: true)) | \(Markdown.code(connection.to, inTable: true)) | \(connection.transport.nftName)/\(connection.port) |\n"
+            }
+            for connection in blocked {
+                out += "| blocked | \(Markdown.code(connection.from, inTable: true)) | \(Markdown.code(connection.to, inTable: true)) | \(connection.transport.nftName)/\(connection.port) |\n"
+            }
             out += "\n"
         }
         if !services.isEmpty {
             out += "#### Services\n\n"
             for change in services {
-                out += "- `\(change.service)` \(change.kind)\n"
-                for detail in change.details { out += "  - \(detail)\n" }
+                out += "- \(Markdown.code(change.service)) \(change.kind)\n"
+                for detail in change.details { out += "  - \(Markdown.code(detail))\n" }
             }
             out += "\n"
         }
         let objects = addedObjects.map { ("added", $0) } + removedObjects.map { ("removed", $0) } + changedObjects.map { ("changed", $0) }
         if !objects.isEmpty {
             out += "<details><summary>Ruleset: \(addedObjects.count) added, \(removedObjects.count) removed, \(changedObjects.count) changed</summary>\n\n"
-            for (verb, object) in objects { out += "- \(verb) \(object.kind) `\(object.name)`\(object.source.isEmpty ? "" : " — \(object.source)")\n" }
+            for (verb, object) in objects {
+                out += "- \(verb) \(object.kind) \(Markdown.code(object.name))\(object.source.isEmpty ? "" : " — \(Markdown.code(object.source))")\n"
+            }
             out += "\n</details>\n"
         }
         return out

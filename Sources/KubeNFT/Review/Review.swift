@@ -73,9 +73,9 @@ public struct ConnectivityMatrix: Sendable, Hashable {
         for cell in cells { lookup["\(cell.transport.nftName)|\(cell.port)|\(cell.from)|\(cell.to)"] = cell.allowed }
         for transport in protocols {
             for port in ports {
-                out += "# \(transport.nftName)/\(port)\n-\t" + pods.joined(separator: "\t") + "\n"
+                out += "# \(transport.nftName)/\(port)\n-\t" + pods.map(DisplayText.escaped).joined(separator: "\t") + "\n"
                 for source in pods {
-                    out += source
+                    out += DisplayText.escaped(source)
                     for destination in pods {
                         out += lookup["\(transport.nftName)|\(port)|\(source)|\(destination)"] == true ? "\t." : "\tX"
                     }

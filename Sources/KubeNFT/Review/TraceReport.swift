@@ -33,7 +33,7 @@ public struct TraceReport: Sendable {
 
     public var text: String {
         var out = "trace \(packet.transport) \(packet.source) -> \(packet.destination):\(packet.destinationPort)"
-        out += " (from \(query.from), to \(query.to)), entering \(origin == .node ? "from the node itself" : "from the network")\n"
+        out += " (from \(DisplayText.escaped(query.from.description)), to \(DisplayText.escaped(query.to.description))), entering \(origin == .node ? "from the node itself" : "from the network")\n"
         let paths = result.paths.sorted {
             ($0.probability, $1.translatedDestination.map(\.description) ?? "", $1.translatedPort ?? 0)
                 > ($1.probability, $0.translatedDestination.map(\.description) ?? "", $0.translatedPort ?? 0)
@@ -41,13 +41,13 @@ public struct TraceReport: Sendable {
         for (number, path) in paths.enumerated() {
             out += "\npath \(number + 1) of \(paths.count), probability \(Self.percent(path.probability)): \(path.verdict.rawValue)\n"
             for step in path.steps {
-                out += "  \(step.hook.padding(12)) \(step.chain)\n      \(step.text)\n"
+                out += "  \(step.hook.padding(12)) \(DisplayText.escaped(step.chain))\n      \(DisplayText.escaped(step.text))\n"
             }
             if let address = path.translatedDestination, let port = path.translatedPort {
                 out += "  DNAT to \(address.family == .v6 ? "[\(address)]" : address.description):\(port)\n"
             }
             if path.masqueraded { out += "  source masqueraded to the node's address\n" }
-            for note in path.notes { out += "  note: \(note)\n" }
+            for note in path.notes { out += "  note: \(DisplayText.escaped(note))\n" }
         }
         if !backends.isEmpty {
             out += "\nbackends:\n"

@@ -55,7 +55,8 @@ struct Assembly {
     func ruleset(comment: String) -> Ruleset {
         let orderedSets = sets.values.sorted { $0.name < $1.name }.map { set -> NamedSet in
             var sorted = set
-            sorted.elements = Self.sortedUnique(set.elements)
+            // The one place every compiled set passes: interval sets leave it without overlaps.
+            sorted.elements = Self.sortedUnique(set.withDisjointIntervals().elements)
             return sorted
         }
         return Ruleset(comment: comment, notes: notes, sets: orderedSets, chains: chains)

@@ -8,11 +8,12 @@ public struct NFTJSONEmitter: Sendable {
 
     public func emit(_ ruleset: Ruleset) -> String {
         var commands: [JSONText] = [.object([("metainfo", .object([("json_schema_version", 1)]))])]
-        let table: [(String, JSONText)] = [("family", .string(ruleset.family)), ("name", .string(ruleset.name))]
+        let family = JSONText.string(NFTQuoting.identifier(ruleset.family)), tableName = JSONText.string(NFTQuoting.identifier(ruleset.name))
+        let table: [(String, JSONText)] = [("family", family), ("name", tableName)]
         commands.append(Self.command("add", "table", table))
         commands.append(Self.command("delete", "table", table))
         commands.append(Self.command("add", "table", table + (ruleset.comment.map { [("comment", .string(NFTQuoting.comment($0)))] } ?? [])))
-        let owner: [(String, JSONText)] = [("family", .string(ruleset.family)), ("table", .string(ruleset.name))]
+        let owner: [(String, JSONText)] = [("family", family), ("table", tableName)]
         for chain in ruleset.chains { commands.append(Self.chain(chain, owner: owner)) }
         for set in ruleset.sets { commands.append(Self.set(set, owner: owner)) }
         for chain in ruleset.chains {
@@ -27,12 +28,17 @@ public struct NFTJSONEmitter: Sendable {
         return out
     }
 
+    /// A table, chain or set name, mapped exactly as the text form maps it, so both load alike.
+    static func name(_ identifier: String) -> JSONText { .string(NFTQuoting.identifier(identifier)) }
+
+    static func reference(_ identifier: String) -> JSONText { .string("@" + NFTQuoting.identifier(identifier)) }
+
     static func command(_ verb: String, _ kind: String, _ body: [(String, JSONText)]) -> JSONText {
         .object([(verb, .object([(kind, .object(body))]))])
     }
 
     static func set(_ set: NamedSet, owner: [(String, JSONText)]) -> JSONText {
-        var body = owner + [("name", .string(set.name))]
+        var body = owner + [("name", name(set.name))]
         body.append(("type", set.key.count == 1 ? .string(set.key[0].rawValue) : .array(set.key.map { .string($0.rawValue) })))
         switch set.mapping {
         case .none: break
@@ -63,7 +69,7 @@ public struct NFTJSONEmitter: Sendable {
     }
 
     static func chain(_ chain: Chain, owner: [(String, JSONText)]) -> JSONText {
-        var body = owner + [("name", .string(chain.name))]
+        var body = owner + [("name", name(chain.name))]
         if let hook = chain.hook {
             body += [("type", .string(hook.type.rawValue)), ("hook", .string(hook.point.rawValue)),
                      ("prio", .number(Int64(hook.priority))), ("policy", .string(hook.policy.rawValue))]
@@ -73,7 +79,7 @@ public struct NFTJSONEmitter: Sendable {
     }
 
     static func rule(_ rule: Rule, chain: String, owner: [(String, JSONText)]) -> JSONText {
-        var body = owner + [("chain", .string(chain)), ("expr", .array(rule.statements.map(statement)))]
+        var body = owner + [("chain", name(chain)), ("expr", .array(rule.statements.map(statement)))]
         if let comment = rule.comment { body.append(("comment", .string(NFTQuoting.comment(comment)))) }
         return command("add", "rule", body)
     }
@@ -88,7 +94,7 @@ public struct NFTJSONEmitter: Sendable {
             return .object([("match", .object([("op", .string(op)), ("left", expression(left)), ("right", expression(right))]))])
         case .verdict(let verdict): return Self.verdict(verdict)
         case .verdictMap(let key, let map):
-            return .object([("vmap", .object([("key", expression(key)), ("data", .string("@" + map))]))])
+            return .object([("vmap", .object([("key", expression(key)), ("data", reference(map))]))])
         case .dnat(let family, let target):
             var body: [(String, JSONText)] = [("family", family == .v4 ? "ip" : "ip6")]
             switch target {
@@ -109,7 +115,7 @@ public struct NFTJSONEmitter: Sendable {
             let mark: JSONText = .object([("meta", .object([("key", "mark")]))])
             return .object([("mangle", .object([("key", mark), ("value", .object([("|", .array([mark, .number(Int64(bits))]))]))]))])
         case .updateSet(let name, let key):
-            return .object([("set", .object([("op", "update"), ("elem", expression(key)), ("set", .string("@" + name))]))])
+            return .object([("set", .object([("op", "update"), ("elem", expression(key)), ("set", reference(name))]))])
         case .counter: return .object([("counter", .object([("packets", 0), ("bytes", 0)]))])
         }
     }
@@ -130,9 +136,9 @@ public struct NFTJSONEmitter: Sendable {
         case .concat(let parts): return .object([("concat", .array(parts.map(Self.expression)))])
         case .value(let value): return Self.value(value)
         case .anonymousSet(let values): return .object([("set", .array(values.map(value)))])
-        case .setReference(let name): return .string("@" + name)
+        case .setReference(let name): return reference(name)
         case .mapLookup(let key, let map):
-            return .object([("map", .object([("key", Self.expression(key)), ("data", .string("@" + map))]))])
+            return .object([("map", .object([("key", Self.expression(key)), ("data", reference(map))]))])
         case .bitwiseAnd(let inner, let mask): return .object([("&", .array([Self.expression(inner), value(mask)]))])
         case .bitwiseOr(let inner, let bits): return .object([("|", .array([Self.expression(inner), value(bits)]))])
         }
@@ -148,8 +154,8 @@ public struct NFTJSONEmitter: Sendable {
         case .port(let port): return .number(Int64(port))
         case .portRange(let low, let high): return .object([("range", .array([.number(Int64(low)), .number(Int64(high))]))])
         case .hex(let number): return .number(Int64(number))
-        case .proto(let name): return .string(name)
-        case .symbol(let name): return .string(name)
+        case .proto(let name): return .string(NFTQuoting.wordValue(name))
+        case .symbol(let name): return .string(NFTQuoting.wordValue(name))
         }
     }
 
@@ -159,8 +165,8 @@ public struct NFTJSONEmitter: Sendable {
         case .drop: return .object([("drop", .null)])
         case .continue: return .object([("continue", .null)])
         case .return: return .object([("return", .null)])
-        case .jump(let chain): return .object([("jump", .object([("target", .string(chain))]))])
-        case .goto(let chain): return .object([("goto", .object([("target", .string(chain))]))])
+        case .jump(let chain): return .object([("jump", .object([("target", name(chain))]))])
+        case .goto(let chain): return .object([("goto", .object([("target", name(chain))]))])
         }
     }
 }

@@ -47,7 +47,7 @@ public indirect enum JSONText: Sendable, Hashable {
 
     static func writeString(_ text: String, into out: inout String) {
         out += "\""
-        if text.utf8.allSatisfy({ $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) {
+        if text.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) {
             out += text
             out += "\""
             return
@@ -60,7 +60,8 @@ public indirect enum JSONText: Sendable, Hashable {
             case "\t": out += "\\t"
             case "\r": out += "\\r"
             default:
-                if scalar.value < 0x20 {
+                // Every control character, and the separators JavaScript reads as line ends, as \u escapes.
+                if scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) || scalar.value == 0x2028 || scalar.value == 0x2029 {
                     let hex = String(scalar.value, radix: 16)
                     out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
                 } else {

@@ -10,10 +10,11 @@ public struct NFTTextEmitter: Sendable {
         var out = ""
         out.reserveCapacity(64 * (ruleset.sets.reduce(0) { $0 + $1.elements.count } + ruleset.chains.reduce(0) { $0 + $1.rules.count + 2 }))
         out += "#!/usr/sbin/nft -f\n"
-        for note in ruleset.notes { out += "# \(String(note.map { $0 == "\n" ? " " : $0 }))\n" }
-        out += "table \(ruleset.family) \(ruleset.name)\n"
-        out += "delete table \(ruleset.family) \(ruleset.name)\n"
-        out += "table \(ruleset.family) \(ruleset.name) {\n"
+        for note in ruleset.notes { out += "# \(NFTQuoting.noteLine(note))\n" }
+        let table = NFTQuoting.identifier(ruleset.family) + " " + NFTQuoting.identifier(ruleset.name)
+        out += "table \(table)\n"
+        out += "delete table \(table)\n"
+        out += "table \(table) {\n"
         if let comment = ruleset.comment { out += "\tcomment \"\(NFTQuoting.comment(comment))\"\n" }
         for set in ruleset.sets { emit(set, into: &out) }
         for chain in ruleset.chains { emit(chain, into: &out) }
@@ -22,7 +23,7 @@ public struct NFTTextEmitter: Sendable {
     }
 
     private func emit(_ set: NamedSet, into out: inout String) {
-        out += "\n\t\(set.isMap ? "map" : "set") \(set.name) {\n"
+        out += "\n\t\(set.isMap ? "map" : "set") \(NFTQuoting.identifier(set.name)) {\n"
         out += "\t\t" + Self.keyDeclaration(set) + "\n"
         if !set.flags.isEmpty { out += "\t\tflags \(set.flags.map(\.rawValue).joined(separator: ","))\n" }
         if let timeout = set.timeout { out += "\t\ttimeout \(timeout)s\n" }
@@ -61,7 +62,7 @@ public struct NFTTextEmitter: Sendable {
     }
 
     private func emit(_ chain: Chain, into out: inout String) {
-        out += "\n\tchain \(chain.name) {\n"
+        out += "\n\tchain \(NFTQuoting.identifier(chain.name)) {\n"
         if let hook = chain.hook {
             out += "\t\ttype \(hook.type.rawValue) hook \(hook.point.rawValue) priority \(hook.priority); policy \(hook.policy.rawValue);\n"
         }
@@ -84,7 +85,7 @@ public struct NFTTextEmitter: Sendable {
             let op = implicit ? " " : " \(comparison.rawValue) "
             return expression(left) + op + expression(right)
         case .verdict(let verdict): return Self.verdict(verdict)
-        case .verdictMap(let key, let map): return "\(expression(key)) vmap @\(map)"
+        case .verdictMap(let key, let map): return "\(expression(key)) vmap @\(NFTQuoting.identifier(map))"
         case .dnat(let family, let target):
             let keyword = family == .v4 ? "ip" : "ip6"
             switch target {
@@ -102,7 +103,7 @@ public struct NFTTextEmitter: Sendable {
             case .icmpxPortUnreachable: return "reject with icmpx port-unreachable"
             }
         case .setMarkBits(let bits): return "meta mark set meta mark | \(value(.hex(bits)))"
-        case .updateSet(let name, let key): return "update @\(name) { \(expression(key)) }"
+        case .updateSet(let name, let key): return "update @\(NFTQuoting.identifier(name)) { \(expression(key)) }"
         case .counter: return "counter"
         }
     }
@@ -119,8 +120,8 @@ public struct NFTTextEmitter: Sendable {
         case .concat(let parts): return parts.map(Self.expression).joined(separator: " . ")
         case .value(let value): return Self.value(value)
         case .anonymousSet(let values): return "{ " + values.map(Self.value).joined(separator: ", ") + " }"
-        case .setReference(let name): return "@\(name)"
-        case .mapLookup(let key, let map): return "\(Self.expression(key)) map @\(map)"
+        case .setReference(let name): return "@\(NFTQuoting.identifier(name))"
+        case .mapLookup(let key, let map): return "\(Self.expression(key)) map @\(NFTQuoting.identifier(map))"
         case .bitwiseAnd(let inner, let mask): return "\(Self.expression(inner)) & \(value(mask))"
         case .bitwiseOr(let inner, let bits): return "\(Self.expression(inner)) | \(value(bits))"
         }
@@ -137,8 +138,8 @@ public struct NFTTextEmitter: Sendable {
         case .hex(let number):
             let digits = String(number, radix: 16)
             return "0x" + String(repeating: "0", count: max(0, 8 - digits.count)) + digits
-        case .proto(let name): return name
-        case .symbol(let name): return name
+        case .proto(let name): return NFTQuoting.word(name)
+        case .symbol(let name): return NFTQuoting.word(name)
         }
     }
 
@@ -148,8 +149,8 @@ public struct NFTTextEmitter: Sendable {
         case .drop: return "drop"
         case .continue: return "continue"
         case .return: return "return"
-        case .jump(let chain): return "jump \(chain)"
-        case .goto(let chain): return "goto \(chain)"
+        case .jump(let chain): return "jump \(NFTQuoting.identifier(chain))"
+        case .goto(let chain): return "goto \(NFTQuoting.identifier(chain))"
         }
     }
 }
