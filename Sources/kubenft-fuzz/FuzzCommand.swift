@@ -35,6 +35,9 @@ struct FuzzCommand: ParsableCommand {
     @Option(help: "Inputs saved per kind of finding (all are counted).")
     var keep: Int = 5
 
+    @Flag(help: "Generate no time/memory-exhausting inputs (for debug builds, slow by nature); seeds still run.")
+    var noResource = false
+
     @Flag(help: "Skip the nft -c loads (for machines without root); CI never uses this.")
     var noKernel = false
 
@@ -77,7 +80,7 @@ struct FuzzCommand: ParsableCommand {
         var rng = SeededRandom(seed: SeededRandom.iterationSeed(run: runSeed, iteration: iteration))
         var factory = CaseFactory(rng: SeededRandom(seed: rng.next()), seeds: seeds)
         var fuzzCase: FuzzCase?
-        switch rng.below(100) {
+        switch rng.below(noResource ? 96 : 100) {
         case 0..<45: fuzzCase = factory.mutation()
         case 45..<80: fuzzCase = factory.policy()
         case 80..<96: fuzzCase = factory.commandLine()
