@@ -39,7 +39,7 @@ struct CaseFactory {
             }
         }
         if rng.chance(0.2) { flags.append("--strict") }
-        return FuzzCase(origin: "flags on \(seed.name)", log: flags, manifests: seed.files, flags: flags, extraFiles: extra)
+        return FuzzCase(origin: "flags on \(seed.name)", log: flags.map { Printer.jsonQuoted($0) }, manifests: seed.files, flags: flags, extraFiles: extra)
     }
 
     /// Inputs built to cost time or memory: alias bombs, thousands of ports, deep nesting, big files.
