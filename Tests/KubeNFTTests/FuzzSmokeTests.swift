@@ -8,7 +8,7 @@ import Testing
 @Suite("Fuzz harness smoke run", .enabled(if: Environment.labTestsEnabled))
 struct FuzzSmokeTests {
     static let seed = "20261130"
-    static let iterations = "70"
+    static let iterations = "50"
 
     @Test("a fixed-seed run finds nothing")
     func fixedSeedRun() throws {
