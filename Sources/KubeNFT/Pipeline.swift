@@ -56,12 +56,13 @@ public enum Pipeline {
         configs += cluster.proxyConfigurations
         let (context, contextDiagnostics) = NodeContextResolver.resolve(node, cluster: cluster, configs: configs)
         diagnostics += contextDiagnostics
+        if strict { diagnostics = diagnostics.map(\.strict) }
         guard !diagnostics.contains(where: { $0.severity == .error }) else {
             return PipelineResult(ruleset: nil, cluster: cluster, context: context, diagnostics: diagnostics.sorted())
         }
         let compiled = KubeNFTCompiler.compile(cluster, context: context)
-        diagnostics += compiled.diagnostics
-        let ruleset = compiled.hasErrors ? nil : compiled.ruleset
+        diagnostics += strict ? compiled.diagnostics.map(\.strict) : compiled.diagnostics
+        let ruleset = diagnostics.contains(where: { $0.severity == .error }) ? nil : compiled.ruleset
         return PipelineResult(ruleset: ruleset, cluster: cluster, context: context, diagnostics: diagnostics.sorted())
     }
 
@@ -70,5 +71,14 @@ public enum Pipeline {
         case .nft: return NFTTextEmitter().emit(ruleset)
         case .json: return NFTJSONEmitter().emit(ruleset)
         }
+    }
+}
+
+extension Diagnostic {
+    /// The diagnostic as `--strict` reports it: every warning is an error.
+    var strict: Diagnostic {
+        var copy = self
+        copy.severity = .error
+        return copy
     }
 }

@@ -26,7 +26,7 @@ struct NodeFlags: ParsableArguments {
     @Option(name: .customLong("config"), help: "A KubeProxyConfiguration file.")
     var config: String?
 
-    @Flag(name: .customLong("strict"), help: "Reject unknown fields in known kinds.")
+    @Flag(name: .customLong("strict"), help: "Treat every warning as an error and reject unknown fields in known kinds.")
     var strict = false
 
     var nodeOptions: NodeOptions {

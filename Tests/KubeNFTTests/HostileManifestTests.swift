@@ -181,3 +181,41 @@ struct HostileManifestTests {
         #expect(diagnosticLines(clash).contains { $0.contains("Pod shop/old: status.podIPs: 10.244.0.5 is also the address of running Pod shop/new") })
     }
 }
+
+/// Kinds kubenft does not read: never skipped without a word, and policy kinds it cannot enforce
+/// stop the compile.
+@Suite("Unused and unsupported kinds")
+struct UnusedKindTests {
+    @Test("a ClusterNetworkPolicy or another project's policy is an error, not a silent allow",
+          arguments: ["policy.networking.k8s.io/v1alpha2 ClusterNetworkPolicy", "cilium.io/v2 CiliumNetworkPolicy",
+                      "projectcalico.org/v3 GlobalNetworkPolicy"])
+    func unsupportedPolicyKinds(_ versionAndKind: String) {
+        let parts = versionAndKind.split(separator: " ")
+        let result = loadManifests("apiVersion: \(parts[0])\nkind: \(parts[1])\nmetadata: {name: deny-all}\nspec: {}\n")
+        #expect(result.hasErrors)
+        #expect(diagnosticLines(result).contains { $0.contains("kind: \"\(parts[1])\"") && $0.contains("refusing to compile without it") },
+                "\(diagnosticLines(result))")
+    }
+
+    @Test("other kinds are skipped with one warning per kind that counts them")
+    func unusedKindsWarnOnce() {
+        let result = loadManifests("""
+        apiVersion: v1
+        kind: ConfigMap
+        metadata: {name: a}
+        ---
+        apiVersion: v1
+        kind: ConfigMap
+        metadata: {name: b}
+        ---
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata: {name: web}
+        """)
+        #expect(!result.hasErrors)
+        #expect(diagnosticLines(result) == [
+            "m.yaml:1:1: warning: kind: kind \"ConfigMap\" (\"v1\") is not used by kubenft: 2 objects skipped",
+            "m.yaml:9:1: warning: kind: kind \"Deployment\" (\"apps/v1\") is not used by kubenft: 1 object skipped",
+        ])
+    }
+}

@@ -1,4 +1,6 @@
+import Foundation
 import KubeManifest
+import KubeNFT
 import KubeNFTCompiler
 import NFTRuleset
 import Testing
@@ -42,5 +44,24 @@ struct ProxyScopeTests {
     func programmed() {
         let (text, _) = Self.compiled("app: web")
         #expect(text.contains("10.96.0.50") && text.contains("10.244.0.5"))
+    }
+}
+
+/// `--strict` turns every warning into an error, whichever stage reported it.
+@Suite("Strict mode")
+struct StrictModeTests {
+    @Test("a warning compiles by default and stops the compile under --strict")
+    func warningsBecomeErrors() throws {
+        let path = NSTemporaryDirectory() + "kubenft-strict-\(getpid()).yaml"
+        try (ProxyScopeTests.service(labels: "app: web") + "\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n")
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let lenient = Pipeline.run(paths: [path], node: NodeOptions())
+        #expect(lenient.ruleset != nil)
+        #expect(lenient.diagnostics.map(\.severity) == [.warning])
+        let strict = Pipeline.run(paths: [path], node: NodeOptions(), strict: true)
+        #expect(strict.ruleset == nil)
+        #expect(strict.diagnostics.map(\.severity) == [.error])
+        #expect(strict.diagnostics.first?.reason.contains("ConfigMap") == true)
     }
 }

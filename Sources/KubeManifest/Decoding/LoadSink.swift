@@ -5,6 +5,8 @@ final class LoadSink {
     let options: LoadOptions
     var cluster = Cluster()
     var diagnostics: [Diagnostic] = []
+    /// Kinds kubenft does not read, counted so each gets one warning.
+    var unusedKinds = UnusedKinds()
     /// `Kind\0namespace\0name` to where the first definition starts.
     private var seen: [String: SourceLocation] = [:]
     /// Cluster IP to the Service that claimed it first.

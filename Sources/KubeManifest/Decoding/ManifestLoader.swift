@@ -56,6 +56,7 @@ public enum ManifestLoader {
         presort(&cluster)
         cluster.canonicalize()
         ClusterChecks.run(&cluster, into: &sink.diagnostics)
+        sink.diagnostics += sink.unusedKinds.warnings()
         return LoadResult(cluster: cluster, diagnostics: sink.diagnostics.sorted())
     }
 
@@ -148,7 +149,10 @@ public enum ManifestLoader {
 
     private static func decodeObject(_ root: Int32, kind: String, kindNode: Int32?, in tree: NodeTree,
                                      sink: LoadSink, inheritedVersion: String? = nil) {
-        guard let known = KnownKind(rawValue: kind) else { return }
+        guard let known = KnownKind(rawValue: kind) else {
+            UnusedKinds.note(kind: kind, root: root, in: tree, sink: sink, inheritedVersion: inheritedVersion)
+            return
+        }
         var decoder = ObjectDecoder(tree: tree, root: root, sink: sink)
         decoder.prepareLabel(kind: known)
         guard decoder.checkAPIVersion(kind: known, inherited: inheritedVersion) else { return }
