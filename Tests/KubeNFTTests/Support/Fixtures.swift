@@ -58,14 +58,18 @@ enum Fixtures {
         case differs(firstDifference: String)
     }
 
-    /// Compares `actual` with the golden file, writing it when recording or when it is missing.
+    /// Compares `actual` with the golden file, writing it only when recording: a missing golden is a
+    /// difference, so nothing is written into the source tree unless asked.
     static func compare(_ actual: String, golden path: String) -> Comparison {
         let expected = try? String(contentsOfFile: path, encoding: .utf8)
-        if recording || expected == nil {
+        if recording {
             try? actual.write(toFile: path, atomically: true, encoding: .utf8)
             return .recorded
         }
-        guard let expected, expected != actual else { return .matches }
+        guard let expected else {
+            return .differs(firstDifference: "\(path) is missing; record it with \(recordVariable)=1 and read it")
+        }
+        guard expected != actual else { return .matches }
         let expectedLines = expected.split(separator: "\n", omittingEmptySubsequences: false)
         let actualLines = actual.split(separator: "\n", omittingEmptySubsequences: false)
         for index in 0..<max(expectedLines.count, actualLines.count) {
