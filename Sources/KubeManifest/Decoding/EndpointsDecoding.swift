@@ -63,7 +63,13 @@ extension ObjectDecoder {
                 endpoint.nodeName = nodeName(value)
             case "targetRef":
                 endpoint.targetRef = objectReference(value)
-            case "hostname", "zone", "hints", "deprecatedTopology":
+            case "hints":
+                (endpoint.zoneHints, endpoint.nodeHints) = topologyHints(value)
+            case "hostname":
+                if let text = string(value), !text.isEmpty, let problem = Validation.dnsLabelProblem(text) {
+                    error(value, "invalid hostname \(Validation.quoted(text)): \(problem)")
+                }
+            case "zone", "deprecatedTopology":
                 break
             default:
                 unknownField(keyNode)
@@ -71,6 +77,35 @@ extension ObjectDecoder {
         }
         if !sawAddresses { missing("addresses", in: node) }
         return endpoint
+    }
+
+    /// `hints`: `forZones` and `forNodes`, each a list of `{name}`.
+    private func topologyHints(_ node: Int32) -> (zones: [String], nodes: [String]) {
+        var zones: [String] = [], nodes: [String] = []
+        for (keyNode, value) in entries(node) {
+            switch key(keyNode) {
+            case "forZones": zones = hintNames(value, rule: Validation.labelValueProblem)
+            case "forNodes": nodes = hintNames(value, rule: Validation.dnsSubdomainProblem)
+            default: unknownField(keyNode)
+            }
+        }
+        return (zones, nodes)
+    }
+
+    private func hintNames(_ list: Int32, rule: (String) -> String?) -> [String] {
+        var names: [String] = []
+        for item in items(list) where isMapping(item) {
+            guard let nameNode = field(item, "name"), let name = string(nameNode), !name.isEmpty else {
+                missing("name", in: item)
+                continue
+            }
+            if let problem = rule(name) {
+                error(nameNode, "invalid name \(Validation.quoted(name)): \(problem)")
+                continue
+            }
+            names.append(name)
+        }
+        return names
     }
 
     /// A `ports[]` entry of an EndpointSlice or an Endpoints subset.

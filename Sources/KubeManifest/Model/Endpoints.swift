@@ -14,15 +14,21 @@ public struct EndpointSlice: Sendable, Hashable {
         public var terminating: Bool?
         public var nodeName: String?
         public var targetRef: ObjectReference?
+        /// `hints.forZones[].name`: the zones whose nodes should prefer this endpoint.
+        public var zoneHints: [String]
+        /// `hints.forNodes[].name`: the nodes that should prefer this endpoint.
+        public var nodeHints: [String]
 
         public init(addresses: [IPAddress], ready: Bool? = nil, serving: Bool? = nil, terminating: Bool? = nil,
-                    nodeName: String? = nil, targetRef: ObjectReference? = nil) {
+                    nodeName: String? = nil, targetRef: ObjectReference? = nil, zoneHints: [String] = [], nodeHints: [String] = []) {
             self.addresses = addresses
             self.ready = ready
             self.serving = serving
             self.terminating = terminating
             self.nodeName = nodeName
             self.targetRef = targetRef
+            self.zoneHints = zoneHints
+            self.nodeHints = nodeHints
         }
 
         /// Ready unless explicitly not ready (the API's documented default).

@@ -9,6 +9,9 @@ struct Backend: Sendable, Hashable, Comparable {
     var ready: Bool
     var serving: Bool
     var terminating: Bool
+    /// Topology hints from the EndpointSlice; empty for legacy Endpoints.
+    var zoneHints: Set<String> = []
+    var nodeHints: Set<String> = []
 
     static func < (lhs: Backend, rhs: Backend) -> Bool {
         lhs.address == rhs.address ? lhs.port < rhs.port : lhs.address < rhs.address
@@ -24,8 +27,13 @@ struct EndpointResolver {
     private var slicesByService: [String: [EndpointSlice]] = [:]
     private var endpointsByService: [String: Endpoints] = [:]
     private var podsByName: [String: Pod] = [:]
+    /// Node name to its `topology.kubernetes.io/zone` label.
+    private var zonesByNode: [String: String] = [:]
 
     init(cluster: Cluster) {
+        for node in cluster.nodes {
+            if let zone = node.meta.labels["topology.kubernetes.io/zone"], !zone.isEmpty { zonesByNode[node.meta.name] = zone }
+        }
         for slice in cluster.endpointSlices {
             guard let service = slice.serviceName else { continue }
             slicesByService["\(slice.meta.namespace)/\(service)", default: []].append(slice)
@@ -33,6 +41,9 @@ struct EndpointResolver {
         for endpoints in cluster.endpoints { endpointsByService[endpoints.meta.qualifiedName] = endpoints }
         for pod in cluster.pods { podsByName[pod.meta.qualifiedName] = pod }
     }
+
+    /// The zone of a node, from its Node object's `topology.kubernetes.io/zone` label.
+    func zone(ofNode name: String?) -> String? { name.flatMap { zonesByNode[$0] } }
 
     func pod(_ reference: ObjectReference?) -> Pod? {
         guard let reference, reference.kind == "Pod" || reference.kind.isEmpty else { return nil }
@@ -50,7 +61,8 @@ struct EndpointResolver {
                     guard let address = endpoint.addresses.first else { continue }
                     found.append(Backend(address: address, port: number, nodeName: endpoint.nodeName ?? pod(endpoint.targetRef)?.nodeName,
                                          pod: endpoint.targetRef, ready: endpoint.isReady && !endpoint.isTerminating,
-                                         serving: endpoint.isServing, terminating: endpoint.isTerminating))
+                                         serving: endpoint.isServing, terminating: endpoint.isTerminating,
+                                         zoneHints: Set(endpoint.zoneHints), nodeHints: Set(endpoint.nodeHints)))
                 }
             }
         } else if let legacy = endpointsByService[service.meta.qualifiedName] {
@@ -86,5 +98,42 @@ struct EndpointResolver {
         let ready = backends.filter(\.ready)
         if !ready.isEmpty { return ready }
         return backends.filter { $0.serving && $0.terminating }
+    }
+
+    /// The backends cluster-wide traffic uses, as kube-proxy's `CategorizeEndpoints` picks them: the
+    /// topology mode comes from the ready backends' hints (same node when every ready backend has
+    /// node hints and one names this node, else same zone when every one has zone hints and one
+    /// names this node's zone, else none), and the usable backends are filtered by it.
+    static func usableForCluster(_ backends: [Backend], node: String?, zone: String?) -> [Backend] {
+        let mode = TopologyMode(backends.filter(\.ready), node: node, zone: zone)
+        let ready = backends.filter { $0.ready && mode.admits($0, node: node, zone: zone) }
+        if !ready.isEmpty { return ready }
+        return backends.filter { $0.serving && $0.terminating && mode.admits($0, node: node, zone: zone) }
+    }
+}
+
+/// How kube-proxy narrows cluster-wide endpoints by topology hints (the EndpointSlice controller
+/// writes them for `trafficDistribution` and topology-aware routing).
+enum TopologyMode: Equatable {
+    case any, sameNode, sameZone
+
+    init(_ ready: [Backend], node: String?, zone: String?) {
+        let allHaveNodeHints = !ready.isEmpty && ready.allSatisfy { !$0.nodeHints.isEmpty }
+        let allHaveZoneHints = !ready.isEmpty && ready.allSatisfy { !$0.zoneHints.isEmpty }
+        if allHaveNodeHints, let node, ready.contains(where: { $0.nodeHints.contains(node) }) {
+            self = .sameNode
+        } else if allHaveZoneHints, let zone, ready.contains(where: { $0.zoneHints.contains(zone) }) {
+            self = .sameZone
+        } else {
+            self = .any
+        }
+    }
+
+    func admits(_ backend: Backend, node: String?, zone: String?) -> Bool {
+        switch self {
+        case .any: return true
+        case .sameNode: return node.map(backend.nodeHints.contains) ?? false
+        case .sameZone: return zone.map(backend.zoneHints.contains) ?? false
+        }
     }
 }

@@ -89,7 +89,8 @@ struct ServicePortCompiler {
 
     func compile(into assembly: inout Assembly) {
         let backends = resolver.backends(of: service, port: port, family: family)
-        let clusterShares = shares(EndpointResolver.usable(backends), into: &assembly)
+        let clusterShares = shares(EndpointResolver.usableForCluster(backends, node: context.nodeName,
+                                                                     zone: resolver.zone(ofNode: context.nodeName)), into: &assembly)
         let localShares = shares(EndpointResolver.usable(backends.filter(isLocal)), into: &assembly)
         let clusterChain = cascade.chainName("svc")
         let localChain = cascade.chainName("local")
