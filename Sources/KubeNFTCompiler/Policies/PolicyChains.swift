@@ -97,6 +97,23 @@ extension PolicyCompiler {
         return name
     }
 
+    /// The input-hook chain and maps for connections from pods to this node's own addresses, which
+    /// never pass `forward`: admin and baseline egress rules apply to them (their `nodes` and
+    /// `networks` peers cover this node too).
+    func declareNodeDispatch(into assembly: inout Assembly) {
+        var rules: [Rule] = [
+            Rule([.matches(.conntrack(.state), .anonymousSet([.symbol("established"), .symbol("related")])), .verdict(.accept)],
+                 comment: "replies of allowed connections"),
+        ]
+        for family in IPFamily.allCases {
+            assembly.declare(NamedSet(name: Names.policyNodeEgress(family), key: [family.addressType], mapping: .verdict,
+                                      comment: "pods on this node to their admin egress rules towards this node"))
+            rules.append(Rule([.verdictMap(key: family.source, map: Names.policyNodeEgress(family))], comment: "egress of the source pod to this node"))
+        }
+        assembly.add(Chain(name: "policy-input", hook: .init(type: .filter, point: .input, priority: 0),
+                           comment: "AdminNetworkPolicy: pods reaching this node's own addresses", rules: rules))
+    }
+
     /// The hook chain and the per-family dispatch maps.
     func declareDispatch(into assembly: inout Assembly) {
         var rules: [Rule] = [
@@ -122,4 +139,9 @@ extension PolicyCompiler {
         assembly.add(Chain(name: "policy-forward", hook: .init(type: .filter, point: .forward, priority: 0),
                            comment: "NetworkPolicy: both ends must allow a new connection", rules: rules))
     }
+}
+
+extension Names {
+    /// Pod address to the chain of its admin egress rules towards this node.
+    static func policyNodeEgress(_ family: IPFamily) -> String { "policy-node-egress-v\(Naming.familySuffix(family))" }
 }

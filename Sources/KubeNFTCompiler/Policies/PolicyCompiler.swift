@@ -28,7 +28,15 @@ struct PolicyCompiler {
         self.adminPolicies = cluster.adminPolicies.sorted { ($0.priority, $0.meta.name) < ($1.priority, $1.meta.name) }
         let index = self.index
         self.adminSubjects = adminPolicies.map { Set(index.pods(of: $0.subject).map(\.meta.qualifiedName)) }
-        self.nodes = cluster.nodes
+        self.nodes = Self.nodesWithThisOne(cluster.nodes, context: context)
+    }
+
+    /// The cluster's Nodes, plus this node (no labels, its addresses) when it has no Node object,
+    /// so an admin `nodes` peer that selects every node covers this one too.
+    static func nodesWithThisOne(_ nodes: [Node], context: NodeContext) -> [Node] {
+        guard let name = context.nodeName, !context.nodeIPs.isEmpty, !nodes.contains(where: { $0.meta.name == name }) else { return nodes }
+        return nodes + [Node(meta: ObjectMeta(name: name, location: SourceLocation(file: "--node-name", line: 0, column: 0)),
+                             addresses: context.nodeIPs)]
     }
 
     /// Pods that share every rule that decides their traffic in one direction.
@@ -44,16 +52,34 @@ struct PolicyCompiler {
     func compile(into assembly: inout Assembly) {
         guard !policies.isEmpty || !adminPolicies.isEmpty else { return }
         declareDispatch(into: &assembly)
+        if !adminPolicies.isEmpty { declareNodeDispatch(into: &assembly) }
         for group in groups() {
-            guard let entry = chains(for: group, into: &assembly) else { continue }
+            if let entry = chains(for: group, into: &assembly) {
+                for pod in group.pods {
+                    for address in pod.podIPs {
+                        let map = group.direction == .ingress ? Names.policyIngress(address.family) : Names.policyEgress(address.family)
+                        assembly.add(SetElement(key: [.address(address)], data: .verdict(.jump(entry)), comment: pod.meta.qualifiedName), to: map)
+                        assembly.add(SetElement(key: [.address(address), .address(address)]), to: Names.podSelf(address.family))
+                    }
+                }
+            }
+            guard group.direction == .egress, let entry = nodeEgressChain(for: group, into: &assembly) else { continue }
             for pod in group.pods {
                 for address in pod.podIPs {
-                    let map = group.direction == .ingress ? Names.policyIngress(address.family) : Names.policyEgress(address.family)
-                    assembly.add(SetElement(key: [.address(address)], data: .verdict(.jump(entry)), comment: pod.meta.qualifiedName), to: map)
-                    assembly.add(SetElement(key: [.address(address), .address(address)]), to: Names.podSelf(address.family))
+                    assembly.add(SetElement(key: [.address(address)], data: .verdict(.jump(entry)), comment: pod.meta.qualifiedName),
+                                 to: Names.policyNodeEgress(address.family))
                 }
             }
         }
+    }
+
+    /// The chain a pod's connections to this node's own addresses go through: its admin egress rules,
+    /// then — since NetworkPolicy always lets a pod reach its own node — allowed when NetworkPolicies
+    /// isolate it, or its baseline rules when none does. Nil when nothing applies (allowed).
+    private func nodeEgressChain(for group: Group, into assembly: inout Assembly) -> String? {
+        let baseline = group.baseline.isEmpty ? nil : tierChain("np-base", group.baseline, group: group, next: nil, into: &assembly)
+        guard !group.admin.isEmpty else { return baseline }
+        return tierChain("np-admin", group.admin, group: group, next: baseline, into: &assembly)
     }
 
     /// Builds the group's chains and returns the one its pods are dispatched to (nil: nothing applies).
