@@ -17,39 +17,33 @@ struct IncrementalPlanner {
               !have.chains.contains(where: { $0.extra != nil }), !have.sets.contains(where: { $0.extra != nil }),
               Self.orderCompatible(have.sets.map(\.name), wanted.sets.map(\.name)),
               Self.orderCompatible(have.chains.map(\.name), wanted.chains.map(\.name)) else { return nil }
-        var newChains: [BatchOperation] = [], newSets: [BatchOperation] = [], elements: [BatchOperation] = []
-        var rules: [BatchOperation] = [], removals: [BatchOperation] = []
+        var plan = ChangePlan()
         let haveSets = Dictionary(have.sets.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         let haveChains = Dictionary(have.chains.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         for (set, want) in zip(desired.sets, wanted.sets) {
             guard let old = haveSets[set.name] else {
-                newSets.append(.addSet(set))
-                if !set.elements.isEmpty { newSets.append(.addElements(set: set, elements: set.elements)) }
+                plan.newSets.append(set)
                 continue
             }
             guard old.layout == want.layout else { return nil }
             if old.elements == want.elements { continue }
             let oldElements = current.stored?.set(named: set.name)?.elements
             guard let changes = Self.elementChanges(set, old: old, want: want, oldElements: oldElements) else { return nil }
-            elements += changes
+            plan.elementChanges += changes
         }
         for (chain, want) in zip(desired.chains, wanted.chains) {
             guard let old = haveChains[chain.name] else {
-                newChains.append(.addChain(chain))
-                rules += chain.rules.map { .addRule(chain: chain.name, $0) }
+                plan.newChains.append(chain)
                 continue
             }
             guard old.hook == want.hook, old.comment == want.comment else { return nil }
-            if old.rules == want.rules { continue }
-            rules.append(.flushChain(chain.name))
-            rules += chain.rules.map { .addRule(chain: chain.name, $0) }
+            if old.rules != want.rules { plan.changedChains.append(chain) }
         }
         let wantedChains = Set(wanted.chains.map(\.name)), wantedSets = Set(wanted.sets.map(\.name))
-        let staleChains = have.chains.filter { !wantedChains.contains($0.name) }
-        removals += staleChains.filter { !$0.rules.isEmpty }.map { .flushChain($0.name) }
-        removals += staleChains.map { .deleteChain($0.name) }
-        removals += have.sets.filter { !wantedSets.contains($0.name) }.map { .deleteSet($0.name) }
-        return newChains + newSets + elements + rules + removals
+        plan.staleChains = have.chains.filter { !wantedChains.contains($0.name) }
+            .map { ChangePlan.StaleChain(name: $0.name, hasRules: !$0.rules.isEmpty) }
+        plan.staleSets = have.sets.filter { !wantedSets.contains($0.name) }.map(\.name)
+        return plan.operations
     }
 
     /// True when keeping the surviving objects in their current order and appending the new ones
@@ -67,13 +61,24 @@ struct IncrementalPlanner {
         }
         let removed = old.elements.subtracting(want.elements)
         let added = want.elements.subtracting(old.elements)
-        let oldElements = oldElements ?? KernelRaiser.elements(old.elements, layout: old.layout, sorted: false)
-        guard let deletions = Self.select(oldElements, of: set, encodedIn: removed),
+        // Without the old elements in the IR only the removed ones are decoded, in a fixed order
+        // (a dry run and the apply that follows it send the same batch).
+        let deletions = oldElements.map { Self.select($0, of: set, encodedIn: removed) }
+            ?? Self.decode(removed, of: set, layout: old.layout)
+        guard let deletions,
               let additions = Self.select(set.elements, of: set, encodedIn: added) else { return nil }
         var operations: [BatchOperation] = []
         if !deletions.isEmpty { operations.append(.deleteElements(set: set, elements: deletions)) }
         if !additions.isEmpty { operations.append(.addElements(set: set, elements: additions)) }
         return operations
+    }
+
+    /// The elements `encoded` holds, sorted; nil unless they encode back to exactly `encoded`.
+    private static func decode(_ encoded: Set<EncodedElement>, of set: NamedSet, layout: SetLayout) -> [SetElement]? {
+        var decoded = set
+        decoded.elements = KernelRaiser.elements(encoded, layout: layout)
+        guard let encodings = try? ElementEncoder.encode(decoded, layout: layout), Set(encodings) == encoded else { return nil }
+        return decoded.elements
     }
 
     /// The elements whose encoding is in `encoded`; nil if they do not account for all of it.

@@ -1,7 +1,9 @@
 import NFTRuleset
 
 /// A transport for tests: it keeps tables in memory, applies batches to them the way the kernel
-/// would (all or nothing, guarded by a generation id), and records every batch it was sent.
+/// would (all or nothing, guarded by a generation id, message by message refusing to delete a
+/// chain or set still in use and to refer to one that does not exist), and records every batch
+/// it was sent.
 public final class RecordingTransport: RulesetTransport {
     public private(set) var batches: [RulesetBatch] = []
     public private(set) var tables: [String: Ruleset] = [:]
@@ -67,17 +69,24 @@ public final class RecordingTransport: RulesetTransport {
             current.chains[index].rules = []
         case .deleteChain(let name):
             guard current.chain(named: name) != nil else { throw refuse(2, operation.summary) }
+            guard !uses(current, chain: name) else { throw refuse(16, "deleting chain \(name)") }
             current.chains.removeAll { $0.name == name }
         case .addSet(let set):
             if current.set(named: set.name) == nil { var empty = set; empty.elements = []; current.sets.append(empty) }
         case .deleteSet(let name):
             guard current.set(named: name) != nil else { throw refuse(2, operation.summary) }
+            guard !current.chains.contains(where: { $0.rules.contains { References($0).sets.contains(name) } }) else {
+                throw refuse(16, "deleting set \(name)")
+            }
             current.sets.removeAll { $0.name == name }
         case .flushSet(let name):
             guard let index = current.sets.firstIndex(where: { $0.name == name }) else { throw refuse(2, operation.summary) }
             current.sets[index].elements = []
         case .addElements(let set, let elements):
             guard let index = current.sets.firstIndex(where: { $0.name == set.name }) else { throw refuse(2, operation.summary) }
+            for element in elements where !References(element).chains.allSatisfy({ current.chain(named: $0) != nil }) {
+                throw refuse(2, "\(operation.summary): \(TableComparison.element(element))")
+            }
             for element in elements where !current.sets[index].elements.contains(where: { $0.key == element.key }) {
                 current.sets[index].elements.append(element)
             }
@@ -87,8 +96,17 @@ public final class RecordingTransport: RulesetTransport {
             current.sets[index].elements.removeAll { keys.contains($0.key) }
         case .addRule(let chain, let rule):
             guard let index = current.chains.firstIndex(where: { $0.name == chain }) else { throw refuse(2, operation.summary) }
+            let references = References(rule)
+            guard references.chains.allSatisfy({ current.chain(named: $0) != nil }),
+                  references.sets.allSatisfy({ current.set(named: $0) != nil }) else { throw refuse(2, operation.summary) }
             current.chains[index].rules.append(rule)
         }
         table = current
+    }
+
+    /// True when a rule or a map element of `table` jumps to `chain`.
+    private static func uses(_ table: Ruleset, chain: String) -> Bool {
+        table.chains.contains { $0.rules.contains { References($0).chains.contains(chain) } }
+            || table.sets.contains { $0.elements.contains { References($0).chains.contains(chain) } }
     }
 }

@@ -153,9 +153,10 @@ public struct RulesetApplier {
         let wanted = Set(encoded)
         let removed = current.elements.filter { !wanted.contains($0) }
         let added = set.elements.indices.filter { !current.elements.contains(encoded[$0]) }.map { set.elements[$0] }
-        // Only the removed elements are decoded, and they must encode back to exactly what the kernel holds.
+        // Only the removed elements are decoded, in a fixed order (a dry run and the apply that
+        // follows it send the same batch), and they must encode back to exactly what the kernel holds.
         var deletions = set
-        deletions.elements = KernelRaiser.elements(removed, layout: layout, sorted: false)
+        deletions.elements = KernelRaiser.elements(removed, layout: layout)
         guard Set(try ElementEncoder.encode(deletions, layout: layout)) == removed else { return nil }
         var operations: [BatchOperation] = []
         if !removed.isEmpty { operations.append(.deleteElements(set: set, elements: deletions.elements)) }

@@ -18,52 +18,44 @@ struct RulesetDiffPlanner {
         guard wanted.key == previous.key, wanted.comment == previous.comment,
               Self.orderCompatible(previous.sets.map(\.name), wanted.sets.map(\.name)),
               Self.orderCompatible(previous.chains.map(\.name), wanted.chains.map(\.name)) else { return nil }
-        guard let sets = try setChanges(), let chains = chainChanges() else { return nil }
+        var plan = ChangePlan()
+        guard try addSetChanges(to: &plan), addChainChanges(to: &plan) else { return nil }
         let wantedChains = Set(wanted.chains.map(\.name)), wantedSets = Set(wanted.sets.map(\.name))
-        let staleChains = previous.chains.filter { !wantedChains.contains($0.name) }
-        var removals: [BatchOperation] = staleChains.filter { $0.ruleCount > 0 }.map { .flushChain($0.name) }
-        removals += staleChains.map { .deleteChain($0.name) }
-        removals += previous.sets.filter { !wantedSets.contains($0.name) }.map { .deleteSet($0.name) }
-        return chains.added + sets.added + sets.elements + chains.refilled + removals
+        plan.staleChains = previous.chains.filter { !wantedChains.contains($0.name) }
+            .map { ChangePlan.StaleChain(name: $0.name, hasRules: $0.ruleCount > 0) }
+        plan.staleSets = previous.sets.filter { !wantedSets.contains($0.name) }.map(\.name)
+        return plan.operations
     }
 
-    /// New sets with their elements, and element changes of existing ones.
-    private func setChanges() throws(NetlinkError) -> (added: [BatchOperation], elements: [BatchOperation])? {
+    /// New sets, and element changes of existing ones; false when the table must be replaced.
+    private func addSetChanges(to plan: inout ChangePlan) throws(NetlinkError) -> Bool {
         let old = Self.lookup(previous.sets, wanted.sets, name: \.name)
-        var added: [BatchOperation] = [], elements: [BatchOperation] = []
         for (index, set) in desired.sets.enumerated() {
             let print = wanted.sets[index]
             guard let before = old(index) else {
-                added.append(.addSet(set))
-                if !set.elements.isEmpty { added.append(.addElements(set: set, elements: set.elements)) }
+                plan.newSets.append(set)
                 continue
             }
-            guard before.declaration == print.declaration else { return nil }
+            guard before.declaration == print.declaration else { return false }
             if before.elements == print.elements { continue }
-            guard let changes = try elementChanges(set, before, print) else { return nil }
-            elements += changes
+            guard let changes = try elementChanges(set, before, print) else { return false }
+            plan.elementChanges += changes
         }
-        return (added, elements)
+        return true
     }
 
-    /// New chains with their rules, and changed chains flushed and refilled.
-    private func chainChanges() -> (added: [BatchOperation], refilled: [BatchOperation])? {
+    /// New chains, and chains whose rules changed; false when the table must be replaced.
+    private func addChainChanges(to plan: inout ChangePlan) -> Bool {
         let old = Self.lookup(previous.chains, wanted.chains, name: \.name)
-        var added: [BatchOperation] = [], refilled: [BatchOperation] = []
         for (index, print) in wanted.chains.enumerated() {
             guard let before = old(index) else {
-                let chain = desired.chains[index]
-                added.append(.addChain(chain))
-                added += chain.rules.map { .addRule(chain: chain.name, $0) }
+                plan.newChains.append(desired.chains[index])
                 continue
             }
-            if before.rules == print.rules && before.header == print.header { continue }
-            guard before.header == print.header else { return nil }
-            let chain = desired.chains[index]
-            refilled.append(.flushChain(chain.name))
-            refilled += chain.rules.map { .addRule(chain: chain.name, $0) }
+            guard before.header == print.header else { return false }
+            if before.rules != print.rules { plan.changedChains.append(desired.chains[index]) }
         }
-        return (added, refilled)
+        return true
     }
 
     /// The previous object for the wanted one at an index: by position while both lists name the

@@ -78,3 +78,49 @@ struct RecordingTransportTests {
         #expect(fake.tables["inet kubenft"] == base)
     }
 }
+
+/// The convergence property without the kernel: the recording fake refuses, as the kernel does,
+/// to delete a chain or set still in use and to refer to one that does not exist yet, so every
+/// incremental batch must be in an order the kernel accepts.
+@Suite("Incremental batches in an order the kernel accepts")
+struct RecordingConvergenceTests {
+    @Test("apply A then B leaves exactly a fresh B, for goldens and the empty input in a ring and generated clusters")
+    func convergesInMemory() throws {
+        let ring = try [ConvergenceInput.empty()] + ConvergenceInput.goldens()
+        var pairs: [(ConvergenceInput, ConvergenceInput)] = []
+        for index in ring.indices {
+            let next = ring[(index + 1) % ring.count]
+            pairs += [(ring[index], next), (next, ring[index])]
+        }
+        var rng = SplitMix64(state: ConvergenceTests.seed)
+        for cluster in 0..<10 {
+            let first = RandomCluster.random(&rng)
+            let before = ConvergenceInput(name: "generated \(cluster)", ruleset: try first.compile())
+            let after = ConvergenceInput(name: "generated \(cluster) changed", ruleset: try first.mutated(&rng).compile())
+            pairs += [(before, after), (after, before)]
+        }
+        var incremental = 0
+        for (a, b) in pairs {
+            let fresh = RecordingTransport()
+            _ = try RulesetApplier(transport: fresh).apply(b.ruleset)
+            let expected = try #require(fresh.tables["inet kubenft"])
+            for remembered in [false, true] {
+                let fake = RecordingTransport()
+                let applier = RulesetApplier(transport: fake)
+                let previous = try applier.apply(a.ruleset).state
+                do {
+                    let planned = try applier.apply(b.ruleset, dryRun: true, previous: remembered ? previous : nil)
+                    let applied = try applier.apply(b.ruleset, previous: remembered ? previous : nil)
+                    if applied.mode == .incremental { incremental += 1 }
+                    #expect(planned.operations == applied.operations, "\(a.name) → \(b.name): the dry run planned another batch")
+                    let table = try #require(fake.tables["inet kubenft"])
+                    #expect(try KernelTable(encoding: table) == KernelTable(encoding: expected), "\(a.name) → \(b.name)")
+                    #expect(table.chains.map(\.name) == expected.chains.map(\.name) && table.sets.map(\.name) == expected.sets.map(\.name))
+                } catch {
+                    Issue.record("\(a.name) → \(b.name)\(remembered ? " (remembered)" : ""): \(error)")
+                }
+            }
+        }
+        #expect(incremental > 0)
+    }
+}

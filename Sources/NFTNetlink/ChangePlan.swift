@@ -1,0 +1,51 @@
+import NFTRuleset
+
+/// The parts of an incremental change, put in the one order in which the kernel accepts them
+/// whatever refers to what. The kernel refuses to delete a chain while a rule or a verdict-map
+/// element still jumps to it, or a set while a rule still looks it up (`EBUSY`), and refuses a
+/// rule or element that names a chain or set it does not hold yet (`ENOENT`). So additions go
+/// from what is referred to towards what refers to it, and removals the other way round:
+///
+/// 1. new chains, empty, so that anything may jump to them;
+/// 2. new sets and maps with their elements (map elements may jump to the new chains);
+/// 3. element changes of kept sets: elements that jump to stale chains leave, elements that jump
+///    to new chains arrive;
+/// 4. the rules of new chains, and changed chains flushed and refilled: they may look up the new
+///    sets and jump to the new chains, and the flush drops their references to stale objects;
+/// 5. stale chains flushed: their rules may jump to other stale chains or look up stale sets;
+/// 6. stale sets and maps deleted: their elements may jump to stale chains, and no rule uses them
+///    any more;
+/// 7. stale chains deleted: nothing refers to them any more.
+struct ChangePlan {
+    /// A chain of the kernel's table that the desired ruleset does not have.
+    struct StaleChain {
+        var name: String
+        var hasRules: Bool
+    }
+
+    var newChains: [Chain] = []
+    var newSets: [NamedSet] = []
+    var elementChanges: [BatchOperation] = []
+    var changedChains: [Chain] = []
+    var staleChains: [StaleChain] = []
+    var staleSets: [String] = []
+
+    /// The batch's operations, in the order above.
+    var operations: [BatchOperation] {
+        var operations: [BatchOperation] = newChains.map { .addChain($0) }
+        for set in newSets {
+            operations.append(.addSet(set))
+            if !set.elements.isEmpty { operations.append(.addElements(set: set, elements: set.elements)) }
+        }
+        operations += elementChanges
+        for chain in newChains { operations += chain.rules.map { .addRule(chain: chain.name, $0) } }
+        for chain in changedChains {
+            operations.append(.flushChain(chain.name))
+            operations += chain.rules.map { .addRule(chain: chain.name, $0) }
+        }
+        operations += staleChains.filter(\.hasRules).map { .flushChain($0.name) }
+        operations += staleSets.map { .deleteSet($0) }
+        operations += staleChains.map { .deleteChain($0.name) }
+        return operations
+    }
+}
