@@ -104,9 +104,6 @@ enum Names {
     static let nodePortEndpointsCheck = "nodeport-endpoints-check"
     static let clusterIPsCheck = "cluster-ips-check"
     static let rejectConnection = "reject-connection"
-
-    /// The packet mark bit that asks postrouting to masquerade (kube-proxy's value).
-    static let masqueradeMark: UInt32 = 0x4000
 }
 
 extension IPFamily {
