@@ -91,8 +91,8 @@ enum NodeContextResolver {
     }
 
     /// kube-proxy's local traffic detector for `detectLocalMode`. NodeCIDR needs the node's
-    /// `spec.podCIDRs` (kube-proxy waits for them); the interface modes are refused rather than
-    /// compiled with the wrong idea of which traffic comes from pods.
+    /// `spec.podCIDRs` (kube-proxy waits for them): without them it is refused rather than
+    /// compiled with no idea of which traffic comes from pods.
     private static func localDetector(_ config: KubeProxyConfiguration, node: Node?,
                                       into diagnostics: inout [Diagnostic]) -> NodeContext.LocalTrafficDetector? {
         let problem: String
@@ -103,8 +103,8 @@ enum NodeContextResolver {
             problem = node == nil
                 ? "NodeCIDR needs the node's Node object (name it with --node-name or hostnameOverride) for spec.podCIDRs"
                 : "NodeCIDR needs spec.podCIDRs on Node \(node?.meta.name ?? "")"
-        case .bridgeInterface, .interfaceNamePrefix:
-            problem = "\(config.detectLocalMode.rawValue) is not supported: kubenft cannot match interface names yet"
+        case .bridgeInterface: return .bridgeInterface(config.bridgeInterface)
+        case .interfaceNamePrefix: return .interfaceNamePrefix(config.interfaceNamePrefix)
         }
         diagnostics.append(Diagnostic(at: config.location, object: "KubeProxyConfiguration", field: "detectLocalMode", reason: problem))
         return nil

@@ -12,6 +12,10 @@ public struct NodeContext: Sendable, Hashable {
         case clusterCIDR
         /// Source inside the node's own `spec.podCIDRs` (`NodeCIDR`).
         case nodeCIDR([CIDR])
+        /// Arriving on this bridge (`BridgeInterface`): `iifname "br0"`.
+        case bridgeInterface(String)
+        /// Arriving on an interface whose name starts with this (`InterfaceNamePrefix`): `iifname "veth*"`.
+        case interfaceNamePrefix(String)
     }
 
     /// Endpoints whose nodeName equals this are local; nil when no node name was given.
@@ -76,6 +80,20 @@ public struct NodeContext: Sendable, Hashable {
         case .nodeCIDR(let cidrs):
             guard let cidr = cidrs.first(where: { $0.family == family }) else { return nil }
             return test(family.source, .value(.prefix(cidr)))
+        case .bridgeInterface(let name):
+            return test(.meta(.iifname), .value(.symbol(name)))
+        case .interfaceNamePrefix(let prefix):
+            return test(.meta(.iifname), .value(.symbol(prefix + "*")))
+        }
+    }
+
+    /// An interface a packet from a pod on this node arrives on, as the local traffic detector
+    /// expects it (empty when the detector looks at addresses): what the tracer assumes.
+    public var localPodInterface: String {
+        switch localDetector {
+        case .clusterCIDR, .nodeCIDR: return ""
+        case .bridgeInterface(let name): return name
+        case .interfaceNamePrefix(let prefix): return prefix + "0"
         }
     }
 }

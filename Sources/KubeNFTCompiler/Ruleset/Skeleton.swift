@@ -61,6 +61,11 @@ enum Skeleton {
             assembly.declare(NamedSet(name: Names.clusterCIDRs(family), key: [family.addressType], flags: [.interval],
                                       comment: "pod network", elements: cidrs.map { SetElement(key: [.prefix($0)]) }))
         }
+        let serviceCIDRs = context.serviceCIDRs(family)
+        if !serviceCIDRs.isEmpty {
+            assembly.declare(NamedSet(name: Names.serviceCIDRs(family), key: [family.addressType], flags: [.interval],
+                                      comment: "ServiceCIDRs", elements: serviceCIDRs.map { SetElement(key: [.prefix($0)]) }))
+        }
         let nodePortComment = context.nodePortAddresses == .primary ? "nodePortAddresses primary: the first node address of the family" : "nodePortAddresses"
         assembly.declare(NamedSet(name: Names.nodePortAddresses(family), key: [family.addressType], flags: [.interval],
                                   comment: nodePortComment,
@@ -80,9 +85,8 @@ enum Skeleton {
     private static func clusterIPsCheckRules(_ family: IPFamily, context: NodeContext) -> [Rule] {
         var rules = [Rule([.matches(family.destination, .setReference(Names.clusterIPs(family))), .reject(.default)],
                           comment: "ClusterIP on a port no service defines")]
-        let ranges = context.serviceCIDRs(family)
-        if !ranges.isEmpty {
-            rules.append(Rule([.matches(family.destination, .anonymousSet(ranges.sorted().map { .prefix($0) })), .verdict(.drop)],
+        if !context.serviceCIDRs(family).isEmpty {
+            rules.append(Rule([.matches(family.destination, .setReference(Names.serviceCIDRs(family))), .verdict(.drop)],
                               comment: "unallocated address in a ServiceCIDR"))
         }
         return rules
@@ -94,7 +98,12 @@ enum Skeleton {
         if context.masqueradeAll {
             rules.append(Rule([toClusterIP, .verdict(.jump(Names.markForMasquerade))], comment: "masqueradeAll"))
         } else if let notLocal = context.ifNotLocal(family) {
-            let comment = context.localDetector == .clusterCIDR ? "off-cluster source to a ClusterIP" : "source outside the node's pod CIDR, to a ClusterIP"
+            let comment: String
+            switch context.localDetector {
+            case .clusterCIDR: comment = "off-cluster source to a ClusterIP"
+            case .nodeCIDR: comment = "source outside the node's pod CIDR, to a ClusterIP"
+            case .bridgeInterface, .interfaceNamePrefix: comment = "not from a local pod interface, to a ClusterIP"
+            }
             rules.append(Rule([toClusterIP, notLocal, .verdict(.jump(Names.markForMasquerade))], comment: comment))
         }
         rules.append(Rule([.verdictMap(key: .concat([family.destination, .meta(.l4proto), .payload(.thDport)]), map: Names.serviceIPs(family))]))
