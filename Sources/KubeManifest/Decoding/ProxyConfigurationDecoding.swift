@@ -183,7 +183,8 @@ extension ObjectDecoder {
         var prefixes: [CIDR] = []
         for (item, text) in zip(entries, texts) {
             guard let text, let prefix = exactCIDR(text, at: item) else { continue }
-            if prefix.overlapsLoopback {
+            // An all-addresses prefix means "every local address", loopback excluded without comment.
+            if prefix.prefixLength > 0, prefix.overlapsLoopback {
                 notHonoured(item, "NodePorts are never opened on loopback addresses (nftables mode does not support localhost NodePorts)")
             }
             prefixes.append(prefix)
