@@ -8,12 +8,16 @@ public struct NodeOptions: Sendable, Hashable {
     public var clusterCIDRs: [String]
     /// A KubeProxyConfiguration file, read like any manifest.
     public var configPath: String?
+    /// `--service-cidr`: ranges ClusterIPs come from, besides ServiceCIDR objects.
+    public var serviceCIDRs: [String]
 
-    public init(nodeName: String? = nil, nodeIPs: [String] = [], clusterCIDRs: [String] = [], configPath: String? = nil) {
+    public init(nodeName: String? = nil, nodeIPs: [String] = [], clusterCIDRs: [String] = [], configPath: String? = nil,
+                serviceCIDRs: [String] = []) {
         self.nodeName = nodeName
         self.nodeIPs = nodeIPs
         self.clusterCIDRs = clusterCIDRs
         self.configPath = configPath
+        self.serviceCIDRs = serviceCIDRs
     }
 
     /// The node flags as written on a command line (`--node-name n --node-ip a ...`), as golden cases
@@ -27,6 +31,7 @@ public struct NodeOptions: Sendable, Hashable {
             case "--node-name": nodeName = value
             case "--node-ip": nodeIPs.append(value)
             case "--cluster-cidr": clusterCIDRs.append(value)
+            case "--service-cidr": serviceCIDRs.append(value)
             case "--config": configPath = directory + "/" + value
             default:
                 index += 1
@@ -56,24 +61,53 @@ enum NodeContextResolver {
                 diagnostics.append(Diagnostic(at: commandLine, object: nil, field: "--node-ip", reason: "invalid IP address \"\(text)\""))
             }
         }
-        for text in options.clusterCIDRs {
-            switch exactCIDR(text) {
-            case .success(let cidr): context.clusterCIDRs.append(cidr)
-            case .failure(let problem):
-                diagnostics.append(Diagnostic(at: commandLine, object: nil, field: "--cluster-cidr", reason: problem.reason))
-            }
-        }
+        context.clusterCIDRs = cidrFlags(options.clusterCIDRs, flag: "--cluster-cidr", into: &diagnostics)
+        context.serviceCIDRs = cidrFlags(options.serviceCIDRs, flag: "--service-cidr", into: &diagnostics)
+            + cluster.serviceCIDRs.flatMap(\.cidrs)
+        let node = context.nodeName.flatMap { name in cluster.nodes.first { $0.meta.name == name } }
+        if let node { context.nodeIPs += node.addresses }
         if let config {
             context.clusterCIDRs += config.clusterCIDRs
             context.nodePortAddresses = config.nodePortAddresses
             context.masqueradeAll = config.masqueradeAll
-        }
-        if let name = context.nodeName, let node = cluster.nodes.first(where: { $0.meta.name == name }) {
-            context.nodeIPs += node.addresses
+            context.masqueradeBit = config.masqueradeBit
+            if let detector = localDetector(config, node: node, into: &diagnostics) { context.localDetector = detector }
         }
         context.nodeIPs = unique(context.nodeIPs)
         context.clusterCIDRs = unique(context.clusterCIDRs)
+        context.serviceCIDRs = unique(context.serviceCIDRs)
         return (context, diagnostics)
+    }
+
+    private static func cidrFlags(_ texts: [String], flag: String, into diagnostics: inout [Diagnostic]) -> [CIDR] {
+        texts.compactMap { text in
+            switch exactCIDR(text) {
+            case .success(let cidr): return cidr
+            case .failure(let problem):
+                diagnostics.append(Diagnostic(at: commandLine, object: nil, field: flag, reason: problem.reason))
+                return nil
+            }
+        }
+    }
+
+    /// kube-proxy's local traffic detector for `detectLocalMode`. NodeCIDR needs the node's
+    /// `spec.podCIDRs` (kube-proxy waits for them): without them it is refused rather than
+    /// compiled with no idea of which traffic comes from pods.
+    private static func localDetector(_ config: KubeProxyConfiguration, node: Node?,
+                                      into diagnostics: inout [Diagnostic]) -> NodeContext.LocalTrafficDetector? {
+        let problem: String
+        switch config.detectLocalMode {
+        case .clusterCIDR: return .clusterCIDR
+        case .nodeCIDR:
+            if let node, !node.podCIDRs.isEmpty { return .nodeCIDR(node.podCIDRs) }
+            problem = node == nil
+                ? "NodeCIDR needs the node's Node object (name it with --node-name or hostnameOverride) for spec.podCIDRs"
+                : "NodeCIDR needs spec.podCIDRs on Node \(node?.meta.name ?? "")"
+        case .bridgeInterface: return .bridgeInterface(config.bridgeInterface)
+        case .interfaceNamePrefix: return .interfaceNamePrefix(config.interfaceNamePrefix)
+        }
+        diagnostics.append(Diagnostic(at: config.location, object: "KubeProxyConfiguration", field: "detectLocalMode", reason: problem))
+        return nil
     }
 
     /// Why a CIDR flag value was refused.

@@ -117,6 +117,11 @@ enum ValueCodec {
         case (.nfproto, .symbol(let name)):
             guard let number = Symbols.lookup(Symbols.nfprotos, name) else { break }
             return [number]
+        case (.ifname, .symbol(let name)) where name.hasSuffix("*") && name.utf8.count > 1:
+            // nft's wildcard: a compare of the prefix bytes only.
+            let prefix = Array(name.utf8.dropLast())
+            guard prefix.count < 16 else { break }
+            return prefix
         case (.ifname, .symbol(let name)):
             let utf8 = Array(name.utf8)
             guard utf8.count < 16 else { break }
@@ -127,6 +132,9 @@ enum ValueCodec {
     }
 
     static func value(_ bytes: [UInt8], as type: FieldType) -> Value? {
+        if type == .ifname, !bytes.isEmpty, bytes.count < type.length, !bytes.contains(0) {
+            return .symbol(String(decoding: bytes, as: UTF8.self) + "*")
+        }
         guard bytes.count >= type.length else { return nil }
         let field = Array(bytes.prefix(type.length))
         switch type {

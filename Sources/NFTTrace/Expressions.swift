@@ -20,7 +20,8 @@ extension Tracer {
             case .l4proto: return .proto(packet.transport)
             case .nfproto: return .symbol(packet.family == .v4 ? "ipv4" : "ipv6")
             case .mark: return .integer(UInt64(packet.mark))
-            case .iifname, .oifname: throw TraceError(description: "interface names are not traced")
+            case .iifname: return .symbol(packet.inputInterface)
+            case .oifname: throw TraceError(description: "output interface names are not traced")
             }
         case .conntrack(let key):
             switch key {

@@ -11,6 +11,8 @@ public struct TracePacket: Sendable, Hashable {
     public var sourcePort: UInt16
     public var destinationPort: UInt16
     public var mark: UInt32 = 0
+    /// The interface the packet arrives on (`meta iifname`); empty for packets the node sends.
+    public var inputInterface: String = ""
 
     public init(source: IPAddress, destination: IPAddress, transport: String, sourcePort: UInt16 = 40000, destinationPort: UInt16) {
         self.source = source

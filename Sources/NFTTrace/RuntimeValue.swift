@@ -33,6 +33,9 @@ indirect enum RuntimeValue: Hashable {
         case (.address(let address), .addressRange(let low, let high)):
             return address.family == low.family && low <= address && address <= high
         case (.integer(let number), .portRange(let low, let high)): return UInt64(low) <= number && number <= UInt64(high)
+        case (.symbol(let name), .symbol(let pattern)) where pattern.hasSuffix("*"):
+            // nft's interface-name wildcard.
+            return name.hasPrefix(pattern.dropLast())
         case (.integer, _), (.proto, _), (.symbol, _):
             guard let exact = RuntimeValue(exact: value) else { return false }
             return exact == self

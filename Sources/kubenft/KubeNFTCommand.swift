@@ -23,6 +23,9 @@ struct NodeFlags: ParsableArguments {
     @Option(name: .customLong("cluster-cidr"), help: "The pod network (repeatable, one per family).")
     var clusterCIDRs: [String] = []
 
+    @Option(name: .customLong("service-cidr"), help: "A range ClusterIPs are allocated from (repeatable); unallocated addresses in it are dropped.")
+    var serviceCIDRs: [String] = []
+
     @Option(name: .customLong("config"), help: "A KubeProxyConfiguration file.")
     var config: String?
 
@@ -30,7 +33,7 @@ struct NodeFlags: ParsableArguments {
     var strict = false
 
     var nodeOptions: NodeOptions {
-        NodeOptions(nodeName: nodeName, nodeIPs: nodeIPs, clusterCIDRs: clusterCIDRs, configPath: config)
+        NodeOptions(nodeName: nodeName, nodeIPs: nodeIPs, clusterCIDRs: clusterCIDRs, configPath: config, serviceCIDRs: serviceCIDRs)
     }
 }
 

@@ -212,13 +212,11 @@ struct ManifestDecodingTests {
         apiVersion: kubeproxy.config.k8s.io/v1alpha1
         kind: KubeProxyConfiguration
         clusterCIDR: 10.244.0.0/16,fd00:244::/56
-        nodePortAddresses: [192.168.50.0/24, primary]
-        masqueradeAll: true
+        nodePortAddresses: [192.168.50.0/24]
+        iptables: {masqueradeAll: true}
         hostnameOverride: node-1
         """)
-        #expect(diagnosticLines(result) == [
-            "m.yaml:18:38: warning: KubeProxyConfiguration: nodePortAddresses[1]: \"primary\" is not supported; treated as every local address",
-        ])
+        #expect(diagnosticLines(result) == [])
         #expect(!result.hasErrors)
         let namespace = try #require(result.cluster.namespaces.first)
         #expect(namespace.meta.labels == ["team": "a", "kubernetes.io/metadata.name": "shop"])
@@ -228,7 +226,7 @@ struct ManifestDecodingTests {
         #expect(node.podCIDRs == [cidr("10.244.1.0/24"), cidr("fd00:244:1::/64")])
         let config = try #require(result.cluster.proxyConfigurations.first)
         #expect(config.clusterCIDRs == [cidr("10.244.0.0/16"), cidr("fd00:244::/56")])
-        #expect(config.nodePortAddresses == [cidr("192.168.50.0/24")])
+        #expect(config.nodePortAddresses == .cidrs([cidr("192.168.50.0/24")]))
         #expect(config.masqueradeAll && config.hostnameOverride == "node-1")
     }
 

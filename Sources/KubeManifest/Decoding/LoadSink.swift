@@ -57,6 +57,10 @@ final class LoadSink {
         if claim(policy.meta, decoder) { cluster.adminPolicies.append(policy) }
     }
 
+    func add(_ serviceCIDR: ServiceCIDR, _ decoder: ObjectDecoder) {
+        if claim(serviceCIDR.meta, decoder) { cluster.serviceCIDRs.append(serviceCIDR) }
+    }
+
     func add(_ policy: NetworkPolicy, _ decoder: ObjectDecoder) {
         if claim(policy.meta, decoder) { cluster.networkPolicies.append(policy) }
     }

@@ -165,6 +165,7 @@ public enum ManifestLoader {
         case .node: decoder.decodeNode().map { sink.add($0, decoder) }
         case .networkPolicy: decoder.decodeNetworkPolicy().map { sink.add($0, decoder) }
         case .kubeProxyConfiguration: decoder.decodeProxyConfiguration().map { sink.cluster.proxyConfigurations.append($0) }
+        case .serviceCIDR: decoder.decodeServiceCIDR().map { sink.add($0, decoder) }
         case .adminNetworkPolicy: decoder.decodeAdminPolicy(tier: .admin).map { sink.add($0, decoder) }
         case .baselineAdminNetworkPolicy: decoder.decodeAdminPolicy(tier: .baseline).map { sink.add($0, decoder) }
         }
@@ -183,7 +184,12 @@ enum KnownKind: String, Sendable {
     case kubeProxyConfiguration = "KubeProxyConfiguration"
     case adminNetworkPolicy = "AdminNetworkPolicy"
     case baselineAdminNetworkPolicy = "BaselineAdminNetworkPolicy"
+    case serviceCIDR = "ServiceCIDR"
 
+    static let proxyConfigurationV1alpha2 = "kubeproxy.config.k8s.io/v1alpha2"
+
+    /// The apiVersion kubenft names in messages; `accepts` also takes the older or newer versions
+    /// that carry the same fields.
     var apiVersion: String {
         switch self {
         case .service, .endpoints, .pod, .namespace, .node: return "v1"
@@ -191,12 +197,21 @@ enum KnownKind: String, Sendable {
         case .networkPolicy: return "networking.k8s.io/v1"
         case .kubeProxyConfiguration: return "kubeproxy.config.k8s.io/v1alpha1"
         case .adminNetworkPolicy, .baselineAdminNetworkPolicy: return "policy.networking.k8s.io/v1alpha1"
+        case .serviceCIDR: return "networking.k8s.io/v1"
+        }
+    }
+
+    func accepts(_ version: String) -> Bool {
+        switch self {
+        case .kubeProxyConfiguration: return version == apiVersion || version == Self.proxyConfigurationV1alpha2
+        case .serviceCIDR: return version == apiVersion || version == "networking.k8s.io/v1beta1"
+        default: return version == apiVersion
         }
     }
 
     var isNamespaced: Bool {
         switch self {
-        case .namespace, .node, .kubeProxyConfiguration, .adminNetworkPolicy, .baselineAdminNetworkPolicy: return false
+        case .namespace, .node, .kubeProxyConfiguration, .adminNetworkPolicy, .baselineAdminNetworkPolicy, .serviceCIDR: return false
         default: return true
         }
     }

@@ -30,12 +30,12 @@ extension ObjectDecoder {
     /// True when the apiVersion is the one kubenft understands for the kind.
     func checkAPIVersion(kind: KnownKind, inherited: String?) -> Bool {
         guard let node = field(root, "apiVersion") else {
-            if let inherited, inherited == kind.apiVersion { return true }
+            if let inherited, kind.accepts(inherited) { return true }
             missing("apiVersion", in: root)
             return false
         }
         guard let version = string(node) else { return false }
-        guard version == kind.apiVersion else {
+        guard kind.accepts(version) else {
             error(node, "unknown apiVersion \(Validation.quoted(version)) for kind \(kind.rawValue)")
             return false
         }

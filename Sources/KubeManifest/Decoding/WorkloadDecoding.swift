@@ -130,8 +130,11 @@ extension ObjectDecoder {
         return node
     }
 
+    /// InternalIPs first, then ExternalIPs, each in order: kube-proxy takes the node's primary
+    /// address per family from the first InternalIP, else the first ExternalIP.
     private func nodeAddresses(_ node: Int32) -> [IPAddress] {
         var result: [IPAddress] = []
+        var external: [IPAddress] = []
         for item in items(node) where isMapping(item) {
             guard let typeNode = field(item, "type"), let type = string(typeNode), !type.isEmpty else {
                 missing("type", in: item)
@@ -139,65 +142,11 @@ extension ObjectDecoder {
             }
             guard let addressNode = field(item, "address") else { missing("address", in: item); continue }
             guard type == "InternalIP" || type == "ExternalIP" else { continue }
-            if let address = ip(addressNode) { result.append(address) }
-        }
-        return result
-    }
-
-    func decodeProxyConfiguration() -> KubeProxyConfiguration? {
-        var config = KubeProxyConfiguration(location: tree.location(root))
-        for (keyNode, value) in entries(root) {
-            switch key(keyNode) {
-            case "clusterCIDR":
-                guard let text = string(value) else { continue }
-                config.clusterCIDRs = text.split(separator: ",").compactMap { part in
-                    let trimmed = String(part).trimmingSpaces
-                    return trimmed.isEmpty ? nil : exactCIDR(trimmed, at: value)
-                }
-            case "nodePortAddresses":
-                for item in items(value) {
-                    guard let text = string(item) else { continue }
-                    if text == "primary" {
-                        warning(item, "\"primary\" is not supported; treated as every local address")
-                    } else if let prefix = exactCIDR(text, at: item) {
-                        config.nodePortAddresses.append(prefix)
-                    }
-                }
-            case "masqueradeAll":
-                config.masqueradeAll = bool(value) ?? false
-            case "hostnameOverride":
-                config.hostnameOverride = nodeName(value)
-            case "portRange":
-                config.nodePortRange = portRange(value)
-            default:
-                break
+            if let address = ip(addressNode) {
+                if type == "InternalIP" { result.append(address) } else { external.append(address) }
             }
         }
-        return config
-    }
-
-    /// A prefix with no host bits set: in a node's own configuration a stray host bit is a typo
-    /// that would silently widen the range.
-    private func exactCIDR(_ text: String, at node: Int32) -> CIDR? {
-        guard let prefix = cidr(text, at: node) else { return nil }
-        guard text.split(separator: "/").first.flatMap({ IPAddress($0) }) == prefix.address else {
-            error(node, "\(Validation.quoted(text)) has host bits set; did you mean \(prefix)?")
-            return nil
-        }
-        return prefix
-    }
-
-    /// `low-high` or `low+count`, as kube-proxy's `portRange` is written; empty means unset.
-    private func portRange(_ node: Int32) -> ClosedRange<UInt16>? {
-        guard let text = string(node), !text.isEmpty else { return nil }
-        let plus = text.contains("+")
-        let parts = text.split(separator: plus ? "+" : "-", omittingEmptySubsequences: false)
-        if parts.count == 2, let low = UInt16(parts[0]), let second = UInt16(parts[1]) {
-            let high = plus ? Int(low) + Int(second) : Int(second)
-            if low > 0, high >= Int(low), high <= 65535 { return low...UInt16(high) }
-        }
-        error(node, "invalid port range \(Validation.quoted(text))")
-        return nil
+        return result + external
     }
 }
 

@@ -11,6 +11,7 @@ public struct Cluster: Sendable, Hashable {
     /// AdminNetworkPolicies and the BaselineAdminNetworkPolicy.
     public var adminPolicies: [AdminNetworkPolicy] = []
     public var proxyConfigurations: [KubeProxyConfiguration] = []
+    public var serviceCIDRs: [ServiceCIDR] = []
 
     public init() {}
 
@@ -24,6 +25,7 @@ public struct Cluster: Sendable, Hashable {
         nodes.sort { $0.meta.name < $1.meta.name }
         networkPolicies.sort { $0.meta.qualifiedName < $1.meta.qualifiedName }
         proxyConfigurations.sort { $0.location < $1.location }
+        serviceCIDRs.sort { $0.meta.name < $1.meta.name }
         adminPolicies.sort { ($0.tier.rawValue, $0.priority, $0.meta.name) < ($1.tier.rawValue, $1.priority, $1.meta.name) }
     }
 }

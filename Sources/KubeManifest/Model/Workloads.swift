@@ -50,25 +50,3 @@ public struct Node: Sendable, Hashable {
         self.podCIDRs = podCIDRs
     }
 }
-
-/// A kubeproxy.config.k8s.io/v1alpha1 KubeProxyConfiguration, the parts that shape the ruleset.
-public struct KubeProxyConfiguration: Sendable, Hashable {
-    public var location: SourceLocation
-    public var clusterCIDRs: [CIDR]
-    /// CIDRs whose local addresses accept NodePorts; empty = every local address.
-    public var nodePortAddresses: [CIDR]
-    public var masqueradeAll: Bool
-    public var hostnameOverride: String?
-    /// `nodePortRange`-style bounds when given as `portRange`; defaults to 30000-32767.
-    public var nodePortRange: ClosedRange<UInt16>?
-
-    public init(location: SourceLocation, clusterCIDRs: [CIDR] = [], nodePortAddresses: [CIDR] = [],
-                masqueradeAll: Bool = false, hostnameOverride: String? = nil, nodePortRange: ClosedRange<UInt16>? = nil) {
-        self.location = location
-        self.clusterCIDRs = clusterCIDRs
-        self.nodePortAddresses = nodePortAddresses
-        self.masqueradeAll = masqueradeAll
-        self.hostnameOverride = hostnameOverride
-        self.nodePortRange = nodePortRange
-    }
-}

@@ -14,7 +14,13 @@ public enum Review {
     public static func trace(_ query: TraceQuery, in result: PipelineResult) throws -> TraceReport {
         let tracer = try tracer(for: result)
         let resolver = TraceResolver(cluster: result.cluster, nodeIPs: result.context.nodeIPs)
-        let (packet, origin) = try resolver.resolve(query)
+        var (packet, origin) = try resolver.resolve(query)
+        // A pod on this node arrives on the interface an interface-based detectLocalMode expects.
+        if case .pod(let namespace, let name) = query.from,
+           let pod = result.cluster.pods.first(where: { $0.meta.namespace == namespace && $0.meta.name == name }),
+           result.context.nodeName == nil || pod.nodeName == result.context.nodeName {
+            packet.inputInterface = result.context.localPodInterface
+        }
         return TraceReport(query: query, packet: packet, origin: origin, result: try tracer.trace(packet, origin: origin))
     }
 

@@ -92,6 +92,7 @@ enum Names {
     static func clusterIPs(_ family: IPFamily) -> String { "cluster-ips-v\(Naming.familySuffix(family))" }
     static func clusterCIDRs(_ family: IPFamily) -> String { "cluster-cidrs-v\(Naming.familySuffix(family))" }
     static func nodePortAddresses(_ family: IPFamily) -> String { "nodeport-addresses-v\(Naming.familySuffix(family))" }
+    static func serviceCIDRs(_ family: IPFamily) -> String { "service-cidrs-v\(Naming.familySuffix(family))" }
     static func hairpin(_ family: IPFamily) -> String { "hairpin-v\(Naming.familySuffix(family))" }
 
     static func policyIngress(_ family: IPFamily) -> String { "policy-ingress-v\(Naming.familySuffix(family))" }
@@ -104,9 +105,6 @@ enum Names {
     static let nodePortEndpointsCheck = "nodeport-endpoints-check"
     static let clusterIPsCheck = "cluster-ips-check"
     static let rejectConnection = "reject-connection"
-
-    /// The packet mark bit that asks postrouting to masquerade (kube-proxy's value).
-    static let masqueradeMark: UInt32 = 0x4000
 }
 
 extension IPFamily {

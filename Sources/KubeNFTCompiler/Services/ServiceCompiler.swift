@@ -174,6 +174,7 @@ struct ServicePortCompiler {
         if let nodePort {
             assembly.add(SetElement(key: [proto, .port(nodePort)], data: .verdict(.goto(externalChain)), comment: "\(label) NodePort"),
                          to: Names.serviceNodePorts(family))
+            warnIfNodePortClosed(nodePort, into: &assembly)
         }
     }
 
@@ -183,9 +184,8 @@ struct ServicePortCompiler {
                     Rule([.verdict(.goto(clusterChain))], comment: label)]
         }
         var rules: [Rule] = []
-        if !context.clusterCIDRs(family).isEmpty {
-            rules.append(Rule([.matches(family.source, .setReference(Names.clusterCIDRs(family))), .verdict(.goto(clusterChain))],
-                              comment: "\(label) pod traffic uses every endpoint"))
+        if let local = context.ifLocal(family) {
+            rules.append(Rule([local, .verdict(.goto(clusterChain))], comment: "\(label) pod traffic uses every endpoint"))
         }
         let fromNode = Statement.matches(.fibAddressType(destination: false), .value(.symbol("local")))
         rules.append(Rule([fromNode, .verdict(.jump(Names.markForMasquerade))], comment: "\(label) node traffic is masqueraded"))
@@ -196,6 +196,19 @@ struct ServicePortCompiler {
             rules.append(Rule([.verdict(.drop)], comment: "\(label) externalTrafficPolicy Local, no local endpoints"))
         }
         return rules
+    }
+
+    /// A NodePort with no address to listen on in this family (nodePortAddresses `primary` without a
+    /// known node address, or no listed CIDR of the family) is compiled but unreachable: say so.
+    private func warnIfNodePortClosed(_ nodePort: UInt16, into assembly: inout Assembly) {
+        guard context.nodePortAddressValues(family).isEmpty else { return }
+        let why = context.nodePortAddresses == .primary
+            ? "the node's primary \(family.rawValue) address is unknown (give --node-ip or a Node object named by --node-name)"
+            : "nodePortAddresses lists no \(family.rawValue) CIDR"
+        let diagnostic = Diagnostic(.warning, at: service.meta.location, object: "Service \(service.meta.qualifiedName)",
+                                    field: "spec.ports",
+                                    reason: "port \(Naming.portLabel(port)): NodePort \(nodePort) is open on no address: \(why)")
+        if !assembly.diagnostics.contains(diagnostic) { assembly.diagnostics.append(diagnostic) }
     }
 
     /// The loadBalancerSourceRanges check for LB addresses; nil when the service has no ranges.
