@@ -167,6 +167,8 @@ public enum ManifestLoader {
         case .kubeProxyConfiguration: decoder.decodeProxyConfiguration().map { sink.cluster.proxyConfigurations.append($0) }
         case .adminNetworkPolicy: decoder.decodeAdminPolicy(tier: .admin).map { sink.add($0, decoder) }
         case .baselineAdminNetworkPolicy: decoder.decodeAdminPolicy(tier: .baseline).map { sink.add($0, decoder) }
+        case .deployment, .statefulSet, .daemonSet, .replicaSet, .job, .cronJob, .replicationController:
+            decoder.decodeWorkload().map { sink.add($0, decoder) }
         }
     }
 }
@@ -183,10 +185,19 @@ enum KnownKind: String, Sendable {
     case kubeProxyConfiguration = "KubeProxyConfiguration"
     case adminNetworkPolicy = "AdminNetworkPolicy"
     case baselineAdminNetworkPolicy = "BaselineAdminNetworkPolicy"
+    case deployment = "Deployment"
+    case statefulSet = "StatefulSet"
+    case daemonSet = "DaemonSet"
+    case replicaSet = "ReplicaSet"
+    case job = "Job"
+    case cronJob = "CronJob"
+    case replicationController = "ReplicationController"
 
     var apiVersion: String {
         switch self {
-        case .service, .endpoints, .pod, .namespace, .node: return "v1"
+        case .service, .endpoints, .pod, .namespace, .node, .replicationController: return "v1"
+        case .deployment, .statefulSet, .daemonSet, .replicaSet: return "apps/v1"
+        case .job, .cronJob: return "batch/v1"
         case .endpointSlice: return "discovery.k8s.io/v1"
         case .networkPolicy: return "networking.k8s.io/v1"
         case .kubeProxyConfiguration: return "kubeproxy.config.k8s.io/v1alpha1"

@@ -11,6 +11,8 @@ public struct Cluster: Sendable, Hashable {
     /// AdminNetworkPolicies and the BaselineAdminNetworkPolicy.
     public var adminPolicies: [AdminNetworkPolicy] = []
     public var proxyConfigurations: [KubeProxyConfiguration] = []
+    /// Controllers with pod templates (Deployments, StatefulSets, Jobs...), for `WorkloadDerivation`.
+    public var workloads: [Workload] = []
 
     public init() {}
 
@@ -24,6 +26,7 @@ public struct Cluster: Sendable, Hashable {
         nodes.sort { $0.meta.name < $1.meta.name }
         networkPolicies.sort { $0.meta.qualifiedName < $1.meta.qualifiedName }
         proxyConfigurations.sort { $0.location < $1.location }
+        workloads.sort { ($0.meta.qualifiedName, $0.kind) < ($1.meta.qualifiedName, $1.kind) }
         adminPolicies.sort { ($0.tier.rawValue, $0.priority, $0.meta.name) < ($1.tier.rawValue, $1.priority, $1.meta.name) }
     }
 }
