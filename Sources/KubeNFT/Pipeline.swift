@@ -56,6 +56,11 @@ public enum Pipeline {
         configs += cluster.proxyConfigurations
         let (context, contextDiagnostics) = NodeContextResolver.resolve(node, cluster: cluster, configs: configs)
         diagnostics += contextDiagnostics
+        // What a repository declares (workloads, Services without a clusterIP) becomes the cluster
+        // the control plane would make of it; a runtime dump passes through unchanged.
+        let placement = DerivationPlacement(nodeName: context.nodeName, podRange: context.clusterCIDRs.first { $0.family == .v4 },
+                                            nodeIPs: context.nodeIPs)
+        diagnostics += WorkloadDerivation.derive(&cluster, placement: placement)
         if strict { diagnostics = diagnostics.map(\.strict) }
         guard !diagnostics.contains(where: { $0.severity == .error }) else {
             return PipelineResult(ruleset: nil, cluster: cluster, context: context, diagnostics: diagnostics.sorted())

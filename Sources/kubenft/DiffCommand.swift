@@ -15,10 +15,10 @@ struct DiffCommand: ParsableCommand {
     enum Format: String, ExpressibleByArgument, CaseIterable { case text, markdown, json }
     enum FailOn: String, ExpressibleByArgument, CaseIterable { case added, removed, any }
 
-    @Option(name: .customLong("from"), help: "Manifests before the change (repeatable).")
+    @Option(name: .customLong("from"), help: "Manifests before the change: file, directory or - for stdin (repeatable).")
     var before: [String] = []
 
-    @Option(name: .customLong("to"), help: "Manifests after the change (repeatable).")
+    @Option(name: .customLong("to"), help: "Manifests after the change: file, directory or - for stdin (repeatable).")
     var after: [String] = []
 
     @OptionGroup var node: NodeFlags
@@ -31,13 +31,18 @@ struct DiffCommand: ParsableCommand {
 
     func validate() throws {
         if before.isEmpty || after.isEmpty { throw ValidationError("give manifests with --from PATH and --to PATH") }
+        if (before + after).filter({ $0 == "-" }).count > 1 {
+            throw ValidationError("standard input (-) can be read once: give it to --from or to --to, not both")
+        }
     }
 
     func run() throws {
         let old = Pipeline.run(paths: before, node: node.nodeOptions, strict: node.strict)
         let new = Pipeline.run(paths: after, node: node.nodeOptions, strict: node.strict)
-        Terminal.report(old.diagnostics + new.diagnostics)
-        guard old.ruleset != nil, new.ruleset != nil else { throw ExitCode(2) }
+        let compiled = old.ruleset != nil && new.ruleset != nil
+        let coverage = compiled ? Review.coverage(old, input: "--from", strict: node.strict) + Review.coverage(new, input: "--to", strict: node.strict) : []
+        Terminal.report(old.diagnostics + new.diagnostics + coverage)
+        guard compiled, !coverage.contains(where: { $0.severity == .error }) else { throw ExitCode(2) }
         let report: ChangeReport
         do {
             report = try ChangeAnalysis.compare(old, new)

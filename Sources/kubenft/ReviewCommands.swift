@@ -16,10 +16,10 @@ struct TraceCommand: ParsableCommand {
 
     @OptionGroup var input: InputOptions
 
-    @Option(help: "Source: ns/pod, an IP, svc/ns/name, node, or external:IP.")
+    @Option(help: "Source: ns/pod, ns/name[Kind] (a workload's derived pod), an IP, svc/ns/name, node, or external:IP.")
     var from: String
 
-    @Option(help: "Destination: ns/pod, an IP, svc/ns/name, node, or external:IP.")
+    @Option(help: "Destination: ns/pod, ns/name[Kind], an IP, svc/ns/name, node, or external:IP.")
     var to: String
 
     @Option(help: "Destination port (default: the service's first port, else 80).")
@@ -74,8 +74,9 @@ struct MatrixCommand: ParsableCommand {
         }
         let protocolList = try protocols.split(separator: ",").map { try parseProtocol(String($0)) ?? .tcp }
         let result = Pipeline.run(paths: input.files, node: input.nodeOptions, strict: input.strict)
-        Terminal.report(result.diagnostics)
-        guard result.ruleset != nil else { throw ExitCode(2) }
+        let coverage = result.ruleset == nil ? [] : Review.coverage(result, input: "-f", strict: input.strict)
+        Terminal.report(result.diagnostics + coverage)
+        guard result.ruleset != nil, !coverage.contains(where: { $0.severity == .error }) else { throw ExitCode(2) }
         do {
             let matrix = try Review.matrix(ports: portList, protocols: protocolList, in: result)
             Terminal.out(output == .json ? matrix.json : matrix.text)

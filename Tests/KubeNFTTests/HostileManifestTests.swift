@@ -208,14 +208,14 @@ struct UnusedKindTests {
         kind: ConfigMap
         metadata: {name: b}
         ---
-        apiVersion: apps/v1
-        kind: Deployment
+        apiVersion: v1
+        kind: ServiceAccount
         metadata: {name: web}
         """)
         #expect(!result.hasErrors)
         #expect(diagnosticLines(result) == [
             "m.yaml:1:1: warning: kind: kind \"ConfigMap\" (\"v1\") is not used by kubenft: 2 objects skipped",
-            "m.yaml:9:1: warning: kind: kind \"Deployment\" (\"apps/v1\") is not used by kubenft: 1 object skipped",
+            "m.yaml:9:1: warning: kind: kind \"ServiceAccount\" (\"v1\") is not used by kubenft: 1 object skipped",
         ])
     }
 }

@@ -12,8 +12,8 @@ struct ManifestReadingTests {
         - apiVersion: v1
           kind: Namespace
           metadata: {name: shop}
-        - apiVersion: apps/v1
-          kind: Deployment
+        - apiVersion: v1
+          kind: ServiceAccount
           metadata: {name: skipped}
         ---
         apiVersion: v1
@@ -26,7 +26,7 @@ struct ManifestReadingTests {
           spec: {ports: [{port: 70000}]}
         """)
         #expect(diagnosticLines(result) == [
-            "m.yaml:7:3: warning: kind: kind \"Deployment\" (\"apps/v1\") is not used by kubenft: 1 object skipped",
+            "m.yaml:7:3: warning: kind: kind \"ServiceAccount\" (\"v1\") is not used by kubenft: 1 object skipped",
             "m.yaml:18:25: Service shop/b: spec.ports[0].port: port 70000 out of range 1-65535",
         ])
         #expect(result.cluster.namespaces.map(\.meta.name) == ["shop"])

@@ -148,8 +148,8 @@ struct ManifestValidationTests {
         kind: Service
         metadata: {name: a}
         ---
-        apiVersion: apps/v1
-        kind: Deployment
+        apiVersion: v1
+        kind: ServiceAccount
         metadata: {name: d}
         ---
         kind: Pod
@@ -162,7 +162,7 @@ struct ManifestValidationTests {
         """)
         #expect(diagnosticLines(result) == [
             "m.yaml:1:13: Service default/a: apiVersion: unknown apiVersion \"v2\" for kind Service",
-            "m.yaml:5:1: warning: kind: kind \"Deployment\" (\"apps/v1\") is not used by kubenft: 1 object skipped",
+            "m.yaml:5:1: warning: kind: kind \"ServiceAccount\" (\"v1\") is not used by kubenft: 1 object skipped",
             "m.yaml:9:1: Pod default/p: apiVersion: is required",
             "m.yaml:12:1: kind: is required",
             "m.yaml:15:1: expected a mapping, got string \"just text\"",

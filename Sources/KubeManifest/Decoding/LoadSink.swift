@@ -17,7 +17,7 @@ final class LoadSink {
     }
 
     /// False, after reporting, when the object was already defined.
-    private func claim(_ meta: ObjectMeta, _ decoder: ObjectDecoder) -> Bool {
+    func claim(_ meta: ObjectMeta, _ decoder: ObjectDecoder) -> Bool {
         let key = "\(decoder.kind.rawValue)\u{0}\(meta.namespace)\u{0}\(meta.name)"
         if let first = seen[key] {
             decoder.report(.error, field: "", at: decoder.root, "duplicate object, first defined at \(first)")

@@ -168,6 +168,8 @@ public enum ManifestLoader {
         case .serviceCIDR: decoder.decodeServiceCIDR().map { sink.add($0, decoder) }
         case .adminNetworkPolicy: decoder.decodeAdminPolicy(tier: .admin).map { sink.add($0, decoder) }
         case .baselineAdminNetworkPolicy: decoder.decodeAdminPolicy(tier: .baseline).map { sink.add($0, decoder) }
+        case .deployment, .statefulSet, .daemonSet, .replicaSet, .job, .cronJob, .replicationController:
+            decoder.decodeWorkload().map { sink.add($0, decoder) }
         }
     }
 }
@@ -185,6 +187,13 @@ enum KnownKind: String, Sendable {
     case adminNetworkPolicy = "AdminNetworkPolicy"
     case baselineAdminNetworkPolicy = "BaselineAdminNetworkPolicy"
     case serviceCIDR = "ServiceCIDR"
+    case deployment = "Deployment"
+    case statefulSet = "StatefulSet"
+    case daemonSet = "DaemonSet"
+    case replicaSet = "ReplicaSet"
+    case job = "Job"
+    case cronJob = "CronJob"
+    case replicationController = "ReplicationController"
 
     static let proxyConfigurationV1alpha2 = "kubeproxy.config.k8s.io/v1alpha2"
 
@@ -192,7 +201,9 @@ enum KnownKind: String, Sendable {
     /// that carry the same fields.
     var apiVersion: String {
         switch self {
-        case .service, .endpoints, .pod, .namespace, .node: return "v1"
+        case .service, .endpoints, .pod, .namespace, .node, .replicationController: return "v1"
+        case .deployment, .statefulSet, .daemonSet, .replicaSet: return "apps/v1"
+        case .job, .cronJob: return "batch/v1"
         case .endpointSlice: return "discovery.k8s.io/v1"
         case .networkPolicy: return "networking.k8s.io/v1"
         case .kubeProxyConfiguration: return "kubeproxy.config.k8s.io/v1alpha1"

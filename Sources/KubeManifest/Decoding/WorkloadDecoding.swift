@@ -25,11 +25,13 @@ extension ObjectDecoder {
             }
         }
         if pod.podIPs.isEmpty, let podIP { pod.podIPs = [podIP] }
+        pod.controller = controllerReference()
         return pod
     }
 
-    /// Containers' ports first, then sidecars', whatever order the keys come in.
-    private func decodePodSpec(_ node: Int32, into pod: inout Pod) {
+    /// Containers' ports first, then sidecars', whatever order the keys come in. Pod templates of
+    /// workloads are decoded here too.
+    func decodePodSpec(_ node: Int32, into pod: inout Pod) {
         var sidecarPorts: [Pod.ContainerPort] = []
         defer { pod.containerPorts += sidecarPorts }
         for (keyNode, value) in entries(node) {

@@ -12,6 +12,8 @@ public struct Cluster: Sendable, Hashable {
     public var adminPolicies: [AdminNetworkPolicy] = []
     public var proxyConfigurations: [KubeProxyConfiguration] = []
     public var serviceCIDRs: [ServiceCIDR] = []
+    /// Controllers with pod templates (Deployments, StatefulSets, Jobs...), for `WorkloadDerivation`.
+    public var workloads: [Workload] = []
 
     public init() {}
 
@@ -26,6 +28,7 @@ public struct Cluster: Sendable, Hashable {
         networkPolicies.sort { $0.meta.qualifiedName < $1.meta.qualifiedName }
         proxyConfigurations.sort { $0.location < $1.location }
         serviceCIDRs.sort { $0.meta.name < $1.meta.name }
+        workloads.sort { ($0.meta.qualifiedName, $0.kind) < ($1.meta.qualifiedName, $1.kind) }
         adminPolicies.sort { ($0.tier.rawValue, $0.priority, $0.meta.name) < ($1.tier.rawValue, $1.priority, $1.meta.name) }
     }
 }

@@ -19,6 +19,10 @@ public struct Pod: Sendable, Hashable {
     public var podIPs: [IPAddress]
     public var phase: String?
     public var containerPorts: [ContainerPort]
+    /// The controlling `ownerReference` (the ReplicaSet, StatefulSet... that created the pod).
+    public var controller: ObjectReference?
+    /// Set when kubenft derived the pod (and its address) from a declared object; nil for real pods.
+    public var origin: PodOrigin?
 
     public init(meta: ObjectMeta, nodeName: String? = nil, hostNetwork: Bool = false, podIPs: [IPAddress] = [],
                 phase: String? = nil, containerPorts: [ContainerPort] = []) {

@@ -18,7 +18,7 @@ extension ConnectivityDiffer {
             self.interner = interner
             tracer = try Review.tracer(for: result, recordsSteps: false)
             let ruleset = tracer.ruleset
-            for pod in result.cluster.pods where !pod.hostNetwork && !pod.podIPs.isEmpty { pods[pod.meta.qualifiedName] = pod }
+            for pod in Review.reviewedPods(result.cluster) { pods[pod.reviewName] = pod }
             for set in ruleset.sets where set.name.hasPrefix("policy-") {
                 var targets: [IPAddress: String] = [:]
                 for element in set.elements {
@@ -71,7 +71,7 @@ extension ConnectivityDiffer {
                     }
                 })
                 for pod in pods where pod.podIPs.contains(where: { Self.contains(ranges, $0) }) {
-                    lists[pod.meta.qualifiedName, default: []].append(set.name)
+                    lists[pod.reviewName, default: []].append(set.name)
                 }
             }
             return lists.mapValues { interner.id($0.joined(separator: ",")) }

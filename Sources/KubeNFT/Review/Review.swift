@@ -27,20 +27,27 @@ public enum Review {
     /// The pod × pod truth table for each port and protocol, traced pod address to pod address.
     public static func matrix(ports: [UInt16], protocols: [L4Protocol], in result: PipelineResult) throws -> ConnectivityMatrix {
         let tracer = try tracer(for: result, recordsSteps: false)
-        let pods = result.cluster.pods.filter { !$0.hostNetwork && !$0.podIPs.isEmpty }
+        let pods = reviewedPods(result.cluster)
         var cells: [ConnectivityMatrix.Cell] = []
         for transport in protocols {
             for port in ports {
                 for source in pods {
                     for destination in pods {
                         cells.append(ConnectivityMatrix.Cell(
-                            from: source.meta.qualifiedName, to: destination.meta.qualifiedName, port: port, transport: transport,
+                            from: source.reviewName, to: destination.reviewName, port: port, transport: transport,
                             allowed: try allowed(tracer, from: source, to: destination, port: port, transport: transport)))
                     }
                 }
             }
         }
-        return ConnectivityMatrix(pods: pods.map(\.meta.qualifiedName), ports: ports, protocols: protocols, cells: cells)
+        return ConnectivityMatrix(pods: pods.map(\.reviewName), ports: ports, protocols: protocols, cells: cells)
+    }
+
+    /// The pods `matrix` and `diff` compare, by review name: every real pod with an address, and one
+    /// representative per derived workload (its replicas behave alike under policy).
+    static func reviewedPods(_ cluster: Cluster) -> [Pod] {
+        cluster.pods.filter { !$0.hostNetwork && !$0.podIPs.isEmpty && $0.isRepresentative }
+            .sorted { $0.reviewName < $1.reviewName }
     }
 
     /// True when every path of a direct connection is accepted.

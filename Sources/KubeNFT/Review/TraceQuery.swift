@@ -9,7 +9,7 @@ public enum TraceEndpoint: Sendable, Hashable, CustomStringConvertible {
     case external(IPAddress)
     case address(IPAddress)
 
-    /// Parses `ns/pod`, `svc/ns/name`, `node`, `external:IP` or an IP address.
+    /// Parses `ns/pod`, `ns/name[Kind]` (a derived workload), `svc/ns/name`, `node`, `external:IP` or an IP address.
     public init?(_ text: String) {
         if text == "node" { self = .node; return }
         if text.hasPrefix("external:"), let address = IPAddress(text.dropFirst("external:".count)) { self = .external(address); return }
@@ -67,9 +67,7 @@ struct TraceResolver {
             guard !nodeIPs.isEmpty else { throw TraceQueryError(description: "the node has no known address: give --node-ip or a Node object named by --node-name") }
             return nodeIPs
         case .pod(let namespace, let name):
-            guard let pod = cluster.pods.first(where: { $0.meta.namespace == namespace && $0.meta.name == name }) else {
-                throw TraceQueryError(description: "no pod \(namespace)/\(name) in the input")
-            }
+            let pod = try PodNames(cluster: cluster).pod(namespace, name)
             guard !pod.podIPs.isEmpty else { throw TraceQueryError(description: "pod \(namespace)/\(name) has no IP address") }
             return pod.podIPs
         case .service(let namespace, let name):
