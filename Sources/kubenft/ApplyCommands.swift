@@ -40,6 +40,17 @@ enum KernelFailure {
         let result = Pipeline.run(paths: input.files, node: input.nodeOptions, strict: input.strict)
         Terminal.report(result.diagnostics)
         guard let ruleset = result.ruleset else { throw ExitCode(2) }
+        // Addresses derived from declared workloads are made up: loading them enforces policy on
+        // addresses no real pod holds. Say so; `--strict` refuses it.
+        let derived = result.cluster.pods.filter { $0.origin != nil }.count
+        if derived > 0 {
+            let what = "\(derived) pod address\(derived == 1 ? " was" : "es were") derived from declared workloads, not read from a cluster"
+            if input.strict {
+                Terminal.error("error: \(what); refusing under --strict")
+                throw ExitCode(2)
+            }
+            Terminal.error("warning: \(what): the kernel will enforce policy on made-up addresses")
+        }
         return ruleset
     }
 }

@@ -36,6 +36,18 @@ struct CLITests {
         #expect(result.stdout == (try String(contentsOfFile: demo.file("expected.nft"), encoding: .utf8)))
     }
 
+    @Test("apply names addresses derived from declared workloads, and --strict refuses them before any kernel access")
+    func applyDerivedAddresses() throws {
+        let shop = try Self.fixture("repo-shop")
+        let namespace = "kn-never-created-\(UInt32.random(in: 0...UInt32.max))"
+        let strict = try Self.run(["apply", "-f", shop.manifests, "--netns", namespace, "--strict"] + shop.arguments)
+        #expect(strict.status == 2)
+        #expect(strict.stderr.contains("derived from declared workloads") && strict.stderr.contains("refusing under --strict"), "\(strict.stderr)")
+        #expect(!strict.stderr.contains(namespace), "the namespace was used: \(strict.stderr)")
+        let lenient = try Self.run(["apply", "-f", shop.manifests, "--netns", namespace, "--dry-run"] + shop.arguments)
+        #expect(lenient.stderr.contains("warning:") && lenient.stderr.contains("made-up addresses"), "\(lenient.stderr)")
+    }
+
     @Test("bad input exits 2, prints every error to stderr and nothing to stdout or -o")
     func badInput() throws {
         let bad = try Self.fixture("bad-ip")
