@@ -40,10 +40,10 @@ public enum ManifestLoader {
     static func load(_ sources: [ManifestSource], options: LoadOptions, partSize: Int) -> LoadResult {
         let sink = LoadSink(options: options)
         for source in sources {
-            // Node offsets are 32-bit; nothing near this size is a real manifest.
-            guard source.bytes.count < Int(Int32.max) / 4 else {
+            guard source.bytes.count <= maximumSourceSize else {
                 let location = SourceLocation(file: source.name, line: 0, column: 0)
-                sink.diagnostics.append(Diagnostic(at: location, object: nil, field: "", reason: "file too large"))
+                let reason = BoundedReader.Problem.tooLarge(limit: maximumSourceSize).description
+                sink.diagnostics.append(Diagnostic(at: location, object: nil, field: "", reason: reason))
                 continue
             }
             if !source.isJSON && source.bytes.count > partSize * 2 {

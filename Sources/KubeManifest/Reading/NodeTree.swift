@@ -73,7 +73,8 @@ struct NodeTree: Sendable {
         let from = Int(source), to = Int(nodes[from].end)
         let offset = Int32(truncatingIfNeeded: nodes.count) - source
         let copyRoot = Int32(truncatingIfNeeded: nodes.count)
-        nodes.reserveCapacity(nodes.count + (to - from))
+        // No exact reserveCapacity here: it would defeat the array's geometric growth and make every
+        // alias reallocate the whole tree (quadratic in the number of aliases).
         for index in from..<to {
             var node = nodes[index]
             node.end += offset
