@@ -121,6 +121,7 @@ public enum ManifestLoader {
     /// whose items may leave out their kind and apiVersion.
     private static func decodeList(kind: String, root: Int32, items: Int32, in tree: NodeTree, sink: LoadSink) {
         let decoder = ObjectDecoder(tree: tree, root: root, sink: sink)
+        reportDuplicateKeys(tree.duplicateKeys(under: root).filter { $0.mapping == root }, decoder: decoder)
         let itemKind = kind == "List" ? nil : String(kind.dropLast(4))
         let listVersion = tree.value(root, "apiVersion").flatMap { tree.scalarType($0) == .string ? tree.string($0) : nil }
         for item in decoder.items(items) {
@@ -149,6 +150,7 @@ public enum ManifestLoader {
         guard let known = KnownKind(rawValue: kind) else { return }
         var decoder = ObjectDecoder(tree: tree, root: root, sink: sink)
         decoder.prepareLabel(kind: known)
+        reportDuplicateKeys(tree.duplicateKeys(under: root), decoder: decoder)
         guard decoder.checkAPIVersion(kind: known, inherited: inheritedVersion) else { return }
         switch known {
         case .service: decoder.decodeService().map { sink.add($0, decoder) }
@@ -161,6 +163,29 @@ public enum ManifestLoader {
         case .kubeProxyConfiguration: decoder.decodeProxyConfiguration().map { sink.cluster.proxyConfigurations.append($0) }
         case .adminNetworkPolicy: decoder.decodeAdminPolicy(tier: .admin).map { sink.add($0, decoder) }
         case .baselineAdminNetworkPolicy: decoder.decodeAdminPolicy(tier: .baseline).map { sink.add($0, decoder) }
+        }
+    }
+}
+
+extension ManifestLoader {
+    /// Duplicate keys spelled out per object; more only add a count, so that a mapping with many
+    /// repeated keys cannot make reporting (each needs the key's field path) quadratic.
+    static let duplicateKeyReportLimit = 100
+
+    /// A key given twice in one mapping: the later value is used (a warning), or with `strict`
+    /// the object is refused (an error), as the API server's strict field validation does.
+    static func reportDuplicateKeys<Keys: Collection<DuplicateKey>>(_ keys: Keys, decoder: ObjectDecoder) {
+        guard !keys.isEmpty else { return }
+        let tree = decoder.tree
+        let severity: Diagnostic.Severity = decoder.options.strict ? .error : .warning
+        for duplicate in keys.prefix(duplicateKeyReportLimit) {
+            let first = tree.location(duplicate.first)
+            var reason = "duplicate key \"\(tree.string(duplicate.key))\", also at line \(first.line), column \(first.column)"
+            if severity == .warning { reason += "; the later value is used" }
+            decoder.report(severity, field: tree.path(to: duplicate.key, from: decoder.root), at: duplicate.key, reason)
+        }
+        if keys.count > duplicateKeyReportLimit {
+            decoder.report(severity, field: "", at: decoder.root, "\(keys.count - duplicateKeyReportLimit) more duplicate keys in this object")
         }
     }
 }

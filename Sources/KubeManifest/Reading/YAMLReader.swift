@@ -22,6 +22,7 @@ enum YAMLReader {
             builder.run(buffer)
             tree = builder.tree
         }
+        tree.finishReading()
         return tree
     }
 }
@@ -110,6 +111,7 @@ private struct YAMLTreeBuilder {
         case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
             guard let index = stack.popLast() else { return true }
             tree.close(index)
+            if event.type == YAML_MAPPING_END_EVENT { tree.checkDuplicateKeys(index) }
             if let last = pendingAnchors.last, last.index == index {
                 anchors[last.name] = index
                 pendingAnchors.removeLast()
