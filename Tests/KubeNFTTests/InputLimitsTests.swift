@@ -58,6 +58,22 @@ struct InputLimitsTests {
         #expect(large / small < 20, "10k ports: \(small) s, 100k ports: \(large) s")
     }
 
+    @Test("an error on every item of a long list is reported in time linear in the list")
+    func manyItemErrorsScaleLinearly() {
+        func time(_ count: Int) -> Double {
+            let text = Self.service(ports: count, duplicate: false).replacingOccurrences(of: "protocol: TCP", with: "protocol: BAD")
+            var best = Double.infinity
+            for _ in 0..<2 {
+                var result: LoadResult?
+                best = min(best, Self.seconds { result = loadManifests(text) })
+                #expect(result?.errors.count == min(count, 65535))
+            }
+            return best
+        }
+        let small = time(10_000), large = time(100_000)
+        #expect(large / small < 20, "10k items: \(small) s, 100k items: \(large) s")
+    }
+
     @Test("duplicate ports are reported with their field path")
     func duplicatePortPaths() {
         let result = loadManifests(Self.service(ports: 3, duplicate: true))
