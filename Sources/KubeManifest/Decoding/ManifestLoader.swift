@@ -40,10 +40,10 @@ public enum ManifestLoader {
     static func load(_ sources: [ManifestSource], options: LoadOptions, partSize: Int) -> LoadResult {
         let sink = LoadSink(options: options)
         for source in sources {
-            // Node offsets are 32-bit; nothing near this size is a real manifest.
-            guard source.bytes.count < Int(Int32.max) / 4 else {
+            guard source.bytes.count <= maximumSourceSize else {
                 let location = SourceLocation(file: source.name, line: 0, column: 0)
-                sink.diagnostics.append(Diagnostic(at: location, object: nil, field: "", reason: "file too large"))
+                let reason = BoundedReader.Problem.tooLarge(limit: maximumSourceSize).description
+                sink.diagnostics.append(Diagnostic(at: location, object: nil, field: "", reason: reason))
                 continue
             }
             if !source.isJSON && source.bytes.count > partSize * 2 {
@@ -124,6 +124,7 @@ public enum ManifestLoader {
     /// whose items may leave out their kind and apiVersion.
     private static func decodeList(kind: String, root: Int32, items: Int32, in tree: NodeTree, sink: LoadSink) {
         let decoder = ObjectDecoder(tree: tree, root: root, sink: sink)
+        reportDuplicateKeys(tree.duplicateKeys(under: root).filter { $0.mapping == root }, decoder: decoder)
         let itemKind = kind == "List" ? nil : String(kind.dropLast(4))
         let listVersion = tree.value(root, "apiVersion").flatMap { tree.scalarType($0) == .string ? tree.string($0) : nil }
         for item in decoder.items(items) {
@@ -155,6 +156,7 @@ public enum ManifestLoader {
         }
         var decoder = ObjectDecoder(tree: tree, root: root, sink: sink)
         decoder.prepareLabel(kind: known)
+        reportDuplicateKeys(tree.duplicateKeys(under: root), decoder: decoder)
         guard decoder.checkAPIVersion(kind: known, inherited: inheritedVersion) else { return }
         switch known {
         case .service: decoder.decodeService().map { sink.add($0, decoder) }
@@ -170,6 +172,29 @@ public enum ManifestLoader {
         case .baselineAdminNetworkPolicy: decoder.decodeAdminPolicy(tier: .baseline).map { sink.add($0, decoder) }
         case .deployment, .statefulSet, .daemonSet, .replicaSet, .job, .cronJob, .replicationController:
             decoder.decodeWorkload().map { sink.add($0, decoder) }
+        }
+    }
+}
+
+extension ManifestLoader {
+    /// Duplicate keys spelled out per object; more only add a count, so that a mapping with many
+    /// repeated keys cannot make reporting (each needs the key's field path) quadratic.
+    static let duplicateKeyReportLimit = 100
+
+    /// A key given twice in one mapping: the later value is used (a warning), or with `strict`
+    /// the object is refused (an error), as the API server's strict field validation does.
+    static func reportDuplicateKeys<Keys: Collection<DuplicateKey>>(_ keys: Keys, decoder: ObjectDecoder) {
+        guard !keys.isEmpty else { return }
+        let tree = decoder.tree
+        let severity: Diagnostic.Severity = decoder.options.strict ? .error : .warning
+        for duplicate in keys.prefix(duplicateKeyReportLimit) {
+            let first = tree.location(duplicate.first)
+            var reason = "duplicate key \"\(tree.string(duplicate.key))\", also at line \(first.line), column \(first.column)"
+            if severity == .warning { reason += "; the later value is used" }
+            decoder.report(severity, field: tree.path(to: duplicate.key, from: decoder.root), at: duplicate.key, reason)
+        }
+        if keys.count > duplicateKeyReportLimit {
+            decoder.report(severity, field: "", at: decoder.root, "\(keys.count - duplicateKeyReportLimit) more duplicate keys in this object")
         }
     }
 }

@@ -226,28 +226,36 @@ extension ObjectDecoder {
         guard let spec = tree.value(root, "spec"), let list = tree.value(spec, "ports"),
               tree.node(list).kind == .sequence else { return }
         let nodes = Array(tree.children(list))
+        // Each decoded port finds its item by location in one lookup, keeping this linear in ports.
+        var indexByLocation: [SourceLocation: Int] = [:]
+        indexByLocation.reserveCapacity(nodes.count)
+        for (index, node) in nodes.enumerated() where indexByLocation[tree.location(node)] == nil {
+            indexByLocation[tree.location(node)] = index
+        }
         var seenPorts: [String: Int] = [:]
         var seenNames: [String: Int] = [:]
         for port in service.ports {
-            guard let index = nodes.firstIndex(where: { tree.location($0) == port.location }) else { continue }
+            guard let index = indexByLocation[port.location] else { continue }
             let node = nodes[index]
-            let portNode = tree.value(node, "port") ?? node
+            // Paths are spelled out: looking each one up from the root would make this quadratic.
+            let path = "spec.ports[\(index)]"
             let key = "\(port.port)/\(port.protocol.rawValue)"
             if let first = seenPorts[key] {
-                error(portNode, "duplicate port \(key), also spec.ports[\(first)]")
+                report(.error, field: path + ".port", at: tree.value(node, "port") ?? node, "duplicate port \(key), also spec.ports[\(first)]")
             } else {
                 seenPorts[key] = index
             }
             if port.name.isEmpty {
-                if nodes.count > 1 { missing("name", in: node) }
+                if nodes.count > 1 { report(.error, field: path + ".name", at: node, "is required") }
             } else if let first = seenNames[port.name] {
-                error(tree.value(node, "name") ?? node, "duplicate port name \"\(port.name)\", also spec.ports[\(first)]")
+                report(.error, field: path + ".name", at: tree.value(node, "name") ?? node,
+                       "duplicate port name \"\(port.name)\", also spec.ports[\(first)]")
             } else {
                 seenNames[port.name] = index
             }
             if port.nodePort != nil, service.type == .clusterIP || service.type == .externalName,
                let nodePortNode = tree.value(node, "nodePort") {
-                error(nodePortNode, "may not be used when type is \(service.type.rawValue)")
+                report(.error, field: path + ".nodePort", at: nodePortNode, "may not be used when type is \(service.type.rawValue)")
             }
         }
     }

@@ -9,6 +9,7 @@ enum JSONReader {
             parser.parseStream()
             tree = parser.tree
         }
+        tree.finishReading()
         return tree
     }
 }
@@ -129,6 +130,7 @@ private struct JSONParser {
             }
         }
         tree.close(index)
+        if mapping { tree.checkDuplicateKeys(index) }
     }
 
     private mutating func parseLiteral(_ word: StaticString) throws {

@@ -32,16 +32,28 @@ extension ManifestLoader {
     /// ending `.yaml`, `.yml` or `.json`, hidden entries skipped, sorted by path), and `-` for
     /// standard input, named `<stdin>`. Throws every unreadable path at once.
     public static func sources(paths: [String]) throws -> [ManifestSource] {
-        try sources(paths: paths) { [UInt8](FileHandle.standardInput.readDataToEndOfFile()) }
+        try sources(paths: paths, readStandardInput: { BoundedReader.read(descriptor: STDIN_FILENO, limit: $0) })
     }
 
     /// `sources(paths:)` with standard input supplied by the caller.
     static func sources(paths: [String], standardInput: () -> [UInt8]) throws -> [ManifestSource] {
+        try sources(paths: paths, readStandardInput: { limit in
+            let bytes = standardInput()
+            return bytes.count > limit ? .failure(.tooLarge(limit: limit)) : .success(bytes)
+        })
+    }
+
+    /// `sources(paths:)` with standard input read by the caller, at most `limit` bytes of it.
+    static func sources(paths: [String], limit: Int = maximumSourceSize,
+                        readStandardInput: (Int) -> Result<[UInt8], BoundedReader.Problem>) throws -> [ManifestSource] {
         var sources: [ManifestSource] = []
         var problems: [Diagnostic] = []
         for path in paths {
             if path == "-" {
-                sources.append(ManifestSource(name: "<stdin>", bytes: standardInput()))
+                switch readStandardInput(limit) {
+                case .success(let bytes): sources.append(ManifestSource(name: "<stdin>", bytes: bytes))
+                case .failure(let problem): problems.append(pathProblem("<stdin>", problem.description))
+                }
                 continue
             }
             var isDirectory: ObjCBool = false
@@ -51,11 +63,10 @@ extension ManifestLoader {
             }
             let files = isDirectory.boolValue ? manifestFiles(under: path) : [path]
             for file in files {
-                guard let data = FileManager.default.contents(atPath: file) else {
-                    problems.append(pathProblem(file, "cannot read file"))
-                    continue
+                switch BoundedReader.read(path: file, limit: limit) {
+                case .success(let bytes): sources.append(ManifestSource(name: file, bytes: bytes))
+                case .failure(let problem): problems.append(pathProblem(file, problem.description))
                 }
-                sources.append(ManifestSource(name: file, bytes: [UInt8](data)))
             }
         }
         if !problems.isEmpty { throw InputErrors(problems) }

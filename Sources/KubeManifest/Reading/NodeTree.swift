@@ -5,7 +5,8 @@ struct TreeNode: Sendable {
     enum Kind: UInt8, Sendable { case scalar, mapping, sequence }
 
     var kind: Kind
-    /// Quoted (or explicitly `!!str`-tagged) scalars are always strings.
+    /// Quoted (or explicitly `!!str`-tagged) scalars are always strings. On a mapping: some key
+    /// occurs more than once in it.
     var quoted: Bool
     /// 0-based, as the readers see them.
     var line: Int32
@@ -15,6 +16,13 @@ struct TreeNode: Sendable {
     /// Scalar bytes: `start ..< start + length` in `NodeTree.text`.
     var start: Int32
     var length: Int32
+}
+
+/// A key that repeats an earlier key of the same mapping.
+struct DuplicateKey: Sendable, Hashable {
+    var key: Int32
+    var first: Int32
+    var mapping: Int32
 }
 
 /// How a scalar resolves, following the small subset of YAML 1.1 Kubernetes relies on.
@@ -35,6 +43,13 @@ struct NodeTree: Sendable {
     var documents: [Int32] = []
     /// Syntax problems; reading stops at the first one in a source.
     var diagnostics: [Diagnostic] = []
+    /// Keys that repeat an earlier key of the same mapping, sorted by node once reading is done.
+    var duplicateKeys: [DuplicateKey] = []
+    /// Speeds up `path(to:from:)` for diagnostics that come in order along a long list.
+    let pathCursor = PathCursor()
+    /// Keys of the mapping being checked, reused from one mapping to the next.
+    private var keyScratch: [Int32] = []
+    private var keyHashes: [Int: Int32] = [:]
 
     init(file: String, expectedSize: Int = 0) {
         self.file = file
@@ -68,12 +83,89 @@ struct NodeTree: Sendable {
         nodes[Int(index)].end = Int32(truncatingIfNeeded: nodes.count)
     }
 
+    /// Records the keys of a just-closed mapping that repeat an earlier key (same bytes), and marks
+    /// the mapping so that `value` returns the later one. Small mappings compare keys pairwise,
+    /// larger ones through a hash table, so the check stays linear in the mapping's size.
+    mutating func checkDuplicateKeys(_ mapping: Int32) {
+        keyScratch.removeAll(keepingCapacity: true)
+        for (key, _) in entries(mapping) where nodes[Int(key)].kind == .scalar { keyScratch.append(key) }
+        guard keyScratch.count > 1 else { return }
+        if keyScratch.count <= 12 {
+            for later in 1..<keyScratch.count {
+                for earlier in 0..<later where sameScalar(keyScratch[earlier], keyScratch[later]) {
+                    duplicateKeys.append(DuplicateKey(key: keyScratch[later], first: keyScratch[earlier], mapping: mapping))
+                    break
+                }
+            }
+        } else {
+            checkDuplicateKeysHashed(mapping)
+        }
+        if duplicateKeys.last?.mapping == mapping { nodes[Int(mapping)].quoted = true }
+    }
+
+    private mutating func checkDuplicateKeysHashed(_ mapping: Int32) {
+        keyHashes.removeAll(keepingCapacity: true)
+        for (offset, key) in keyScratch.enumerated() {
+            let hash = scalarHash(key)
+            guard let earlier = keyHashes[hash] else {
+                keyHashes[hash] = key
+                continue
+            }
+            // A hash collision between different keys falls back to a scan of the earlier keys.
+            let first = sameScalar(earlier, key) ? earlier : keyScratch[..<offset].first { sameScalar($0, key) }
+            if let first { duplicateKeys.append(DuplicateKey(key: key, first: first, mapping: mapping)) }
+        }
+    }
+
+    private func sameScalar(_ left: Int32, _ right: Int32) -> Bool {
+        let a = nodes[Int(left)], b = nodes[Int(right)]
+        guard a.length == b.length else { return false }
+        return text.withUnsafeBufferPointer { buffer in
+            for offset in 0..<Int(a.length) where buffer[Int(a.start) + offset] != buffer[Int(b.start) + offset] { return false }
+            return true
+        }
+    }
+
+    private func scalarHash(_ index: Int32) -> Int {
+        let node = nodes[Int(index)]
+        return text.withUnsafeBufferPointer { buffer in
+            var hasher = Hasher()
+            hasher.combine(bytes: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: buffer[Int(node.start)..<Int(node.start + node.length)])))
+            return hasher.finalize()
+        }
+    }
+
+    /// Puts `duplicateKeys` in node order, for `duplicateKeys(in:)`.
+    mutating func finishReading() {
+        if duplicateKeys.count > 1 { duplicateKeys.sort { $0.key < $1.key } }
+        keyHashes = [:]
+        keyScratch = []
+    }
+
+    /// The duplicate keys inside the subtree of `root`.
+    func duplicateKeys(under root: Int32) -> ArraySlice<DuplicateKey> {
+        guard !duplicateKeys.isEmpty else { return [] }
+        let end = nodes[Int(root)].end
+        return duplicateKeys[firstDuplicate(after: root)..<firstDuplicate(after: end - 1)]
+    }
+
+    /// Index of the first duplicate key whose node comes after `node`.
+    private func firstDuplicate(after node: Int32) -> Int {
+        var low = 0, high = duplicateKeys.count
+        while low < high {
+            let middle = (low + high) / 2
+            if duplicateKeys[middle].key <= node { low = middle + 1 } else { high = middle }
+        }
+        return low
+    }
+
     /// Appends a copy of the subtree rooted at `source` (an alias), returning the copy's root.
     mutating func copySubtree(_ source: Int32) -> Int32 {
         let from = Int(source), to = Int(nodes[from].end)
         let offset = Int32(truncatingIfNeeded: nodes.count) - source
         let copyRoot = Int32(truncatingIfNeeded: nodes.count)
-        nodes.reserveCapacity(nodes.count + (to - from))
+        // No exact reserveCapacity here: it would defeat the array's geometric growth and make every
+        // alias reallocate the whole tree (quadratic in the number of aliases).
         for index in from..<to {
             var node = nodes[index]
             node.end += offset
@@ -139,11 +231,18 @@ struct NodeTree: Sendable {
     /// The key/value pairs of a mapping, in order.
     func entries(_ index: Int32) -> Entries { Entries(nodes: nodes, parent: index) }
 
-    /// The value under `key` in a mapping, if present.
+    /// The value under `key` in a mapping, if present; the last one when the key repeats (as
+    /// the API server's decoding keeps the later value).
     func value(_ mapping: Int32, _ key: StaticString) -> Int32? {
-        guard node(mapping).kind == .mapping else { return nil }
-        for (keyNode, valueNode) in entries(mapping) where scalarEquals(keyNode, key) { return valueNode }
-        return nil
+        let container = node(mapping)
+        guard container.kind == .mapping else { return nil }
+        guard container.quoted else {
+            for (keyNode, valueNode) in entries(mapping) where scalarEquals(keyNode, key) { return valueNode }
+            return nil
+        }
+        var found: Int32?
+        for (keyNode, valueNode) in entries(mapping) where scalarEquals(keyNode, key) { found = valueNode }
+        return found
     }
 
     struct Children: Sequence {

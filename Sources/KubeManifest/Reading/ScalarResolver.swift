@@ -1,3 +1,5 @@
+import Foundation
+
 /// Decides what a plain (unquoted) scalar means. Kubernetes reads YAML by converting it to JSON,
 /// so only the types JSON has matter: null, booleans, integers, floats and strings.
 enum ScalarResolver {
@@ -89,23 +91,28 @@ extension NodeTree {
             let node = self.node(current)
             guard node.kind != .scalar, target > current, target < node.end else { break }
             var descended = false
-            if node.kind == .mapping {
-                for (key, value) in entries(current) {
-                    if key == target || (value <= target && target < self.node(value).end) {
-                        appendKey(string(key), to: &path)
-                        current = value
-                        descended = key != target
-                        if key == target { return path }
-                        break
+            // Resume where the last lookup in this container stopped when the target lies further
+            // on: diagnostics for many items of one long list arrive in order, and restarting from
+            // the first child each time would make reporting them quadratic.
+            var (child, offset) = pathCursor.resume(in: current, before: target) ?? (current + 1, 0)
+            while child < node.end {
+                let next = self.node(child).end
+                let childEnd = node.kind == .mapping && next < node.end ? self.node(next).end : next
+                if target < childEnd {
+                    pathCursor.remember(container: current, child: child, offset: offset)
+                    if node.kind == .mapping {
+                        appendKey(string(child), to: &path)
+                        if child == target { return path }
+                        current = self.node(child).end
+                    } else {
+                        path += "[\(offset)]"
+                        current = child
                     }
-                }
-            } else {
-                for (offset, child) in children(current).enumerated() where child <= target && target < self.node(child).end {
-                    path += "[\(offset)]"
-                    current = child
                     descended = true
                     break
                 }
+                child = childEnd
+                offset += 1
             }
             if !descended { break }
         }
@@ -123,5 +130,26 @@ extension NodeTree {
         } else {
             path += "[\(key)]"
         }
+    }
+}
+
+/// Where the last field-path lookup found its child in each container it passed, shared by the
+/// copies of a tree (the tree's structure never changes once read).
+final class PathCursor: @unchecked Sendable {
+    private let lock = NSLock()
+    private var positions: [Int32: (child: Int32, offset: Int)] = [:]
+
+    /// The remembered child of `container` and its position, when `target` is at or after it.
+    func resume(in container: Int32, before target: Int32) -> (Int32, Int)? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard let position = positions[container], position.child <= target else { return nil }
+        return (position.child, position.offset)
+    }
+
+    func remember(container: Int32, child: Int32, offset: Int) {
+        lock.lock()
+        defer { lock.unlock() }
+        positions[container] = (child, offset)
     }
 }

@@ -3,6 +3,11 @@ import CLibYAML
 /// Reads YAML with libyaml's event parser straight into a `NodeTree`. Going through events rather
 /// than a generic document or Codable keeps ingest fast enough for clusters with thousands of objects.
 enum YAMLReader {
+    /// Alias copies every input may make, however small (see `YAMLTreeBuilder.aliasBudget`).
+    static let aliasFloor = 100_000
+    /// Alias copies no input may exceed, however large.
+    static let aliasCeiling = 4_000_000
+
     static func read(_ source: ManifestSource) -> NodeTree {
         read(source, part: DocumentPart(range: source.bytes.indices, lineOffset: 0))
     }
@@ -17,6 +22,7 @@ enum YAMLReader {
             builder.run(buffer)
             tree = builder.tree
         }
+        tree.finishReading()
         return tree
     }
 }
@@ -27,12 +33,22 @@ private struct YAMLTreeBuilder {
     var stack: [Int32] = []
     var anchors: [String: Int32] = [:]
     var documentRoot: Int32 = -1
-    /// Caps alias expansion so that "billion laughs" input cannot exhaust memory.
-    let nodeBudget: Int
+    /// Caps alias expansion so that "billion laughs" input cannot exhaust memory or time: the nodes
+    /// all aliases of one input copy, together, may not exceed this.
+    let aliasBudget: Int
+    /// Nodes copied by aliases so far.
+    var aliasCopies = 0
 
     init(tree: NodeTree, inputSize: Int) {
         self.tree = tree
-        self.nodeBudget = max(100_000, inputSize * 2)
+        self.aliasBudget = Self.aliasBudget(inputSize: inputSize)
+    }
+
+    /// One copied node per input byte (a node takes at least two bytes to write, so ordinary use of
+    /// anchors stays far below), at least `aliasFloor` for small inputs and never more than
+    /// `aliasCeiling` (about 100 MB of tree), whatever the size of the input.
+    static func aliasBudget(inputSize: Int) -> Int {
+        min(YAMLReader.aliasCeiling, max(YAMLReader.aliasFloor, inputSize))
     }
 
     mutating func run(_ input: UnsafeBufferPointer<UInt8>) {
@@ -95,6 +111,7 @@ private struct YAMLTreeBuilder {
         case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
             guard let index = stack.popLast() else { return true }
             tree.close(index)
+            if event.type == YAML_MAPPING_END_EVENT { tree.checkDuplicateKeys(index) }
             if let last = pendingAnchors.last, last.index == index {
                 anchors[last.name] = index
                 pendingAnchors.removeLast()
@@ -123,10 +140,12 @@ private struct YAMLTreeBuilder {
             return false
         }
         let size = Int(tree.node(target).end - target)
-        guard tree.nodes.count + size <= nodeBudget else {
-            fail("alias *\(name) expands to too many nodes", line: line, column: column)
+        guard aliasCopies + size <= aliasBudget else {
+            fail("alias *\(name) expands to too many nodes: aliases may copy at most \(aliasBudget) nodes in all in this input",
+                 line: line, column: column)
             return false
         }
+        aliasCopies += size
         let copy = tree.copySubtree(target)
         // The copy reports the alias's position, not the anchor's.
         tree.nodes[Int(copy)].line = Int32(truncatingIfNeeded: line)

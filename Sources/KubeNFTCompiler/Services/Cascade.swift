@@ -22,7 +22,9 @@ struct CascadeBuilder {
     }
 
     /// Adds the cascade chain (and affinity sets and endpoint chains when needed) to the assembly.
-    func build(name: String, purpose: String, shares: [WeightedBackend], resolver: EndpointResolver, into assembly: inout Assembly) {
+    func build(name: String, purpose: String, shares allShares: [WeightedBackend], resolver: EndpointResolver, into assembly: inout Assembly) {
+        let (shares, dropped) = ShareCalculator.representable(allShares)
+        warnUnrepresentable(dropped, purpose: purpose, into: &assembly)
         var rules: [Rule] = []
         let affinity = service.sessionAffinityTimeout
         if let timeout = affinity {
@@ -51,6 +53,25 @@ struct CascadeBuilder {
             assembly.add(SetElement(key: [.address(weighted.backend.address), .address(weighted.backend.address)]), to: Names.hairpin(family))
         }
         assembly.add(Chain(name: name, comment: "\(label) \(purpose)", rules: rules))
+    }
+
+    /// One warning per weight group whose share per endpoint is too small for the cascade's
+    /// `numgen random mod` resolution: those endpoints were left out and get no traffic.
+    private func warnUnrepresentable(_ dropped: [WeightedBackend], purpose: String, into assembly: inout Assembly) {
+        var seen: Set<String> = []
+        for weighted in dropped where seen.insert(weighted.group ?? "").inserted {
+            let share = weighted.fraction
+            let group = weighted.group.map { "group \($0)" } ?? "each endpoint"
+            let reason = "\(group) (weight \(share.weight) of \(share.total), \(share.members) endpoint\(share.members == 1 ? "" : "s")"
+                + " for \(label) \(purpose)) gets a share per endpoint below 1/\(2 * ShareCalculator.modulus), which rounds to"
+                + " zero at the 1/\(ShareCalculator.modulus) resolution of the backend choice; its endpoints get no traffic"
+            let annotation = WeightSpec.annotation
+            let location = service.meta.annotationLocations[annotation] ?? service.meta.location
+            let diagnostic = Diagnostic(.warning, at: location, object: "Service \(service.meta.qualifiedName)",
+                                        field: "metadata.annotations[\(annotation)]", reason: reason)
+            // The message names the chain, so no other cascade repeats it.
+            assembly.diagnostics.append(diagnostic)
+        }
     }
 
     private func dnat(_ backend: Backend) -> [Statement] {

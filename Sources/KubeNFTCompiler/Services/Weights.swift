@@ -16,6 +16,7 @@ struct WeightSpec: Sendable, Hashable {
     /// Parses the annotation; returns the reason it is invalid otherwise.
     static func parse(_ text: String) -> Result<WeightSpec, WeightError> {
         var groups: [Group] = []
+        var seen: Set<String> = []
         for entry in text.split(separator: ",", omittingEmptySubsequences: false) {
             let trimmed = entry.trimmingSpaces
             guard let colon = trimmed.lastIndex(of: ":") else {
@@ -31,7 +32,7 @@ struct WeightSpec: Sendable, Hashable {
                 return .failure(WeightError("weight \"\(weightText)\" in \"\(trimmed)\" is not a whole number 0-999999"))
             }
             let group = Group(key: String(selector[..<equals]), value: String(selector[selector.index(after: equals)...]), weight: weight)
-            if groups.contains(where: { $0.key == group.key && $0.value == group.value }) {
+            guard seen.insert("\(group.key)\u{0}\(group.value)").inserted else {
                 return .failure(WeightError("group \(group.key)=\(group.value) is listed twice"))
             }
             groups.append(group)
@@ -42,8 +43,32 @@ struct WeightSpec: Sendable, Hashable {
 
     /// The first group whose label the endpoint's pod carries.
     func groupIndex(for labels: [String: String]?) -> Int? {
-        guard let labels else { return nil }
-        return groups.firstIndex { labels[$0.key] == $0.value }
+        groupIndex(labels)
+    }
+
+    /// `groupIndex(for:)` with the groups indexed once, for many lookups: each costs one dictionary
+    /// lookup per group label key rather than a scan of every group.
+    var groupIndex: ([String: String]?) -> Int? {
+        var byKey: [String: [String: Int]] = [:]
+        for (index, group) in groups.enumerated() where byKey[group.key]?[group.value] == nil {
+            byKey[group.key, default: [:]][group.value] = index
+        }
+        return { labels in
+            guard let labels else { return nil }
+            var first: Int?
+            if labels.count < byKey.count {
+                for (key, value) in labels {
+                    guard let index = byKey[key]?[value] else { continue }
+                    first = min(first ?? index, index)
+                }
+            } else {
+                for (key, values) in byKey {
+                    guard let value = labels[key], let index = values[value] else { continue }
+                    first = min(first ?? index, index)
+                }
+            }
+            return first
+        }
     }
 }
 
