@@ -54,8 +54,9 @@ struct InputLimitsTests {
     func manyPortsScaleLinearly(duplicate: Bool) {
         let small = Self.loadAndCompileTime(ports: 10_000, duplicate: duplicate)
         let large = Self.loadAndCompileTime(ports: 100_000, duplicate: duplicate)
-        // Ten times the ports: linear work takes about ten times as long, quadratic a hundred.
-        #expect(large / small < 20, "10k ports: \(small) s, 100k ports: \(large) s")
+        // Ten times the ports: linear work takes about ten times as long, quadratic a hundred. The
+        // bound leaves room for a machine busy with other work; quadratic time stays far above it.
+        #expect(large / small < 40, "10k ports: \(small) s, 100k ports: \(large) s")
     }
 
     @Test("an error on every item of a long list is reported in time linear in the list")
@@ -71,7 +72,7 @@ struct InputLimitsTests {
             return best
         }
         let small = time(10_000), large = time(100_000)
-        #expect(large / small < 20, "10k items: \(small) s, 100k items: \(large) s")
+        #expect(large / small < 40, "10k items: \(small) s, 100k items: \(large) s")
     }
 
     @Test("duplicate ports are reported with their field path")
@@ -93,12 +94,12 @@ struct InputLimitsTests {
             for _ in 0..<3 {
                 var result: LoadResult?
                 best = min(best, Self.seconds { result = loadManifests(text) })
-                #expect(result?.diagnostics == [])
+                #expect(result?.hasErrors == false, "\(result?.diagnostics ?? [])")
             }
             return best
         }
         let small = time(aliases: 20_000), large = time(aliases: 200_000)
-        #expect(large / small < 20, "20k aliases: \(small) s, 200k aliases: \(large) s")
+        #expect(large / small < 40, "20k aliases: \(small) s, 200k aliases: \(large) s")
     }
 
     @Test("a billion-laughs document fails fast, naming the file, line and alias")
