@@ -1,3 +1,4 @@
+import NFTRuleset
 import KubeManifest
 
 /// Derives nft identifiers from Kubernetes names. Valid Kubernetes names pass through readable
@@ -28,15 +29,7 @@ enum Naming {
     }
 
     /// 64-bit FNV-1a as 16 hex digits: stable across runs and platforms.
-    static func hash(_ text: String) -> String {
-        var value: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in text.utf8 {
-            value ^= UInt64(byte)
-            value = value &* 0x100_0000_01b3
-        }
-        let digits = String(value, radix: 16)
-        return String(repeating: "0", count: 16 - digits.count) + digits
-    }
+    static func hash(_ text: String) -> String { NFTQuoting.fnv1a(text) }
 
     /// The port's name, or its number when unnamed.
     static func portLabel(_ port: ServicePort) -> String { port.name.isEmpty ? String(port.port) : port.name }

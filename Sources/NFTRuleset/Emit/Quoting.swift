@@ -92,8 +92,9 @@ public enum NFTQuoting {
         (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")) || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "/")
     }
 
-    /// 64-bit FNV-1a of the UTF-8 bytes, as 16 hex digits.
-    static func fnv1a(_ text: String) -> String {
+    /// 64-bit FNV-1a of the UTF-8 bytes, as 16 hex digits: stable across runs and platforms, so
+    /// names derived from it are too. The compiler's identifiers use the same function.
+    public static func fnv1a(_ text: String) -> String {
         var value: UInt64 = 0xcbf2_9ce4_8422_2325
         for byte in text.utf8 {
             value ^= UInt64(byte)
