@@ -20,11 +20,20 @@ struct Backend: Sendable, Hashable, Comparable {
     var label: String { address.family == .v4 ? "\(address):\(port)" : "[\(address)]:\(port)" }
 }
 
+/// A port's name and protocol, the key that joins Service ports and endpoint ports.
+struct PortKey: Hashable {
+    var name: String
+    var proto: L4Protocol
+}
+
 /// Finds the backends of a service port from EndpointSlices (or legacy Endpoints when the service has
 /// no slices), with kube-proxy's readiness rules: ready endpoints, else serving and terminating ones,
 /// decided separately for cluster-wide and node-local traffic.
 struct EndpointResolver {
     private var slicesByService: [String: [EndpointSlice]] = [:]
+    /// Per Service, per slice (aligned with `slicesByService`): port name and protocol to the port,
+    /// so a Service with many ports finds each in constant time.
+    private var slicePorts: [String: [[PortKey: UInt16?]]] = [:]
     private var endpointsByService: [String: Endpoints] = [:]
     private var podsByName: [String: Pod] = [:]
     /// Node name to its `topology.kubernetes.io/zone` label.
@@ -36,7 +45,14 @@ struct EndpointResolver {
         }
         for slice in cluster.endpointSlices {
             guard let service = slice.serviceName else { continue }
-            slicesByService["\(slice.meta.namespace)/\(service)", default: []].append(slice)
+            let key = "\(slice.meta.namespace)/\(service)"
+            slicesByService[key, default: []].append(slice)
+            // The first entry per name and protocol wins, as a scan in order would find it.
+            var ports: [PortKey: UInt16?] = [:]
+            for port in slice.ports where ports[PortKey(name: port.name, proto: port.protocol)] == nil {
+                ports[PortKey(name: port.name, proto: port.protocol)] = .some(port.port)
+            }
+            slicePorts[key, default: []].append(ports)
         }
         for endpoints in cluster.endpoints { endpointsByService[endpoints.meta.qualifiedName] = endpoints }
         for pod in cluster.pods { podsByName[pod.meta.qualifiedName] = pod }
@@ -54,9 +70,9 @@ struct EndpointResolver {
     func backends(of service: Service, port: ServicePort, family: IPFamily) -> [Backend] {
         var found: [Backend] = []
         if let slices = slicesByService[service.meta.qualifiedName], !slices.isEmpty {
-            for slice in slices where slice.addressType.rawValue == family.rawValue {
-                guard let slicePort = slice.ports.first(where: { $0.name == port.name && $0.protocol == port.protocol }),
-                      let number = slicePort.port else { continue }
+            for (sliceIndex, slice) in slices.enumerated() where slice.addressType.rawValue == family.rawValue {
+                guard let number = slicePorts[service.meta.qualifiedName]?[sliceIndex][PortKey(name: port.name, proto: port.protocol)] ?? nil
+                else { continue }
                 for endpoint in slice.endpoints {
                     guard let address = endpoint.addresses.first else { continue }
                     found.append(Backend(address: address, port: number, nodeName: endpoint.nodeName ?? pod(endpoint.targetRef)?.nodeName,

@@ -124,7 +124,7 @@ struct ServicePortCompiler {
             let location = service.meta.annotationLocations[WeightSpec.annotation] ?? service.meta.location
             let diagnostic = Diagnostic(.warning, at: location, object: "Service \(service.meta.qualifiedName)",
                                         field: "metadata.annotations[\(WeightSpec.annotation)]", reason: message)
-            if !assembly.diagnostics.contains(diagnostic) { assembly.diagnostics.append(diagnostic) }
+            assembly.diagnostics.append(diagnostic)
         }
         return result.shares
     }
@@ -208,7 +208,7 @@ struct ServicePortCompiler {
         let diagnostic = Diagnostic(.warning, at: service.meta.location, object: "Service \(service.meta.qualifiedName)",
                                     field: "spec.ports",
                                     reason: "port \(Naming.portLabel(port)): NodePort \(nodePort) is open on no address: \(why)")
-        if !assembly.diagnostics.contains(diagnostic) { assembly.diagnostics.append(diagnostic) }
+        assembly.diagnostics.append(diagnostic)
     }
 
     /// The loadBalancerSourceRanges check for LB addresses; nil when the service has no ranges.
