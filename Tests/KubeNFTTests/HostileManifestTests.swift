@@ -219,3 +219,31 @@ struct UnusedKindTests {
         ])
     }
 }
+
+/// A selector key kubenft does not know would widen the selector if dropped.
+@Suite("Selectors fail closed")
+struct SelectorFieldTests {
+    @Test("an unknown key in a label selector is an error even without --strict",
+          arguments: ["  ingress: [{from: [{namespaceSelector: {matchLabel: {team: a}}}]}]",
+                      "  ingress: [{from: [{podSelector: {sameLabels: [tenant]}}]}]"])
+    func unknownSelectorKey(_ rules: String) {
+        let result = loadManifests(HostileManifestTests.policy(rules))
+        #expect(result.hasErrors)
+        #expect(diagnosticLines(result).contains { $0.contains("in a label selector") }, "\(diagnosticLines(result))")
+    }
+
+    @Test("an old AdminNetworkPolicy namespaces peer with sameLabels is refused, not read as every namespace")
+    func adminSameLabels() {
+        let result = loadManifests("""
+        apiVersion: policy.networking.k8s.io/v1alpha1
+        kind: AdminNetworkPolicy
+        metadata: {name: tenants}
+        spec:
+          priority: 1
+          subject: {namespaces: {}}
+          ingress: [{action: Allow, from: [{namespaces: {sameLabels: [tenant]}}]}]
+        """)
+        #expect(result.hasErrors)
+        #expect(result.cluster.adminPolicies.isEmpty || diagnosticLines(result).contains { $0.contains("sameLabels") })
+    }
+}

@@ -89,6 +89,9 @@ extension ObjectDecoder {
     }
 
     /// A `LabelSelector` (`matchLabels` and `matchExpressions`), validated like the API server does.
+    /// Any other key is an error even without `--strict`: dropping it would leave a selector that
+    /// selects more than its author meant (e.g. an old AdminNetworkPolicy `sameLabels` read as "every
+    /// namespace"), and kubectl's default strict field validation refuses it too.
     func labelSelector(_ node: Int32) -> LabelSelector {
         var selector = LabelSelector()
         for (keyNode, value) in entries(node) {
@@ -100,7 +103,8 @@ extension ObjectDecoder {
                     if let requirement = selectorRequirement(item) { selector.matchExpressions.append(requirement) }
                 }
             default:
-                unknownField(keyNode)
+                report(.error, field: tree.path(to: keyNode, from: root), at: keyNode,
+                       "unknown field \(Validation.quoted(key(keyNode))) in a label selector (only matchLabels and matchExpressions)")
             }
         }
         return selector
