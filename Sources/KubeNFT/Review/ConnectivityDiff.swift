@@ -5,12 +5,28 @@ import NFTTrace
 /// What a manifest change does: connections that become allowed or blocked, service backends that
 /// change, and the compiled objects added, removed or changed.
 public struct ChangeReport: Sendable {
-    /// One pod-to-pod connection on one port.
+    /// One connection on one port: pod to pod, or between a pod and a peer outside the pods (`node`,
+    /// `outside:CIDR…`) or an outside client to a service's `nodeport:`/`loadbalancer:`/`externalip:` entry.
+    /// Equal when the ends, port and protocol are; `reason` only explains.
     public struct Connection: Sendable, Hashable, Comparable {
         public var from: String
         public var to: String
         public var port: UInt16
         public var transport: L4Protocol
+        /// Which policy rules decided the connection's verdict in the new version (from the rule
+        /// comments of the chains its trace went through).
+        public var reason: String = ""
+
+        public static func == (lhs: Connection, rhs: Connection) -> Bool {
+            (lhs.from, lhs.to, lhs.port, lhs.transport) == (rhs.from, rhs.to, rhs.port, rhs.transport)
+        }
+
+        public func hash(into hasher: inout Hasher) {
+            hasher.combine(from)
+            hasher.combine(to)
+            hasher.combine(port)
+            hasher.combine(transport)
+        }
 
         public static func < (lhs: Connection, rhs: Connection) -> Bool {
             (lhs.to, lhs.from, lhs.transport, lhs.port) < (rhs.to, rhs.from, rhs.transport, rhs.port)
@@ -92,6 +108,8 @@ struct ConnectivityDiffer {
             try compare(groups: Self.group(destinations) { (peer[$0] ?? []) + (ingressChains[$0] ?? []) + (ports[$0] ?? []) },
                         oldSide, newSide, into: &changes) { (source, $0) }
         }
+        try outsideChanges(oldSide, newSide, into: &changes)
+        try explain(&changes, oldSide, newSide)
         return (changes.allowed.sorted(), changes.blocked.sorted())
     }
 
@@ -127,10 +145,17 @@ struct ConnectivityDiffer {
 
     /// The destination's container ports in either version (TCP 80 when it declares none).
     static func ports(of pod: String, _ sides: Side...) -> [(UInt16, L4Protocol)] {
+        ports(of: sides.compactMap { $0.pods[pod] })
+    }
+
+    /// The container ports of the pods (one pod in its versions), TCP 80 when they declare none.
+    static func ports(of pods: Pod...) -> [(UInt16, L4Protocol)] { ports(of: pods) }
+
+    static func ports(of pods: [Pod]) -> [(UInt16, L4Protocol)] {
         var seen = Set<String>()
         var result: [(UInt16, L4Protocol)] = []
-        for side in sides {
-            for port in side.pods[pod]?.containerPorts ?? [] where seen.insert("\(port.protocol.rawValue)/\(port.port)").inserted {
+        for pod in pods {
+            for port in pod.containerPorts where seen.insert("\(port.protocol.rawValue)/\(port.port)").inserted {
                 result.append((port.port, port.protocol))
             }
         }

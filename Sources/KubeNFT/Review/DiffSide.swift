@@ -5,10 +5,16 @@ import NFTTrace
 extension ConnectivityDiffer {
     /// One version: its pods, tracer, per-pod policy chain ids and address-set memberships.
     struct Side {
-        enum Direction { case ingress, egress }
+        enum Direction: Sendable { case ingress, egress, nodeEgress }
+
+        static func mapName(_ direction: Direction, _ family: IPFamily) -> String {
+            let name = direction == .ingress ? "ingress" : (direction == .egress ? "egress" : "node-egress")
+            return "policy-\(name)-v\(family == .v4 ? 4 : 6)"
+        }
 
         var pods: [String: Pod] = [:]
         var tracer: Tracer
+        let result: PipelineResult
         private var dispatch: [String: [IPAddress: String]] = [:]
         private var chainIDs: [String: Int] = [:]
         private var memberships: [String: Int] = [:]
@@ -16,6 +22,7 @@ extension ConnectivityDiffer {
 
         init(_ result: PipelineResult, interner: Interner) throws {
             self.interner = interner
+            self.result = result
             tracer = try Review.tracer(for: result, recordsSteps: false)
             let ruleset = tracer.ruleset
             for pod in Review.reviewedPods(result.cluster) { pods[pod.reviewName] = pod }
@@ -113,7 +120,7 @@ extension ConnectivityDiffer {
             guard let pod = pods[name] else { return interner.id("absent") }
             var parts: [String] = []
             for address in pod.podIPs {
-                let map = "policy-\(direction == .ingress ? "ingress" : "egress")-v\(address.family == .v4 ? 4 : 6)"
+                let map = Self.mapName(direction, address.family)
                 let chain = dispatch[map]?[address]
                 parts.append(address.description + "=" + (chain.map { String(chainIDs[$0] ?? -1) + ":" + $0 } ?? "open"))
             }
@@ -126,7 +133,7 @@ extension ConnectivityDiffer {
             guard let pod = pods[name] else { return interner.id("absent") }
             var parts: [String] = []
             for address in pod.podIPs {
-                let map = "policy-\(direction == .ingress ? "ingress" : "egress")-v\(address.family == .v4 ? 4 : 6)"
+                let map = Self.mapName(direction, address.family)
                 let chain = dispatch[map]?[address]
                 parts.append(address.family.rawValue + "=" + (chain.map { String(chainIDs[$0] ?? -1) + ":" + $0 } ?? "open"))
             }

@@ -52,14 +52,18 @@ public enum Review {
 
     /// True when every path of a direct connection is accepted.
     static func allowed(_ tracer: Tracer, from source: Pod, to destination: Pod, port: UInt16, transport: L4Protocol) throws -> Bool {
+        guard let packet = packet(from: source, to: destination, port: port, transport: transport) else { return false }
+        return try tracer.trace(packet, origin: .network).acceptProbability > 0.999_999
+    }
+
+    /// The first packet of a direct connection in the first address family both pods have.
+    static func packet(from source: Pod, to destination: Pod, port: UInt16, transport: L4Protocol) -> TracePacket? {
         guard let family = [IPFamily.v4, .v6].first(where: { family in
             source.podIPs.contains { $0.family == family } && destination.podIPs.contains { $0.family == family }
         }), let from = source.podIPs.first(where: { $0.family == family }), let to = destination.podIPs.first(where: { $0.family == family }) else {
-            return false
+            return nil
         }
-        let packet = TracePacket(source: from, destination: to, transport: transport.nftName, destinationPort: port)
-        let result = try tracer.trace(packet, origin: .network)
-        return result.acceptProbability > 0.999_999
+        return TracePacket(source: from, destination: to, transport: transport.nftName, destinationPort: port)
     }
 }
 
