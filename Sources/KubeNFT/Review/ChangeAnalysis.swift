@@ -85,8 +85,11 @@ public enum ChangeAnalysis {
 
     static func backendDetails(_ old: [ChangeReport.Backend], _ new: [ChangeReport.Backend]) -> [String] {
         var details: [String] = []
-        let oldByKey = Dictionary(old.map { ("\($0.address):\($0.port)", $0) }, uniquingKeysWith: { first, _ in first })
-        let newByKey = Dictionary(new.map { ("\($0.address):\($0.port)", $0) }, uniquingKeysWith: { first, _ in first })
+        func key(_ backend: ChangeReport.Backend) -> String {
+            backend.address.family == .v6 ? "[\(backend.address)]:\(backend.port)" : "\(backend.address):\(backend.port)"
+        }
+        let oldByKey = Dictionary(old.map { (key($0), $0) }, uniquingKeysWith: { first, _ in first })
+        let newByKey = Dictionary(new.map { (key($0), $0) }, uniquingKeysWith: { first, _ in first })
         for key in Set(oldByKey.keys).union(newByKey.keys).sorted() {
             switch (oldByKey[key], newByKey[key]) {
             case (nil, let added?): details.append("backend \(key) added (\(TraceReport.percent(added.probability)))")
