@@ -77,7 +77,7 @@ extension ConnectivityDiffer {
             }
             guard let probe = probes[connection] else { return nil }
             return Reason.of(try tracer.trace(probe.packet, origin: probe.origin),
-                             sourceIsPod: probe.direction == .egress || probe.direction == .nodeEgress, destinationIsPod: probe.pod == nil || probe.direction == .ingress)
+                             sourceIsPod: probe.direction == .egress || probe.direction == .nodeEgress, destinationIsPod: probe.pod == nil || probe.direction == .ingress, toNode: probe.direction == .nodeEgress)
         }
     }
 }

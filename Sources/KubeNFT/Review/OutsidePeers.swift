@@ -43,12 +43,14 @@ enum OutsidePeers {
 
     /// Probes of one version: each reviewed pod to and from each address class and the node, and
     /// each address class to each NodePort, load-balancer IP and external IP.
-    static func probes(_ result: PipelineResult, classes: [AddressClass], egressPorts: [(UInt16, L4Protocol)]) -> [OutsideProbe] {
+    /// `inboundPorts` nil: each pod's container ports (TCP 80 when it declares none).
+    static func probes(_ result: PipelineResult, classes: [AddressClass], egressPorts: [(UInt16, L4Protocol)],
+                       inboundPorts: [(UInt16, L4Protocol)]? = nil) -> [OutsideProbe] {
         var probes: [OutsideProbe] = []
         let nodeIPs = result.context.nodeIPs
         for pod in Review.reviewedPods(result.cluster) {
             let name = pod.reviewName
-            let inbound = ConnectivityDiffer.ports(of: pod)
+            let inbound = inboundPorts ?? ConnectivityDiffer.ports(of: pod)
             for address in pod.podIPs {
                 for peer in classes where peer.representative.family == address.family {
                     for (port, transport) in egressPorts {

@@ -7,12 +7,14 @@ import NFTTrace
 enum Reason {
     /// The explanation of the first path with the result's verdict (the accepted one, when any).
     /// An end that is not a pod (the node, an outside address) has no policy of its own to report.
-    static func of(_ result: TraceResult, sourceIsPod: Bool = true, destinationIsPod: Bool = true) -> String {
+    /// `toNode`: the destination is the node itself, where only admin policies apply to a pod's egress.
+    static func of(_ result: TraceResult, sourceIsPod: Bool = true, destinationIsPod: Bool = true, toNode: Bool = false) -> String {
         let path = result.paths.first { $0.verdict == .accept } ?? result.paths.first
-        return path.map { explain($0, sourceIsPod: sourceIsPod, destinationIsPod: destinationIsPod) } ?? "no path"
+        return path.map { explain($0, sourceIsPod: sourceIsPod, destinationIsPod: destinationIsPod, toNode: toNode) } ?? "no path"
     }
 
-    static func explain(_ path: TracePath, sourceIsPod: Bool, destinationIsPod: Bool) -> String {
+    static func explain(_ path: TracePath, sourceIsPod: Bool, destinationIsPod: Bool, toNode: Bool) -> String {
+        if path.verdict == .accept, path.steps.contains(where: { $0.comment == selfConnection }) { return selfConnection }
         var parts: [String] = []
         var direction: String?, decisive: String?
         func flush() {
@@ -39,7 +41,7 @@ enum Reason {
         }
         flush()
         if path.verdict == .accept {
-            if !sawEgress && sourceIsPod { parts.insert("egress: not isolated", at: 0) }
+            if !sawEgress && sourceIsPod { parts.insert(toNode ? "egress to node: no AdminNetworkPolicy applies" : "egress: not isolated", at: 0) }
             if !sawIngress && destinationIsPod { parts.append("ingress: not isolated") }
         } else if !(path.steps.last?.chain.hasPrefix("np-") ?? false) {
             // Dropped outside the policy chains (a service without endpoints, a source range...).
@@ -47,6 +49,8 @@ enum Reason {
         }
         return parts.isEmpty ? path.verdict.rawValue : parts.joined(separator: "; ")
     }
+
+    static let selfConnection = "a pod may always reach itself"
 
     private static func noRuleMatched(_ chain: String) -> String {
         if chain.hasPrefix("np-admin-") { return "no AdminNetworkPolicy rule matched" }
