@@ -44,11 +44,14 @@ struct DiffCommand: ParsableCommand {
         let new = Pipeline.run(paths: after, node: node.nodeOptions, strict: node.strict)
         let compiled = old.ruleset != nil && new.ruleset != nil
         let coverage = compiled ? Review.coverage(old, input: "--from", strict: node.strict) + Review.coverage(new, input: "--to", strict: node.strict) : []
-        Terminal.report(old.diagnostics + new.diagnostics + coverage)
-        guard compiled, !coverage.contains(where: { $0.severity == .error }) else { throw ExitCode(2) }
-        let report: ChangeReport
+        // Lint only the version under review: the change's selectors and names.
+        let lint = compiled ? Review.lint(new, strict: node.strict) : []
+        Terminal.report(old.diagnostics + new.diagnostics + coverage + lint)
+        guard compiled, !(coverage + lint).contains(where: { $0.severity == .error }) else { throw ExitCode(2) }
+        var report: ChangeReport
         do {
             report = try ChangeAnalysis.compare(old, new)
+            report.warnings = (coverage + lint).map(\.description)
         } catch {
             Terminal.error("\(error)")
             throw ExitCode(2)

@@ -83,7 +83,7 @@ struct MatrixCommand: ParsableCommand {
         }
         let protocolList = try protocols.split(separator: ",").map { try parseProtocol(String($0)) ?? .tcp }
         let result = Pipeline.run(paths: input.files, node: input.nodeOptions, strict: input.strict)
-        let coverage = result.ruleset == nil ? [] : Review.coverage(result, input: "-f", strict: input.strict)
+        let coverage = result.ruleset == nil ? [] : Review.coverage(result, input: "-f", strict: input.strict) + Review.lint(result, strict: input.strict)
         Terminal.report(result.diagnostics + coverage)
         guard result.ruleset != nil, !coverage.contains(where: { $0.severity == .error }) else { throw ExitCode(2) }
         do {

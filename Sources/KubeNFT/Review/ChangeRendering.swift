@@ -118,6 +118,7 @@ extension ChangeReport {
             ("connectivity", .object([("allowed", connections(allowed)), ("blocked", connections(blocked))])),
             ("services", .array(serviceItems)),
             ("ruleset", .object([("added", objects(addedObjects)), ("removed", objects(removedObjects)), ("changed", objects(changedObjects))])),
+            ("warnings", .array(warnings.map { .string($0) })),
         ])
         return object.serialized() + "\n"
     }

@@ -66,6 +66,8 @@ public struct ChangeReport: Sendable {
     public var addedObjects: [ObjectChange] = []
     public var removedObjects: [ObjectChange] = []
     public var changedObjects: [ObjectChange] = []
+    /// Warnings about the input under review (selectors that select nothing...), for the JSON form.
+    public var warnings: [String] = []
 
     public var isEmpty: Bool {
         allowed.isEmpty && blocked.isEmpty && services.isEmpty && addedObjects.isEmpty && removedObjects.isEmpty && changedObjects.isEmpty
