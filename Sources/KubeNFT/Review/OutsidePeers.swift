@@ -44,28 +44,32 @@ enum OutsidePeers {
     /// Probes of one version: each reviewed pod to and from each address class and the node, and
     /// each address class to each NodePort, load-balancer IP and external IP.
     /// `inboundPorts` nil: each pod's container ports (TCP 80 when it declares none).
+    /// `including` limits the pod probes to some pods and directions (all by default).
     static func probes(_ result: PipelineResult, classes: [AddressClass], egressPorts: [(UInt16, L4Protocol)],
-                       inboundPorts: [(UInt16, L4Protocol)]? = nil) -> [OutsideProbe] {
+                       inboundPorts: [(UInt16, L4Protocol)]? = nil,
+                       including: (String, ConnectivityDiffer.Side.Direction) -> Bool = { _, _ in true }) -> [OutsideProbe] {
         var probes: [OutsideProbe] = []
         let nodeIPs = result.context.nodeIPs
         for pod in Review.reviewedPods(result.cluster) {
             let name = pod.reviewName
+            let egress = including(name, .egress), ingress = including(name, .ingress), nodeEgress = including(name, .nodeEgress)
+            guard egress || ingress || nodeEgress else { continue }
             let inbound = inboundPorts ?? ConnectivityDiffer.ports(of: pod)
             for address in pod.podIPs {
                 for peer in classes where peer.representative.family == address.family {
-                    for (port, transport) in egressPorts {
+                    for (port, transport) in egressPorts where egress {
                         probes.append(probe(name, peer.name, address, peer.representative, port, transport, .network, pod: name, .egress))
                     }
-                    for (port, transport) in inbound {
+                    for (port, transport) in inbound where ingress {
                         probes.append(probe(peer.name, name, peer.representative, address, port, transport, .network, pod: name, .ingress))
                     }
                 }
                 guard let nodeIP = nodeIPs.first(where: { $0.family == address.family }) else { continue }
                 let node = nodeIP.family == nodeIPs.first?.family ? Self.node : "\(Self.node)@\(nodeIP)"
-                for (port, transport) in egressPorts {
+                for (port, transport) in egressPorts where nodeEgress {
                     probes.append(probe(name, node, address, nodeIP, port, transport, .network, pod: name, .nodeEgress))
                 }
-                for (port, transport) in inbound {
+                for (port, transport) in inbound where ingress {
                     probes.append(probe(node, name, nodeIP, address, port, transport, .node, pod: name, .ingress))
                 }
             }
