@@ -99,16 +99,23 @@ struct ConnectivityDiffer {
         let changedSources = Set(names.filter { egress[$0]?[0] != egress[$0]?[1] })
         let changedDestinations = Set(names.filter { ingress[$0]?[0] != ingress[$0]?[1] })
         var changes = Changes()
-        for destination in changedDestinations.sorted() {
-            let sources = names.filter { $0 != destination }
-            try compare(groups: Self.group(sources) { (peer[$0] ?? []) + (egressChains[$0] ?? []) }, oldSide, newSide, into: &changes) {
-                ($0, destination)
-            }
+        // Changed pods alike (same chains, same set memberships) are handled as one. A source's
+        // membership matters only in the sets the destination's ingress chains read (and a
+        // destination's only in those its source's egress chains read), so the other end is grouped
+        // by those memberships alone.
+        let destinationGroups = Self.group(changedDestinations.sorted()) { (peer[$0] ?? []) + (ingressChains[$0] ?? []) + (ports[$0] ?? []) }
+        for destinations in destinationGroups {
+            let read = oldSide.setsRead(destinations[0], .ingress).union(newSide.setsRead(destinations[0], .ingress))
+            let sources = Self.group(names) { [oldSide.membership($0, among: read), newSide.membership($0, among: read)] + (egressChains[$0] ?? []) }
+            try compare(groups: sources, fixed: destinations, fixedIsDestination: true, oldSide, newSide, into: &changes)
         }
-        for source in changedSources.sorted() {
-            let destinations = names.filter { $0 != source && !changedDestinations.contains($0) }
-            try compare(groups: Self.group(destinations) { (peer[$0] ?? []) + (ingressChains[$0] ?? []) + (ports[$0] ?? []) },
-                        oldSide, newSide, into: &changes) { (source, $0) }
+        let unchanged = names.filter { !changedDestinations.contains($0) }
+        for sources in Self.group(changedSources.sorted(), key: { (peer[$0] ?? []) + (egressChains[$0] ?? []) }) {
+            let read = oldSide.setsRead(sources[0], .egress).union(newSide.setsRead(sources[0], .egress))
+            let destinations = Self.group(unchanged) {
+                [oldSide.membership($0, among: read), newSide.membership($0, among: read)] + (ingressChains[$0] ?? []) + (ports[$0] ?? [])
+            }
+            try compare(groups: destinations, fixed: sources, fixedIsDestination: false, oldSide, newSide, into: &changes)
         }
         try outsideChanges(oldSide, newSide, into: &changes)
         try explain(&changes, oldSide, newSide)
@@ -127,20 +134,35 @@ struct ConnectivityDiffer {
         return groups.values.sorted { $0[0] < $1[0] }
     }
 
-    /// Traces one representative per group and applies its outcome to every member.
-    private func compare(groups: [[String]], _ oldSide: Side, _ newSide: Side, into changes: inout Changes,
-                         pair: (String) -> (String, String)) throws {
+    /// Traces one pair per group (a member and the first fixed pod) and applies its outcome to every
+    /// pair of a member and a fixed pod, except a pod with itself.
+    private func compare(groups: [[String]], fixed: [String], fixedIsDestination: Bool, _ oldSide: Side, _ newSide: Side,
+                         into changes: inout Changes) throws {
+        let anchor = fixed[0]
+        func pair(_ member: String, _ end: String) -> (String, String) { fixedIsDestination ? (member, end) : (end, member) }
         for members in groups {
-            let (source, destination) = pair(members[0])
-            for (port, transport) in Self.ports(of: destination, oldSide, newSide) {
-                let was = try oldSide.allows(source, destination, port, transport)
-                let now = try newSide.allows(source, destination, port, transport)
-                guard was != now else { continue }
-                for member in members {
-                    let (from, to) = pair(member)
-                    let connection = ChangeReport.Connection(from: from, to: to, port: port, transport: transport)
-                    if now { changes.allowed.append(connection) } else { changes.blocked.append(connection) }
-                }
+            if let representative = members.first(where: { $0 != anchor }) {
+                let pairs = members.flatMap { member in fixed.filter { $0 != member }.map { pair(member, $0) } }
+                try apply(pair(representative, anchor), to: pairs, oldSide, newSide, into: &changes)
+            } else {
+                // The group is the anchor alone: its pairs with the other fixed pods are traced one by one.
+                for end in fixed.dropFirst() { try apply(pair(anchor, end), to: [pair(anchor, end)], oldSide, newSide, into: &changes) }
+            }
+        }
+    }
+
+    /// Traces one pair on every port of its destination in both versions, and records each change
+    /// for all the given pairs.
+    private func apply(_ traced: (String, String), to pairs: [(String, String)], _ oldSide: Side, _ newSide: Side,
+                       into changes: inout Changes) throws {
+        let (source, destination) = traced
+        for (port, transport) in Self.ports(of: destination, oldSide, newSide) {
+            let was = try oldSide.allows(source, destination, port, transport)
+            let now = try newSide.allows(source, destination, port, transport)
+            guard was != now else { continue }
+            for (from, to) in pairs {
+                let connection = ChangeReport.Connection(from: from, to: to, port: port, transport: transport)
+                if now { changes.allowed.append(connection) } else { changes.blocked.append(connection) }
             }
         }
     }

@@ -18,6 +18,12 @@ extension ConnectivityDiffer {
         private var dispatch: [String: [IPAddress: String]] = [:]
         private var chainIDs: [String: Int] = [:]
         private var memberships: [String: Int] = [:]
+        /// Per pod, the names of the sets holding one of its addresses.
+        private var memberLists: [String: [String]] = [:]
+        /// Per policy chain, the sets it and the chains it hands over to read.
+        private var chainSets: [String: Set<String>] = [:]
+        /// Sets read by chains other than the policy chains (the same for every pair of pods).
+        private var globalSets = Set<String>()
         private let interner: Interner
 
         init(_ result: PipelineResult, interner: Interner) throws {
@@ -34,7 +40,9 @@ extension ConnectivityDiffer {
                 dispatch[set.name] = targets
             }
             chainIDs = Self.chainIDs(ruleset, interner: interner)
-            memberships = Self.memberships(ruleset, pods: Array(pods.values), interner: interner)
+            memberLists = Self.memberLists(ruleset, pods: Array(pods.values))
+            memberships = memberLists.mapValues { interner.id($0.joined(separator: ",")) }
+            (chainSets, globalSets) = Self.setsRead(ruleset)
         }
 
         /// Each policy chain's content (rules, the sets they read, and the chains they hand over to) as an id.
@@ -64,8 +72,8 @@ extension ConnectivityDiffer {
             return ids
         }
 
-        /// For each pod, the sorted names of the sets whose keys start with one of its addresses.
-        static func memberships(_ ruleset: Ruleset, pods: [Pod], interner: Interner) -> [String: Int] {
+        /// For each pod, the names of the sets whose keys start with one of its addresses.
+        static func memberLists(_ ruleset: Ruleset, pods: [Pod]) -> [String: [String]] {
             var lists: [String: [String]] = [:]
             for set in ruleset.sets {
                 guard let first = set.key.first, first == .ipv4Address || first == .ipv6Address else { continue }
@@ -81,7 +89,33 @@ extension ConnectivityDiffer {
                     lists[pod.reviewName, default: []].append(set.name)
                 }
             }
-            return lists.mapValues { interner.id($0.joined(separator: ",")) }
+            return lists
+        }
+
+        /// The sets each policy chain reads, with the chains it hands over to; and the sets every
+        /// other chain reads.
+        static func setsRead(_ ruleset: Ruleset) -> (chains: [String: Set<String>], global: Set<String>) {
+            var own: [String: Set<String>] = [:], callees: [String: [String]] = [:], global = Set<String>()
+            for chain in ruleset.chains {
+                let sets = Set(chain.rules.flatMap(referencedSets))
+                if chain.name.hasPrefix("np-") {
+                    own[chain.name] = sets
+                    callees[chain.name] = chain.rules.flatMap(referencedChains)
+                } else {
+                    global.formUnion(sets)
+                }
+            }
+            var result: [String: Set<String>] = [:]
+            for name in own.keys {
+                var sets = Set<String>(), pending = [name], seen = Set<String>()
+                while let current = pending.popLast() {
+                    guard seen.insert(current).inserted else { continue }
+                    sets.formUnion(own[current] ?? [])
+                    pending += callees[current] ?? []
+                }
+                result[name] = sets
+            }
+            return (result, global)
         }
 
         /// Binary search in sorted, disjoint ranges.
@@ -138,6 +172,24 @@ extension ConnectivityDiffer {
                 parts.append(address.family.rawValue + "=" + (chain.map { String(chainIDs[$0] ?? -1) + ":" + $0 } ?? "open"))
             }
             return interner.id(parts.joined(separator: "|"))
+        }
+
+        /// The sets the policy chains the pod is sent to (for the direction) read.
+        func setsRead(_ name: String, _ direction: Direction) -> Set<String> {
+            guard let pod = pods[name] else { return [] }
+            var sets = Set<String>()
+            for address in pod.podIPs {
+                if let chain = dispatch[Self.mapName(direction, address.family)]?[address] { sets.formUnion(chainSets[chain] ?? []) }
+            }
+            return sets
+        }
+
+        /// Which of `sets` (and of the sets every pair of pods passes) hold the pod's addresses, as
+        /// an id: a peer's behaviour towards a chain that reads only `sets`.
+        func membership(_ name: String, among sets: Set<String>) -> Int {
+            guard let pod = pods[name] else { return interner.id("absent") }
+            let held = (memberLists[name] ?? []).filter { sets.contains($0) || globalSets.contains($0) }
+            return interner.id(held.joined(separator: ",") + "/\(pod.podIPs.map(\.family.rawValue))")
         }
 
         /// Which sets hold the pod's addresses (its behaviour as a peer), as an id.
