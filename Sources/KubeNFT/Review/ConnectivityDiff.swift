@@ -105,15 +105,15 @@ struct ConnectivityDiffer {
         // by those memberships alone.
         let destinationGroups = Self.group(changedDestinations.sorted()) { (peer[$0] ?? []) + (ingressChains[$0] ?? []) + (ports[$0] ?? []) }
         for destinations in destinationGroups {
-            let read = oldSide.setsRead(destinations[0], .ingress).union(newSide.setsRead(destinations[0], .ingress))
-            let sources = Self.group(names) { [oldSide.membership($0, among: read), newSide.membership($0, among: read)] + (egressChains[$0] ?? []) }
+            let read = oldSide.ids(oldSide.setsRead(destinations[0], .ingress).union(newSide.setsRead(destinations[0], .ingress)))
+            let sources = Self.group(names) { oldSide.membership($0, among: read) + [-1] + newSide.membership($0, among: read) + (egressChains[$0] ?? []) }
             try compare(groups: sources, fixed: destinations, fixedIsDestination: true, oldSide, newSide, into: &changes)
         }
         let unchanged = names.filter { !changedDestinations.contains($0) }
         for sources in Self.group(changedSources.sorted(), key: { (peer[$0] ?? []) + (egressChains[$0] ?? []) }) {
-            let read = oldSide.setsRead(sources[0], .egress).union(newSide.setsRead(sources[0], .egress))
+            let read = oldSide.ids(oldSide.setsRead(sources[0], .egress).union(newSide.setsRead(sources[0], .egress)))
             let destinations = Self.group(unchanged) {
-                [oldSide.membership($0, among: read), newSide.membership($0, among: read)] + (ingressChains[$0] ?? []) + (ports[$0] ?? [])
+                oldSide.membership($0, among: read) + [-1] + newSide.membership($0, among: read) + (ingressChains[$0] ?? []) + (ports[$0] ?? [])
             }
             try compare(groups: destinations, fixed: sources, fixedIsDestination: false, oldSide, newSide, into: &changes)
         }

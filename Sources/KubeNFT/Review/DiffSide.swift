@@ -24,6 +24,9 @@ extension ConnectivityDiffer {
         private var chainSets: [String: Set<String>] = [:]
         /// Sets read by chains other than the policy chains (the same for every pair of pods).
         private var globalSets = Set<String>()
+        /// `memberLists` as interned set names.
+        private var memberIDs: [String: [Int]] = [:]
+        private var globalIDs = Set<Int>()
         private let interner: Interner
 
         init(_ result: PipelineResult, interner: Interner) throws {
@@ -43,6 +46,8 @@ extension ConnectivityDiffer {
             memberLists = Self.memberLists(ruleset, pods: Array(pods.values))
             memberships = memberLists.mapValues { interner.id($0.joined(separator: ",")) }
             (chainSets, globalSets) = Self.setsRead(ruleset)
+            memberIDs = memberLists.mapValues { $0.map(interner.id) }
+            globalIDs = Set(globalSets.map(interner.id))
         }
 
         /// Each policy chain's content (rules, the sets they read, and the chains they hand over to) as an id.
@@ -184,13 +189,17 @@ extension ConnectivityDiffer {
             return sets
         }
 
-        /// Which of `sets` (and of the sets every pair of pods passes) hold the pod's addresses, as
-        /// an id: a peer's behaviour towards a chain that reads only `sets`.
-        func membership(_ name: String, among sets: Set<String>) -> Int {
-            guard let pod = pods[name] else { return interner.id("absent") }
-            let held = (memberLists[name] ?? []).filter { sets.contains($0) || globalSets.contains($0) }
-            return interner.id(held.joined(separator: ",") + "/\(pod.podIPs.map(\.family.rawValue))")
+        /// Which of `sets` (interned names; with the sets every pair of pods passes) hold the pod's
+        /// addresses, and its address families: a peer's behaviour towards chains that read only `sets`.
+        func membership(_ name: String, among sets: Set<Int>) -> [Int] {
+            guard let pod = pods[name] else { return [-1] }
+            var key = (memberIDs[name] ?? []).filter { sets.contains($0) || globalIDs.contains($0) }
+            key.append(-2 - pod.podIPs.reduce(0) { $0 * 3 + ($1.family == .v4 ? 1 : 2) })
+            return key
         }
+
+        /// Interned set names, comparable between the versions.
+        func ids(_ sets: Set<String>) -> Set<Int> { Set(sets.map(interner.id)) }
 
         /// Which sets hold the pod's addresses (its behaviour as a peer), as an id.
         func membership(_ name: String) -> Int {
