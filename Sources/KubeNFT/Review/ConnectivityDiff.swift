@@ -99,6 +99,7 @@ struct ConnectivityDiffer {
         let changedSources = Set(names.filter { egress[$0]?[0] != egress[$0]?[1] })
         let changedDestinations = Set(names.filter { ingress[$0]?[0] != ingress[$0]?[1] })
         var changes = Changes()
+        let reasons = try ReasonTracer(before: before, after: after)
         // Changed pods alike (same chains, same set memberships) are handled as one. A source's
         // membership matters only in the sets the destination's ingress chains read (and a
         // destination's only in those its source's egress chains read), so the other end is grouped
@@ -107,7 +108,7 @@ struct ConnectivityDiffer {
         for destinations in destinationGroups {
             let read = oldSide.ids(oldSide.setsRead(destinations[0], .ingress).union(newSide.setsRead(destinations[0], .ingress)))
             let sources = Self.group(names) { oldSide.membership($0, among: read) + [-1] + newSide.membership($0, among: read) + (egressChains[$0] ?? []) }
-            try compare(groups: sources, fixed: destinations, fixedIsDestination: true, oldSide, newSide, into: &changes)
+            try compare(groups: sources, fixed: destinations, fixedIsDestination: true, oldSide, newSide, reasons, into: &changes)
         }
         let unchanged = names.filter { !changedDestinations.contains($0) }
         for sources in Self.group(changedSources.sorted(), key: { (peer[$0] ?? []) + (egressChains[$0] ?? []) }) {
@@ -115,10 +116,9 @@ struct ConnectivityDiffer {
             let destinations = Self.group(unchanged) {
                 oldSide.membership($0, among: read) + [-1] + newSide.membership($0, among: read) + (ingressChains[$0] ?? []) + (ports[$0] ?? [])
             }
-            try compare(groups: destinations, fixed: sources, fixedIsDestination: false, oldSide, newSide, into: &changes)
+            try compare(groups: destinations, fixed: sources, fixedIsDestination: false, oldSide, newSide, reasons, into: &changes)
         }
-        try outsideChanges(oldSide, newSide, into: &changes)
-        try explain(&changes, oldSide, newSide)
+        try outsideChanges(oldSide, newSide, reasons: reasons, into: &changes)
         return (changes.allowed.sorted(), changes.blocked.sorted())
     }
 
@@ -137,31 +137,32 @@ struct ConnectivityDiffer {
     /// Traces one pair per group (a member and the first fixed pod) and applies its outcome to every
     /// pair of a member and a fixed pod, except a pod with itself.
     private func compare(groups: [[String]], fixed: [String], fixedIsDestination: Bool, _ oldSide: Side, _ newSide: Side,
-                         into changes: inout Changes) throws {
+                         _ reasons: ReasonTracer, into changes: inout Changes) throws {
         let anchor = fixed[0]
         func pair(_ member: String, _ end: String) -> (String, String) { fixedIsDestination ? (member, end) : (end, member) }
         for members in groups {
             if let representative = members.first(where: { $0 != anchor }) {
                 let pairs = members.flatMap { member in fixed.filter { $0 != member }.map { pair(member, $0) } }
-                try apply(pair(representative, anchor), to: pairs, oldSide, newSide, into: &changes)
+                try apply(pair(representative, anchor), to: pairs, oldSide, newSide, reasons, into: &changes)
             } else {
                 // The group is the anchor alone: its pairs with the other fixed pods are traced one by one.
-                for end in fixed.dropFirst() { try apply(pair(anchor, end), to: [pair(anchor, end)], oldSide, newSide, into: &changes) }
+                for end in fixed.dropFirst() { try apply(pair(anchor, end), to: [pair(anchor, end)], oldSide, newSide, reasons, into: &changes) }
             }
         }
     }
 
-    /// Traces one pair on every port of its destination in both versions, and records each change
-    /// for all the given pairs.
+    /// Traces one pair on every port of its destination in both versions, and records each change,
+    /// with the reason traced once, for all the given pairs.
     private func apply(_ traced: (String, String), to pairs: [(String, String)], _ oldSide: Side, _ newSide: Side,
-                       into changes: inout Changes) throws {
+                       _ reasons: ReasonTracer, into changes: inout Changes) throws {
         let (source, destination) = traced
         for (port, transport) in Self.ports(of: destination, oldSide, newSide) {
             let was = try oldSide.allows(source, destination, port, transport)
             let now = try newSide.allows(source, destination, port, transport)
             guard was != now else { continue }
+            let reason = try reasons.reason(source, destination, port, transport, oldSide, newSide)
             for (from, to) in pairs {
-                let connection = ChangeReport.Connection(from: from, to: to, port: port, transport: transport)
+                let connection = ChangeReport.Connection(from: from, to: to, port: port, transport: transport, reason: reason)
                 if now { changes.allowed.append(connection) } else { changes.blocked.append(connection) }
             }
         }
