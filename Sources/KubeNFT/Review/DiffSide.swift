@@ -80,6 +80,8 @@ extension ConnectivityDiffer {
         /// For each pod, the names of the sets whose keys start with one of its addresses.
         static func memberLists(_ ruleset: Ruleset, pods: [Pod]) -> [String: [String]] {
             var lists: [String: [String]] = [:]
+            let addresses = pods.flatMap { pod in pod.podIPs.map { (address: $0, name: pod.reviewName) } }
+                .sorted { precedes($0.address, $1.address.family, $1.address.numericValue) }
             for set in ruleset.sets {
                 guard let first = set.key.first, first == .ipv4Address || first == .ipv6Address else { continue }
                 let ranges = AddressRange.union(set.elements.compactMap { element -> AddressRange? in
@@ -90,11 +92,27 @@ extension ConnectivityDiffer {
                     default: return nil
                     }
                 })
-                for pod in pods where pod.podIPs.contains(where: { Self.contains(ranges, $0) }) {
-                    lists[pod.reviewName, default: []].append(set.name)
+                for range in ranges {
+                    // The first address at or above the range's start, then every address inside it.
+                    var low = 0, high = addresses.count
+                    while low < high {
+                        let middle = (low + high) / 2
+                        if Self.precedes(addresses[middle].address, range.family, range.lower) { low = middle + 1 } else { high = middle }
+                    }
+                    while low < addresses.count, addresses[low].address.family == range.family,
+                          addresses[low].address.numericValue <= range.upper {
+                        let name = addresses[low].name
+                        if lists[name]?.last != set.name { lists[name, default: []].append(set.name) }
+                        low += 1
+                    }
                 }
             }
             return lists
+        }
+
+        /// Address order: family, then value.
+        static func precedes(_ address: IPAddress, _ family: IPFamily, _ value: UInt128) -> Bool {
+            address.family != family ? address.family < family : address.numericValue < value
         }
 
         /// The sets each policy chain reads, with the chains it hands over to; and the sets every
@@ -121,22 +139,6 @@ extension ConnectivityDiffer {
                 result[name] = sets
             }
             return (result, global)
-        }
-
-        /// Binary search in sorted, disjoint ranges.
-        static func contains(_ ranges: [AddressRange], _ address: IPAddress) -> Bool {
-            let value = address.numericValue
-            var low = 0, high = ranges.count
-            while low < high {
-                let middle = (low + high) / 2
-                let range = ranges[middle]
-                if range.family < address.family || (range.family == address.family && range.upper < value) {
-                    low = middle + 1
-                } else {
-                    high = middle
-                }
-            }
-            return low < ranges.count && ranges[low].family == address.family && ranges[low].lower <= value
         }
 
         static func referencedSets(_ rule: Rule) -> [String] {
