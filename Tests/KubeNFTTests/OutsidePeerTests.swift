@@ -162,4 +162,17 @@ struct OutsidePeerTests {
         #expect(Set(report.allowed.filter(outside).map(describe)) == now.subtracting(was))
         #expect(Set(report.blocked.filter(outside).map(describe)) == was.subtracting(now))
     }
+
+    @Test("without a node address, NodePorts are not silently skipped: a warning names the Service, an error under --strict")
+    func nodePortsWithoutNode() throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try (Self.nodePortShop + "\n" + Self.nodePortService).write(toFile: directory + "/shop.yaml", atomically: true, encoding: .utf8)
+        let result = try CLITests.run(["matrix", "-f", directory + "/shop.yaml", "--cluster-cidr", "10.244.0.0/16", "--ports", "8080"])
+        #expect(result.status == 0)
+        #expect(result.stderr.contains(": warning: Service shop/web: spec.ports: NodePorts in -f are not checked: the node has no known address"),
+                "\(result.stderr)")
+        let strict = try CLITests.run(["diff", "--from", directory, "--to", directory, "--cluster-cidr", "10.244.0.0/16", "--strict"])
+        #expect(strict.status == 2)
+    }
 }
