@@ -9,8 +9,12 @@ struct DiffResult: Codable {
     var scenario: PolicyScenario
     /// "small" (one policy widened, one endpoint added, one NodePort moved) or "namespace-wide".
     var change: String
+    /// True for repository-style input (Deployments, Services without clusterIP), derived by kubenft.
+    var declared: Bool?
     var inputBytes: Int
     var pods: Int
+    /// Workload objects (Deployments) in the declared input; nil for runtime dumps.
+    var workloads: Int?
     var beforeSeconds: Double
     var afterSeconds: Double
     /// Nil while the comparison has not finished (the child prints a line after the pipelines).
@@ -33,13 +37,14 @@ struct DiffRunner {
     var change: String
     var directory: String
     var timeLimit: Int
+    var declared = false
 
     func run() throws(BenchError) {
         let plan = PolicyClusterPlan(scenario)
         let before = directory + "/before.yaml", after = directory + "/after.yaml"
         let changes: ClusterChange = change == "namespace-wide" ? .widenNamespaceWide : .small
-        guard let size = PolicyObjectFactory(plan: plan).write(to: before),
-              PolicyObjectFactory(plan: plan, change: changes).write(to: after) != nil else {
+        guard let size = PolicyObjectFactory(plan: plan, declared: declared).write(to: before),
+              PolicyObjectFactory(plan: plan, change: changes, declared: declared).write(to: after) != nil else {
             throw BenchError("cannot write the diff inputs in \(directory)")
         }
         defer {
@@ -49,8 +54,9 @@ struct DiffRunner {
         let node = NodeOptions(nodeName: ClusterPlan.nodeName, clusterCIDRs: [ClusterPlan.clusterCIDR])
         let (old, oldSeconds) = Clock.measure { Pipeline.run(paths: [before], node: node) }
         let (new, newSeconds) = Clock.measure { Pipeline.run(paths: [after], node: node) }
-        var result = DiffResult(scenario: scenario, change: change, inputBytes: size, pods: plan.podCount,
-                                beforeSeconds: oldSeconds, afterSeconds: newSeconds)
+        var result = DiffResult(scenario: scenario, change: change, declared: declared ? true : nil, inputBytes: size,
+                                pods: new.cluster.pods.count, beforeSeconds: oldSeconds, afterSeconds: newSeconds)
+        if declared { result.workloads = new.cluster.workloads.count }
         if let error = (old.errors + new.errors).first { result.error = "\(error)" }
         emit(result)
         guard result.error == nil else { return }

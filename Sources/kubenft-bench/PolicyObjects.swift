@@ -18,6 +18,9 @@ struct ClusterChange: OptionSet, Hashable {
 struct PolicyObjectFactory {
     let plan: PolicyClusterPlan
     var change: ClusterChange = []
+    /// Repository layout: Deployments (pod templates) and Services without a clusterIP, no Pods and no
+    /// EndpointSlices, so kubenft derives pods, cluster IPs and endpoints as for a CI review.
+    var declared = false
 
     private func metadata(_ name: String, namespace: String?, kind: UInt64, index: Int,
                           labels: [(String, String)] = [], extra: [(String, Document)] = []) -> Document {
@@ -98,6 +101,30 @@ struct PolicyObjectFactory {
         ])
     }
 
+    /// The Service as a repository declares it: no clusterIP, the control plane assigns one.
+    func declaredService(_ deployment: DeploymentPlan) -> Document {
+        guard case .map(var entries) = service(deployment), let index = entries.firstIndex(where: { $0.0 == "spec" }),
+              case .map(let spec) = entries[index].1 else { return service(deployment) }
+        entries[index].1 = .map(spec.filter { $0.0 != "clusterIP" && $0.0 != "clusterIPs" })
+        return .map(entries)
+    }
+
+    /// An apps/v1 Deployment whose template carries the pods' labels and named ports.
+    func deployment(_ deployment: DeploymentPlan) -> Document {
+        let container: Document = .map([
+            ("image", .string("registry.example.com/\(deployment.name):1.4.2")), ("name", .string("main")),
+            ("ports", .list(deployment.ports.map { port in
+                .map([("containerPort", .int(port.port)), ("name", .string(port.name)), ("protocol", .string(port.proto))])
+            })),
+        ])
+        let labels: Document = .map(deployment.labels.map { ($0.0, .string($0.1)) })
+        return Self.object("apps/v1", "Deployment", [
+            ("metadata", metadata(deployment.name, namespace: deployment.namespace, kind: 17, index: deployment.index, labels: deployment.labels)),
+            ("spec", .map([("replicas", .int(podIndices(deployment).count)), ("selector", .map([("matchLabels", labels)])),
+                           ("template", .map([("metadata", .map([("labels", labels)])), ("spec", .map([("containers", .list([container]))]))]))])),
+        ])
+    }
+
     func endpointSlice(_ deployment: DeploymentPlan) -> Document {
         let endpoints: [Document] = podIndices(deployment).enumerated().map { replica, index in
             .map([
@@ -133,6 +160,11 @@ struct PolicyObjectFactory {
         for index in plan.namespaces.indices { body(namespace(index)) }
         for number in 1...ClusterPlan.nodeCount { body(node(number)) }
         for deployment in plan.deployments {
+            if declared {
+                body(declaredService(deployment))
+                body(self.deployment(deployment))
+                continue
+            }
             body(service(deployment))
             body(endpointSlice(deployment))
             for (replica, index) in podIndices(deployment).enumerated() { body(pod(deployment, replica: replica, index: index)) }

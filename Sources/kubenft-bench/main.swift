@@ -16,7 +16,7 @@ let usage = """
            kubenft-bench run-policy --pods P --policies Q [--node node-1] [--namespaces 100] [--repeats 3]
                          [--input FILE] [--emit FILE]
            kubenft-bench run-diff --pods P --policies Q [--services S] [--change small|namespace-wide]
-                         [--namespaces 100] [--workdir DIR] [--time-limit 300]
+                         [--namespaces 100] [--workdir DIR] [--time-limit 300] [--declared]
            kubenft-bench dp-serve --port P --name NAME
            kubenft-bench dp-connect --to IP --port P --count K [--time-limit S] [--source IP]
 
@@ -37,7 +37,7 @@ struct Arguments {
     var flags: Set<String> = []
     var values: [String: String] = [:]
 
-    static let switches: Set<String> = ["json", "keep", "no-kernel", "no-pods", "help"]
+    static let switches: Set<String> = ["json", "keep", "no-kernel", "no-pods", "help", "declared"]
 
     static func parse(_ args: ArraySlice<String>) -> Result<Arguments, BenchError> {
         var parsed = Arguments()

@@ -12,7 +12,7 @@ struct DiffCommand: ParsableCommand {
         discussion: "Exit status: 0 nothing changed, 1 something changed (or what --fail-on names), 2 error."
     )
 
-    enum Format: String, ExpressibleByArgument, CaseIterable { case text, markdown, json }
+    enum Format: String, ExpressibleByArgument, CaseIterable { case text, markdown, json, csv }
     enum FailOn: String, ExpressibleByArgument, CaseIterable { case added, removed, any }
 
     @Option(name: .customLong("from"), help: "Manifests before the change: file, directory or - for stdin (repeatable).")
@@ -23,8 +23,11 @@ struct DiffCommand: ParsableCommand {
 
     @OptionGroup var node: NodeFlags
 
-    @Option(help: "text, markdown or json.")
+    @Option(help: "text, markdown, json or csv (one row per changed connection).")
     var output: Format = .text
+
+    @Flag(help: "Say which policy rules decided each changed connection (always in json and csv).")
+    var explain = false
 
     @Option(name: .customLong("fail-on"), help: "Exit 1 only for: added (newly allowed connections), removed (newly blocked), any.")
     var failOn: FailOn?
@@ -41,11 +44,14 @@ struct DiffCommand: ParsableCommand {
         let new = Pipeline.run(paths: after, node: node.nodeOptions, strict: node.strict)
         let compiled = old.ruleset != nil && new.ruleset != nil
         let coverage = compiled ? Review.coverage(old, input: "--from", strict: node.strict) + Review.coverage(new, input: "--to", strict: node.strict) : []
-        Terminal.report(old.diagnostics + new.diagnostics + coverage)
-        guard compiled, !coverage.contains(where: { $0.severity == .error }) else { throw ExitCode(2) }
-        let report: ChangeReport
+        // Lint only the version under review: the change's selectors and names.
+        let lint = compiled ? Review.lint(new, strict: node.strict) : []
+        Terminal.report(old.diagnostics + new.diagnostics + coverage + lint)
+        guard compiled, !(coverage + lint).contains(where: { $0.severity == .error }) else { throw ExitCode(2) }
+        var report: ChangeReport
         do {
             report = try ChangeAnalysis.compare(old, new)
+            report.warnings = (coverage + lint).map(\.description)
         } catch {
             Terminal.error("\(error)")
             throw ExitCode(2)
@@ -53,9 +59,10 @@ struct DiffCommand: ParsableCommand {
         switch output {
         case .text:
             let colour = isatty(1) == 1 && (getenv("NO_COLOR").map { String(cString: $0).isEmpty } ?? true)
-            Terminal.out(report.text(colour: colour))
-        case .markdown: Terminal.out(report.markdown)
+            Terminal.out(report.text(colour: colour, explain: explain))
+        case .markdown: Terminal.out(report.markdown(explain: explain))
         case .json: Terminal.out(report.json)
+        case .csv: Terminal.out(report.csv)
         }
         let failing: Bool
         switch failOn {

@@ -63,8 +63,17 @@ struct MatrixCommand: ParsableCommand {
     @Option(help: "Comma-separated protocols: tcp, udp, sctp.")
     var protocols: String = "tcp"
 
-    @Option(help: "text or json.")
-    var output: ReviewOutput = .text
+    /// Output forms of `matrix`.
+    enum Format: String, ExpressibleByArgument, CaseIterable { case text, json, csv, dot }
+
+    @Option(help: "text, json, csv (one row per cell) or dot (Graphviz: allowed connections as edges).")
+    var output: Format = .text
+
+    @Flag(help: "List the policy rules that decided each cell (always in json and csv).")
+    var explain = false
+
+    @Flag(name: .customLong("pods-only"), help: "Leave out the node, outside address classes and service entry points.")
+    var podsOnly = false
 
     func run() throws {
         var portList: [UInt16] = []
@@ -74,12 +83,17 @@ struct MatrixCommand: ParsableCommand {
         }
         let protocolList = try protocols.split(separator: ",").map { try parseProtocol(String($0)) ?? .tcp }
         let result = Pipeline.run(paths: input.files, node: input.nodeOptions, strict: input.strict)
-        let coverage = result.ruleset == nil ? [] : Review.coverage(result, input: "-f", strict: input.strict)
+        let coverage = result.ruleset == nil ? [] : Review.coverage(result, input: "-f", strict: input.strict) + Review.lint(result, strict: input.strict)
         Terminal.report(result.diagnostics + coverage)
         guard result.ruleset != nil, !coverage.contains(where: { $0.severity == .error }) else { throw ExitCode(2) }
         do {
-            let matrix = try Review.matrix(ports: portList, protocols: protocolList, in: result)
-            Terminal.out(output == .json ? matrix.json : matrix.text)
+            let matrix = try Review.matrix(ports: portList, protocols: protocolList, in: result, outside: !podsOnly)
+            switch output {
+            case .text: Terminal.out(matrix.text(explain: explain))
+            case .json: Terminal.out(matrix.json)
+            case .csv: Terminal.out(matrix.csv)
+            case .dot: Terminal.out(matrix.dot)
+            }
         } catch {
             Terminal.error("\(error)")
             throw ExitCode(2)

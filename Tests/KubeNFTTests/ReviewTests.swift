@@ -88,8 +88,11 @@ struct ReviewTests {
             if now.allowed { expectedAllowed.insert(key) } else { expectedBlocked.insert(key) }
         }
         let describe = { (c: ChangeReport.Connection) in "\(c.from)>\(c.to)>\(c.transport.nftName)/\(c.port)" }
-        #expect(Set(report.allowed.map(describe)) == expectedAllowed)
-        #expect(Set(report.blocked.map(describe)) == expectedBlocked)
+        // The matrix covers pods; the diff's connections with outside peers are checked in OutsidePeerTests.
+        let pods = Set(new.pods + old.pods)
+        let podPair = { (c: ChangeReport.Connection) in pods.contains(c.from) && pods.contains(c.to) && (c.port == 80 || c.port == 81) }
+        #expect(Set(report.allowed.filter(podPair).map(describe)) == expectedAllowed)
+        #expect(Set(report.blocked.filter(podPair).map(describe)) == expectedBlocked)
         #expect(!expectedAllowed.isEmpty || !expectedBlocked.isEmpty, "each pair must change something")
     }
 }

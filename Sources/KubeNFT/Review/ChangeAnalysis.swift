@@ -44,6 +44,8 @@ public enum ChangeAnalysis {
     }
 
     /// Every service port with its type summary and its backends, traced from outside the cluster.
+    /// Each ClusterIP is followed: the first under `ns/name:port`, the other family of a dual-stack
+    /// Service under `ns/name:port (IPv6)` (or IPv4), so a change on either side is reported.
     static func servicePorts(_ result: PipelineResult) throws -> [String: PortState] {
         let tracer = try Review.tracer(for: result, recordsSteps: false)
         var ports: [String: PortState] = [:]
@@ -53,27 +55,41 @@ public enum ChangeAnalysis {
                 var summary = "\(service.type.rawValue) \(port.protocol.rawValue)/\(port.port)"
                 if let nodePort = port.nodePort { summary += " nodePort \(nodePort)" }
                 if service.isHeadless { summary += " headless" }
-                var backends: [ChangeReport.Backend] = []
-                if let clusterIP = service.clusterIPs.first {
-                    let source = IPAddress(clusterIP.family == .v4 ? "198.51.100.250" : "2001:db8::250")!
-                    let packet = TracePacket(source: source, destination: clusterIP, transport: port.protocol.nftName, destinationPort: port.port)
-                    var merged: [String: ChangeReport.Backend] = [:]
-                    for path in try tracer.trace(packet, origin: .network).paths {
-                        guard let address = path.translatedDestination, let target = path.translatedPort else { continue }
-                        merged["\(address)|\(target)", default: .init(address: address, port: target, probability: 0)].probability += path.probability
-                    }
-                    backends = merged.values.sorted()
+                let addresses = service.clusterIPs.enumerated().filter { index, address in
+                    !service.clusterIPs[..<index].contains { $0.family == address.family }
+                }.map(\.element)
+                guard let first = addresses.first else {
+                    ports[key] = PortState(summary: summary, backends: [])
+                    continue
                 }
-                ports[key] = PortState(summary: summary, backends: backends)
+                for clusterIP in addresses {
+                    let name = clusterIP == first ? key : key + " (\(clusterIP.family == .v4 ? "IPv4" : "IPv6"))"
+                    ports[name] = PortState(summary: summary, backends: try backends(tracer, clusterIP, port))
+                }
             }
         }
         return ports
     }
 
+    /// The DNAT targets of a connection from outside to one ClusterIP and port, merged over paths.
+    static func backends(_ tracer: Tracer, _ clusterIP: IPAddress, _ port: ServicePort) throws -> [ChangeReport.Backend] {
+        let source = IPAddress(clusterIP.family == .v4 ? "198.51.100.250" : "2001:db8::250")!
+        let packet = TracePacket(source: source, destination: clusterIP, transport: port.protocol.nftName, destinationPort: port.port)
+        var merged: [String: ChangeReport.Backend] = [:]
+        for path in try tracer.trace(packet, origin: .network).paths {
+            guard let address = path.translatedDestination, let target = path.translatedPort else { continue }
+            merged["\(address)|\(target)", default: .init(address: address, port: target, probability: 0)].probability += path.probability
+        }
+        return merged.values.sorted()
+    }
+
     static func backendDetails(_ old: [ChangeReport.Backend], _ new: [ChangeReport.Backend]) -> [String] {
         var details: [String] = []
-        let oldByKey = Dictionary(old.map { ("\($0.address):\($0.port)", $0) }, uniquingKeysWith: { first, _ in first })
-        let newByKey = Dictionary(new.map { ("\($0.address):\($0.port)", $0) }, uniquingKeysWith: { first, _ in first })
+        func key(_ backend: ChangeReport.Backend) -> String {
+            backend.address.family == .v6 ? "[\(backend.address)]:\(backend.port)" : "\(backend.address):\(backend.port)"
+        }
+        let oldByKey = Dictionary(old.map { (key($0), $0) }, uniquingKeysWith: { first, _ in first })
+        let newByKey = Dictionary(new.map { (key($0), $0) }, uniquingKeysWith: { first, _ in first })
         for key in Set(oldByKey.keys).union(newByKey.keys).sorted() {
             switch (oldByKey[key], newByKey[key]) {
             case (nil, let added?): details.append("backend \(key) added (\(TraceReport.percent(added.probability)))")

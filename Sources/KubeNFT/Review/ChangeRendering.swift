@@ -7,26 +7,39 @@ extension ChangeReport {
         "\(DisplayText.escaped(connection.from)) -> \(DisplayText.escaped(connection.to)) \(connection.transport.nftName)/\(connection.port)"
     }
 
+    /// The group a connection end is counted under: its namespace, or the kind of outside peer.
+    static func group(_ end: String) -> String {
+        for prefix in ["outside:", "nodeport:", "loadbalancer:", "externalip:"] where end.hasPrefix(prefix) { return String(prefix.dropLast()) }
+        if end == "node" || end.hasPrefix("node@") { return "node" }
+        return end.split(separator: "/").first.map(String.init) ?? ""
+    }
+
     /// Counts of changed connections per namespace pair, for the summary line.
     private func namespaceSummary(_ connections: [Connection]) -> [String] {
         var counts: [String: Int] = [:]
         for connection in connections {
-            let from = connection.from.split(separator: "/").first.map(String.init) ?? ""
-            let to = connection.to.split(separator: "/").first.map(String.init) ?? ""
+            let from = Self.group(connection.from), to = Self.group(connection.to)
             counts["\(DisplayText.escaped(from)) -> \(DisplayText.escaped(to))", default: 0] += 1
         }
         return counts.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }
     }
 
-    public func text(colour: Bool) -> String {
+    /// `explain` adds each connection's reason on the line below it.
+    public func text(colour: Bool, explain: Bool = false) -> String {
         let green = colour ? "\u{1B}[32m" : "", red = colour ? "\u{1B}[31m" : "", yellow = colour ? "\u{1B}[33m" : ""
         let bold = colour ? "\u{1B}[1m" : "", reset = colour ? "\u{1B}[0m" : ""
         if isEmpty { return "no changes\n" }
         var out = "\(bold)Connectivity\(reset): \(allowed.count) newly allowed, \(blocked.count) newly blocked\n"
         for line in namespaceSummary(allowed) { out += "  allowed \(line)\n" }
         for line in namespaceSummary(blocked) { out += "  blocked \(line)\n" }
-        for connection in allowed { out += "\(green)+ allowed  \(Self.describe(connection))\(reset)\n" }
-        for connection in blocked { out += "\(red)- blocked  \(Self.describe(connection))\(reset)\n" }
+        for connection in allowed {
+            out += "\(green)+ allowed  \(Self.describe(connection))\(reset)\n"
+            if explain { out += "      because \(DisplayText.escaped(connection.reason))\n" }
+        }
+        for connection in blocked {
+            out += "\(red)- blocked  \(Self.describe(connection))\(reset)\n"
+            if explain { out += "      because \(DisplayText.escaped(connection.reason))\n" }
+        }
         if !services.isEmpty {
             out += "\n\(bold)Services\(reset): \(services.count) changed\n"
             for change in services {
@@ -48,17 +61,21 @@ extension ChangeReport {
 
     private static func source(_ object: ObjectChange) -> String { object.source.isEmpty ? "" : "  (\(DisplayText.escaped(object.source)))" }
 
-    public var markdown: String {
+    public var markdown: String { markdown(explain: false) }
+
+    /// `explain` adds a reason column to the connection table.
+    public func markdown(explain: Bool) -> String {
         if isEmpty { return "### kubenft: no changes\n" }
         var out = "### kubenft: \(allowed.count) connections newly allowed, \(blocked.count) newly blocked\n\n"
         if !allowed.isEmpty || !blocked.isEmpty {
-            out += "| change | from | to | port |\n|---|---|---|---|\n"
-            for connection in allowed {
-                out += "| :warning: allowed | \(Markdown.code(connection.from, inTable: true)) | \(Markdown.code(connection.to, inTable: true)) | \(connection.transport.nftName)/\(connection.port) |\n"
+            out += explain ? "| change | from | to | port | reason |\n|---|---|---|---|---|\n" : "| change | from | to | port |\n|---|---|---|---|\n"
+            func row(_ change: String, _ connection: Connection) -> String {
+                var line = "| \(change) | \(Markdown.code(connection.from, inTable: true)) | \(Markdown.code(connection.to, inTable: true)) | \(connection.transport.nftName)/\(connection.port) |"
+                if explain { line += " \(Markdown.code(connection.reason, inTable: true)) |" }
+                return line + "\n"
             }
-            for connection in blocked {
-                out += "| blocked | \(Markdown.code(connection.from, inTable: true)) | \(Markdown.code(connection.to, inTable: true)) | \(connection.transport.nftName)/\(connection.port) |\n"
-            }
+            for connection in allowed { out += row(":warning: allowed", connection) }
+            for connection in blocked { out += row("blocked", connection) }
             out += "\n"
         }
         if !services.isEmpty {
@@ -83,7 +100,7 @@ extension ChangeReport {
     public var json: String {
         func connections(_ list: [Connection]) -> JSONText {
             .array(list.map { .object([("from", .string($0.from)), ("to", .string($0.to)), ("port", .number(Int64($0.port))),
-                                       ("protocol", .string($0.transport.nftName))]) })
+                                       ("protocol", .string($0.transport.nftName)), ("reason", .string($0.reason))]) })
         }
         func backends(_ list: [Backend]) -> JSONText {
             .array(list.map { .object([("address", .string($0.address.description)), ("port", .number(Int64($0.port))),
@@ -101,6 +118,7 @@ extension ChangeReport {
             ("connectivity", .object([("allowed", connections(allowed)), ("blocked", connections(blocked))])),
             ("services", .array(serviceItems)),
             ("ruleset", .object([("added", objects(addedObjects)), ("removed", objects(removedObjects)), ("changed", objects(changedObjects))])),
+            ("warnings", .array(warnings.map { .string($0) })),
         ])
         return object.serialized() + "\n"
     }

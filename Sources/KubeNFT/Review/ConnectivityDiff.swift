@@ -5,12 +5,28 @@ import NFTTrace
 /// What a manifest change does: connections that become allowed or blocked, service backends that
 /// change, and the compiled objects added, removed or changed.
 public struct ChangeReport: Sendable {
-    /// One pod-to-pod connection on one port.
+    /// One connection on one port: pod to pod, or between a pod and a peer outside the pods (`node`,
+    /// `outside:CIDR…`) or an outside client to a service's `nodeport:`/`loadbalancer:`/`externalip:` entry.
+    /// Equal when the ends, port and protocol are; `reason` only explains.
     public struct Connection: Sendable, Hashable, Comparable {
         public var from: String
         public var to: String
         public var port: UInt16
         public var transport: L4Protocol
+        /// Which policy rules decided the connection's verdict in the new version (from the rule
+        /// comments of the chains its trace went through).
+        public var reason: String = ""
+
+        public static func == (lhs: Connection, rhs: Connection) -> Bool {
+            (lhs.from, lhs.to, lhs.port, lhs.transport) == (rhs.from, rhs.to, rhs.port, rhs.transport)
+        }
+
+        public func hash(into hasher: inout Hasher) {
+            hasher.combine(from)
+            hasher.combine(to)
+            hasher.combine(port)
+            hasher.combine(transport)
+        }
 
         public static func < (lhs: Connection, rhs: Connection) -> Bool {
             (lhs.to, lhs.from, lhs.transport, lhs.port) < (rhs.to, rhs.from, rhs.transport, rhs.port)
@@ -50,6 +66,8 @@ public struct ChangeReport: Sendable {
     public var addedObjects: [ObjectChange] = []
     public var removedObjects: [ObjectChange] = []
     public var changedObjects: [ObjectChange] = []
+    /// Warnings about the input under review (selectors that select nothing...), for the JSON form.
+    public var warnings: [String] = []
 
     public var isEmpty: Bool {
         allowed.isEmpty && blocked.isEmpty && services.isEmpty && addedObjects.isEmpty && removedObjects.isEmpty && changedObjects.isEmpty
@@ -81,17 +99,26 @@ struct ConnectivityDiffer {
         let changedSources = Set(names.filter { egress[$0]?[0] != egress[$0]?[1] })
         let changedDestinations = Set(names.filter { ingress[$0]?[0] != ingress[$0]?[1] })
         var changes = Changes()
-        for destination in changedDestinations.sorted() {
-            let sources = names.filter { $0 != destination }
-            try compare(groups: Self.group(sources) { (peer[$0] ?? []) + (egressChains[$0] ?? []) }, oldSide, newSide, into: &changes) {
-                ($0, destination)
+        let reasons = try ReasonTracer(before: before, after: after)
+        // Changed pods alike (same chains, same set memberships) are handled as one. A source's
+        // membership matters only in the sets the destination's ingress chains read (and a
+        // destination's only in those its source's egress chains read), so the other end is grouped
+        // by those memberships alone.
+        let destinationGroups = Self.group(changedDestinations.sorted()) { (peer[$0] ?? []) + (ingressChains[$0] ?? []) + (ports[$0] ?? []) }
+        for destinations in destinationGroups {
+            let read = oldSide.ids(oldSide.setsRead(destinations[0], .ingress).union(newSide.setsRead(destinations[0], .ingress)))
+            let sources = Self.group(names) { oldSide.membership($0, among: read) + [-1] + newSide.membership($0, among: read) + (egressChains[$0] ?? []) }
+            try compare(groups: sources, fixed: destinations, fixedIsDestination: true, oldSide, newSide, reasons, into: &changes)
+        }
+        let unchanged = names.filter { !changedDestinations.contains($0) }
+        for sources in Self.group(changedSources.sorted(), key: { (peer[$0] ?? []) + (egressChains[$0] ?? []) }) {
+            let read = oldSide.ids(oldSide.setsRead(sources[0], .egress).union(newSide.setsRead(sources[0], .egress)))
+            let destinations = Self.group(unchanged) {
+                oldSide.membership($0, among: read) + [-1] + newSide.membership($0, among: read) + (ingressChains[$0] ?? []) + (ports[$0] ?? [])
             }
+            try compare(groups: destinations, fixed: sources, fixedIsDestination: false, oldSide, newSide, reasons, into: &changes)
         }
-        for source in changedSources.sorted() {
-            let destinations = names.filter { $0 != source && !changedDestinations.contains($0) }
-            try compare(groups: Self.group(destinations) { (peer[$0] ?? []) + (ingressChains[$0] ?? []) + (ports[$0] ?? []) },
-                        oldSide, newSide, into: &changes) { (source, $0) }
-        }
+        try outsideChanges(oldSide, newSide, reasons: reasons, into: &changes)
         return (changes.allowed.sorted(), changes.blocked.sorted())
     }
 
@@ -107,30 +134,53 @@ struct ConnectivityDiffer {
         return groups.values.sorted { $0[0] < $1[0] }
     }
 
-    /// Traces one representative per group and applies its outcome to every member.
-    private func compare(groups: [[String]], _ oldSide: Side, _ newSide: Side, into changes: inout Changes,
-                         pair: (String) -> (String, String)) throws {
+    /// Traces one pair per group (a member and the first fixed pod) and applies its outcome to every
+    /// pair of a member and a fixed pod, except a pod with itself.
+    private func compare(groups: [[String]], fixed: [String], fixedIsDestination: Bool, _ oldSide: Side, _ newSide: Side,
+                         _ reasons: ReasonTracer, into changes: inout Changes) throws {
+        let anchor = fixed[0]
+        func pair(_ member: String, _ end: String) -> (String, String) { fixedIsDestination ? (member, end) : (end, member) }
         for members in groups {
-            let (source, destination) = pair(members[0])
-            for (port, transport) in Self.ports(of: destination, oldSide, newSide) {
-                let was = try oldSide.allows(source, destination, port, transport)
-                let now = try newSide.allows(source, destination, port, transport)
-                guard was != now else { continue }
-                for member in members {
-                    let (from, to) = pair(member)
-                    let connection = ChangeReport.Connection(from: from, to: to, port: port, transport: transport)
-                    if now { changes.allowed.append(connection) } else { changes.blocked.append(connection) }
-                }
+            if let representative = members.first(where: { $0 != anchor }) {
+                let pairs = members.flatMap { member in fixed.filter { $0 != member }.map { pair(member, $0) } }
+                try apply(pair(representative, anchor), to: pairs, oldSide, newSide, reasons, into: &changes)
+            } else {
+                // The group is the anchor alone: its pairs with the other fixed pods are traced one by one.
+                for end in fixed.dropFirst() { try apply(pair(anchor, end), to: [pair(anchor, end)], oldSide, newSide, reasons, into: &changes) }
+            }
+        }
+    }
+
+    /// Traces one pair on every port of its destination in both versions, and records each change,
+    /// with the reason traced once, for all the given pairs.
+    private func apply(_ traced: (String, String), to pairs: [(String, String)], _ oldSide: Side, _ newSide: Side,
+                       _ reasons: ReasonTracer, into changes: inout Changes) throws {
+        let (source, destination) = traced
+        for (port, transport) in Self.ports(of: destination, oldSide, newSide) {
+            let was = try oldSide.allows(source, destination, port, transport)
+            let now = try newSide.allows(source, destination, port, transport)
+            guard was != now else { continue }
+            let reason = try reasons.reason(source, destination, port, transport, oldSide, newSide)
+            for (from, to) in pairs {
+                let connection = ChangeReport.Connection(from: from, to: to, port: port, transport: transport, reason: reason)
+                if now { changes.allowed.append(connection) } else { changes.blocked.append(connection) }
             }
         }
     }
 
     /// The destination's container ports in either version (TCP 80 when it declares none).
     static func ports(of pod: String, _ sides: Side...) -> [(UInt16, L4Protocol)] {
+        ports(of: sides.compactMap { $0.pods[pod] })
+    }
+
+    /// The container ports of the pods (one pod in its versions), TCP 80 when they declare none.
+    static func ports(of pods: Pod...) -> [(UInt16, L4Protocol)] { ports(of: pods) }
+
+    static func ports(of pods: [Pod]) -> [(UInt16, L4Protocol)] {
         var seen = Set<String>()
         var result: [(UInt16, L4Protocol)] = []
-        for side in sides {
-            for port in side.pods[pod]?.containerPorts ?? [] where seen.insert("\(port.protocol.rawValue)/\(port.port)").inserted {
+        for pod in pods {
+            for port in pod.containerPorts where seen.insert("\(port.protocol.rawValue)/\(port.port)").inserted {
                 result.append((port.port, port.protocol))
             }
         }
