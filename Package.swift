@@ -34,7 +34,7 @@ let package = Package(
         .target(name: "KubeNFT", dependencies: ["KubeManifest", "NFTRuleset", "KubeNFTCompiler", "NFTTrace", "IPTablesRuleset"]),
         .executableTarget(
             name: "kubenft",
-            dependencies: ["KubeNFT", "NFTNetlink", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["KubeNFT", "NFTNetlink", "IPTablesRuleset", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "KubeNFTTests", dependencies: ["KubeNFT", "KubeManifest", "NFTRuleset", "KubeNFTCompiler", "LabKit", "IPTablesRuleset"]),
         // Kernel lab: a network agent run inside namespaces, the harness, and its tests.
