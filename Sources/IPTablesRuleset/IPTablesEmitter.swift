@@ -53,41 +53,38 @@ public struct IPTablesEmitter: Sendable {
 
     static func render(_ rule: IPTablesRule, family: IPFamily) -> String {
         var words = ["-A", rule.chain]
+        let base = baseAddresses(rule.matches)
         var rest: [String] = []
-        var usedAddress: Set<IPTablesMatch.Direction> = []
-        var usedInterface: Set<IPTablesMatch.Direction> = []
+        var heads: [String: [String]] = [:]
         var ports: [(IPTablesMatch.Direction, UInt16, UInt16, Bool)] = []
         var proto: String?
-        var head: [String] = []
-        for match in rule.matches {
+        for (index, match) in rule.matches.enumerated() {
             switch match {
             case .address(let direction, let range, let negated):
                 let flag = direction == .source ? "-s" : "-d"
-                if !usedAddress.contains(direction), let prefix = range.prefixes.first, range.prefixes.count == 1 {
-                    usedAddress.insert(direction)
-                    head += (negated ? ["!"] : []) + [flag, "\(prefix)"]
+                if base[direction] == index, let prefix = range.prefixes.first {
+                    heads[flag] = (negated ? ["!"] : []) + [flag, "\(prefix)"]
                 } else {
                     let option = direction == .source ? "--src-range" : "--dst-range"
                     rest += ["-m", "iprange"] + (negated ? ["!"] : []) + [option, "\(range.lowerAddress)-\(range.upperAddress)"]
                 }
             case .interface(let direction, let name, let negated):
                 let flag = direction == .source ? "-i" : "-o"
-                if usedInterface.insert(direction).inserted {
-                    head += (negated ? ["!"] : []) + [flag, name]
-                }
+                if heads[flag] == nil { heads[flag] = (negated ? ["!"] : []) + [flag, name] }
             case .proto(let name, let negated):
                 if !negated { proto = name }
-                head += (negated ? ["!"] : []) + ["-p", name]
+                heads["-p"] = (negated ? ["!"] : []) + ["-p", name]
             case .port(let direction, let low, let high, let negated):
                 ports.append((direction, low, high, negated))
             default:
                 rest += Self.words(match, family: family)
             }
         }
-        words += head
+        // The order iptables-save prints: addresses, interfaces, protocol, then the matches.
+        for flag in ["-s", "-d", "-i", "-o", "-p"] { words += heads[flag] ?? [] }
         words += ["-m", "comment", "--comment", "\"\(rule.comment)\""]
         if !ports.isEmpty {
-            words += ["-m", proto ?? "tcp"]
+            words += ["-m", proto ?? "tcp"]  // the translator refuses ports without a protocol
             for (direction, low, high, negated) in ports {
                 words += (negated ? ["!"] : []) + [direction == .source ? "--sport" : "--dport", low == high ? "\(low)" : "\(low):\(high)"]
             }
@@ -95,6 +92,17 @@ public struct IPTablesEmitter: Sendable {
         words += rest
         if let target = rule.target { words += Self.words(target, family: family) }
         return words.joined(separator: " ")
+    }
+
+    /// For each direction, the address match written as `-s`/`-d`: the first positive one that is a
+    /// single prefix, else the first negated one; any other becomes an `iprange` match.
+    private static func baseAddresses(_ matches: [IPTablesMatch]) -> [IPTablesMatch.Direction: Int] {
+        var positive: [IPTablesMatch.Direction: Int] = [:], negative: [IPTablesMatch.Direction: Int] = [:]
+        for (index, match) in matches.enumerated() {
+            guard case .address(let direction, let range, let negated) = match, range.prefixes.count == 1 else { continue }
+            if negated { negative[direction] = negative[direction] ?? index } else { positive[direction] = positive[direction] ?? index }
+        }
+        return positive.merging(negative) { first, _ in first }
     }
 
     private static func words(_ match: IPTablesMatch, family: IPFamily) -> [String] {

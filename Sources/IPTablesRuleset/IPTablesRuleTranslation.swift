@@ -144,6 +144,18 @@ struct RuleTranslator {
             if case .proto(let name, false) = match { return name } else { return nil }
         })
         if protocols.count > 1 { return nil }
+        let hasPorts = unique.contains { if case .port = $0 { return true } else { return false } }
+        if hasPorts && !(protocols.first.map { ["tcp", "udp", "sctp", "udplite", "dccp"].contains($0) } ?? false) {
+            throw Unsupported("port match without one of tcp, udp, sctp as the protocol")
+        }
+        for direction in [IPTablesMatch.Direction.source, .destination] {
+            let interfaces = unique.filter { if case .interface(direction, _, _) = $0 { return true } else { return false } }
+            if interfaces.count > 1 { throw Unsupported("more than one \(direction == .source ? "input" : "output") interface match") }
+        }
+        let negatedProtocols = unique.filter { if case .proto(_, true) = $0 { return true } else { return false } }
+        if negatedProtocols.count > 1 || (!negatedProtocols.isEmpty && !protocols.isEmpty) {
+            throw Unsupported("more than one protocol match")
+        }
         return unique
     }
 
