@@ -22,6 +22,7 @@ struct RuleTranslator {
         var target: IPTablesTarget?
         var records: [IPTablesMatch] = []
         var branches: [(Alternatives, IPTablesTarget?, String)]?
+        var defaultReject = false
         for statement in rule.statements {
             guard branches == nil else { throw Unsupported("statement after a verdict map") }
             switch statement {
@@ -40,6 +41,7 @@ struct RuleTranslator {
             case .masquerade:
                 try assign(&target, .masquerade)
             case .reject(let kind):
+                defaultReject = kind == .default
                 try assign(&target, .reject(try rejectOption(kind)))
             case .setMarkBits(let bits):
                 try assign(&target, .orMark(bits))
@@ -58,7 +60,8 @@ struct RuleTranslator {
             try checkRandom(combined)
             for conjunction in combined {
                 guard let normalized = try Self.normalize(conjunction) else { continue }
-                out.append(IPTablesRule(chain: name, matches: Self.ordered(normalized) + records, target: branchTarget, comment: branchComment))
+                out.append(IPTablesRule(chain: name, matches: Self.ordered(normalized) + records,
+                                        target: Self.contextual(branchTarget, defaultReject: defaultReject, normalized), comment: branchComment))
             }
         }
         return out
@@ -157,6 +160,13 @@ struct RuleTranslator {
             throw Unsupported("more than one protocol match")
         }
         return unique
+    }
+
+    /// nft's plain `reject` sends a TCP reset when the rule matches TCP and an ICMP port unreachable
+    /// otherwise; iptables' REJECT always sends the ICMP error unless told.
+    static func contextual(_ target: IPTablesTarget?, defaultReject: Bool, _ conjunction: [IPTablesMatch]) -> IPTablesTarget? {
+        guard defaultReject, conjunction.contains(.proto("tcp", negated: false)) else { return target }
+        return .reject("tcp-reset")
     }
 
     /// Conditions first, the random roll last, so a rule rolls only when everything else matched.
