@@ -22,7 +22,6 @@ struct RuleTranslator {
         var target: IPTablesTarget?
         var records: [IPTablesMatch] = []
         var branches: [(Alternatives, IPTablesTarget?, String)]?
-        var defaultReject = false
         for statement in rule.statements {
             guard branches == nil else { throw Unsupported("statement after a verdict map") }
             switch statement {
@@ -41,7 +40,6 @@ struct RuleTranslator {
             case .masquerade:
                 try assign(&target, .masquerade)
             case .reject(let kind):
-                defaultReject = kind == .default
                 try assign(&target, .reject(try rejectOption(kind)))
             case .setMarkBits(let bits):
                 try assign(&target, .orMark(bits))
@@ -60,8 +58,7 @@ struct RuleTranslator {
             try checkRandom(combined)
             for conjunction in combined {
                 guard let normalized = try Self.normalize(conjunction) else { continue }
-                out.append(IPTablesRule(chain: name, matches: Self.ordered(normalized) + records,
-                                        target: Self.contextual(branchTarget, defaultReject: defaultReject, normalized), comment: branchComment))
+                out.append(IPTablesRule(chain: name, matches: Self.ordered(normalized) + records, target: branchTarget, comment: branchComment))
             }
         }
         return out
@@ -124,6 +121,8 @@ struct RuleTranslator {
 
     private func rejectOption(_ kind: RejectKind) throws(Unsupported) -> String? {
         switch kind {
+        // nft's plain `reject` in an inet table is icmpx port unreachable, TCP included (the kernel
+        // shows `reject type 2 code 1` for `meta l4proto tcp reject` too), as is iptables' REJECT.
         case .default, .icmpxPortUnreachable: return nil
         case .tcpReset: return "tcp-reset"
         case .icmpxAdminProhibited: return family == .v4 ? "icmp-admin-prohibited" : "icmp6-adm-prohibited"
@@ -160,13 +159,6 @@ struct RuleTranslator {
             throw Unsupported("more than one protocol match")
         }
         return unique
-    }
-
-    /// nft's plain `reject` sends a TCP reset when the rule matches TCP and an ICMP port unreachable
-    /// otherwise; iptables' REJECT always sends the ICMP error unless told.
-    static func contextual(_ target: IPTablesTarget?, defaultReject: Bool, _ conjunction: [IPTablesMatch]) -> IPTablesTarget? {
-        guard defaultReject, conjunction.contains(.proto("tcp", negated: false)) else { return target }
-        return .reject("tcp-reset")
     }
 
     /// Conditions first, the random roll last, so a rule rolls only when everything else matched.
