@@ -28,6 +28,16 @@ public struct IPTablesEmitter: Sendable {
         return out
     }
 
+    /// What the iptables form does not honour exactly, one line per ruleset feature, for a warning
+    /// (an error under `--strict`): xt_recent keeps 100 sources per list by default, where nft's
+    /// dynamic sets keep every client.
+    public static func limitations(of ruleset: Ruleset) -> [String] {
+        let affinity = ruleset.sets.filter { $0.flags.contains(.dynamic) }
+        guard !affinity.isEmpty else { return [] }
+        return ["ClientIP affinity (\(affinity.count) endpoint list\(affinity.count == 1 ? "" : "s")) uses -m recent, which remembers "
+                + "at most ip_list_tot (default 100) clients per endpoint; beyond that, older clients lose their affinity"]
+    }
+
     /// Whether the ruleset has anything specific to a family (an element, an address match or a
     /// DNAT of it): the golden cases keep an `expected.ip6tables` only when it does.
     public static func uses(_ family: IPFamily, in ruleset: Ruleset) -> Bool {

@@ -93,7 +93,7 @@ struct ApplyCommand: ParsableCommand {
                 Terminal.error("error: \(unsupported.joined(separator: ", ")) cannot be used with --backend \(backend.backend.rawValue)")
                 throw ExitCode(2)
             }
-            return try IPTablesCommands.apply(ruleset, with: kernel)
+            return try IPTablesCommands.apply(ruleset, with: kernel, strict: input.strict)
         }
         let applier = RulesetApplier(transport: try namespace.transport())
         let stateFile = noState ? nil : AppliedStateFile(path: statePath ?? AppliedStateFile.defaultPath(namespace: namespace.netns))

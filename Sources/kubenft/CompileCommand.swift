@@ -29,6 +29,7 @@ struct CompileCommand: ParsableCommand {
         case .nft: text = Pipeline.render(ruleset, format: .nft)
         case .json: text = Pipeline.render(ruleset, format: .json)
         case .iptables, .ip6tables:
+            try IPTablesCommands.reportLimitations(ruleset, strict: input.strict)
             do {
                 text = try Pipeline.renderIPTables(ruleset, family: format == .iptables ? .v4 : .v6)
             } catch {

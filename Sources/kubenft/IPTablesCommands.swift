@@ -30,7 +30,16 @@ struct BackendOptions: ParsableArguments {
 
 /// apply / verify / delete for the iptables backend: IPv4 and IPv6, one restore per family.
 enum IPTablesCommands {
-    static func apply(_ ruleset: Ruleset, with kernel: IPTablesKernel) throws {
+    /// Warns about what the iptables form does not honour exactly; under `--strict` refuses (exit 2).
+    static func reportLimitations(_ ruleset: Ruleset, strict: Bool) throws {
+        for line in IPTablesEmitter.limitations(of: ruleset) {
+            Terminal.error((strict ? "error: " : "warning: ") + line + (strict ? "; refusing under --strict" : ""))
+        }
+        if strict && !IPTablesEmitter.limitations(of: ruleset).isEmpty { throw ExitCode(2) }
+    }
+
+    static func apply(_ ruleset: Ruleset, with kernel: IPTablesKernel, strict: Bool) throws {
+        try reportLimitations(ruleset, strict: strict)
         for family in IPFamily.allCases {
             do {
                 Terminal.out("applied " + (try kernel.apply(ruleset, family: family)) + "\n")

@@ -73,6 +73,18 @@ struct IPTablesBackendTests {
         #expect(filter.contains("-A KUBENFT-FORWARD -m comment --comment \"kubenft drop: dropped by a chain of the nat table\" -m mark --mark 0x8000/0x8000 -j DROP"))
     }
 
+    @Test("compile --format iptables warns that -m recent bounds affinity, and --strict refuses it")
+    func affinityLimitIsNamed() throws {
+        let fixture = try #require(Fixtures.valid.first { $0.name == "lab-services" })
+        let lenient = try CLITests.run(["compile", "-f", fixture.manifests, "--format", "iptables"] + fixture.arguments)
+        #expect(lenient.status == 0 && lenient.stderr.contains("warning: ClientIP affinity"), "\(lenient.stderr)")
+        let strict = try CLITests.run(["compile", "-f", fixture.manifests, "--format", "iptables", "--strict"] + fixture.arguments)
+        #expect(strict.status == 2 && strict.stdout.isEmpty && strict.stderr.contains("error: ClientIP affinity"), "\(strict.stderr)")
+        let plain = try #require(Fixtures.valid.first { $0.name == "nodeport" })
+        let quiet = try CLITests.run(["compile", "-f", plain.manifests, "--format", "iptables"] + plain.arguments)
+        #expect(quiet.status == 0 && !quiet.stderr.contains("affinity"), "\(quiet.stderr)")
+    }
+
     @Test("apply, verify and delete --backend iptables-nft / iptables-legacy in a namespace",
           .enabled(if: Environment.labTestsEnabled), arguments: IPTablesBackend.allCases)
     func applyVerifyDelete(_ backend: IPTablesBackend) throws {
