@@ -50,6 +50,16 @@ struct IPTablesLabTests {
         try await RulesetForm.$current.withValue(.iptables(backend)) { try await NetworkPolicyLabTests().truthTables(scenario) }
     }
 
+    /// The traced matrix (`Review.matrix`, evaluated over the IR) against real packets through the
+    /// iptables form: the review tools need no second evaluator when these agree.
+    @Test("the traced matrix agrees with real packets through the iptables form",
+          arguments: IPTablesBackend.allCases, ["demo", "real-online-boutique", "np-scenarios/anp-pass-to-networkpolicy"])
+    func matrixAgreement(_ backend: IPTablesBackend, _ name: String) async throws {
+        guard try IPTablesTools.available() else { return }
+        let test = try #require(AgreementCase.all.first { $0.name.hasPrefix(name) }, "no agreement case \(name)")
+        try await RulesetForm.$current.withValue(.iptables(backend)) { try await MatrixAgreementTests().agreement(test) }
+    }
+
     @Test("every NetworkPolicy scenario has an iptables form that both backends accept", .enabled(if: Environment.labTestsEnabled))
     func everyScenarioLoads() throws {
         guard try IPTablesTools.available() else { return }
