@@ -24,17 +24,19 @@ let package = Package(
         .target(name: "KubeManifest", dependencies: ["CLibYAML", "NetAddress"]),
         // The nftables ruleset IR and its text / JSON emitters.
         .target(name: "NFTRuleset", dependencies: ["NetAddress"]),
+        // The same ruleset IR written as iptables-restore / ip6tables-restore input.
+        .target(name: "IPTablesRuleset", dependencies: ["NetAddress", "NFTRuleset"]),
         // Follows a packet through a ruleset IR, as the kernel would.
         .target(name: "NFTTrace", dependencies: ["NetAddress", "NFTRuleset"]),
         // Pure compilers from the typed model to the ruleset IR.
         .target(name: "KubeNFTCompiler", dependencies: ["KubeManifest", "NFTRuleset"]),
         // The pipeline the CLI drives: load, compile, emit.
-        .target(name: "KubeNFT", dependencies: ["KubeManifest", "NFTRuleset", "KubeNFTCompiler", "NFTTrace"]),
+        .target(name: "KubeNFT", dependencies: ["KubeManifest", "NFTRuleset", "KubeNFTCompiler", "NFTTrace", "IPTablesRuleset"]),
         .executableTarget(
             name: "kubenft",
-            dependencies: ["KubeNFT", "NFTNetlink", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["KubeNFT", "NFTNetlink", "IPTablesRuleset", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
-        .testTarget(name: "KubeNFTTests", dependencies: ["KubeNFT", "KubeManifest", "NFTRuleset", "KubeNFTCompiler", "LabKit"]),
+        .testTarget(name: "KubeNFTTests", dependencies: ["KubeNFT", "KubeManifest", "NFTRuleset", "KubeNFTCompiler", "LabKit", "IPTablesRuleset"]),
         // Kernel lab: a network agent run inside namespaces, the harness, and its tests.
         .executableTarget(name: "kubenft-lab-agent"),
         .target(name: "LabKit", path: "Tests/LabKit"),

@@ -1,6 +1,8 @@
+import IPTablesRuleset
 import KubeManifest
 import KubeNFTCompiler
 import NFTRuleset
+import NetAddress
 
 /// Output formats of `kubenft compile`.
 public enum OutputFormat: String, Sendable, CaseIterable {
@@ -76,6 +78,12 @@ public enum Pipeline {
         case .nft: return NFTTextEmitter().emit(ruleset)
         case .json: return NFTJSONEmitter().emit(ruleset)
         }
+    }
+
+    /// The same ruleset as `iptables-restore` (IPv4) or `ip6tables-restore` (IPv6) input; throws when
+    /// a rule has no exact iptables form, never dropping it (see docs/iptables.md).
+    public static func renderIPTables(_ ruleset: Ruleset, family: IPFamily) throws(IPTablesTranslationError) -> String {
+        try IPTablesEmitter().emit(ruleset, family: family)
     }
 }
 

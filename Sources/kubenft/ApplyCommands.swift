@@ -82,8 +82,19 @@ struct ApplyCommand: ParsableCommand {
     @Flag(name: .customLong("no-state"), help: "Neither use nor write the state file: always read the table back.")
     var noState = false
 
+    @OptionGroup var backend: BackendOptions
+
     func run() throws {
         let ruleset = try KernelFailure.compile(input)
+        if let kernel = backend.iptables(namespace: namespace.netns) {
+            // The iptables backend restores whole chains and keeps no state file; refuse what it cannot honour.
+            let unsupported = [(dryRun, "--dry-run"), (full, "--full"), (statePath != nil, "--state"), (noState, "--no-state")].filter(\.0).map(\.1)
+            guard unsupported.isEmpty else {
+                Terminal.error("error: \(unsupported.joined(separator: ", ")) cannot be used with --backend \(backend.backend.rawValue)")
+                throw ExitCode(2)
+            }
+            return try IPTablesCommands.apply(ruleset, with: kernel, strict: input.strict)
+        }
         let applier = RulesetApplier(transport: try namespace.transport())
         let stateFile = noState ? nil : AppliedStateFile(path: statePath ?? AppliedStateFile.defaultPath(namespace: namespace.netns))
         do {
@@ -132,8 +143,10 @@ struct DeleteCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "delete", abstract: "Delete kubenft's table from the kernel.")
 
     @OptionGroup var namespace: NamespaceOptions
+    @OptionGroup var backend: BackendOptions
 
     func run() throws {
+        if let kernel = backend.iptables(namespace: namespace.netns) { return try IPTablesCommands.delete(with: kernel) }
         let applier = RulesetApplier(transport: try namespace.transport())
         do {
             let deleted = try applier.delete(family: "inet", table: "kubenft")
@@ -178,9 +191,11 @@ struct VerifyCommand: ParsableCommand {
 
     @OptionGroup var input: InputOptions
     @OptionGroup var namespace: NamespaceOptions
+    @OptionGroup var backend: BackendOptions
 
     func run() throws {
         let ruleset = try KernelFailure.compile(input)
+        if let kernel = backend.iptables(namespace: namespace.netns) { return try IPTablesCommands.verify(ruleset, with: kernel) }
         let applier = RulesetApplier(transport: try namespace.transport())
         let differences: [String]
         do {

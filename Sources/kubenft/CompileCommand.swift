@@ -1,5 +1,6 @@
 import ArgumentParser
 import KubeNFT
+import NetAddress
 
 /// `kubenft compile`: print the ruleset for review or a golden file.
 struct CompileCommand: ParsableCommand {
@@ -10,8 +11,8 @@ struct CompileCommand: ParsableCommand {
 
     @OptionGroup var input: InputOptions
 
-    @Option(name: .long, help: "Output format: nft (text for nft -f) or json (for nft -j -f).")
-    var format: OutputFormat = .nft
+    @Option(name: .long, help: "Output format: nft (text for nft -f), json (for nft -j -f), iptables (IPv4, for iptables-restore --noflush) or ip6tables (IPv6, for ip6tables-restore --noflush).")
+    var format: CompileFormat = .nft
 
     @Option(name: [.customShort("o"), .long], help: "Write to this file (atomically) instead of standard output.")
     var output: String?
@@ -23,7 +24,19 @@ struct CompileCommand: ParsableCommand {
         let result = Pipeline.run(paths: input.files, node: input.nodeOptions, strict: input.strict)
         Terminal.report(result.diagnostics)
         guard let ruleset = result.ruleset else { throw ExitCode(2) }
-        let text = Pipeline.render(ruleset, format: format)
+        let text: String
+        switch format {
+        case .nft: text = Pipeline.render(ruleset, format: .nft)
+        case .json: text = Pipeline.render(ruleset, format: .json)
+        case .iptables, .ip6tables:
+            try IPTablesCommands.reportLimitations(ruleset, strict: input.strict)
+            do {
+                text = try Pipeline.renderIPTables(ruleset, family: format == .iptables ? .v4 : .v6)
+            } catch {
+                Terminal.error("\(error)")
+                throw ExitCode(2)
+            }
+        }
         if let output {
             do {
                 try FileOutput.write(text, to: output, followSymlinks: followSymlinks)
@@ -41,3 +54,9 @@ struct CompileCommand: ParsableCommand {
 }
 
 extension OutputFormat: ExpressibleByArgument {}
+
+/// What `compile --format` writes: the nft forms, or one family of the iptables form (the two
+/// families are two files because iptables-restore and ip6tables-restore are two programs).
+enum CompileFormat: String, CaseIterable, ExpressibleByArgument {
+    case nft, json, iptables, ip6tables
+}

@@ -109,7 +109,7 @@ struct MatrixAgreementTests {
         let disagreements = try await withLab(tag: "agree-" + test.name) { lab -> [MatrixDisagreement] in
             try FixtureLab.build(lab, pods: hosted)
             let built = Date()
-            try lab.loadRuleset(text: Pipeline.render(ruleset, format: .nft))
+            try RulesetForm.current.load(ruleset, into: lab)
             let found = try Self.compare(lab, cells: compared, pods: hosted)
             print("\(test.name): \(hosted.count) pods, \(sources.count) sources, \(compared.count) cells; "
                   + "lab \(FixtureLab.ms(started, built)) ms, load and probe \(FixtureLab.ms(built, Date())) ms")

@@ -254,12 +254,11 @@ struct NetworkPolicyLabTests {
         }
         let result = Pipeline.run(paths: [PolicyScenario.modelManifests, scenario.policies], node: PolicyScenario.nodeOptions)
         let ruleset = try #require(result.ruleset, "\(scenario.name) must compile: \(result.errors.map(\.description))")
-        let text = Pipeline.render(ruleset, format: .nft)
         let started = Date()
         try await withLab(tag: "np-" + scenario.name) { lab in
             try Self.buildModel(lab, sctp: sctp)
             let built = Date()
-            try lab.loadRuleset(text: text)
+            try RulesetForm.current.load(ruleset, into: lab)
             let observed = try Self.probeAll(lab, expected: blocks)
             let finished = Date()
             print("\(scenario.name): lab \(Self.ms(started, built)) ms, load and probe \(Self.ms(built, finished)) ms")

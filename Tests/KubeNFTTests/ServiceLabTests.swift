@@ -1,6 +1,7 @@
 import Foundation
 import KubeNFT
 import LabKit
+import NFTRuleset
 import Testing
 
 /// Real packets through the compiled Service rules: the `lab-services` fixture is compiled, loaded
@@ -27,16 +28,15 @@ struct ServiceLabTests {
             try lab.addPod(LabPod(name: "client-pod", addresses: ["10.244.1.50", "fd00:10:244:1::50"]))
             try lab.addClient(name: "outside", addresses: ["198.51.100.10"])
             try lab.addClient(name: "blocked", addresses: ["198.51.100.20"])
-            try lab.loadRuleset(text: try compiledRuleset())
+            try RulesetForm.current.load(try compiledIR(), into: lab)
             try body(lab)
         }
     }
 
-    static func compiledRuleset() throws -> String {
+    static func compiledIR() throws -> Ruleset {
         let fixture = try #require(Fixtures.valid.first { $0.name == "lab-services" })
         let result = Pipeline.run(paths: [fixture.manifests], node: fixture.nodeOptions)
-        let ruleset = try #require(result.ruleset, "lab-services must compile: \(result.errors)")
-        return Pipeline.render(ruleset, format: .nft)
+        return try #require(result.ruleset, "lab-services must compile: \(result.errors)")
     }
 
     /// Pearson's chi-square statistic of observed counts against expected shares.
