@@ -41,15 +41,28 @@ enum Subprocess {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try resolve(arguments[0]))
         process.arguments = Array(arguments.dropFirst())
-        process.standardOutput = FileHandle(forWritingAtPath: outPath)
-        process.standardError = FileHandle(forWritingAtPath: errPath)
-        let input = Pipe()
-        process.standardInput = stdin == nil ? FileHandle.nullDevice : input
+        // Every descriptor opened here is closed here: a long run starts tens of thousands of
+        // children, and leaving them to deinitialisers ran the harness out of descriptors.
+        guard let outHandle = FileHandle(forWritingAtPath: outPath), let errHandle = FileHandle(forWritingAtPath: errPath) else {
+            throw LaunchFailure(description: "cannot open \(scratch) for the child's output")
+        }
+        defer {
+            try? outHandle.close()
+            try? errHandle.close()
+        }
+        process.standardOutput = outHandle
+        process.standardError = errHandle
+        let input = stdin == nil ? nil : Pipe()
+        defer {
+            try? input?.fileHandleForReading.close()
+            try? input?.fileHandleForWriting.close()
+        }
+        process.standardInput = input ?? FileHandle.nullDevice
         let done = DispatchSemaphore(value: 0)
         process.terminationHandler = { _ in done.signal() }
         let start = Date()
         do { try process.run() } catch { throw LaunchFailure(description: "cannot run \(arguments[0]): \(error)") }
-        if let stdin {
+        if let stdin, let input {
             try? input.fileHandleForWriting.write(contentsOf: stdin)
             try? input.fileHandleForWriting.close()
         }
