@@ -74,7 +74,7 @@ public enum DNSGeneration {
         if !(0...2_147_483_647).contains(options.ttl) { fail("--ttl", "must be between 0 and 2147483647 seconds") }
         var kind: ZoneFile.Kind? = .forward
         if let text = options.reverse {
-            if let range = CIDR(text), range.prefixLength >= (range.family == .v4 ? 8 : 16), range.address == AddressRange(range).lowerAddress {
+            if let range = CIDR(text), range.prefixLength >= (range.family == .v4 ? 8 : 16), IPAddress(text.prefix { $0 != "/" }) == range.address {
                 kind = .reverse(range)
             } else {
                 kind = nil

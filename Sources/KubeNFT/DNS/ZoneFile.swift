@@ -37,7 +37,7 @@ public struct ZoneFile: Sendable {
         let body = Self.sortedUnique(selected)
         var hash: UInt32 = 0x811C_9DC5
         for record in body {
-            for byte in "\(record.name) \(record.data.type) \(record.data.presentation)\n".utf8 {
+            for byte in "\(record.name) \(record.ttl) \(record.data.type) \(record.data.presentation)\n".utf8 {
                 hash = (hash ^ UInt32(byte)) &* 0x0100_0193
             }
         }
