@@ -66,8 +66,7 @@ struct CascadeBuilder {
         if let limit = limits.perClient {
             let setName = Naming.identifier("rl" + Naming.familySuffix(family), baseComponents)
             assembly.declare(NamedSet(name: setName, key: [family.addressType], flags: [.dynamic, .timeout],
-                                      timeout: RateLimitSpec.clientTimeout(limit), size: RateLimitSpec.clientSetSize,
-                                      comment: "\(label) per-client rate limit"))
+                                      timeout: RateLimitSpec.clientTimeout(limit), comment: "\(label) per-client rate limit"))
             rules.append(Rule([.updateSetLimitOver(name: setName, key: family.source, limit: limit), limits.verdict],
                               comment: "\(label) per-client rate limit"))
         }

@@ -9,7 +9,8 @@ struct RateLimitSpec: Sendable, Hashable {
     static let actionAnnotation = "kubenft.io/rate-limit-action"
     static let annotations = [serviceAnnotation, clientAnnotation, actionAnnotation]
 
-    /// Entries a per-client set holds; when it is full, further new clients are only under the
+    /// Entries a per-client set holds: nft (and the netlink encoder) give every dynamic set this
+    /// size when none is declared. When it is full, further new clients are only under the
     /// Service-wide limit (the kernel cannot add them).
     static let clientSetSize = 65_535
 
