@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages kubenft needs to build and test, when any is missing.
 set -euo pipefail
-packages=(pkg-config libyaml-dev libnftnl-dev libmnl-dev nftables iproute2 graphviz iptables)
+packages=(pkg-config libyaml-dev libnftnl-dev libmnl-dev nftables iproute2 graphviz iptables nsd dnsutils)
 missing=()
 for package in "${packages[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")

@@ -25,7 +25,8 @@ public struct PipelineResult: Sendable {
 /// Load → validate → resolve node context → compile. Every command that needs a ruleset goes
 /// through here, so `compile`, `apply` and `trace` always agree.
 public enum Pipeline {
-    public static func run(paths: [String], node: NodeOptions, strict: Bool = false) -> PipelineResult {
+    /// `compile: false` stops after loading and deriving the cluster (for `kubenft dns`).
+    public static func run(paths: [String], node: NodeOptions, strict: Bool = false, compile: Bool = true) -> PipelineResult {
         var diagnostics: [Diagnostic] = []
         var sources: [ManifestSource] = []
         do {
@@ -64,7 +65,7 @@ public enum Pipeline {
                                             nodeIPs: context.nodeIPs)
         diagnostics += WorkloadDerivation.derive(&cluster, placement: placement)
         if strict { diagnostics = diagnostics.map(\.strict) }
-        guard !diagnostics.contains(where: { $0.severity == .error }) else {
+        guard compile, !diagnostics.contains(where: { $0.severity == .error }) else {
             return PipelineResult(ruleset: nil, cluster: cluster, context: context, diagnostics: diagnostics.sorted())
         }
         let compiled = KubeNFTCompiler.compile(cluster, context: context)

@@ -90,7 +90,17 @@ enum ExpressionDecoder {
             return .reject(type: u32(e, NFTNL_EXPR_REJECT_TYPE), code: nftnl_expr_get_u8(e, UInt16(NFTNL_EXPR_REJECT_CODE)))
         case "dynset":
             guard u32(e, NFTNL_EXPR_DYNSET_OP) == 1, let set = string(e, NFTNL_EXPR_DYNSET_SET_NAME) else { return nil }
+            if has(e, NFTNL_EXPR_DYNSET_EXPR) {
+                var length: UInt32 = 0
+                guard let raw = nftnl_expr_get(e, UInt16(NFTNL_EXPR_DYNSET_EXPR), &length),
+                      case .limit(let rate, let unit, let burst, true)? = decode(OpaquePointer(raw)) else { return nil }
+                return .dynsetUpdateLimit(sreg: u32(e, NFTNL_EXPR_DYNSET_SREG_KEY), set: .named(set), rate: rate, unit: unit, burst: burst)
+            }
             return .dynsetUpdate(sreg: u32(e, NFTNL_EXPR_DYNSET_SREG_KEY), set: .named(set))
+        case "limit":
+            guard u32(e, NFTNL_EXPR_LIMIT_TYPE) == 0 else { return nil }
+            return .limit(rate: nftnl_expr_get_u64(e, UInt16(NFTNL_EXPR_LIMIT_RATE)), unit: nftnl_expr_get_u64(e, UInt16(NFTNL_EXPR_LIMIT_UNIT)),
+                          burst: u32(e, NFTNL_EXPR_LIMIT_BURST), inverted: has(e, NFTNL_EXPR_LIMIT_FLAGS) && u32(e, NFTNL_EXPR_LIMIT_FLAGS) & 1 != 0)
         case "counter":
             return .counter
         default:

@@ -40,6 +40,10 @@ enum KernelExpression: Hashable, Sendable {
     /// `update @set { key }`.
     case dynsetUpdate(sreg: UInt32, set: SetReference)
     case counter
+    /// A packet-rate `limit`; `inverted` is `limit rate over` (NFT_LIMIT_F_INV).
+    case limit(rate: UInt64, unit: UInt64, burst: UInt32, inverted: Bool)
+    /// `update @set { key limit … }`: a dynset carrying one `limit` per element.
+    case dynsetUpdateLimit(sreg: UInt32, set: SetReference, rate: UInt64, unit: UInt64, burst: UInt32)
 }
 
 /// Kernel ABI numbers kubenft's expressions use.

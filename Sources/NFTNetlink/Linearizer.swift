@@ -109,6 +109,11 @@ struct RuleState {
             try loadWithDependency(key)
             expressions.append(.dynsetUpdate(sreg: 1, set: .named(name)))
         case .counter: expressions.append(.counter)
+        case .limitOver(let limit):
+            expressions.append(.limit(rate: limit.rate, unit: limit.unit.seconds, burst: limit.burst, inverted: true))
+        case .updateSetLimitOver(let name, let key, let limit):
+            try loadWithDependency(key)
+            expressions.append(.dynsetUpdateLimit(sreg: 1, set: .named(name), rate: limit.rate, unit: limit.unit.seconds, burst: limit.burst))
         }
     }
 

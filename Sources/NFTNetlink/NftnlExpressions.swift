@@ -35,8 +35,9 @@ enum NftnlExpressions {
         case .dnat: return "nat"
         case .masquerade: return "masq"
         case .reject: return "reject"
-        case .dynsetUpdate: return "dynset"
+        case .dynsetUpdate, .dynsetUpdateLimit: return "dynset"
         case .counter: return "counter"
+        case .limit: return "limit"
         }
     }
 
@@ -138,6 +139,17 @@ enum NftnlExpressions {
             u32(e, NFTNL_EXPR_DYNSET_SREG_KEY, sreg)
             try string(e, NFTNL_EXPR_DYNSET_SET_NAME, target.name)
             if let id = target.id { u32(e, NFTNL_EXPR_DYNSET_SET_ID, id) }
+        case .limit(let rate, let unit, let burst, let inverted):
+            nftnl_expr_set_u64(e, UInt16(NFTNL_EXPR_LIMIT_RATE), rate)
+            nftnl_expr_set_u64(e, UInt16(NFTNL_EXPR_LIMIT_UNIT), unit)
+            u32(e, NFTNL_EXPR_LIMIT_BURST, burst)
+            u32(e, NFTNL_EXPR_LIMIT_TYPE, 0 /* NFT_LIMIT_PKTS */)
+            u32(e, NFTNL_EXPR_LIMIT_FLAGS, inverted ? 1 /* NFT_LIMIT_F_INV */ : 0)
+        case .dynsetUpdateLimit(let sreg, let set, let rate, let unit, let burst):
+            try fill(e, .dynsetUpdate(sreg: sreg, set: set), resolve: resolve)
+            let nested = try make(.limit(rate: rate, unit: unit, burst: burst, inverted: true), resolve: resolve)
+            // libnftnl takes ownership of the nested expression (it is freed with the dynset).
+            nftnl_expr_set(e, UInt16(NFTNL_EXPR_DYNSET_EXPR), UnsafeRawPointer(nested), 0)
         }
     }
 }

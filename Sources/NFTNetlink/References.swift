@@ -28,7 +28,10 @@ struct References: Equatable {
         case .updateSet(let name, let key):
             sets.insert(name)
             add(key)
-        case .dnat(_, .endpoint), .masquerade, .reject, .setMarkBits, .counter: break
+        case .updateSetLimitOver(let name, let key, _):
+            sets.insert(name)
+            add(key)
+        case .dnat(_, .endpoint), .masquerade, .reject, .setMarkBits, .counter, .limitOver: break
         }
     }
 

@@ -37,6 +37,10 @@ struct RuleParser {
         case .counter:
             index += 1
             return [.counter]
+        case .limit(let rate, let unit, let burst, true):
+            index += 1
+            guard let limit = RuleParser.rateLimit(rate: rate, unit: unit, burst: burst) else { throw failure("limit") }
+            return [.limitOver(limit)]
         case .masquerade:
             index += 1
             return [.masquerade]
@@ -119,6 +123,9 @@ struct RuleParser {
             return try lookup(key, types, set: set, dreg: dreg, inverted: inverted)
         case .dynsetUpdate(1, .named(let name)):
             return .updateSet(name: name, key: key)
+        case .dynsetUpdateLimit(1, .named(let name), let rate, let unit, let burst):
+            guard let limit = RuleParser.rateLimit(rate: rate, unit: unit, burst: burst) else { throw failure("limit") }
+            return .updateSetLimitOver(name: name, key: key, limit: limit)
         default:
             throw failure("\(user)")
         }
@@ -163,5 +170,13 @@ struct RuleParser {
         default:
             return nil
         }
+    }
+}
+
+extension RuleParser {
+    /// The IR limit for a kernel `limit` (packets, a unit of one second, minute, hour or day).
+    static func rateLimit(rate: UInt64, unit: UInt64, burst: UInt32) -> RateLimit? {
+        guard let named = RateLimit.Unit.allCases.first(where: { $0.seconds == unit }) else { return nil }
+        return RateLimit(rate: rate, unit: named, burst: burst)
     }
 }

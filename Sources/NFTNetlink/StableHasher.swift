@@ -164,7 +164,15 @@ extension StableHasher {
         case .setMarkBits(let bits): combine(47); combine(UInt64(bits))
         case .updateSet(let name, let key): combine(48); combine(name); combine(key)
         case .counter: combine(49)
+        case .limitOver(let limit): combine(50); combine(limit)
+        case .updateSetLimitOver(let name, let key, let limit): combine(51); combine(name); combine(key); combine(limit)
         }
+    }
+
+    mutating func combine(_ limit: RateLimit) {
+        combine(limit.rate)
+        combine(limit.unit.seconds)
+        combine(UInt64(limit.burst))
     }
 
     mutating func combine(_ rule: Rule) {

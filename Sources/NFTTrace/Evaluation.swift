@@ -115,6 +115,14 @@ extension Tracer {
             state.notes.append("client address remembered in \(name) (session affinity)")
             return [(state, nil)]
         case .counter: return [(state, nil)]
+        case .limitOver(let limit):
+            // A traced packet is the first of a new connection on an idle host: the kernel's token
+            // bucket starts full, so it is under any limit. The note shows the limit that applies.
+            state.notes.append("rate limit \(limit.text): this connection passes; above the rate the rule goes on")
+            return [(state, .next)]
+        case .updateSetLimitOver(let name, _, let limit):
+            state.notes.append("per-client rate limit \(limit.text) in \(name): a new client passes; above the rate the rule goes on")
+            return [(state, .next)]
         }
     }
 

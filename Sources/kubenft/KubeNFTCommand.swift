@@ -8,7 +8,7 @@ struct KubeNFTCommand: ParsableCommand {
         commandName: "kubenft",
         abstract: "Compile Kubernetes Services and NetworkPolicies into one nftables table.",
         subcommands: [CompileCommand.self, TraceCommand.self, MatrixCommand.self, DiffCommand.self,
-                      ApplyCommand.self, DeleteCommand.self, ShowCommand.self, VerifyCommand.self]
+                      ApplyCommand.self, DeleteCommand.self, ShowCommand.self, VerifyCommand.self, DNSCommand.self]
     )
 }
 

@@ -66,8 +66,12 @@ extension ObjectDecoder {
             case "hints":
                 (endpoint.zoneHints, endpoint.nodeHints) = topologyHints(value)
             case "hostname":
-                if let text = string(value), !text.isEmpty, let problem = Validation.dnsLabelProblem(text) {
-                    error(value, "invalid hostname \(Validation.quoted(text)): \(problem)")
+                if let text = string(value), !text.isEmpty {
+                    if let problem = Validation.dnsLabelProblem(text) {
+                        error(value, "invalid hostname \(Validation.quoted(text)): \(problem)")
+                    } else {
+                        endpoint.hostname = text
+                    }
                 }
             case "zone", "deprecatedTopology":
                 break
@@ -211,19 +215,24 @@ extension ObjectDecoder {
         var address: IPAddress?
         var nodeName: String?
         var reference: ObjectReference?
+        var hostname: String?
         for (keyNode, value) in entries(node) {
             switch key(keyNode) {
             case "ip": address = usableAddress(value)
             case "nodeName": nodeName = self.nodeName(value)
             case "targetRef": reference = objectReference(value)
             case "hostname":
-                if let text = string(value), !text.isEmpty, let problem = Validation.dnsLabelProblem(text) {
-                    error(value, "invalid hostname \(Validation.quoted(text)): \(problem)")
+                if let text = string(value), !text.isEmpty {
+                    if let problem = Validation.dnsLabelProblem(text) {
+                        error(value, "invalid hostname \(Validation.quoted(text)): \(problem)")
+                    } else {
+                        hostname = text
+                    }
                 }
             default: unknownField(keyNode)
             }
         }
         if field(node, "ip") == nil { missing("ip", in: node) }
-        return address.map { Endpoints.Address(ip: $0, nodeName: nodeName, targetRef: reference) }
+        return address.map { Endpoints.Address(ip: $0, nodeName: nodeName, targetRef: reference, hostname: hostname) }
     }
 }

@@ -91,7 +91,9 @@ extension ObjectDecoder {
                 return
             }
             service.externalName = name
-        case "loadBalancerIP", "healthCheckNodePort", "publishNotReadyAddresses", "ipFamilies", "ipFamilyPolicy",
+        case "publishNotReadyAddresses":
+            service.publishNotReadyAddresses = bool(value) ?? false
+        case "loadBalancerIP", "healthCheckNodePort", "ipFamilies", "ipFamilyPolicy",
              "allocateLoadBalancerNodePorts", "loadBalancerClass", "trafficDistribution":
             break
         default:

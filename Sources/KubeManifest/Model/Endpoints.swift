@@ -18,9 +18,13 @@ public struct EndpointSlice: Sendable, Hashable {
         public var zoneHints: [String]
         /// `hints.forNodes[].name`: the nodes that should prefer this endpoint.
         public var nodeHints: [String]
+        /// `hostname`: the endpoint's DNS label under a headless Service (see `kubenft dns`).
+        public var hostname: String?
 
         public init(addresses: [IPAddress], ready: Bool? = nil, serving: Bool? = nil, terminating: Bool? = nil,
-                    nodeName: String? = nil, targetRef: ObjectReference? = nil, zoneHints: [String] = [], nodeHints: [String] = []) {
+                    nodeName: String? = nil, targetRef: ObjectReference? = nil, zoneHints: [String] = [], nodeHints: [String] = [],
+                    hostname: String? = nil) {
+            self.hostname = hostname
             self.addresses = addresses
             self.ready = ready
             self.serving = serving
@@ -73,8 +77,11 @@ public struct Endpoints: Sendable, Hashable {
         public var ip: IPAddress
         public var nodeName: String?
         public var targetRef: ObjectReference?
+        /// `hostname`: the address's DNS label under a headless Service (see `kubenft dns`).
+        public var hostname: String?
 
-        public init(ip: IPAddress, nodeName: String? = nil, targetRef: ObjectReference? = nil) {
+        public init(ip: IPAddress, nodeName: String? = nil, targetRef: ObjectReference? = nil, hostname: String? = nil) {
+            self.hostname = hostname
             self.ip = ip
             self.nodeName = nodeName
             self.targetRef = targetRef

@@ -31,6 +31,8 @@ public struct Service: Sendable, Hashable {
     /// ClientIP affinity timeout in seconds; nil when sessionAffinity is None.
     public var sessionAffinityTimeout: Int?
     public var externalName: String?
+    /// `publishNotReadyAddresses`: DNS publishes every endpoint of the Service, ready or not.
+    public var publishNotReadyAddresses = false
 
     public init(meta: ObjectMeta, type: ServiceType = .clusterIP, clusterIPs: [IPAddress] = [],
                 isHeadless: Bool = false, selector: [String: String]? = nil, ports: [ServicePort] = [],

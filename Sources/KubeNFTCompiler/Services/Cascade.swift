@@ -8,6 +8,8 @@ struct CascadeBuilder {
     var service: Service
     var port: ServicePort
     var family: IPFamily
+    /// Rate limits checked before a backend is picked; this chain only sees new connections.
+    var limits: RateLimitSpec? = nil
 
     var label: String { Naming.serviceLabel(service, port) }
     var baseComponents: [String] { [service.meta.namespace, service.meta.name, port.protocol.nftName, Naming.portLabel(port)] }
@@ -25,7 +27,7 @@ struct CascadeBuilder {
     func build(name: String, purpose: String, shares allShares: [WeightedBackend], resolver: EndpointResolver, into assembly: inout Assembly) {
         let (shares, dropped) = ShareCalculator.representable(allShares)
         warnUnrepresentable(dropped, purpose: purpose, into: &assembly)
-        var rules: [Rule] = []
+        var rules = limitRules(into: &assembly)
         let affinity = service.sessionAffinityTimeout
         if let timeout = affinity {
             for weighted in shares {
@@ -72,6 +74,24 @@ struct CascadeBuilder {
             // The message names the chain, so no other cascade repeats it.
             assembly.diagnostics.append(diagnostic)
         }
+    }
+
+    /// `limit rate over … drop` (Service-wide) and `update @rl4-… { ip saddr limit rate over … } drop`
+    /// (per client, in a dynamic set with a timeout and a size bound).
+    private func limitRules(into assembly: inout Assembly) -> [Rule] {
+        guard let limits else { return [] }
+        var rules: [Rule] = []
+        if let limit = limits.service {
+            rules.append(Rule([.limitOver(limit), limits.verdict], comment: "\(label) rate limit"))
+        }
+        if let limit = limits.perClient {
+            let setName = Naming.identifier("rl" + Naming.familySuffix(family), baseComponents)
+            assembly.declare(NamedSet(name: setName, key: [family.addressType], flags: [.dynamic, .timeout],
+                                      timeout: RateLimitSpec.clientTimeout(limit), comment: "\(label) per-client rate limit"))
+            rules.append(Rule([.updateSetLimitOver(name: setName, key: family.source, limit: limit), limits.verdict],
+                              comment: "\(label) per-client rate limit"))
+        }
+        return rules
     }
 
     private func dnat(_ backend: Backend) -> [Statement] {

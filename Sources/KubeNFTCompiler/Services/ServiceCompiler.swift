@@ -19,6 +19,15 @@ struct ServiceCompiler {
 
     private func compile(_ service: Service, into assembly: inout Assembly) {
         let name = service.meta.qualifiedName
+        let limitKeys = RateLimitSpec.annotations.filter { service.meta.annotations[$0] != nil }
+        if !limitKeys.isEmpty, service.type == .externalName || service.isHeadless || service.clusterIPs.isEmpty
+            || service.meta.labels[ServiceLabels.proxyName] != nil || service.meta.labels[ServiceLabels.headless] != nil {
+            for key in limitKeys {
+                assembly.diagnostics.append(Diagnostic(.warning, at: service.meta.annotationLocations[key] ?? service.meta.location,
+                                                       object: "Service \(name)", field: "metadata.annotations[\(key)]",
+                                                       reason: "not enforced: kubenft programs no DNAT for this Service"))
+            }
+        }
         if service.type == .externalName {
             assembly.notes.append("\(name): ExternalName service (\(service.externalName ?? "no name")), no DNAT")
             return
@@ -52,6 +61,11 @@ struct ServiceCompiler {
                 return
             }
         }
+        let (limits, limitErrors) = RateLimitSpec.parse(service)
+        guard limitErrors.isEmpty else {
+            assembly.diagnostics += limitErrors
+            return
+        }
         var families: [IPFamily] = []
         for address in service.clusterIPs where !families.contains(address.family) { families.append(address.family) }
         for family in families {
@@ -59,7 +73,7 @@ struct ServiceCompiler {
             assembly.add(SetElement(key: [.address(clusterIP)], comment: name), to: Names.clusterIPs(family))
             for port in service.ports {
                 ServicePortCompiler(service: service, port: port, family: family, clusterIP: clusterIP, weights: weights,
-                                    context: context, resolver: resolver).compile(into: &assembly)
+                                    limits: limits, context: context, resolver: resolver).compile(into: &assembly)
             }
         }
     }
@@ -72,10 +86,11 @@ struct ServicePortCompiler {
     var family: IPFamily
     var clusterIP: IPAddress
     var weights: WeightSpec?
+    var limits: RateLimitSpec?
     var context: NodeContext
     var resolver: EndpointResolver
 
-    private var cascade: CascadeBuilder { CascadeBuilder(service: service, port: port, family: family) }
+    private var cascade: CascadeBuilder { CascadeBuilder(service: service, port: port, family: family, limits: limits) }
     private var label: String { Naming.serviceLabel(service, port) }
     private var proto: Value { .proto(port.protocol.nftName) }
 

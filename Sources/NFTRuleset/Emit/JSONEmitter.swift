@@ -117,7 +117,16 @@ public struct NFTJSONEmitter: Sendable {
         case .updateSet(let name, let key):
             return .object([("set", .object([("op", "update"), ("elem", expression(key)), ("set", reference(name))]))])
         case .counter: return .object([("counter", .object([("packets", 0), ("bytes", 0)]))])
+        case .limitOver(let limit): return limitJSON(limit)
+        case .updateSetLimitOver(let name, let key, let limit):
+            return .object([("set", .object([("op", "update"), ("elem", expression(key)), ("set", reference(name)),
+                                             ("stmt", .array([limitJSON(limit)]))]))])
         }
+    }
+
+    static func limitJSON(_ limit: RateLimit) -> JSONText {
+        .object([("limit", .object([("rate", .number(Int64(limit.rate))), ("burst", .number(Int64(limit.burst))),
+                                    ("per", .string(limit.unit.rawValue)), ("inv", .bool(true))]))])
     }
 
     static func expression(_ expression: Expression) -> JSONText {

@@ -105,6 +105,9 @@ public struct NFTTextEmitter: Sendable {
         case .setMarkBits(let bits): return "meta mark set meta mark | \(value(.hex(bits)))"
         case .updateSet(let name, let key): return "update @\(NFTQuoting.identifier(name)) { \(expression(key)) }"
         case .counter: return "counter"
+        case .limitOver(let limit): return limit.text
+        case .updateSetLimitOver(let name, let key, let limit):
+            return "update @\(NFTQuoting.identifier(name)) { \(expression(key)) \(limit.text) }"
         }
     }
 

@@ -119,6 +119,44 @@ public enum Statement: Sendable, Hashable {
     /// `update @set { key }` for dynamic (timeout) sets.
     case updateSet(name: String, key: Expression)
     case counter
+    /// `limit rate over R/unit burst B packets`: continues the rule only while the rate is above the limit.
+    case limitOver(RateLimit)
+    /// `update @set { key limit rate over R/unit burst B packets }`: the same limit kept per key in a
+    /// dynamic set (per client address), continuing the rule only when that key is above it.
+    case updateSetLimitOver(name: String, key: Expression, limit: RateLimit)
+}
+
+/// A packet rate and burst for the kernel's token bucket (`limit`). It exists so that rate
+/// annotations reach the emitters, the tracer and the netlink encoder as one typed value.
+public struct RateLimit: Sendable, Hashable {
+    /// The period of `rate`.
+    public enum Unit: String, Sendable, Hashable, CaseIterable {
+        case second, minute, hour, day
+
+        /// The period in seconds, as the kernel's `limit` expression takes it.
+        public var seconds: UInt64 {
+            switch self {
+            case .second: 1
+            case .minute: 60
+            case .hour: 3600
+            case .day: 86400
+            }
+        }
+    }
+
+    public var rate: UInt64
+    public var unit: Unit
+    /// Packets allowed above the rate at once.
+    public var burst: UInt32
+
+    public init(rate: UInt64, unit: Unit, burst: UInt32) {
+        self.rate = rate
+        self.unit = unit
+        self.burst = burst
+    }
+
+    /// `limit rate over 200/second burst 50 packets`.
+    public var text: String { "limit rate over \(rate)/\(unit.rawValue) burst \(burst) packets" }
 }
 
 /// Where DNAT sends a packet.

@@ -1,0 +1,187 @@
+import KubeManifest
+import NetAddress
+
+/// The records of the Kubernetes DNS-Based Service Discovery specification (kubernetes/dns
+/// docs/specification.md, schema 1.0.1) for one cluster: what CoreDNS would answer for the same
+/// objects, as data, so a lab or a reviewer can serve or read them without a cluster.
+public struct ServiceDiscovery: Sendable {
+    /// The schema version published in `dns-version.<zone>`.
+    public static let schemaVersion = "1.0.1"
+
+    public var zone: DomainName
+    public var ttl: Int
+
+    public init(zone: DomainName, ttl: Int) {
+        self.zone = zone
+        self.ttl = ttl
+    }
+
+    /// Every forward and reverse record of the cluster (no SOA or NS: the zone adds those), and a
+    /// warning for each object whose records cannot be written.
+    public func records(for cluster: Cluster) -> (records: [DNSRecord], diagnostics: [Diagnostic]) {
+        var builder = Builder(discovery: self, cluster: cluster)
+        builder.add(.init(name: zone.prepending("dns-version"), ttl: ttl, data: .txt(Self.schemaVersion)))
+        for service in cluster.services { builder.addService(service) }
+        for pod in cluster.pods { builder.addPod(pod) }
+        return (builder.records, builder.diagnostics)
+    }
+
+    /// `<service>.<ns>.svc.<zone>`.
+    func serviceName(_ service: Service) -> DomainName {
+        zone.prepending(service.meta.name, service.meta.namespace, "svc")
+    }
+
+    /// The _hostname_ of an endpoint without one: its address with `.` or `:` as `-`, as CoreDNS
+    /// names it (the specification leaves the identifier to the implementation).
+    static func addressLabel(_ address: IPAddress) -> String {
+        String(address.description.map { $0 == "." || $0 == ":" ? "-" : $0 })
+    }
+
+    /// `<d>.<c>.<b>.<a>.in-addr.arpa.` or the nibble form under `ip6.arpa.`.
+    public static func reverseName(_ address: IPAddress) -> DomainName {
+        switch address.family {
+        case .v4:
+            return DomainName(labels: address.bytes.reversed().map { String($0) } + ["in-addr", "arpa"])
+        case .v6:
+            let nibbles = address.bytes.flatMap { [$0 >> 4, $0 & 0x0F] }
+            return DomainName(labels: nibbles.reversed().map { String($0, radix: 16) } + ["ip6", "arpa"])
+        }
+    }
+}
+
+/// Collects records, skipping (with a warning) names too long for DNS.
+private struct Builder {
+    let discovery: ServiceDiscovery
+    var records: [DNSRecord] = []
+    var diagnostics: [Diagnostic] = []
+    private var slicesByService: [String: [EndpointSlice]] = [:]
+    private var endpointsByService: [String: Endpoints] = [:]
+
+    init(discovery: ServiceDiscovery, cluster: Cluster) {
+        self.discovery = discovery
+        for slice in cluster.endpointSlices {
+            guard let service = slice.serviceName else { continue }
+            slicesByService["\(slice.meta.namespace)/\(service)", default: []].append(slice)
+        }
+        for endpoints in cluster.endpoints { endpointsByService[endpoints.meta.qualifiedName] = endpoints }
+    }
+
+    var ttl: Int { discovery.ttl }
+
+    mutating func add(_ record: DNSRecord) { records.append(record) }
+
+    mutating func add(_ name: DomainName, _ data: DNSRecord.RecordData, for service: Service) -> Bool {
+        guard name.isValid else {
+            warn(service, field: "metadata.name", "the DNS name \(name) is longer than DNS allows (63 bytes a label, 255 a name); no records")
+            return false
+        }
+        records.append(DNSRecord(name: name, ttl: ttl, data: data))
+        return true
+    }
+
+    mutating func warn(_ service: Service, field: String, _ reason: String) {
+        diagnostics.append(Diagnostic(.warning, at: service.meta.location, object: "Service \(service.meta.qualifiedName)",
+                                      field: field, reason: reason))
+    }
+
+    mutating func addService(_ service: Service) {
+        let name = discovery.serviceName(service)
+        if service.type == .externalName {
+            guard let target = service.externalName.flatMap(DomainName.init(dotted:)), !target.labels.isEmpty else {
+                warn(service, field: "spec.externalName", "an ExternalName Service without an external name gets no DNS record")
+                return
+            }
+            _ = add(name, .cname(target), for: service)
+        } else if service.isHeadless {
+            addHeadless(service, name: name)
+        } else if service.clusterIPs.isEmpty {
+            warn(service, field: "spec.clusterIP", "no cluster IP is allocated, so the Service gets no DNS records")
+        } else {
+            for address in service.clusterIPs {
+                guard add(name, address.family == .v4 ? .a(address) : .aaaa(address), for: service) else { return }
+                records.append(DNSRecord(name: ServiceDiscovery.reverseName(address), ttl: ttl, data: .ptr(name)))
+            }
+            for port in service.ports where !port.name.isEmpty {
+                _ = add(name.prepending("_" + port.name, "_" + port.protocol.rawValue.lowercased()),
+                        .srv(priority: 0, weight: 100, port: port.port, target: name), for: service)
+            }
+        }
+    }
+
+    /// A headless Service: an address record per _ready_ endpoint under the Service's name and
+    /// under `<hostname>.<service>…`, SRV records per named port and hostname, and PTR records.
+    mutating func addHeadless(_ service: Service, name: DomainName) {
+        for endpoint in publishedEndpoints(of: service) {
+            let host = name.prepending(endpoint.hostname)
+            guard host.isValid else {
+                warn(service, field: "metadata.name", "the DNS name \(host) is longer than DNS allows; the endpoint gets no records")
+                continue
+            }
+            let data: DNSRecord.RecordData = endpoint.address.family == .v4 ? .a(endpoint.address) : .aaaa(endpoint.address)
+            records.append(DNSRecord(name: name, ttl: ttl, data: data))
+            records.append(DNSRecord(name: host, ttl: ttl, data: data))
+            records.append(DNSRecord(name: ServiceDiscovery.reverseName(endpoint.address), ttl: ttl, data: .ptr(host)))
+            for port in service.ports where !port.name.isEmpty {
+                let number = endpoint.ports[PortKey(name: port.name, protocol: port.protocol)] ?? port.port
+                _ = add(name.prepending("_" + port.name, "_" + port.protocol.rawValue.lowercased()),
+                        .srv(priority: 0, weight: 100, port: number, target: host), for: service)
+            }
+        }
+    }
+
+    struct PortKey: Hashable {
+        var name: String
+        var `protocol`: L4Protocol
+    }
+
+    struct Published {
+        var address: IPAddress
+        var hostname: String
+        /// The endpoint's own port numbers by service port name: clients of a headless Service
+        /// connect to the pods directly, so SRV records carry the target port.
+        var ports: [PortKey: UInt16]
+    }
+
+    /// The _ready_ endpoints: ready ones, or all when the Service publishes not-ready addresses
+    /// (`publishNotReadyAddresses` or the legacy `tolerate-unready-endpoints` annotation). From
+    /// the EndpointSlices of the Service, or its legacy Endpoints when it has no slice.
+    mutating func publishedEndpoints(of service: Service) -> [Published] {
+        let all = service.publishNotReadyAddresses
+            || service.meta.annotations["service.alpha.kubernetes.io/tolerate-unready-endpoints"] == "true"
+        var found: [Published] = []
+        if let slices = slicesByService[service.meta.qualifiedName], !slices.isEmpty {
+            for slice in slices {
+                if slice.addressType == .fqdn {
+                    warn(service, field: "endpoints", "EndpointSlice \(slice.meta.name) has addressType FQDN, which DNS-based discovery does not publish")
+                    continue
+                }
+                let ports = Dictionary(slice.ports.compactMap { port in port.port.map { (PortKey(name: port.name, protocol: port.protocol), $0) } },
+                                       uniquingKeysWith: { first, _ in first })
+                for endpoint in slice.endpoints where all || endpoint.isReady {
+                    for address in endpoint.addresses {
+                        found.append(Published(address: address, hostname: endpoint.hostname ?? ServiceDiscovery.addressLabel(address), ports: ports))
+                    }
+                }
+            }
+        } else if let legacy = endpointsByService[service.meta.qualifiedName] {
+            for subset in legacy.subsets {
+                let ports = Dictionary(subset.ports.compactMap { port in port.port.map { (PortKey(name: port.name, protocol: port.protocol), $0) } },
+                                       uniquingKeysWith: { first, _ in first })
+                for address in subset.addresses + (all ? subset.notReadyAddresses : []) {
+                    found.append(Published(address: address.ip, hostname: address.hostname ?? ServiceDiscovery.addressLabel(address.ip), ports: ports))
+                }
+            }
+        }
+        return found
+    }
+
+    /// The deprecated but still required `<a>-<b>-<c>-<d>.<ns>.pod.<zone>` record (section 2.6),
+    /// for the addresses of the pods in the input: a zone file cannot hold "every address".
+    mutating func addPod(_ pod: Pod) {
+        for address in pod.podIPs {
+            let name = discovery.zone.prepending(ServiceDiscovery.addressLabel(address), pod.meta.namespace, "pod")
+            guard name.isValid else { continue }
+            records.append(DNSRecord(name: name, ttl: ttl, data: address.family == .v4 ? .a(address) : .aaaa(address)))
+        }
+    }
+}

@@ -1,0 +1,143 @@
+import KubeManifest
+import NetAddress
+
+/// One zone built from the cluster's records: the forward zone of the cluster domain, or a reverse
+/// zone (`in-addr.arpa.` / `ip6.arpa.`) holding the PTR records of one address range. It exists so
+/// the text and JSON outputs, and the SOA serial, are computed from the same sorted records.
+public struct ZoneFile: Sendable {
+    /// What the zone holds.
+    public enum Kind: Sendable, Hashable {
+        case forward
+        /// PTR records of the addresses in this range; the zone's apex is the range rounded down to
+        /// a label boundary (8 bits for IPv4, 4 for IPv6).
+        case reverse(CIDR)
+    }
+
+    public var origin: DomainName
+    public var serial: UInt32
+    /// SOA and NS first, then every record in canonical name order; no duplicates.
+    public var records: [DNSRecord]
+
+    /// Builds the zone. `serial` nil derives it from the records (a 32-bit FNV-1a of their text),
+    /// so the same cluster always gives the same zone.
+    public init(kind: Kind, clusterDomain: DomainName, ttl: Int, serial: UInt32?, records all: [DNSRecord]) {
+        let origin: DomainName
+        var selected: [DNSRecord]
+        switch kind {
+        case .forward:
+            origin = clusterDomain
+            selected = all.filter { if case .ptr = $0.data { return false } else { return true } }
+        case .reverse(let range):
+            origin = Self.reverseOrigin(range)
+            selected = all.filter { record in
+                guard case .ptr = record.data, let address = Self.address(ofReverse: record.name) else { return false }
+                return range.contains(address)
+            }
+        }
+        let body = Self.sortedUnique(selected)
+        var hash: UInt32 = 0x811C_9DC5
+        for record in body {
+            for byte in "\(record.name) \(record.ttl) \(record.data.type) \(record.data.presentation)\n".utf8 {
+                hash = (hash ^ UInt32(byte)) &* 0x0100_0193
+            }
+        }
+        let primary = clusterDomain.prepending("ns", "dns")
+        let soa = DNSRecord(name: origin, ttl: ttl, data: .soa(primary: primary, mailbox: clusterDomain.prepending("hostmaster"),
+                                                                serial: serial ?? hash, refresh: 7200, retry: 1800, expire: 86400, minimum: ttl))
+        self.origin = origin
+        self.serial = serial ?? hash
+        self.records = [soa, DNSRecord(name: origin, ttl: ttl, data: .ns(primary))] + body
+    }
+
+    /// `10.96.0.0/12` → `10.in-addr.arpa.`; `fd00:10:96::/112` → the nibbles of the first 112 bits.
+    public static func reverseOrigin(_ range: CIDR) -> DomainName {
+        let full = ServiceDiscovery.reverseName(range.address).labels
+        switch range.family {
+        case .v4:
+            let kept = range.prefixLength / 8
+            return DomainName(labels: Array(full.suffix(kept + 2)))
+        case .v6:
+            let kept = range.prefixLength / 4
+            return DomainName(labels: Array(full.suffix(kept + 2)))
+        }
+    }
+
+    /// The address a full reverse name stands for; nil for any other name.
+    static func address(ofReverse name: DomainName) -> IPAddress? {
+        let labels = name.labels
+        if labels.count == 6, labels.suffix(2) == ["in-addr", "arpa"] {
+            let bytes = labels.prefix(4).reversed().compactMap { UInt8($0) }
+            return bytes.count == 4 ? IPAddress(bytes: bytes) : nil
+        }
+        if labels.count == 34, labels.suffix(2) == ["ip6", "arpa"] {
+            let nibbles = labels.prefix(32).reversed().compactMap { UInt8($0, radix: 16) }
+            guard nibbles.count == 32 else { return nil }
+            return IPAddress(bytes: stride(from: 0, to: 32, by: 2).map { nibbles[$0] << 4 | nibbles[$0 + 1] })
+        }
+        return nil
+    }
+
+    /// Sorted in canonical order with a precomputed key (names compared from the right, case
+    /// folded), duplicates removed.
+    static func sortedUnique(_ records: [DNSRecord]) -> [DNSRecord] {
+        let keyed = records.map { record -> (key: [UInt8], rank: Int, data: String, record: DNSRecord) in
+            var key: [UInt8] = []
+            for label in record.name.labels.reversed() {
+                key += label.lowercased().utf8
+                key.append(0)
+            }
+            return (key, record.data.rank, record.data.presentation, record)
+        }
+        let sorted = keyed.sorted { lhs, rhs in
+            if lhs.key != rhs.key { return lhs.key.lexicographicallyPrecedes(rhs.key) }
+            if lhs.rank != rhs.rank { return lhs.rank < rhs.rank }
+            return lhs.data < rhs.data
+        }
+        var out: [DNSRecord] = []
+        out.reserveCapacity(sorted.count)
+        var previous: (key: [UInt8], rank: Int, data: String)?
+        for entry in sorted {
+            if let last = previous, last.key == entry.key, last.rank == entry.rank, last.data == entry.data { continue }
+            previous = (entry.key, entry.rank, entry.data)
+            out.append(entry.record)
+        }
+        return out
+    }
+
+    /// RFC 1035 master-file text: `$ORIGIN` and `$TTL`, then one absolute record per line.
+    public var text: String {
+        var out = "; generated by kubenft dns from Kubernetes objects (DNS schema \(ServiceDiscovery.schemaVersion))\n"
+        out += "$ORIGIN \(origin)\n$TTL \(records.first?.ttl ?? 5)\n"
+        for record in records {
+            out += "\(record.name)\t\(record.ttl)\tIN\t\(record.data.type)\t\(record.data.presentation)\n"
+        }
+        return out
+    }
+
+    /// `{"origin": …, "serial": …, "records": [{"name", "ttl", "class", "type", "data"}]}`, one
+    /// record a line, in the same order as the text.
+    public var json: String {
+        var out = "{\n  \"origin\": \(Self.quoted(origin.description)),\n  \"serial\": \(serial),\n  \"records\": ["
+        for (index, record) in records.enumerated() {
+            out += index == 0 ? "\n    " : ",\n    "
+            out += "{\"name\": \(Self.quoted(record.name.description)), \"ttl\": \(record.ttl), \"class\": \"IN\", "
+            out += "\"type\": \"\(record.data.type)\", \"data\": \(Self.quoted(record.data.presentation))}"
+        }
+        return out + "\n  ]\n}\n"
+    }
+
+    static func quoted(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+}

@@ -1,0 +1,72 @@
+import Foundation
+import KubeNFT
+import LabKit
+import NFTTrace
+import Testing
+
+/// Rate limits with real connections: `lab/limited` (10/second burst 5, all clients) and
+/// `lab/per-client` (10/second burst 5 per client address) of the `lab-services` fixture.
+///
+/// A token bucket admits `burst + rate × t` connections in `t` seconds of flooding. Each probe
+/// opens connections one after another and reports its wall time, so the expected count is
+/// computed from the measured time (a refused or timed-out attempt also lets the bucket refill);
+/// the tolerance is ±(25% + 3) connections for scheduling noise on a shared machine.
+@Suite("Rate limits with real packets", .enabled(if: Environment.labTestsEnabled))
+struct RateLimitLabTests {
+    static let rate = 10.0, burst = 5.0
+
+    static func expectAdmitted(_ result: ProbeResult, _ what: String) {
+        let seconds = Double(result.elapsedMs) / 1000
+        let attempts = Double(result.answered + result.refused + result.timeout + result.unreachable + result.other)
+        let expected = min(attempts, burst + rate * seconds)
+        let admitted = Double(result.answered)
+        #expect(abs(admitted - expected) <= expected * 0.25 + 3,
+                "\(what): admitted \(result.answered) in \(result.elapsedMs) ms, expected about \(Int(expected)): \(result)")
+        #expect(result.refused > 0 && result.other == 0, "over the limit must be rejected: \(result)")
+    }
+
+    @Test("a Service-wide limit admits burst + rate × time of a flood and refuses the rest")
+    func serviceWide() async throws {
+        try await ServiceLabTests.withServiceLab { lab in
+            let flood = try lab.probe(from: "client-pod", to: "10.96.0.60", port: 80, count: 100, timeoutMs: 250)
+            #expect(flood.refused > 0, "the flood must hit the limit: \(flood)")
+            Self.expectAdmitted(flood, "lab/limited")
+        }
+    }
+
+    @Test("a per-client limit holds back a flooding client and leaves a second client its own allowance")
+    func perClient() async throws {
+        try await ServiceLabTests.withServiceLab { lab in
+            let flood = try lab.probe(from: "outside", to: ServiceLabTests.nodeV4, port: 30061, count: 100, timeoutMs: 250)
+            #expect(flood.refused > 0, "the flood must hit the limit: \(flood)")
+            Self.expectAdmitted(flood, "lab/per-client from outside")
+            // Right after the flood, another client still gets its whole burst.
+            let other = try lab.probe(from: "client-pod", to: "10.96.0.61", port: 80, count: 5, timeoutMs: 1000)
+            #expect(other.answered == 5, "the second client was starved: \(other)")
+        }
+    }
+}
+
+/// What `trace` shows for rate-limited Services: the connection passes (a traced connection is the
+/// first one on an idle host) and a note names the limit that applies.
+@Suite("Rate limits in trace")
+struct RateLimitTraceTests {
+    @Test("trace names the Service-wide and the per-client limit")
+    func traceShowsLimits() throws {
+        let fixture = try #require(Fixtures.valid.first { $0.name == "lab-services" })
+        let result = Pipeline.run(paths: [fixture.manifests], node: fixture.nodeOptions)
+        let client = TraceEndpoint.pod(namespace: "lab", name: "client-pod")
+        let limited = try Review.trace(TraceQuery(from: client, to: .service(namespace: "lab", name: "limited"), port: 80, transport: .tcp),
+                                       in: result).result
+        #expect(limited.verdict == .accept, "\(limited)")
+        #expect(limited.paths.allSatisfy { $0.notes.contains { $0.contains("rate limit limit rate over 10/second burst 5 packets") } },
+                "\(limited.paths.map(\.notes))")
+        let perClient = try Review.trace(TraceQuery(from: client, to: .service(namespace: "lab", name: "per-client"), port: 80, transport: .tcp),
+                                         in: result).result
+        #expect(perClient.paths.allSatisfy { $0.notes.contains { $0.contains("per-client rate limit") && $0.contains("10/second") } },
+                "\(perClient.paths.map(\.notes))")
+        let unlimited = try Review.trace(TraceQuery(from: client, to: .service(namespace: "lab", name: "web"), port: 80, transport: .tcp),
+                                         in: result).result
+        #expect(unlimited.paths.allSatisfy { !$0.notes.contains { $0.contains("rate limit") } })
+    }
+}
