@@ -132,6 +132,13 @@ public struct IPTablesEmitter: Sendable {
             return ["-m", "recent", "--rcheck", "--seconds", "\(seconds)", "--reap", "--name", name, "--rsource"]
         case .recentSet(let name):
             return ["-m", "recent", "--set", "--name", name, "--rsource"]
+        case .hashlimitAbove(let name, let limit, let perSource, let expire):
+            var words = ["-m", "hashlimit", "--hashlimit-above", "\(limit.rate)/\(limit.unit.rawValue)",
+                         "--hashlimit-burst", "\(limit.burst)"]
+            if perSource { words += ["--hashlimit-mode", "srcip"] }
+            words += ["--hashlimit-name", name]
+            if let expire { words += ["--hashlimit-htable-expire", "\(expire * 1000)"] }
+            return words
         case .random(let numerator, let denominator):
             return ["-m", "statistic", "--mode", "random", "--probability", probability(numerator, denominator)]
         case .address, .interface, .proto, .port:

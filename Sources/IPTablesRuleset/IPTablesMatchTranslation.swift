@@ -71,6 +71,11 @@ struct MatchTranslator {
         return map.elements
     }
 
+    /// The timeout, in seconds, of a dynamic set (how long a per-client bucket is kept).
+    func setTimeout(_ name: String) -> UInt64? {
+        ruleset.sets.first { $0.name == name }?.timeout.map { UInt64($0) }
+    }
+
     /// Whether a field can be read from a packet of this family.
     func familyMatches(_ field: Expression) -> Bool {
         switch field {

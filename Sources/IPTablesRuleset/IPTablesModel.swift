@@ -1,3 +1,4 @@
+import NFTRuleset
 import NetAddress
 
 /// One condition of an iptables rule. A translated nft rule is a conjunction of these; set
@@ -18,6 +19,10 @@ enum IPTablesMatch: Sendable, Hashable {
     case recentCheck(name: String, seconds: Int)
     /// `-m recent --set`: records the source (nft `update @set { ip saddr }`).
     case recentSet(name: String)
+    /// `-m hashlimit --hashlimit-above`: the packet is over a token bucket of `rate` per `unit` with
+    /// `burst` (nft `limit rate over`); per source address with an expiry when `perSource` (nft
+    /// `update @set { ip saddr limit rate over … }`).
+    case hashlimitAbove(name: String, limit: RateLimit, perSource: Bool, expireSeconds: UInt64?)
     /// `-m statistic --mode random --probability numerator/denominator`: always the last match.
     case random(numerator: Int, denominator: Int)
 }

@@ -24,6 +24,10 @@ enum IPTablesNames {
     /// The `-m recent --name` list for a dynamic (affinity) set: lists live in /proc, so no `/`.
     static func recentList(_ nftName: String) -> String { prefix + "AFF-" + base32Hash(nftName) }
 
+    /// The `-m hashlimit --hashlimit-name` of a rate limit: `kn` and 13 base-32 digits, within the
+    /// 15 bytes every hashlimit revision accepts.
+    static func hashlimit(_ key: String) -> String { "kn" + base32Hash(key).lowercased() }
+
     private static func isPlain(_ byte: UInt8) -> Bool {
         isPlainLetter(byte) || byte == UInt8(ascii: "-")
     }

@@ -46,6 +46,13 @@ struct RuleTranslator {
             case .updateSet(let set, let key):
                 guard matches.familyMatches(key) else { return [] }
                 records.append(try recentSet(set, key))
+            case .limitOver(let limit):
+                records.append(.hashlimitAbove(name: IPTablesNames.hashlimit("\(chain.name)|\(rule.comment ?? "")|\(family)"),
+                                               limit: limit, perSource: false, expireSeconds: nil))
+            case .updateSetLimitOver(let set, let key, let limit):
+                guard matches.familyMatches(key) else { return [] }
+                records.append(.hashlimitAbove(name: IPTablesNames.hashlimit(set), limit: limit, perSource: true,
+                                               expireSeconds: matches.setTimeout(set)))
             case .counter:
                 continue
             @unknown default:

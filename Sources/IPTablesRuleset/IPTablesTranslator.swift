@@ -29,6 +29,7 @@ struct IPTablesTranslator {
         let rules = try translatedRules(names)
         var tables: [IPTablesProgram.Table] = []
         var natDrops = false
+        var natRejects = false
         for table in IPTablesTableName.allCases {
             let type: Chain.Hook.ChainType = table == .nat ? .nat : .filter
             var hooks: [(String, String)] = []
@@ -44,10 +45,15 @@ struct IPTablesTranslator {
                 let builtin = point.rawValue.uppercased()
                 let dispatcher = IPTablesNames.dispatcher(builtin)
                 hooks.append((builtin, dispatcher))
-                let dropMarked = natDrops && table == .filter
-                    ? [IPTablesRule(chain: dispatcher, matches: [.mark(value: dropMark, mask: dropMark, negated: false)], target: .drop,
-                                    comment: "kubenft drop: dropped by a chain of the nat table")]
-                    : []
+                var dropMarked: [IPTablesRule] = []
+                if natDrops && table == .filter {
+                    dropMarked.append(IPTablesRule(chain: dispatcher, matches: [.mark(value: dropMark, mask: dropMark, negated: false)],
+                                                   target: .drop, comment: "kubenft drop: dropped by a chain of the nat table"))
+                }
+                if natRejects && table == .filter {
+                    dropMarked.append(IPTablesRule(chain: dispatcher, matches: [.mark(value: rejectMark, mask: rejectMark, negated: false)],
+                                                   target: .reject(nil), comment: "kubenft reject: rejected by a chain of the nat table"))
+                }
                 chains.append(IPTablesChain(name: dispatcher, origin: "\(table.rawValue) \(point.rawValue) hook", rules: dropMarked + bases.map { base in
                     IPTablesRule(chain: dispatcher, matches: [], target: .jump(names[base.name]!),
                                  comment: RuleTranslator.comment("kubenft \(base.name) priority \(base.hook!.priority)"))
@@ -62,6 +68,10 @@ struct IPTablesTranslator {
                 if table == .nat && chainRules.contains(where: { $0.target == .drop }) {
                     natDrops = true
                     chainRules = chainRules.flatMap(markInsteadOfDrop)
+                }
+                if table == .nat && chainRules.contains(where: { $0.target == .reject(nil) }) {
+                    natRejects = true
+                    chainRules = chainRules.flatMap(markInsteadOfReject)
                 }
                 chains.append(IPTablesChain(name: names[chain.name]!, origin: chain.name + (chain.comment.map { " (\($0))" } ?? ""),
                                             rules: chainRules))
@@ -79,21 +89,51 @@ struct IPTablesTranslator {
         guard rule.target == .drop else { return [rule] }
         var mark = rule
         mark.target = .orMark(dropMark)
+        // The ACCEPT tests the bit just set rather than repeating the matches: a stateful match
+        // (a rate limit) must be evaluated once per packet.
         var accept = rule
+        accept.matches = [.mark(value: dropMark, mask: dropMark, negated: false)]
         accept.target = .accept
         return [mark, accept]
     }
 
-    /// Bit 15 (kube-proxy's KUBE-MARK-DROP bit) unless the ruleset already sets it, else the highest free bit.
-    var dropMark: UInt32 {
+    /// REJECT is not allowed in the nat table either (a rate limit's reject sits in a Service's
+    /// backend chain): the same mark-and-accept, with another bit, and the filter dispatchers reject.
+    private func markInsteadOfReject(_ rule: IPTablesRule) -> [IPTablesRule] {
+        guard rule.target == .reject(nil) else { return [rule] }
+        var mark = rule
+        mark.target = .orMark(rejectMark)
+        // The ACCEPT tests the bit just set rather than repeating the matches: a stateful match
+        // (a rate limit) must be evaluated once per packet.
+        var accept = rule
+        accept.matches = [.mark(value: rejectMark, mask: rejectMark, negated: false)]
+        accept.target = .accept
+        return [mark, accept]
+    }
+
+    /// Bits the ruleset itself sets.
+    private var usedMarkBits: UInt32 {
         var used: UInt32 = 0
         for chain in ruleset.chains {
             for rule in chain.rules {
                 for statement in rule.statements { if case .setMarkBits(let bits) = statement { used |= bits } }
             }
         }
+        return used
+    }
+
+    /// Bit 15 (kube-proxy's KUBE-MARK-DROP bit) unless the ruleset already sets it, else the highest free bit.
+    var dropMark: UInt32 {
+        let used = usedMarkBits
         for bit in ([15] + Array((0...31).reversed())) where used & (1 << UInt32(bit)) == 0 { return 1 << UInt32(bit) }
         return 1 << 15
+    }
+
+    /// The highest bit free of the ruleset's own bits and of `dropMark`.
+    var rejectMark: UInt32 {
+        let used = usedMarkBits | dropMark
+        for bit in (0...31).reversed() where used & (1 << UInt32(bit)) == 0 { return 1 << UInt32(bit) }
+        return 1 << 13
     }
 
     /// Every nft chain's iptables name, checked to be unique (with the dispatchers).

@@ -36,9 +36,9 @@ struct IPTablesBackendTests {
         }
     }
 
-    static func ruleset(_ extra: [Chain]) -> Ruleset {
-        Ruleset(chains: [Chain(name: "nat-prerouting", hook: .init(type: .nat, point: .prerouting, priority: -100),
-                               rules: [Rule([.verdict(.jump("work"))])])] + extra)
+    static func ruleset(_ extra: [Chain], sets: [NamedSet] = []) -> Ruleset {
+        Ruleset(sets: sets, chains: [Chain(name: "nat-prerouting", hook: .init(type: .nat, point: .prerouting, priority: -100),
+                                           rules: [Rule([.verdict(.jump("work"))])])] + extra)
     }
 
     @Test("a statement without an iptables form stops the compile, naming chain and rule")
@@ -69,8 +69,31 @@ struct IPTablesBackendTests {
         let nat = text.components(separatedBy: "*filter")[0], filter = text.components(separatedBy: "*filter")[1]
         #expect(!nat.contains("-j DROP"))
         #expect(nat.contains("-s 192.0.2.0/24 -m comment --comment \"ns/lb\" -j MARK --or-mark 0x8000"))
-        #expect(nat.contains("-s 192.0.2.0/24 -m comment --comment \"ns/lb\" -j ACCEPT"))
+        #expect(nat.contains("-m comment --comment \"ns/lb\" -m mark --mark 0x8000/0x8000 -j ACCEPT"))
         #expect(filter.contains("-A KUBENFT-FORWARD -m comment --comment \"kubenft drop: dropped by a chain of the nat table\" -m mark --mark 0x8000/0x8000 -j DROP"))
+    }
+
+    @Test("a rate limit becomes one hashlimit match, evaluated once, and its nat reject a mark the filter table rejects")
+    func rateLimitBecomesHashlimit() throws {
+        let limit = RateLimit(rate: 200, unit: .second, burst: 50)
+        let ruleset = Self.ruleset([
+            Chain(name: "work", rules: [
+                Rule([.limitOver(limit), .reject(.default)], comment: "ns/web:http rate limit"),
+                Rule([.updateSetLimitOver(name: "rl4-web", key: .payload(.ipSaddr), limit: RateLimit(rate: 20, unit: .minute, burst: 5)),
+                      .verdict(.drop)], comment: "ns/web:http per-client rate limit"),
+            ]),
+            Chain(name: "filter-forward", hook: .init(type: .filter, point: .forward, priority: -110), rules: []),
+        ], sets: [NamedSet(name: "rl4-web", key: [.ipv4Address], flags: [.dynamic, .timeout], timeout: 120)])
+        let text = try IPTablesEmitter().emit(ruleset, family: .v4)
+        let nat = text.components(separatedBy: "*filter")[0], filter = text.components(separatedBy: "*filter")[1]
+        let service = nat.split(separator: "\n").filter { $0.contains("ns/web:http rate limit") }
+        #expect(service.count == 2 && service.filter { $0.contains("-m hashlimit") }.count == 1, "\(service)")
+        #expect(service.first?.contains("--hashlimit-above 200/second --hashlimit-burst 50 --hashlimit-name kn") == true, "\(service)")
+        let client = nat.split(separator: "\n").filter { $0.contains("per-client rate limit") }
+        #expect(client.first?.contains("--hashlimit-above 20/minute --hashlimit-burst 5 --hashlimit-mode srcip") == true, "\(client)")
+        #expect(client.first?.contains("--hashlimit-htable-expire 120000") == true, "\(client)")
+        #expect(!nat.contains("-j REJECT") && !nat.contains("-j DROP"))
+        #expect(filter.contains("kubenft reject: rejected by a chain of the nat table"))
     }
 
     @Test("compile --format iptables warns that -m recent bounds affinity, and --strict refuses it")
