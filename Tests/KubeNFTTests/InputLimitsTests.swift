@@ -93,7 +93,7 @@ struct InputLimitsTests {
             for _ in 0..<3 {
                 var result: LoadResult?
                 best = min(best, Self.seconds { result = loadManifests(text) })
-                #expect(result?.diagnostics == [])
+                #expect(result?.errors == [], "the ConfigMap itself is only skipped with a warning")
             }
             return best
         }

@@ -50,7 +50,7 @@ public enum ManifestLoader {
                 decodeInParts(source, partSize: partSize, sink: sink)
                 continue
             }
-            decodeTree(source.isJSON ? JSONReader.read(source) : YAMLReader.read(source), sink: sink)
+            decodeTree(source.readTree(), sink: sink)
         }
         var cluster = sink.cluster
         presort(&cluster)
