@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
@@ -18,6 +19,87 @@
 #define KUBENFT_MESSAGE_ROOM (256 * 1024)
 /* Keep an element list attribute below the 16-bit attribute length. */
 #define KUBENFT_ELEMENT_LIST_LIMIT 65000
+
+/* libnftnl's builders write without knowing the size of the buffer, so a message is only built
+ * when an upper bound of what they write fits in the room reserve() guarantees. The bounds are
+ * generous: names are at most NFT_NAME_MAXLEN bytes, data values NFT_DATA_VALUE_MAXLEN, and one
+ * expression's attributes (a name, a few registers and at most two values or names) stay below
+ * KUBENFT_EXPRESSION_ROOM. */
+#define KUBENFT_NAME_LIMIT 256
+#define KUBENFT_EXPRESSION_ROOM 1024
+#define KUBENFT_OBJECT_ROOM 4096
+/* The kernel's limit of expressions in one rule (NFT_RULE_MAXEXPRS). */
+#define KUBENFT_RULE_EXPRESSION_LIMIT 128
+/* An element: key, key end and data of at most 64 bytes each or a verdict naming a chain,
+ * timeouts and flags, plus its comment. */
+#define KUBENFT_ELEMENT_ROOM 1024
+#define KUBENFT_USERDATA_LIMIT 1024
+
+_Static_assert(KUBENFT_OBJECT_ROOM + KUBENFT_USERDATA_LIMIT
+                   + KUBENFT_RULE_EXPRESSION_LIMIT * KUBENFT_EXPRESSION_ROOM <= KUBENFT_MESSAGE_ROOM,
+               "the largest rule must fit in the room reserved for one message");
+_Static_assert(KUBENFT_OBJECT_ROOM + KUBENFT_ELEMENT_LIST_LIMIT + KUBENFT_ELEMENT_ROOM + KUBENFT_USERDATA_LIMIT
+                   <= KUBENFT_MESSAGE_ROOM,
+               "an element list and the element that overflows it must fit in the room of one message");
+
+static bool name_fits(const char *name) { return name == NULL || strnlen(name, KUBENFT_NAME_LIMIT) < KUBENFT_NAME_LIMIT; }
+
+static bool userdata_fits(uint32_t length) { return length <= KUBENFT_USERDATA_LIMIT; }
+
+static int count_expression(struct nftnl_expr *expression, void *data) {
+    (void)expression;
+    (*(uint32_t *)data)++;
+    return 0;
+}
+
+/* EMSGSIZE unless everything libnftnl will write for this rule fits in one message's room. */
+static int rule_fits(struct nftnl_rule *rule) {
+    uint32_t expressions = 0, userdata = 0;
+    if (nftnl_expr_foreach(rule, count_expression, &expressions) < 0) return EINVAL;
+    if (expressions > KUBENFT_RULE_EXPRESSION_LIMIT) return EMSGSIZE;
+    if (nftnl_rule_is_set(rule, NFTNL_RULE_USERDATA)) (void)nftnl_rule_get_data(rule, NFTNL_RULE_USERDATA, &userdata);
+    if (!userdata_fits(userdata)) return EMSGSIZE;
+    if (!name_fits(nftnl_rule_get_str(rule, NFTNL_RULE_TABLE)) || !name_fits(nftnl_rule_get_str(rule, NFTNL_RULE_CHAIN)))
+        return EINVAL;
+    return 0;
+}
+
+static int chain_fits(const struct nftnl_chain *chain) {
+    uint32_t userdata = 0;
+    if (nftnl_chain_is_set(chain, NFTNL_CHAIN_USERDATA)) (void)nftnl_chain_get_data(chain, NFTNL_CHAIN_USERDATA, &userdata);
+    if (!userdata_fits(userdata)) return EMSGSIZE;
+    if (nftnl_chain_is_set(chain, NFTNL_CHAIN_DEV)) return EINVAL; /* kubenft has no netdev chains */
+    if (!name_fits(nftnl_chain_get_str(chain, NFTNL_CHAIN_TABLE)) || !name_fits(nftnl_chain_get_str(chain, NFTNL_CHAIN_NAME))
+        || !name_fits(nftnl_chain_get_str(chain, NFTNL_CHAIN_TYPE)))
+        return EINVAL;
+    return 0;
+}
+
+static int set_fits(const struct nftnl_set *set) {
+    uint32_t userdata = 0;
+    if (nftnl_set_is_set(set, NFTNL_SET_USERDATA)) (void)nftnl_set_get_data(set, NFTNL_SET_USERDATA, &userdata);
+    if (!userdata_fits(userdata)) return EMSGSIZE;
+    if (nftnl_set_is_set(set, NFTNL_SET_EXPR) || nftnl_set_is_set(set, NFTNL_SET_EXPRESSIONS)) return EINVAL;
+    if (!name_fits(nftnl_set_get_str(set, NFTNL_SET_TABLE)) || !name_fits(nftnl_set_get_str(set, NFTNL_SET_NAME))) return EINVAL;
+    return 0;
+}
+
+static int table_fits(const struct nftnl_table *table) {
+    uint32_t userdata = 0;
+    if (nftnl_table_is_set(table, NFTNL_TABLE_USERDATA)) (void)nftnl_table_get_data(table, NFTNL_TABLE_USERDATA, &userdata);
+    if (!userdata_fits(userdata)) return EMSGSIZE;
+    return name_fits(nftnl_table_get_str(table, NFTNL_TABLE_NAME)) ? 0 : EINVAL;
+}
+
+static int element_fits(struct nftnl_set_elem *element) {
+    uint32_t userdata = 0;
+    if (nftnl_set_elem_is_set(element, NFTNL_SET_ELEM_USERDATA)) (void)nftnl_set_elem_get(element, NFTNL_SET_ELEM_USERDATA, &userdata);
+    if (!userdata_fits(userdata)) return EMSGSIZE;
+    if (nftnl_set_elem_is_set(element, NFTNL_SET_ELEM_EXPR) || nftnl_set_elem_is_set(element, NFTNL_SET_ELEM_EXPRESSIONS)) return EINVAL;
+    if (nftnl_set_elem_is_set(element, NFTNL_SET_ELEM_CHAIN) && !name_fits(nftnl_set_elem_get_str(element, NFTNL_SET_ELEM_CHAIN)))
+        return EINVAL;
+    return 0;
+}
 
 kubenft_nl_batch *kubenft_nl_batch_new(uint32_t first_seq) {
     kubenft_nl_batch *batch = calloc(1, sizeof(*batch));
@@ -88,7 +170,8 @@ static struct nlmsghdr *header(kubenft_nl_batch *batch, uint16_t msg_type, uint1
 int kubenft_nl_batch_add_table(kubenft_nl_batch *batch, uint16_t msg_type, uint16_t family, uint16_t flags,
                                const struct nftnl_table *table, uint32_t *seq) {
     if (batch == NULL || table == NULL) return EINVAL;
-    int rc = reserve(batch);
+    int rc = table_fits(table);
+    if (rc == 0) rc = reserve(batch);
     if (rc != 0) return rc;
     if (seq != NULL) *seq = batch->next_seq;
     struct nlmsghdr *nlh = header(batch, msg_type, family, flags);
@@ -100,7 +183,8 @@ int kubenft_nl_batch_add_table(kubenft_nl_batch *batch, uint16_t msg_type, uint1
 int kubenft_nl_batch_add_chain(kubenft_nl_batch *batch, uint16_t msg_type, uint16_t family, uint16_t flags,
                                const struct nftnl_chain *chain, uint32_t *seq) {
     if (batch == NULL || chain == NULL) return EINVAL;
-    int rc = reserve(batch);
+    int rc = chain_fits(chain);
+    if (rc == 0) rc = reserve(batch);
     if (rc != 0) return rc;
     if (seq != NULL) *seq = batch->next_seq;
     struct nlmsghdr *nlh = header(batch, msg_type, family, flags);
@@ -112,7 +196,8 @@ int kubenft_nl_batch_add_chain(kubenft_nl_batch *batch, uint16_t msg_type, uint1
 int kubenft_nl_batch_add_set(kubenft_nl_batch *batch, uint16_t msg_type, uint16_t family, uint16_t flags,
                              const struct nftnl_set *set, uint32_t *seq) {
     if (batch == NULL || set == NULL) return EINVAL;
-    int rc = reserve(batch);
+    int rc = set_fits(set);
+    if (rc == 0) rc = reserve(batch);
     if (rc != 0) return rc;
     if (seq != NULL) *seq = batch->next_seq;
     struct nlmsghdr *nlh = header(batch, msg_type, family, flags);
@@ -124,7 +209,8 @@ int kubenft_nl_batch_add_set(kubenft_nl_batch *batch, uint16_t msg_type, uint16_
 int kubenft_nl_batch_add_rule(kubenft_nl_batch *batch, uint16_t msg_type, uint16_t family, uint16_t flags,
                               const struct nftnl_rule *rule, uint32_t *seq) {
     if (batch == NULL || rule == NULL) return EINVAL;
-    int rc = reserve(batch);
+    int rc = rule_fits((struct nftnl_rule *)rule);
+    if (rc == 0) rc = reserve(batch);
     if (rc != 0) return rc;
     if (seq != NULL) *seq = batch->next_seq;
     struct nlmsghdr *nlh = header(batch, msg_type, family, flags);
@@ -168,6 +254,7 @@ static void close_element_message(struct element_writer *writer) {
 
 static int write_element(struct nftnl_set_elem *element, void *data) {
     struct element_writer *writer = data;
+    if ((writer->error = element_fits(element)) != 0) return -1;
     if (writer->nlh == NULL && (writer->error = open_element_message(writer)) != 0) return -1;
     uint32_t mark = writer->nlh->nlmsg_len;
     nftnl_set_elem_nlmsg_build(writer->nlh, element, ++writer->index);
@@ -192,7 +279,7 @@ int kubenft_nl_batch_add_elements(kubenft_nl_batch *batch, uint16_t msg_type, ui
         .has_id = nftnl_set_is_set(set, NFTNL_SET_ID),
         .id = nftnl_set_is_set(set, NFTNL_SET_ID) ? nftnl_set_get_u32(set, NFTNL_SET_ID) : 0,
     };
-    if (writer.table == NULL || writer.name == NULL) return EINVAL;
+    if (writer.table == NULL || writer.name == NULL || !name_fits(writer.table) || !name_fits(writer.name)) return EINVAL;
     if (first_seq != NULL) *first_seq = batch->next_seq;
     if (nftnl_set_elem_foreach(set, write_element, &writer) < 0) {
         return writer.error != 0 ? writer.error : EINVAL;
@@ -204,7 +291,7 @@ int kubenft_nl_batch_add_elements(kubenft_nl_batch *batch, uint16_t msg_type, ui
 
 int kubenft_nl_batch_flush_set(kubenft_nl_batch *batch, uint16_t family, const char *table, const char *set,
                                uint32_t *seq) {
-    if (batch == NULL || table == NULL || set == NULL) return EINVAL;
+    if (batch == NULL || table == NULL || set == NULL || !name_fits(table) || !name_fits(set)) return EINVAL;
     int rc = reserve(batch);
     if (rc != 0) return rc;
     if (seq != NULL) *seq = batch->next_seq;

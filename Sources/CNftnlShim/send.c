@@ -26,13 +26,20 @@ static void record_error(struct reply_reader *reader, const struct nlmsghdr *nlh
     slot->seq = nlh->nlmsg_seq;
     slot->error = -err->error;
     if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS)) return;
+    /* The attributes follow the error and, unless capped, the echoed request: every length is
+     * checked against the reply before it is subtracted or skipped. */
+    size_t payload = nlh->nlmsg_len - NLMSG_HDRLEN; /* take_replies checked nlmsg_len >= NLMSG_LENGTH(*err) */
     size_t offset = sizeof(*err);
-    if (!(nlh->nlmsg_flags & NLM_F_CAPPED)) offset += err->msg.nlmsg_len - sizeof(err->msg);
+    if (!(nlh->nlmsg_flags & NLM_F_CAPPED)) {
+        if (err->msg.nlmsg_len < sizeof(err->msg) || err->msg.nlmsg_len - sizeof(err->msg) > payload - offset) return;
+        offset += err->msg.nlmsg_len - sizeof(err->msg);
+    }
+    if (NLMSG_ALIGN(offset) >= payload) return;
     const char *start = (const char *)mnl_nlmsg_get_payload(nlh) + NLMSG_ALIGN(offset);
     const char *end = (const char *)nlh + nlh->nlmsg_len;
-    while (start + sizeof(struct nlattr) <= end) {
+    while ((size_t)(end - start) >= sizeof(struct nlattr)) {
         const struct nlattr *attr = (const struct nlattr *)start;
-        if (attr->nla_len < sizeof(struct nlattr) || start + attr->nla_len > end) break;
+        if (attr->nla_len < NLA_HDRLEN || attr->nla_len > (size_t)(end - start)) break;
         const char *payload = start + NLA_HDRLEN;
         size_t length = attr->nla_len - NLA_HDRLEN;
         if ((attr->nla_type & NLA_TYPE_MASK) == NLMSGERR_ATTR_OFFS && length == sizeof(uint32_t)) {
@@ -42,6 +49,7 @@ static void record_error(struct reply_reader *reader, const struct nlmsghdr *nlh
             memcpy(slot->message, payload, copy);
             slot->message[copy] = 0;
         }
+        if (NLA_ALIGN(attr->nla_len) >= (size_t)(end - start)) break;
         start += NLA_ALIGN(attr->nla_len);
     }
 }

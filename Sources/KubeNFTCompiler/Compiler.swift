@@ -1,9 +1,7 @@
 import Dispatch
-#if canImport(Glibc)
-import Glibc
-#endif
 import KubeManifest
 import NFTRuleset
+import Synchronization
 
 /// The result of compiling: the table, plus warnings and errors found on the way. When any
 /// diagnostic is an error the ruleset must not be used (compilation fails closed).
@@ -52,30 +50,20 @@ public enum KubeNFTCompiler {
     }
 }
 
-/// Collects the workers' assemblies; each slot is written by one worker only.
-private final class PartResults: @unchecked Sendable {
+/// Collects the workers' assemblies; each slot is written by one worker only, under a mutex
+/// since the slots share one array.
+private final class PartResults: Sendable {
     let seed: Assembly
-    private(set) var parts: [Assembly]
-    private let lock = NSLockLike()
+    private let slots: Mutex<[Assembly]>
 
     init(count: Int, seed: Assembly) {
         self.seed = seed
-        self.parts = Array(repeating: seed, count: count)
+        self.slots = Mutex(Array(repeating: seed, count: count))
     }
+
+    var parts: [Assembly] { slots.withLock { $0 } }
 
     func store(_ part: Assembly, at index: Int) {
-        lock.locked { parts[index] = part }
-    }
-}
-
-/// A pthread mutex, so the compiler needs no Foundation.
-private final class NSLockLike: @unchecked Sendable {
-    private var mutex = pthread_mutex_t()
-    init() { pthread_mutex_init(&mutex, nil) }
-    deinit { pthread_mutex_destroy(&mutex) }
-    func locked(_ body: () -> Void) {
-        pthread_mutex_lock(&mutex)
-        body()
-        pthread_mutex_unlock(&mutex)
+        slots.withLock { $0[index] = part }
     }
 }

@@ -74,7 +74,20 @@ final class NetlinkSocket {
             }
             return KernelRefusal(sequence: slot.seq, code: slot.error, attributeOffset: slot.attribute_offset, message: message)
         }
+        try Self.checkAcknowledgements(messages: batch.messageCount, acknowledged: Int(outcome.acknowledged),
+                                       refusals: Int(outcome.error_count))
         return (refusals, Int(outcome.acknowledged))
+    }
+
+    /// Every message of a batch asks for an acknowledgement (batch begin and end included, and a
+    /// batch without an end, a dry run, is answered the same way). When nothing was refused, each
+    /// must have been answered exactly once; a missing or extra answer means replies were lost or
+    /// mixed up, and nothing tells whether the batch applied.
+    static func checkAcknowledgements(messages: Int, acknowledged: Int, refusals: Int) throws(NetlinkError) {
+        guard refusals == 0, acknowledged != messages else { return }
+        throw NetlinkError(.system, code: EPROTO,
+                           "the kernel acknowledged \(acknowledged) of \(messages) messages of the batch; "
+                           + "whether it applied is unknown; re-read the table (kubenft verify) to see")
     }
 }
 

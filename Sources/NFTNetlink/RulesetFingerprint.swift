@@ -1,5 +1,6 @@
 import Dispatch
 import NFTRuleset
+import Synchronization
 
 /// Keyed hashes of a compiled ruleset's objects, in the ruleset's order: enough to tell which
 /// chains and sets differ from another ruleset fingerprinted with the same key, without keeping
@@ -122,17 +123,18 @@ struct RulesetFingerprint: Sendable, Equatable {
     }
 }
 
-/// Per-slice results written from concurrent workers, each slot by exactly one of them.
-final class SliceResults<Element>: @unchecked Sendable {
-    private var slots: [[Element]]
+/// Per-slice results of concurrent workers. The slots live in one array behind a mutex: workers
+/// storing into their own slots still write the same array, which must never happen unlocked.
+final class SliceResults<Element: Sendable>: Sendable {
+    private let slots: Mutex<[[Element]]>
 
     init(count: Int) {
-        slots = Array(repeating: [], count: count)
+        slots = Mutex(Array(repeating: [], count: count))
     }
 
     func store(_ values: [Element], at index: Int) {
-        slots.withUnsafeMutableBufferPointer { $0[index] = values }
+        slots.withLock { $0[index] = values }
     }
 
-    func joined() -> [Element] { slots.flatMap { $0 } }
+    func joined() -> [Element] { slots.withLock { $0.flatMap { $0 } } }
 }

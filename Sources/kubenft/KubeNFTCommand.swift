@@ -29,7 +29,7 @@ struct NodeFlags: ParsableArguments {
     @Option(name: .customLong("config"), help: "A KubeProxyConfiguration file.")
     var config: String?
 
-    @Flag(name: .customLong("strict"), help: "Treat every warning as an error and reject unknown fields in known kinds.")
+    @Flag(name: .customLong("strict"), help: "Treat every warning as an error (unknown fields in known kinds included).")
     var strict = false
 
     var nodeOptions: NodeOptions {

@@ -100,7 +100,8 @@ struct ManifestReadingTests {
             "t.json:2:30: Service default/s: spec.ports[0].port: expected an integer, got string \"80\"",
             "t.json:2:46: Service default/s: spec.ports[1].port: expected an integer, got 80.5",
             "t.json:2:62: Service default/s: spec.ports[2].port: port -1 out of range 1-65535",
-            "t.json:2:86: Service default/s: spec.selector.a: expected a string, got true",
+            "t.json:2:86: Service default/s: spec.selector.a: expected a string, got true"
+                + " (unquoted, true is a boolean, and the API server refuses a boolean here; quote it: \"true\")",
         ])
     }
 

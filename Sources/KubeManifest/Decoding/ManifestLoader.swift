@@ -2,7 +2,7 @@
 public struct LoadOptions: Sendable, Hashable {
     /// The API server's `--service-node-port-range`; nodePorts outside it are errors.
     public var nodePortRange: ClosedRange<UInt16>
-    /// Report unknown fields in the specs of known kinds as errors (otherwise they are ignored).
+    /// Report unknown fields of known kinds as errors (otherwise they are warnings).
     public var strict: Bool
 
     public init(nodePortRange: ClosedRange<UInt16> = 30000...32767, strict: Bool = false) {
@@ -50,7 +50,7 @@ public enum ManifestLoader {
                 decodeInParts(source, partSize: partSize, sink: sink)
                 continue
             }
-            decodeTree(source.isJSON ? JSONReader.read(source) : YAMLReader.read(source), sink: sink)
+            decodeTree(source.readTree(), sink: sink)
         }
         var cluster = sink.cluster
         presort(&cluster)

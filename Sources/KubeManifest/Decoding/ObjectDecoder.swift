@@ -41,11 +41,12 @@ struct ObjectDecoder {
         sink.diagnostics.append(Diagnostic(severity, at: tree.location(node), object: label, field: field, reason: reason))
     }
 
-    /// Unknown keys are only a problem in strict mode; otherwise they are ignored like the API
-    /// server's non-strict decoding does.
+    /// An unknown key is read and not honoured: a warning (the API server's default decoding drops
+    /// it with a warning too), an error in strict mode. A misspelt field of a policy would otherwise
+    /// silently change what the policy allows.
     func unknownField(_ key: Int32) {
-        guard options.strict else { return }
-        report(.error, field: tree.path(to: key, from: root), at: key, "unknown field \(Validation.quoted(tree.string(key)))")
+        report(options.strict ? .error : .warning, field: tree.path(to: key, from: root), at: key,
+               "unknown field \(Validation.quoted(tree.string(key)))")
     }
 
     /// How a wrongly typed value is shown: containers by kind; scalars by their text where a
@@ -138,15 +139,31 @@ struct ObjectDecoder {
             if type == .string { return tree.string(node) }
             if type == .null { return "" }
         }
-        error(node, "expected a string, got \(describe(node))")
+        error(node, "expected a string, got \(describe(node))\(quotingHint(node))")
         return nil
     }
 
+    /// For an unquoted scalar that YAML reads as a boolean or a number where a string is wanted: the
+    /// API server gets a JSON boolean or number there and refuses it, so say how to keep it a string.
+    func quotingHint(_ node: Int32) -> String {
+        guard tree.node(node).kind == .scalar else { return "" }
+        let text = tree.string(node)
+        switch tree.scalarType(node) {
+        case .bool:
+            return " (unquoted, \(text) is a boolean, and the API server refuses a boolean here; quote it: \"\(text)\")"
+        case .int, .float:
+            return " (unquoted, \(text) is a number, and the API server refuses a number here; quote it: \"\(text)\")"
+        default:
+            return ""
+        }
+    }
+
+    /// A boolean, spelled as the API server's YAML decoding accepts it (`true`, `yes`, `on`, `y`, and
+    /// their opposites, in any of the three cases YAML 1.1 allows).
     func bool(_ node: Int32) -> Bool? {
         switch tree.scalarType(node) {
         case .bool where tree.node(node).kind == .scalar:
-            let first = tree.text[Int(tree.node(node).start)]
-            return first == UInt8(ascii: "t") || first == UInt8(ascii: "T")
+            return tree.boolean(node)
         case .null where tree.node(node).kind == .scalar:
             return false
         default:
@@ -163,6 +180,11 @@ struct ObjectDecoder {
         switch tree.scalarType(node) {
         case .null: return 0
         case .int:
+            if Self.hasLeadingZero(tree.string(node)) {
+                // goyaml.v2 reads 010 as octal 8 and 080 as the float 80; never guess which was meant.
+                error(node, "integer \(tree.string(node)) has a leading zero, which YAML 1.1 reads as octal; write it without one")
+                return nil
+            }
             if let value = tree.integer(node) { return value }
             error(node, "integer \(tree.string(node)) is out of range")
             return nil
@@ -170,6 +192,12 @@ struct ObjectDecoder {
             error(node, "expected an integer, got \(describe(node))")
             return nil
         }
+    }
+
+    /// `007`, `-01`: a zero followed by more digits (JSON input never gets here: its reader refuses them).
+    static func hasLeadingZero(_ text: String) -> Bool {
+        let digits = text.utf8.drop { $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "+") }
+        return digits.count > 1 && digits.first == UInt8(ascii: "0")
     }
 
     /// A port number in 1...65535.
@@ -247,6 +275,17 @@ struct ObjectDecoder {
         return result
     }
 
+    /// A key of a `map[string]...` as the API server sees it: sigs.k8s.io/yaml turns a key that YAML
+    /// reads as a boolean or a number into its JSON text (`on` becomes "true", `80` stays "80").
+    func mapKey(_ node: Int32) -> String? {
+        guard tree.node(node).kind == .scalar, !tree.node(node).quoted else { return string(node) }
+        switch tree.scalarType(node) {
+        case .bool: return tree.boolean(node).map { $0 ? "true" : "false" }
+        case .int: return tree.string(node)
+        default: return string(node)
+        }
+    }
+
     /// What the keys and values of a `map[string]string` are validated as.
     enum StringMapRole {
         /// `metadata.labels` and selectors' `matchLabels`: qualified-name keys, label values.
@@ -262,7 +301,7 @@ struct ObjectDecoder {
         var result: [String: String] = [:]
         var totalBytes = 0
         for (keyNode, valueNode) in tree.entries(node) {
-            guard let text = string(keyNode), let value = string(valueNode) else { continue }
+            guard let text = mapKey(keyNode), let value = string(valueNode) else { continue }
             if let problem = Validation.qualifiedNameProblem(text) {
                 error(keyNode, "invalid key \(Validation.quoted(text)): \(problem)")
                 continue

@@ -46,7 +46,7 @@ extension ObjectDecoder {
             case "initContainers":
                 for container in items(value) { sidecarPorts += containerPorts(container, initContainer: true) }
             default:
-                if options.strict, !PodFields.spec.contains(name) { unknownField(keyNode) }
+                if !PodFields.spec.contains(name) { unknownField(keyNode) }
             }
         }
     }
@@ -65,7 +65,7 @@ extension ObjectDecoder {
             case "restartPolicy":
                 sidecar = string(value) == "Always"
             default:
-                if options.strict, !PodFields.container.contains(name) { unknownField(keyNode) }
+                if !PodFields.container.contains(name) { unknownField(keyNode) }
             }
         }
         return !initContainer || sidecar ? ports : []

@@ -72,7 +72,7 @@ extension ObjectDecoder {
                 guard count >= 0 else { error(value, "must be greater than or equal to 0"); valid = false; continue }
                 workload.replicas = count
             default:
-                if options.strict, !WorkloadFields.spec(kind).contains(name) { unknownField(keyNode) }
+                if !WorkloadFields.spec(kind).contains(name) { unknownField(keyNode) }
             }
         }
         if kind == .cronJob { missing("jobTemplate", in: node); return false }

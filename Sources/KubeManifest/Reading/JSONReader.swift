@@ -150,6 +150,10 @@ private struct JSONParser {
         let digitsStart = position
         skipDigits()
         guard position > digitsStart else { throw JSONSyntaxError(reason: "invalid number", offset: start) }
+        // JSON allows a zero only as the whole integer part (RFC 8259 section 6).
+        if input[digitsStart] == UInt8(ascii: "0"), position - digitsStart > 1 {
+            throw JSONSyntaxError(reason: "invalid number: JSON numbers may not have leading zeros", offset: start)
+        }
         if position < input.count, input[position] == UInt8(ascii: ".") {
             position += 1
             let fractionStart = position

@@ -11,6 +11,19 @@ public struct ManifestSource: Sendable, Hashable {
         self.bytes = bytes
     }
 
+    /// The source read into a tree. JSON when the first non-blank byte opens an object or array
+    /// (as kubectl sniffs JSON by its first non-space byte), YAML otherwise; but a source not named
+    /// `.json` that is not valid JSON is read again as YAML, since a flow-style YAML document such
+    /// as `{kind: Service, ...}` starts the same way. When both readers fail, the JSON reader's
+    /// error is the one reported.
+    func readTree() -> NodeTree {
+        guard isJSON else { return YAMLReader.read(self) }
+        let json = JSONReader.read(self)
+        guard !json.diagnostics.isEmpty, !name.hasSuffix(".json") else { return json }
+        let yaml = YAMLReader.read(self)
+        return yaml.diagnostics.isEmpty ? yaml : json
+    }
+
     /// JSON when the first non-blank byte opens an object or array; YAML otherwise.
     var isJSON: Bool {
         for byte in bytes {

@@ -225,6 +225,15 @@ struct NodeTree: Sendable {
         }
     }
 
+    /// Value of a plain boolean scalar (YAML 1.1 spellings included); nil when it is not one.
+    func boolean(_ index: Int32) -> Bool? {
+        guard scalarType(index) == .bool else { return nil }
+        let node = nodes[Int(index)]
+        return text.withUnsafeBufferPointer { buffer in
+            ScalarResolver.boolean(UnsafeBufferPointer(rebasing: buffer[Int(node.start)..<Int(node.start + node.length)]))
+        }
+    }
+
     /// The children of a container, in order.
     func children(_ index: Int32) -> Children { Children(nodes: nodes, parent: index) }
 

@@ -11,16 +11,25 @@ enum ScalarResolver {
         case UInt8(ascii: "~"):
             return count == 1 ? .null : .string
         case UInt8(ascii: "n"), UInt8(ascii: "N"):
-            return matches(bytes, "null") ? .null : .string
-        case UInt8(ascii: "t"), UInt8(ascii: "T"):
-            return matches(bytes, "true") ? .bool : .string
-        case UInt8(ascii: "f"), UInt8(ascii: "F"):
-            return matches(bytes, "false") ? .bool : .string
+            if matches(bytes, "null") { return .null }
+            return boolean(bytes) != nil ? .bool : .string
+        case UInt8(ascii: "t"), UInt8(ascii: "T"), UInt8(ascii: "f"), UInt8(ascii: "F"),
+             UInt8(ascii: "y"), UInt8(ascii: "Y"), UInt8(ascii: "o"), UInt8(ascii: "O"):
+            return boolean(bytes) != nil ? .bool : .string
         case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "+"), UInt8(ascii: "."):
             return number(bytes)
         default:
             return .string
         }
+    }
+
+    /// The value of a plain scalar that YAML 1.1 reads as a boolean, as sigs.k8s.io/yaml (goyaml.v2)
+    /// resolves it before the API server sees JSON: `y`, `yes`, `on`, `true` and `n`, `no`, `off`,
+    /// `false`, each lower case, capitalised or upper case; nil for anything else.
+    static func boolean(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool? {
+        if matches(bytes, "true") || matches(bytes, "yes") || matches(bytes, "on") || matches(bytes, "y") { return true }
+        if matches(bytes, "false") || matches(bytes, "no") || matches(bytes, "off") || matches(bytes, "n") { return false }
+        return nil
     }
 
     /// `null`, `Null`, `NULL` style matching: all lower case, capitalised, or all upper case.

@@ -51,28 +51,35 @@ private struct YAMLTreeBuilder {
         min(YAMLReader.aliasCeiling, max(YAMLReader.aliasFloor, inputSize))
     }
 
+    /// The parser, its input and the event live at addresses of their own for the whole parse:
+    /// libyaml keeps pointers to the input and into the parser itself (its read handler's data),
+    /// which a Swift local passed with `&` would not guarantee beyond each single call.
     mutating func run(_ input: UnsafeBufferPointer<UInt8>) {
-        var parser = yaml_parser_t()
-        guard yaml_parser_initialize(&parser) != 0 else {
+        let parser = UnsafeMutablePointer<yaml_parser_t>.allocate(capacity: 1)
+        parser.initialize(to: yaml_parser_t())
+        let event = UnsafeMutablePointer<yaml_event_t>.allocate(capacity: 1)
+        event.initialize(to: yaml_event_t())
+        // libyaml wants a non-null pointer even for empty input.
+        let empty = UnsafeMutablePointer<UInt8>.allocate(capacity: 1)
+        empty.initialize(to: 0)
+        defer {
+            parser.deallocate()
+            event.deallocate()
+            empty.deallocate()
+        }
+        guard yaml_parser_initialize(parser) != 0 else {
             fail("cannot initialise the YAML parser", line: 0, column: 0)
             return
         }
-        defer { yaml_parser_delete(&parser) }
-        // libyaml wants a non-null pointer even for empty input.
-        var empty: UInt8 = 0
-        if let base = input.baseAddress {
-            yaml_parser_set_input_string(&parser, base, input.count)
-        } else {
-            yaml_parser_set_input_string(&parser, &empty, 0)
-        }
-        var event = yaml_event_t()
+        defer { yaml_parser_delete(parser) }
+        yaml_parser_set_input_string(parser, input.baseAddress ?? UnsafePointer(empty), input.count)
         while true {
-            guard yaml_parser_parse(&parser, &event) != 0 else {
-                reportParserError(parser)
+            guard yaml_parser_parse(parser, event) != 0 else {
+                reportParserError(parser.pointee)
                 return
             }
-            let keepGoing = handle(&event)
-            yaml_event_delete(&event)
+            let keepGoing = handle(&event.pointee)
+            yaml_event_delete(event)
             if !keepGoing { return }
         }
     }

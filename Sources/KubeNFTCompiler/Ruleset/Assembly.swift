@@ -15,7 +15,16 @@ struct Assembly {
         if sets[set.name] == nil { sets[set.name] = set }
     }
 
+    /// Adds an element to a declared set. A set that was never declared is a compiler bug; it is
+    /// reported as an error (so nothing is emitted or applied) rather than dropping the element,
+    /// which could leave out an allow or a drop without a trace.
     mutating func add(_ element: SetElement, to name: String) {
+        guard sets[name] != nil else {
+            let what = element.comment.map { " (\($0))" } ?? ""
+            diagnostics.append(Diagnostic(at: SourceLocation(file: "<compiler>", line: 0, column: 0), object: nil, field: "",
+                                          reason: "internal error: an element\(what) was added to set \(name), which was never declared"))
+            return
+        }
         sets[name]?.elements.append(element)
     }
 
