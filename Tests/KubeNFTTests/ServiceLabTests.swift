@@ -55,9 +55,9 @@ struct ServiceLabTests {
             let result = try lab.probe(from: "client-pod", to: "10.96.0.10", port: 80, count: 400)
             #expect(result.answered == 400, "\(result)")
             #expect(Set(result.replies.keys).isSubset(of: ["web-a", "web-b", "web-c"]))
-            // 99.9th percentile of chi-square with 2 degrees of freedom.
+            // 99.99th percentile of chi-square with 2 degrees of freedom (the check runs once per backend).
             let statistic = Self.chiSquare(result.replies, expected: ["web-a": 0.4, "web-b": 0.4, "web-c": 0.2])
-            #expect(statistic < 13.82, "observed \(result.replies), chi-square \(statistic)")
+            #expect(statistic < 18.42, "observed \(result.replies), chi-square \(statistic)")
             let v6 = try lab.probe(from: "client-pod", to: "fd00:10:96::10", port: 80, count: 60)
             #expect(v6.answered == 60, "\(v6)")
             #expect(v6.repliers == ["web-a", "web-b", "web-c"], "\(v6)")
@@ -70,7 +70,10 @@ struct ServiceLabTests {
             let udp = try lab.probe(from: "client-pod", to: "10.96.0.11", port: 80, proto: .udp, count: 300)
             #expect(udp.answered == 300, "\(udp)")
             let statistic = Self.chiSquare(udp.replies, expected: ["web-a": 1.0 / 3, "web-b": 1.0 / 3, "web-c": 1.0 / 3])
-            #expect(statistic < 13.82, "observed \(udp.replies), chi-square \(statistic)")
+            // 99.999th percentile with 2 degrees of freedom: this check runs on every backend of every
+            // suite run, so a looser bound would fail a correct ruleset every few hundred runs; a
+            // backend left out or doubled still gives a statistic in the hundreds.
+            #expect(statistic < 23.03, "observed \(udp.replies), chi-square \(statistic)")
             let tcp = try lab.probe(from: "client-pod", to: "10.96.0.11", port: 80, count: 60)
             #expect(tcp.repliers == ["web-a", "web-b", "web-c"], "\(tcp)")
         }
