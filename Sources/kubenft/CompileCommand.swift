@@ -37,16 +37,7 @@ struct CompileCommand: ParsableCommand {
                 throw ExitCode(2)
             }
         }
-        if let output {
-            do {
-                try FileOutput.write(text, to: output, followSymlinks: followSymlinks)
-            } catch {
-                Terminal.error("cannot write \(output): \(error)")
-                throw ExitCode(2)
-            }
-        } else {
-            Terminal.out(text)
-        }
+        try FileOutput.emit(text, to: output, followSymlinks: followSymlinks)
         // The ruleset, model and input are freed by the process exit; tearing down hundreds of
         // thousands of small objects one by one would cost a noticeable share of the run.
         Terminal.finish()

@@ -37,16 +37,7 @@ struct DNSCommand: ParsableCommand {
         Terminal.report(result.diagnostics)
         guard let zone = result.zone else { throw ExitCode(2) }
         let text = DNSGeneration.render(zone, format: format)
-        if let output {
-            do {
-                try FileOutput.write(text, to: output, followSymlinks: followSymlinks)
-            } catch {
-                Terminal.error("cannot write \(output): \(error)")
-                throw ExitCode(2)
-            }
-        } else {
-            Terminal.out(text)
-        }
+        try FileOutput.emit(text, to: output, followSymlinks: followSymlinks)
         Terminal.finish()
     }
 }

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import ArgumentParser
 import KubeNFT
 import KubeManifest
 import NFTRuleset
@@ -46,6 +47,20 @@ enum Terminal {
 /// a node such as /dev/null with a regular file. A symbolic link is refused unless the caller asks to
 /// follow it, so a link planted at the output path cannot redirect a root-owned write.
 enum FileOutput {
+    /// Prints `text` on stdout, or writes it to `output` (exit 2 with the reason when it cannot).
+    static func emit(_ text: String, to output: String?, followSymlinks: Bool) throws {
+        guard let output else {
+            Terminal.out(text)
+            return
+        }
+        do {
+            try write(text, to: output, followSymlinks: followSymlinks)
+        } catch {
+            Terminal.error("cannot write \(output): \(error)")
+            throw ExitCode(2)
+        }
+    }
+
     struct WriteError: Error, CustomStringConvertible {
         var description: String
         init(_ description: String) { self.description = description }
