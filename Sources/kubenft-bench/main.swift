@@ -37,7 +37,7 @@ struct Arguments {
     var flags: Set<String> = []
     var values: [String: String] = [:]
 
-    static let switches: Set<String> = ["json", "keep", "no-kernel", "no-pods", "help", "declared"]
+    static let switches: Set<String> = ["json", "keep", "no-kernel", "no-pods", "help", "declared", "dp-no-iptables"]
 
     static func parse(_ args: ArraySlice<String>) -> Result<Arguments, BenchError> {
         var parsed = Arguments()
