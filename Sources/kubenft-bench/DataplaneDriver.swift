@@ -20,12 +20,25 @@ struct DataplaneSettings: Codable {
     var clients = 1
     /// Server processes sharing the port through SO_REUSEPORT.
     var servers = 2
+    /// Whether the iptables form is measured too (off with `--dp-no-iptables`).
+    var iptables = true
+}
+
+/// The tool that loads a configuration's ruleset into the lab's node.
+enum DataplaneLoader {
+    case nft
+    case iptablesNft
+    case iptablesLegacy
 }
 
 /// One configuration of the node: what is loaded and where the client connects to.
 enum DataplaneConfig: String, Codable, CaseIterable {
     case kubenftSmall = "kubenft-small"
     case kubenftLarge = "kubenft-large"
+    case iptablesNftSmall = "iptables-nft-small"
+    case iptablesNftLarge = "iptables-nft-large"
+    case iptablesLegacySmall = "iptables-legacy-small"
+    case iptablesLegacyLarge = "iptables-legacy-large"
     case linearLarge = "linear-large"
     case direct
 
@@ -33,9 +46,28 @@ enum DataplaneConfig: String, Codable, CaseIterable {
         switch self {
         case .kubenftSmall: return "kubenft, \(Scenario.short(settings.smallServices)) services"
         case .kubenftLarge: return "kubenft, \(Scenario.short(settings.largeServices)) services"
+        case .iptablesNftSmall: return "kubenft iptables form, iptables-nft, \(Scenario.short(settings.smallServices)) services"
+        case .iptablesNftLarge: return "kubenft iptables form, iptables-nft, \(Scenario.short(settings.largeServices)) services"
+        case .iptablesLegacySmall: return "kubenft iptables form, iptables-legacy, \(Scenario.short(settings.smallServices)) services"
+        case .iptablesLegacyLarge: return "kubenft iptables form, iptables-legacy, \(Scenario.short(settings.largeServices)) services"
         case .linearLarge: return "linear chain, \(Scenario.short(settings.largeServices)) DNAT rules (target last)"
         case .direct: return "no ruleset, straight to the pod address (reference)"
         }
+    }
+
+    /// The tool that loads this configuration; nil when nothing is loaded.
+    var loader: DataplaneLoader? {
+        switch self {
+        case .kubenftSmall, .kubenftLarge, .linearLarge: return .nft
+        case .iptablesNftSmall, .iptablesNftLarge: return .iptablesNft
+        case .iptablesLegacySmall, .iptablesLegacyLarge: return .iptablesLegacy
+        case .direct: return nil
+        }
+    }
+
+    /// The configurations of a run: the iptables ones only when asked for.
+    static func measured(_ settings: DataplaneSettings) -> [DataplaneConfig] {
+        allCases.filter { settings.iptables || $0.loader == .nft || $0.loader == nil }
     }
 }
 
@@ -117,7 +149,8 @@ struct DataplaneDriver {
         let large = ClusterPlan(Scenario(services: settings.largeServices, endpoints: settings.endpoints, pods: false))
         let target = DataplaneTarget(plan: large)
         var results = try rulesets(large: large, target: target)
-        let lab = DataplaneLab(serverAddresses: target.backends, clients: settings.clients)
+        var lab = DataplaneLab(serverAddresses: target.backends, clients: settings.clients)
+        if settings.iptables { lab.legacyTables = DataplaneRulesets.iptablesTables(path: rulesetPath(.iptablesLegacyLarge) ?? "") }
         log("dataplane: building the lab (\(lab.node), \(lab.server), \(lab.client))")
         try lab.build(cleanup: cleanup, scratch: scratch)
         try startServers(lab, port: target.containerPort, cleanup: cleanup)
@@ -125,7 +158,7 @@ struct DataplaneDriver {
             let order = results.indices.map { results[($0 + round) % results.count] }
             for result in order {
                 log("dataplane: round \(round + 1)/\(settings.rounds), \(result.label)")
-                try lab.load(ruleset: rulesetPath(result.config), scratch: scratch)
+                try lab.load(ruleset: rulesetPath(result.config), with: result.config.loader ?? .nft, scratch: scratch)
                 _ = try loop(lab, to: result.destination, count: settings.warmup, round: round, cleanup: cleanup)
                 var sample = try loop(lab, to: result.destination, count: settings.count, round: round, cleanup: cleanup)
                 let conntrack = lab.conntrack(scratch: scratch)
@@ -139,23 +172,39 @@ struct DataplaneDriver {
     }
 
     private func rulesetPath(_ config: DataplaneConfig) -> String? {
-        config == .direct ? nil : scratch + "/\(config.rawValue).nft"
+        switch config.loader {
+        case nil: return nil
+        case .nft: return scratch + "/\(config.rawValue).nft"
+        case .iptablesNft, .iptablesLegacy: return scratch + "/\(config.rawValue).rules"
+        }
     }
 
-    /// Writes the three rulesets; returns the configurations with their destinations.
+    /// Writes the rulesets; returns the configurations with their destinations. The iptables
+    /// configurations load the iptables form of the very ruleset compiled for the nft ones.
     private func rulesets(large: ClusterPlan, target: DataplaneTarget) throws(BenchError) -> [DataplaneConfigResult] {
         var results: [DataplaneConfigResult] = []
+        var iptablesFacts: [DataplaneConfig: DataplaneRulesetFacts] = [:]
         let destination = "\(target.clusterIP):\(target.port)"
-        for config in DataplaneConfig.allCases {
+        for config in DataplaneConfig.measured(settings) {
             var result = DataplaneConfigResult(config: config, label: config.label(settings), destination: destination)
             let path = rulesetPath(config) ?? ""
             log("dataplane: writing the ruleset for \(result.label)")
             switch config {
             case .kubenftSmall:
                 let scenario = Scenario(services: settings.smallServices, endpoints: settings.endpoints, pods: false)
-                result.ruleset = try DataplaneRulesets.kubenft(scenario, path: path, scratch: scratch)
+                let facts = try DataplaneRulesets.kubenft(scenario, path: path, iptablesPath: iptablesPath(.iptablesNftSmall), scratch: scratch)
+                result.ruleset = facts.nft
+                iptablesFacts[.iptablesNftSmall] = facts.iptables
             case .kubenftLarge:
-                result.ruleset = try DataplaneRulesets.kubenft(large.scenario, path: path, scratch: scratch)
+                let facts = try DataplaneRulesets.kubenft(large.scenario, path: path, iptablesPath: iptablesPath(.iptablesNftLarge), scratch: scratch)
+                result.ruleset = facts.nft
+                iptablesFacts[.iptablesNftLarge] = facts.iptables
+            case .iptablesNftSmall, .iptablesNftLarge:
+                result.ruleset = iptablesFacts[config]
+            case .iptablesLegacySmall, .iptablesLegacyLarge:
+                let source = config == .iptablesLegacySmall ? DataplaneConfig.iptablesNftSmall : .iptablesNftLarge
+                try copy(rulesetPath(source) ?? "", to: path)
+                result.ruleset = iptablesFacts[source]
             case .linearLarge:
                 result.ruleset = try DataplaneRulesets.linear(large, target: target, path: path)
             case .direct:
@@ -164,6 +213,16 @@ struct DataplaneDriver {
             results.append(result)
         }
         return results
+    }
+
+    /// Where the iptables form is written while the nft ruleset is compiled, when it is measured.
+    private func iptablesPath(_ config: DataplaneConfig) -> String? {
+        settings.iptables ? rulesetPath(config) : nil
+    }
+
+    private func copy(_ source: String, to path: String) throws(BenchError) {
+        try? FileManager.default.removeItem(atPath: path)
+        do { try FileManager.default.copyItem(atPath: source, toPath: path) } catch { throw BenchError("cannot copy \(source) to \(path)") }
     }
 
     /// Starts the server processes and waits until a connection straight to a backend succeeds.
@@ -176,7 +235,7 @@ struct DataplaneDriver {
             }
             cleanup.add(process: process.pid)
         }
-        try lab.load(ruleset: nil, scratch: scratch)
+        try lab.load(ruleset: nil, with: .nft, scratch: scratch)
         for _ in 0..<50 {
             if let probe = try? loop(lab, to: "\(lab.serverAddresses[0]):\(port)", count: 1, round: -1, cleanup: cleanup), probe.ok > 0, probe.failed == 0 { return }
             usleep(100_000)
@@ -233,6 +292,7 @@ func dataplaneSettings(_ arguments: Arguments) throws(BenchError) -> DataplaneSe
     settings.endpoints = try arguments.int("dp-endpoints", default: settings.endpoints)
     settings.clients = try arguments.int("dp-clients", default: settings.clients)
     settings.servers = try arguments.int("dp-servers", default: settings.servers)
+    settings.iptables = !arguments.flags.contains("dp-no-iptables")
     if let list = arguments.values["dp-services"] {
         let sizes = list.split(separator: ",").compactMap { Int($0) }
         guard sizes.count == 2, sizes[0] > DataplaneTarget.serviceIndex, sizes[1] > sizes[0] else {

@@ -86,6 +86,10 @@ struct DataplaneLab {
     let client: String
     let serverAddresses: [String]
     let clientAddresses: [String]
+    /// The iptables-legacy tables emptied before every load once any configuration uses them, so
+    /// every configuration of a run passes the same (empty) legacy hooks; none when legacy is not
+    /// measured.
+    var legacyTables: [String] = []
 
     /// Names for a lab of this process; `clients` source addresses from 198.51.100.10 upwards.
     init(serverAddresses: [String], clients: Int) {
@@ -126,10 +130,23 @@ struct DataplaneLab {
         try ip(client, ["route", "add", "default", "via", Self.gateway, "dev", "eth0"], scratch: scratch)
     }
 
-    /// Replaces the node's whole ruleset (inside the node namespace only) with `file`, or empties it.
-    func load(ruleset file: String?, scratch: String) throws(BenchError) {
+    /// Replaces the node's whole ruleset (inside the node namespace only) with `file`, or empties
+    /// it: `nft flush ruleset` (which also removes iptables-nft's tables), the legacy tables emptied
+    /// by a flushing restore, then `nft -f` or an `iptables-{nft,legacy}-restore` of the file.
+    func load(ruleset file: String?, with loader: DataplaneLoader, scratch: String) throws(BenchError) {
         try run(["ip", "netns", "exec", node, "nft", "flush", "ruleset"], scratch: scratch)
-        if let file { try run(["ip", "netns", "exec", node, "nft", "-f", file], scratch: scratch) }
+        if !legacyTables.isEmpty {
+            let empty = scratch + "/dp-legacy-empty.rules"
+            let text = legacyTables.map { "*\($0)\nCOMMIT\n" }.joined()
+            guard FileManager.default.createFile(atPath: empty, contents: Data(text.utf8)) else { throw BenchError("cannot write \(empty)") }
+            try run(["ip", "netns", "exec", node, "iptables-legacy-restore", "-w", "10", empty], scratch: scratch)
+        }
+        guard let file else { return }
+        switch loader {
+        case .nft: try run(["ip", "netns", "exec", node, "nft", "-f", file], scratch: scratch)
+        case .iptablesNft: try run(["ip", "netns", "exec", node, "iptables-nft-restore", "-w", "10", "--noflush", file], scratch: scratch)
+        case .iptablesLegacy: try run(["ip", "netns", "exec", node, "iptables-legacy-restore", "-w", "10", "--noflush", file], scratch: scratch)
+        }
     }
 
     /// The node's conntrack entries and the kernel's limit (`nf_conntrack_count`, `nf_conntrack_max`).

@@ -34,8 +34,9 @@ struct DataplaneReport: Codable {
         out += "\(settings.rounds) rounds, configurations alternating; per loop \(settings.clients) client process(es) × "
         out += "\(settings.count) sequential connections (after \(settings.warmup) unmeasured), \(settings.servers) server "
         out += "processes, \(settings.endpoints) endpoints per service. Rate = connections answered ÷ loop time.\n\n"
-        out += "| configuration | loaded | connect to | rate (median) | min – max | failed | vs kubenft \(Scenario.short(settings.smallServices)) |\n"
-        out += "|---|---|---|---:|---:|---:|---:|\n"
+        out += "| configuration | loaded | connect to | rate (median) | min – max | failed | vs kubenft \(Scenario.short(settings.smallServices)) "
+        out += "| vs kubenft (nft) of the same size |\n"
+        out += "|---|---|---|---:|---:|---:|---:|---:|\n"
         let small = result(.kubenftSmall)?.medianRate
         for result in results {
             let loaded = result.ruleset.map { "\(megabytes($0.textBytes)) MB, \($0.chains) chains, \($0.rules) rules, \($0.setElements) elements" } ?? "nothing"
@@ -43,7 +44,9 @@ struct DataplaneReport: Codable {
             let range = rates.isEmpty ? "n/a" : "\(Self.rate(rates[0])) – \(Self.rate(rates[rates.count - 1]))"
             let ratio = zip(result.medianRate, small).map { MarkdownReport.fixed($0 / $1, 3) } ?? "n/a"
             out += "| \(result.label) | \(loaded) | \(result.destination) | \(result.medianRate.map(Self.rate) ?? "n/a") "
-            out += "| \(range) | \(result.samples.reduce(0) { $0 + $1.failed }) | \(ratio) |\n"
+            let same = zip(result.medianRate, nftBaseline(of: result.config).flatMap { self.result($0)?.medianRate })
+                .map { MarkdownReport.fixed($0 / $1, 3) } ?? ""
+            out += "| \(range) | \(result.samples.reduce(0) { $0 + $1.failed }) | \(ratio) | \(same) |\n"
         }
         out += "\n"
         if let ratio = largeOverSmall {
@@ -62,6 +65,15 @@ struct DataplaneReport: Codable {
         }
         for failure in failures { out += "- failed: \(failure)\n" }
         return out
+    }
+
+    /// The nft configuration with the same services as an iptables one, for the same-size ratio.
+    func nftBaseline(of config: DataplaneConfig) -> DataplaneConfig? {
+        switch config {
+        case .iptablesNftSmall, .iptablesLegacySmall: return .kubenftSmall
+        case .iptablesNftLarge, .iptablesLegacyLarge, .linearLarge: return .kubenftLarge
+        case .kubenftSmall, .kubenftLarge, .direct: return nil
+        }
     }
 
     static func rate(_ value: Double) -> String { String(format: "%.0f/s", value) }

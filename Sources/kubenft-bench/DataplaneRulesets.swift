@@ -1,5 +1,6 @@
 import Foundation
 import KubeManifest
+import KubeNFT
 import KubeNFTCompiler
 import NFTRuleset
 
@@ -31,8 +32,10 @@ struct DataplaneTarget {
 /// Writes the rulesets the suite loads into the lab's node namespace.
 enum DataplaneRulesets {
     /// Generates the synthetic cluster (without Pods, which Services do not need), compiles it for
-    /// node-1 exactly as `run-one` does and writes the nft text to `path`.
-    static func kubenft(_ scenario: Scenario, path: String, scratch: String) throws(BenchError) -> DataplaneRulesetFacts {
+    /// node-1 exactly as `run-one` does and writes the nft text to `path`, and, when
+    /// `iptablesPath` is given, the IPv4 `iptables-restore` form of the same compiled ruleset there.
+    static func kubenft(_ scenario: Scenario, path: String, iptablesPath: String? = nil,
+                        scratch: String) throws(BenchError) -> (nft: DataplaneRulesetFacts, iptables: DataplaneRulesetFacts?) {
         let input = scratch + "/dp-cluster-\(scenario.services).yaml"
         defer { try? FileManager.default.removeItem(atPath: input) }
         guard ClusterWriter.write(ClusterPlan(scenario), format: .yaml, to: input) != nil, let bytes = readBytes(input) else {
@@ -44,9 +47,32 @@ enum DataplaneRulesets {
         if let first = loaded.errors.first ?? errors.first { throw BenchError("compiling \(scenario.label): \(first)") }
         let text = NFTTextEmitter().emit(compiled.ruleset)
         guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8)) else { throw BenchError("cannot write \(path)") }
-        return DataplaneRulesetFacts(textBytes: text.utf8.count, chains: compiled.ruleset.chains.count,
-                                     rules: compiled.ruleset.chains.reduce(0) { $0 + $1.rules.count },
-                                     setElements: compiled.ruleset.sets.reduce(0) { $0 + $1.elements.count })
+        let nft = DataplaneRulesetFacts(textBytes: text.utf8.count, chains: compiled.ruleset.chains.count,
+                                        rules: compiled.ruleset.chains.reduce(0) { $0 + $1.rules.count },
+                                        setElements: compiled.ruleset.sets.reduce(0) { $0 + $1.elements.count })
+        guard let iptablesPath else { return (nft, nil) }
+        return (nft, try iptables(compiled.ruleset, scenario: scenario, path: iptablesPath))
+    }
+
+    /// Writes the IPv4 iptables form (`Pipeline.renderIPTables`, what `kubenft compile --format
+    /// iptables` prints) and counts its chains (`:` lines) and rules (`-A` and `-I` lines).
+    private static func iptables(_ ruleset: Ruleset, scenario: Scenario, path: String) throws(BenchError) -> DataplaneRulesetFacts {
+        let text: String
+        do {
+            text = try Pipeline.renderIPTables(ruleset, family: .v4)
+        } catch {
+            throw BenchError("iptables form of \(scenario.label): \(error)")
+        }
+        guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8)) else { throw BenchError("cannot write \(path)") }
+        let lines = text.split(separator: "\n")
+        return DataplaneRulesetFacts(textBytes: text.utf8.count, chains: lines.filter { $0.hasPrefix(":") }.count,
+                                     rules: lines.filter { $0.hasPrefix("-A ") || $0.hasPrefix("-I ") }.count, setElements: 0)
+    }
+
+    /// The tables an iptables restore file fills (its `*table` lines), in order.
+    static func iptablesTables(path: String) -> [String] {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [] }
+        return text.split(separator: "\n").filter { $0.hasPrefix("*") }.map { String($0.dropFirst()) }
     }
 
     /// An iptables-style ruleset: one nat prerouting chain holding one

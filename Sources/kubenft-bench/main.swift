@@ -10,7 +10,7 @@ let usage = """
                          [--diff-scenarios 10000/20000x1000] [--diff-changes small,namespace-wide]
                          [--diff-time-limit 300] [--json] [--json-file PATH]
                          [--dp-count 3000] [--dp-rounds 5] [--dp-warmup 300] [--dp-time-limit 30]
-                         [--dp-services 10,10000] [--dp-endpoints 10] [--dp-clients 1] [--dp-servers 2]
+                         [--dp-services 10,10000] [--dp-endpoints 10] [--dp-clients 1] [--dp-servers 2] [--dp-no-iptables]
            kubenft-bench run-one --services N --endpoints M --format yaml|json
                          [--namespaces 100] [--repeats 3] [--no-pods] [--input FILE] [--emit FILE]
            kubenft-bench run-policy --pods P --policies Q [--node node-1] [--namespaces 100] [--repeats 3]
@@ -37,7 +37,7 @@ struct Arguments {
     var flags: Set<String> = []
     var values: [String: String] = [:]
 
-    static let switches: Set<String> = ["json", "keep", "no-kernel", "no-pods", "help", "declared"]
+    static let switches: Set<String> = ["json", "keep", "no-kernel", "no-pods", "help", "declared", "dp-no-iptables"]
 
     static func parse(_ args: ArraySlice<String>) -> Result<Arguments, BenchError> {
         var parsed = Arguments()
