@@ -1,5 +1,6 @@
 import KubeManifest
 import NetAddress
+import NFTRuleset
 
 /// One zone built from the cluster's records: the forward zone of the cluster domain, or a reverse
 /// zone (`in-addr.arpa.` / `ip6.arpa.`) holding the PTR records of one address range. It exists so
@@ -126,18 +127,6 @@ public struct ZoneFile: Sendable {
         return out + "\n  ]\n}\n"
     }
 
-    static func quoted(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
-    }
+    /// A JSON string literal, escaped as every other JSON kubenft prints.
+    static func quoted(_ text: String) -> String { JSONText.string(text).serialized() }
 }
