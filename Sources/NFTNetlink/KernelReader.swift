@@ -25,6 +25,22 @@ struct KernelReader {
         return (kernel, generation)
     }
 
+    /// Whether the table exists, from a dump of the tables alone, and the generation it held at.
+    func tableExists(family: String, table: String, watch: TableWatch? = nil) throws(NetlinkError) -> (exists: Bool, generation: UInt32) {
+        guard let number = BatchEncoder.familyNumber(family) else { throw NetlinkError(.unsupported, "table family \(family)") }
+        return try consistently("table \(family) \(table)", watch: watch) { () throws(NetlinkError) -> Bool in
+            var tables: OpaquePointer?
+            let rc = retryingInterrupted {
+                var error: Int32 = 0
+                tables = kubenft_nl_dump_tables(socket.pointer, UInt16(number), &error)
+                return tables == nil ? error : 0
+            }
+            guard rc == 0, let tables else { throw dumpError(rc, "tables") }
+            defer { nftnl_table_list_free(tables) }
+            return Self.findTable(tables, table) != nil
+        }
+    }
+
     /// Runs `read` until it completes while nothing changed the table (see `readKernel`).
     func consistently<T>(_ what: String, watch: TableWatch?, _ read: () throws(NetlinkError) -> T) throws(NetlinkError) -> (T, generation: UInt32) {
         for _ in 0..<Self.attempts {

@@ -8,6 +8,9 @@ public final class RecordingTransport: RulesetTransport {
     public private(set) var batches: [RulesetBatch] = []
     public private(set) var tables: [String: Ruleset] = [:]
     public private(set) var generationID: UInt32 = 1
+    /// How many times a whole table was read back, and how many times only its existence was asked.
+    public private(set) var tableReads = 0
+    public private(set) var existenceQueries = 0
     /// Called before a batch is applied, e.g. to simulate a concurrent change.
     public var beforeSend: ((RecordingTransport) -> Void)?
 
@@ -16,8 +19,14 @@ public final class RecordingTransport: RulesetTransport {
     public func generation() throws(NetlinkError) -> UInt32 { generationID }
 
     public func read(family: String, table: String) throws(NetlinkError) -> TableSnapshot? {
+        tableReads += 1
         guard let ruleset = tables[family + " " + table] else { return nil }
         return TableSnapshot(kernel: try KernelTable(encoding: ruleset), family: family, name: table, ruleset: ruleset)
+    }
+
+    public func tableExists(family: String, table: String) throws(NetlinkError) -> (exists: Bool, generation: UInt32?) {
+        existenceQueries += 1
+        return (tables[family + " " + table] != nil, generationID)
     }
 
     /// Replaces a table outside any batch (a change made by someone else); bumps the generation.

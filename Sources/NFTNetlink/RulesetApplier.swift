@@ -103,11 +103,14 @@ public struct RulesetApplier {
             operations = try RulesetDiffPlanner(desired: desired, wanted: wanted, previous: trusted.fingerprint) { (set, before, after) throws(NetlinkError) in
                 try elementChanges(set, before: before, after: after, previous: trusted)
             }.plan()
+        } else if !incremental {
+            // A full replacement only needs to know whether the table is there, not what it holds.
+            let presence = try transport.tableExists(family: desired.family, table: desired.name)
+            generation = presence.generation ?? generation
+            if !presence.exists { mode = .created }
         } else if let current = try transport.read(family: desired.family, table: desired.name) {
             generation = current.generation ?? generation
-            if incremental {
-                operations = IncrementalPlanner(desired: desired, wanted: try KernelTable(encoding: desired), current: current).plan()
-            }
+            operations = IncrementalPlanner(desired: desired, wanted: try KernelTable(encoding: desired), current: current).plan()
         } else {
             mode = .created
         }
@@ -183,9 +186,10 @@ public struct RulesetApplier {
     public func delete(family: String, table: String) throws(NetlinkError) -> Bool {
         try retrying { () throws(NetlinkError) in
             let generation = try transport.generation()
-            guard let current = try transport.read(family: family, table: table) else { return false }
+            let presence = try transport.tableExists(family: family, table: table)
+            guard presence.exists else { return false }
             _ = try transport.send(RulesetBatch(family: family, table: table, operations: [.deleteTable],
-                                                generation: current.generation ?? generation))
+                                                generation: presence.generation ?? generation))
             return true
         }
     }

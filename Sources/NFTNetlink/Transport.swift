@@ -11,6 +11,9 @@ public protocol RulesetTransport: AnyObject {
     func generation() throws(NetlinkError) -> UInt32
     /// The table as the kernel holds it; nil when there is no such table.
     func read(family: String, table: String) throws(NetlinkError) -> TableSnapshot?
+    /// Whether the table exists, and the generation that answer holds at (nil: unknown), without
+    /// reading its contents: what `apply --full` and `delete` need.
+    func tableExists(family: String, table: String) throws(NetlinkError) -> (exists: Bool, generation: UInt32?)
     /// Sends one transaction.
     func send(_ batch: RulesetBatch) throws(NetlinkError) -> BatchReport
     /// One named set of the table with its elements; nil when the table or the set is missing.
@@ -27,6 +30,12 @@ extension RulesetTransport {
     }
 
     public func namespaceIdentity() throws(NetlinkError) -> UInt64? { nil }
+
+    /// Reads the whole table back; transports that can ask for the table alone do so.
+    public func tableExists(family: String, table: String) throws(NetlinkError) -> (exists: Bool, generation: UInt32?) {
+        let snapshot = try read(family: family, table: table)
+        return (snapshot != nil, snapshot?.generation)
+    }
 }
 
 /// One named set read back, at the kernel's level of detail.
@@ -98,6 +107,14 @@ public final class NetlinkTransport: RulesetTransport {
         let (kernel, generation) = try KernelReader(socket: socket).readKernel(family: family, table: table, watch: watch)
         guard let kernel else { return nil }
         return TableSnapshot(kernel: kernel, family: family, name: table, generation: generation)
+    }
+
+    /// One dump of the namespace's tables (no chain, set or rule of any of them), checked like a
+    /// readback against commits to this table, so a batch guarded by its generation is safe.
+    public func tableExists(family: String, table: String) throws(NetlinkError) -> (exists: Bool, generation: UInt32?) {
+        let watch = try self.watch(family: family, table: table)
+        let (exists, generation) = try KernelReader(socket: socket).tableExists(family: family, table: table, watch: watch)
+        return (exists, generation)
     }
 
     private func watch(family: String, table: String) throws(NetlinkError) -> TableWatch? {
