@@ -78,7 +78,7 @@ func classify(_ code: Int32) -> Outcome {
 
 /// The `probe` subcommand: K independent attempts, one JSON line of results.
 enum Prober {
-    static let known: Set<String> = ["to", "port", "proto", "count", "timeout-ms", "source"]
+    static let known: Set<String> = ["to", "port", "proto", "count", "timeout-ms", "source", "source-port"]
 
     static func run(_ options: Options) throws -> Int32 {
         let unknown = options.unknownKeys(known)
@@ -94,8 +94,11 @@ enum Prober {
             throw UsageError("--to expects a numeric IP address, got '\(host)'")
         }
         var source: SocketAddress?
-        if let text = options.string("source") {
-            guard let parsed = SocketAddress(host: text, port: 0) else {
+        // A fixed source port makes every attempt the same flow (one conntrack entry).
+        let sourcePort = try options.int("source-port") ?? 0
+        guard (0...65535).contains(sourcePort) else { throw UsageError("--source-port expects 0-65535") }
+        if let text = options.string("source") ?? (sourcePort != 0 ? (target.family == AF_INET6 ? "::" : "0.0.0.0") : nil) {
+            guard let parsed = SocketAddress(host: text, port: UInt16(sourcePort)) else {
                 throw UsageError("--source expects a numeric IP address, got '\(text)'")
             }
             source = parsed

@@ -37,6 +37,12 @@ enum KernelFailure {
 
     /// Compiles the manifests or exits 2 with the diagnostics.
     static func compile(_ input: InputOptions) throws -> Ruleset {
+        let (ruleset, _) = try compiled(input)
+        return ruleset
+    }
+
+    /// The ruleset and the pipeline's result it came from, or exit 2 with the diagnostics.
+    static func compiled(_ input: InputOptions) throws -> (Ruleset, PipelineResult) {
         let result = Pipeline.run(paths: input.files, node: input.nodeOptions, strict: input.strict)
         Terminal.report(result.diagnostics)
         guard let ruleset = result.ruleset else { throw ExitCode(2) }
@@ -51,7 +57,7 @@ enum KernelFailure {
             }
             Terminal.error("warning: \(what): the kernel will enforce policy on made-up addresses")
         }
-        return ruleset
+        return (ruleset, result)
     }
 }
 
@@ -82,22 +88,31 @@ struct ApplyCommand: ParsableCommand {
     @Flag(name: .customLong("no-state"), help: "Neither use nor write the state file: always read the table back.")
     var noState = false
 
+    @Flag(name: .customLong("no-conntrack-cleanup"),
+          help: "Keep UDP conntrack entries that point at endpoints or frontends the new table no longer has.")
+    var noConntrackCleanup = false
+
     @OptionGroup var backend: BackendOptions
 
     func run() throws {
-        let ruleset = try KernelFailure.compile(input)
+        let (ruleset, compiled) = try KernelFailure.compiled(input)
         if let kernel = backend.iptables(namespace: namespace.netns) {
             // The iptables backend restores whole chains and keeps no state file; refuse what it cannot honour.
-            let unsupported = [(dryRun, "--dry-run"), (full, "--full"), (statePath != nil, "--state"), (noState, "--no-state")].filter(\.0).map(\.1)
+            let unsupported = [(dryRun, "--dry-run"), (full, "--full"), (statePath != nil, "--state"), (noState, "--no-state"),
+                               (noConntrackCleanup, "--no-conntrack-cleanup")].filter(\.0).map(\.1)
             guard unsupported.isEmpty else {
                 Terminal.error("error: \(unsupported.joined(separator: ", ")) cannot be used with --backend \(backend.backend.rawValue)")
                 throw ExitCode(2)
             }
             return try IPTablesCommands.apply(ruleset, with: kernel, strict: input.strict)
         }
-        let applier = RulesetApplier(transport: try namespace.transport())
+        let transport = try namespace.transport()
+        let applier = RulesetApplier(transport: transport)
         let stateFile = noState ? nil : AppliedStateFile(path: statePath ?? AppliedStateFile.defaultPath(namespace: namespace.netns))
+        var cleanup: ConntrackCleanup?
         do {
+            // The frontends the table programs now are read before the apply replaces them.
+            cleanup = noConntrackCleanup ? nil : try ConntrackCleanup(compiled, ruleset: ruleset, applier: applier)
             let outcome = try applier.apply(ruleset, dryRun: dryRun, incremental: !full, previous: full ? nil : stateFile?.load())
             if let stateFile, let state = outcome.state {
                 do {
@@ -111,6 +126,7 @@ struct ApplyCommand: ParsableCommand {
         } catch {
             throw KernelFailure.report(error)
         }
+        try cleanup?.run(transport: transport, dryRun: dryRun)
     }
 
     static func summary(_ outcome: ApplyOutcome, ruleset: Ruleset, dryRun: Bool) -> String {

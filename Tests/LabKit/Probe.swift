@@ -58,11 +58,12 @@ extension Lab {
     /// `count` fresh connections (or datagrams) to `address`:`port`.
     public func probe(
         from role: String, to address: String, port: Int, proto: LabProtocol = .tcp,
-        count: Int = 1, timeoutMs: Int = 1000, source: String? = nil
+        count: Int = 1, timeoutMs: Int = 1000, source: String? = nil, sourcePort: Int? = nil
     ) throws -> ProbeResult {
         var args = [try AgentLocator.agentPath(), "probe", "--to", address, "--port", String(port),
                     "--proto", proto.rawValue, "--count", String(count), "--timeout-ms", String(timeoutMs)]
         if let source { args += ["--source", source] }
+        if let sourcePort { args += ["--source-port", String(sourcePort)] }
         let budget = count * timeoutMs + 30_000
         let result = try run(in: role, args, timeoutMs: budget)
         try check(result, args)
