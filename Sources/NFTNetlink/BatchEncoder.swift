@@ -6,7 +6,8 @@ import NFTRuleset
 /// kernel error can be traced back to the object (and its comment) that caused it.
 final class NetlinkBatch {
     let pointer: OpaquePointer
-    private(set) var descriptions: [UInt32: String] = [:]
+    /// What each message carries, rendered to text only for a message the kernel refuses.
+    private(set) var descriptions: [UInt32: MessageDescription] = [:]
     /// Kernel modules each rule message needs, to tell a missing module from a missing object.
     private(set) var modules: [UInt32: [String]] = [:]
 
@@ -20,13 +21,17 @@ final class NetlinkBatch {
     var messageCount: Int { Int(kubenft_nl_batch_message_count(pointer)) }
     var byteCount: Int { kubenft_nl_batch_byte_count(pointer) }
 
-    func describe(_ sequence: UInt32) -> String? { descriptions[sequence] }
+    func describe(_ sequence: UInt32) -> String? { descriptions[sequence]?.text }
 
     func check(_ rc: Int32, _ what: String) throws(NetlinkError) {
         guard rc == 0 else { throw NetlinkError.system(rc, "building the batch (\(what))") }
     }
 
     func note(_ sequence: UInt32, _ description: String, modules needed: [String] = []) {
+        note(sequence, .text(description), modules: needed)
+    }
+
+    func note(_ sequence: UInt32, _ description: MessageDescription, modules needed: [String] = []) {
         descriptions[sequence] = description
         if !needed.isEmpty { modules[sequence] = needed }
     }
@@ -37,6 +42,21 @@ final class NetlinkBatch {
             var type: UInt16 = 0
             _ = kubenft_nl_batch_message(pointer, index, &type, nil, nil)
             return type
+        }
+    }
+}
+
+/// What one message of a batch carries, kept so a refusal can name it. A rule is kept as the IR
+/// value and printed only when asked: rendering every rule of a large batch in case one is refused
+/// would cost more than encoding it.
+enum MessageDescription {
+    case text(String)
+    case rule(chain: String, Rule)
+
+    var text: String {
+        switch self {
+        case .text(let text): return text
+        case .rule(let chain, let rule): return "rule in chain \(chain): \(NFTTextEmitter.rule(rule))"
         }
     }
 }
@@ -207,7 +227,6 @@ struct BatchEncoder {
         var sequence: UInt32 = 0
         try output.check(kubenft_nl_batch_add_rule(output.pointer, UInt16(NFT_MSG_NEWRULE.rawValue), messageFamily,
                                                    Self.appendFlags, object, &sequence), "rule")
-        output.note(sequence, "rule in chain \(chain): \(NFTTextEmitter.rule(rule))",
-                    modules: KernelModules.modules(for: linear.expressions))
+        output.note(sequence, .rule(chain: chain, rule), modules: KernelModules.modules(for: linear.expressions))
     }
 }
