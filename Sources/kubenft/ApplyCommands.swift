@@ -98,11 +98,14 @@ struct ApplyCommand: ParsableCommand {
         let (ruleset, compiled) = try KernelFailure.compiled(input)
         if let kernel = backend.iptables(namespace: namespace.netns) {
             // The iptables backend restores whole chains and keeps no state file; refuse what it cannot honour.
-            let unsupported = [(dryRun, "--dry-run"), (full, "--full"), (statePath != nil, "--state"), (noState, "--no-state"),
-                               (noConntrackCleanup, "--no-conntrack-cleanup")].filter(\.0).map(\.1)
+            let unsupported = [(dryRun, "--dry-run"), (full, "--full"), (statePath != nil, "--state"), (noState, "--no-state")].filter(\.0).map(\.1)
             guard unsupported.isEmpty else {
                 Terminal.error("error: \(unsupported.joined(separator: ", ")) cannot be used with --backend \(backend.backend.rawValue)")
                 throw ExitCode(2)
+            }
+            if !noConntrackCleanup {
+                Terminal.error("warning: stale UDP conntrack entries are not removed with --backend \(backend.backend.rawValue)"
+                               + " (--no-conntrack-cleanup says that is intended)")
             }
             return try IPTablesCommands.apply(ruleset, with: kernel, strict: input.strict)
         }
