@@ -3,8 +3,9 @@ import KubeManifest
 extension Review {
     /// Selectors and names that select or name nothing in the input (real pods and pods derived from
     /// workloads): a policy or peer selector matching no pod, a named port no pod defines, a Service
-    /// selecting no pod, a targetPort name its pods do not define. Each usually means a typo that
-    /// silently leaves a connection open or closed, so it is a warning (an error under `--strict`).
+    /// selecting no pod, a targetPort name its pods do not define; and a NetworkPolicy shadowed by
+    /// others (see `ShadowCheck`). Each usually means a typo or a leftover that silently leaves a
+    /// connection open or closed, so it is a warning (an error under `--strict`).
     public static func lint(_ result: PipelineResult, strict: Bool) -> [Diagnostic] {
         let index = LintIndex(result.cluster)
         guard !index.pods.isEmpty else { return [] }
@@ -15,6 +16,7 @@ extension Review {
                                        field: "spec.subject", reason: "selects no pod, real or derived: the policy has no effect"))
         }
         for service in result.cluster.services { problems += lint(service, index) }
+        if result.ruleset != nil { problems += ShadowCheck(result, index: index).diagnostics() }
         return strict ? problems.map(\.strict) : problems
     }
 

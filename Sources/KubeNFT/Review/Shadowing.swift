@@ -1,0 +1,217 @@
+import KubeManifest
+import KubeNFTCompiler
+import NFTTrace
+
+/// Finds NetworkPolicies that are shadowed: compiled without the policy, the ruleset gives every
+/// connection of the pods it selects the same verdict as with it, while the policy allows something.
+///
+/// "Shadowed" is judged with every tier in place. An AdminNetworkPolicy above that decides (Allow or
+/// Deny) every connection a NetworkPolicy allows therefore shadows it; a Pass hands the connection
+/// down and does not. A policy that allows nothing (a default deny) only isolates, and is never
+/// reported, even when other policies isolate the same pods. Admin and baseline policies are not
+/// checked themselves.
+///
+/// The check is exact over what can differ: every reviewed pod, the node, each outside address
+/// class, and one port per interval of the port space that no policy port (number, range end,
+/// named port as the pods define it) cuts, for TCP, UDP and SCTP. A candidate must have its pods
+/// selected, in each direction it governs, by another NetworkPolicy or an admin policy; without
+/// that, removing it would leave a pod unisolated. The work grows with candidates × pods × ports,
+/// so above `ShadowCheck.budget` traces the check is skipped with a warning saying so.
+struct ShadowCheck {
+    /// Traces (both versions counted) and cluster objects compiled, summed over the candidates.
+    static let budget = (traces: 400_000, compiledObjects: 150_000)
+
+    let result: PipelineResult
+    let index: LintIndex
+    let pods: [Pod]
+    let classes: [AddressClass]
+    let ports: [(UInt16, L4Protocol)]
+
+    init(_ result: PipelineResult, index: LintIndex) {
+        self.result = result
+        self.index = index
+        pods = Review.reviewedPods(result.cluster)
+        classes = AddressClasses.classes([result])
+        ports = Self.ports(result.cluster)
+    }
+
+    /// A policy that may be shadowed: its reviewed pods, and the other policies selecting them.
+    struct Candidate {
+        var policy: NetworkPolicy
+        var selected: [Pod]
+        var others: [String]
+    }
+
+    func diagnostics() -> [Diagnostic] {
+        let candidates = self.candidates()
+        guard !candidates.isEmpty else { return [] }
+        let peers = pods.count + classes.count + 1
+        let traces = candidates.reduce(0) { total, candidate in
+            total + 2 * candidate.selected.count * candidate.policy.effectivePolicyTypes.count * peers * ports.count
+        }
+        let cluster = result.cluster
+        let objects = cluster.pods.count + cluster.services.count + cluster.endpointSlices.count + cluster.networkPolicies.count
+        if traces > Self.budget.traces || candidates.count * objects > Self.budget.compiledObjects {
+            let first = candidates[0].policy
+            return [Diagnostic(.warning, at: first.meta.location, object: "NetworkPolicy \(first.meta.qualifiedName)", field: "spec",
+                               reason: "shadowed-policy check skipped: \(candidates.count) candidate policies over \(pods.count) pods "
+                                   + "would take \(traces) traces, above the limit of \(Self.budget.traces)")]
+        }
+        var problems: [Diagnostic] = []
+        let whole: Tracer
+        do {
+            whole = try tracer(result.cluster)
+        } catch {
+            return [Diagnostic(.warning, at: candidates[0].policy.meta.location, object: nil, field: "spec",
+                               reason: "shadowed-policy check failed: \(error)")]
+        }
+        for candidate in candidates {
+            let object = "NetworkPolicy \(candidate.policy.meta.qualifiedName)"
+            do {
+                guard try isShadowed(candidate, whole: whole) else { continue }
+                let count = candidate.selected.count
+                problems.append(Diagnostic(.warning, at: candidate.policy.meta.location, object: object, field: "spec",
+                                           reason: "shadowed by \(candidate.others.joined(separator: ", ")): removing it changes no connection "
+                                               + "of the \(count) \(count == 1 ? "pod" : "pods") it selects"))
+            } catch {
+                problems.append(Diagnostic(.warning, at: candidate.policy.meta.location, object: object, field: "spec",
+                                           reason: "shadowed-policy check failed: \(error)"))
+            }
+        }
+        return problems
+    }
+
+    /// Policies that allow something and whose pods other policies also select, in each direction.
+    func candidates() -> [Candidate] {
+        let policies = result.cluster.networkPolicies
+        var candidates: [Candidate] = []
+        for policy in policies {
+            let types = policy.effectivePolicyTypes
+            let allowsSomething = (types.contains(.ingress) && !(policy.ingress ?? []).isEmpty)
+                || (types.contains(.egress) && !(policy.egress ?? []).isEmpty)
+            guard allowsSomething else { continue }
+            let selected = pods.filter { $0.meta.namespace == policy.meta.namespace && policy.podSelector.matches($0.meta.labels) }
+            guard !selected.isEmpty else { continue }
+            var others = Set<String>(), covered = true
+            for pod in selected where covered {
+                let admins = result.cluster.adminPolicies.filter { index.selects($0.subject, pod) }
+                others.formUnion(admins.map { "\($0.tier == .admin ? "AdminNetworkPolicy" : "BaselineAdminNetworkPolicy") \($0.meta.name)" })
+                for type in types {
+                    let alike = policies.filter { other in
+                        other.meta != policy.meta && other.meta.namespace == pod.meta.namespace
+                            && other.effectivePolicyTypes.contains(type) && other.podSelector.matches(pod.meta.labels)
+                    }
+                    others.formUnion(alike.map { "NetworkPolicy \($0.meta.qualifiedName)" })
+                    if alike.isEmpty && admins.isEmpty { covered = false }
+                }
+            }
+            if covered { candidates.append(Candidate(policy: policy, selected: selected, others: others.sorted())) }
+        }
+        return candidates
+    }
+
+    /// The cluster's rules as a node that enforces every pod's policies: a policy that only pods on
+    /// other nodes need still matters.
+    func tracer(_ cluster: Cluster) throws -> Tracer {
+        var context = result.context
+        context.nodeName = nil
+        if result.context.nodeName == nil, cluster.networkPolicies.count == result.cluster.networkPolicies.count {
+            return try Review.tracer(for: result, recordsSteps: false)
+        }
+        let compiled = KubeNFTCompiler.compile(cluster, context: context)
+        guard !compiled.hasErrors else { throw TraceQueryError(description: "the cluster does not compile for every node") }
+        return try Review.tracer(for: PipelineResult(ruleset: compiled.ruleset, cluster: cluster, context: context, diagnostics: []),
+                                 recordsSteps: false)
+    }
+
+    /// Compiles the cluster without the policy and compares the verdict of every connection of its
+    /// pods, in the directions it governs, on every probe port, with `whole` (the cluster's rules).
+    func isShadowed(_ candidate: Candidate, whole: Tracer) throws -> Bool {
+        var cluster = result.cluster
+        cluster.networkPolicies.removeAll { $0.meta == candidate.policy.meta }
+        let reduced = try tracer(cluster)
+        let types = candidate.policy.effectivePolicyTypes
+        for pod in candidate.selected {
+            for packet in packets(for: pod, ingress: types.contains(.ingress), egress: types.contains(.egress)) {
+                let before = try whole.trace(packet.packet, origin: packet.origin).acceptProbability > 0.999_999
+                let after = try reduced.trace(packet.packet, origin: packet.origin).acceptProbability > 0.999_999
+                if before != after { return false }
+            }
+        }
+        return true
+    }
+
+    /// The first packets of every connection into (ingress) or out of (egress) the pod.
+    func packets(for pod: Pod, ingress: Bool, egress: Bool) -> [(packet: TracePacket, origin: TraceOrigin)] {
+        var packets: [(packet: TracePacket, origin: TraceOrigin)] = []
+        for (port, transport) in ports {
+            for peer in pods where peer.reviewName != pod.reviewName {
+                if ingress, let packet = Review.packet(from: peer, to: pod, port: port, transport: transport) { packets.append((packet, .network)) }
+                if egress, let packet = Review.packet(from: pod, to: peer, port: port, transport: transport) { packets.append((packet, .network)) }
+            }
+            for address in pod.podIPs {
+                for peer in classes where peer.representative.family == address.family {
+                    if ingress { packets.append((packet(peer.representative, address, port, transport), .network)) }
+                    if egress { packets.append((packet(address, peer.representative, port, transport), .network)) }
+                }
+                // Node to pod never passes a policy chain; pod to node passes the admin egress rules.
+                if egress, let node = result.context.nodeIPs.first(where: { $0.family == address.family }) {
+                    packets.append((packet(address, node, port, transport), .network))
+                }
+            }
+        }
+        return packets
+    }
+
+    private func packet(_ source: IPAddress, _ destination: IPAddress, _ port: UInt16, _ transport: L4Protocol) -> TracePacket {
+        TracePacket(source: source, destination: destination, transport: transport.nftName, destinationPort: port)
+    }
+
+    /// One port per protocol and interval of the port space that every policy port treats alike: the
+    /// starts of the intervals cut by each port, range and named port (as the pods define it).
+    static func ports(_ cluster: Cluster) -> [(UInt16, L4Protocol)] {
+        var starts: [L4Protocol: Set<Int>] = [:]
+        func cut(_ transport: L4Protocol, _ low: UInt16, _ high: UInt16) {
+            starts[transport, default: []].formUnion([Int(low), Int(high) + 1])
+        }
+        func named(_ name: String, _ transport: L4Protocol?) {
+            for pod in cluster.pods {
+                for port in pod.containerPorts where port.name == name && (transport == nil || port.protocol == transport) {
+                    cut(port.protocol, port.port, port.port)
+                }
+            }
+        }
+        for policy in cluster.networkPolicies {
+            for port in ((policy.ingress ?? []) + (policy.egress ?? [])).flatMap({ $0.ports ?? [] }) {
+                switch port.port {
+                case .number(let number)?: cut(port.protocol, number, max(number, port.endPort ?? number))
+                case .name(let name)?: named(name, port.protocol)
+                case nil: break
+                }
+            }
+        }
+        for policy in cluster.adminPolicies {
+            for port in (policy.ingress + policy.egress).flatMap({ $0.ports ?? [] }) {
+                switch port {
+                case .number(let transport, let number): cut(transport, number, number)
+                case .range(let transport, let low, let high): cut(transport, low, max(low, high))
+                case .named(let name): named(name, nil)
+                }
+            }
+        }
+        return [L4Protocol.tcp, .udp, .sctp].flatMap { transport in
+            (starts[transport, default: []].union([1])).filter { $0 <= 65535 }.sorted().map { (UInt16($0), transport) }
+        }
+    }
+}
+
+extension LintIndex {
+    /// True when the admin policy subject selects the pod.
+    func selects(_ set: AdminNetworkPolicy.PodSet, _ pod: Pod) -> Bool {
+        let labels = namespaceLabels[pod.meta.namespace] ?? [:]
+        switch set {
+        case .namespaces(let selector): return selector.matches(labels)
+        case .pods(let namespaces, let podSelector): return namespaces.matches(labels) && podSelector.matches(pod.meta.labels)
+        }
+    }
+}
