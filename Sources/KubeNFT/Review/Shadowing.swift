@@ -82,30 +82,34 @@ struct ShadowCheck {
     }
 
     /// Policies that allow something and whose pods other policies also select, in each direction.
+    /// Each pod is matched against the policies of its namespace once.
     func candidates() -> [Candidate] {
         let policies = result.cluster.networkPolicies
+        let types = policies.map(\.effectivePolicyTypes)
+        let byNamespace = Dictionary(grouping: policies.indices, by: { policies[$0].meta.namespace })
+        var selectedBy = Array(repeating: [Int](), count: policies.count)
+        var selecting: [[Int]] = []
+        for (number, pod) in pods.enumerated() {
+            let matching = (byNamespace[pod.meta.namespace] ?? []).filter { policies[$0].podSelector.matches(pod.meta.labels) }
+            for policy in matching { selectedBy[policy].append(number) }
+            selecting.append(matching)
+        }
         var candidates: [Candidate] = []
-        for policy in policies {
-            let types = policy.effectivePolicyTypes
-            let allowsSomething = (types.contains(.ingress) && !(policy.ingress ?? []).isEmpty)
-                || (types.contains(.egress) && !(policy.egress ?? []).isEmpty)
+        for (number, policy) in policies.enumerated() where !selectedBy[number].isEmpty {
+            let allowsSomething = (types[number].contains(.ingress) && !(policy.ingress ?? []).isEmpty)
+                || (types[number].contains(.egress) && !(policy.egress ?? []).isEmpty)
             guard allowsSomething else { continue }
-            let selected = pods.filter { $0.meta.namespace == policy.meta.namespace && policy.podSelector.matches($0.meta.labels) }
-            guard !selected.isEmpty else { continue }
             var others = Set<String>(), covered = true
-            for pod in selected where covered {
-                let admins = result.cluster.adminPolicies.filter { index.selects($0.subject, pod) }
+            for pod in selectedBy[number] where covered {
+                let admins = result.cluster.adminPolicies.filter { index.selects($0.subject, pods[pod]) }
                 others.formUnion(admins.map { "\($0.tier == .admin ? "AdminNetworkPolicy" : "BaselineAdminNetworkPolicy") \($0.meta.name)" })
-                for type in types {
-                    let alike = policies.filter { other in
-                        other.meta != policy.meta && other.meta.namespace == pod.meta.namespace
-                            && other.effectivePolicyTypes.contains(type) && other.podSelector.matches(pod.meta.labels)
-                    }
-                    others.formUnion(alike.map { "NetworkPolicy \($0.meta.qualifiedName)" })
+                for type in types[number] {
+                    let alike = selecting[pod].filter { $0 != number && types[$0].contains(type) }
+                    others.formUnion(alike.map { "NetworkPolicy \(policies[$0].meta.qualifiedName)" })
                     if alike.isEmpty && admins.isEmpty { covered = false }
                 }
             }
-            if covered { candidates.append(Candidate(policy: policy, selected: selected, others: others.sorted())) }
+            if covered { candidates.append(Candidate(policy: policy, selected: selectedBy[number].map { pods[$0] }, others: others.sorted())) }
         }
         return candidates
     }
