@@ -1,6 +1,6 @@
 import Foundation
 import KubeManifest
-import KubeNFT
+@testable import KubeNFT
 import Testing
 
 /// The shadowed-policy lint: a NetworkPolicy whose removal changes no connection of its pods.
@@ -59,6 +59,29 @@ struct ShadowedPolicyTests {
                 namespaceSelector: {}
                 podSelector: {matchLabels: {app: api}}
         """
+    }
+
+    /// The cluster of the workloads and `documents`, through the pipeline.
+    static func pipeline(_ documents: [String]) throws -> PipelineResult {
+        let directory = try OutsidePeerTests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/cluster.yaml"
+        try ([workloads] + documents).joined(separator: "\n---\n").write(toFile: path, atomically: true, encoding: .utf8)
+        return Pipeline.run(paths: [path], node: NodeOptions())
+    }
+
+    @Test("above its budget the check is skipped with a warning that says so, never silently")
+    func budget() throws {
+        let result = try Self.pipeline([
+            Self.ingressToWeb("web-from-api", from: ["api"], ports: ["8080"]),
+            Self.ingressToWeb("web-from-shop", from: ["*"], ports: []),
+        ])
+        let small = ShadowCheck(result, index: LintIndex(result.cluster), budget: .init(traces: 10, compiledObjects: 1_000_000))
+        let warnings = small.diagnostics().map(\.description)
+        #expect(warnings.count == 1)
+        #expect(warnings.first?.contains("lint: shadowed-policy check skipped: 2 candidate policies over 3 pods") == true, "\(warnings)")
+        let generous = ShadowCheck(result, index: LintIndex(result.cluster))
+        #expect(generous.diagnostics().map(\.reason).allSatisfy { $0.hasPrefix("shadowed by") })
     }
 
     /// The shadowed-policy warnings of the lint of `documents` (with the workloads), as `object: reason`.

@@ -16,19 +16,25 @@ import NFTTrace
 /// named port as the pods define it) cuts, for TCP, UDP and SCTP. A candidate must have its pods
 /// selected, in each direction it governs, by another NetworkPolicy or an admin policy; without
 /// that, removing it would leave a pod unisolated. The work grows with candidates × pods × ports,
-/// so above `ShadowCheck.budget` traces the check is skipped with a warning saying so.
+/// so above a `Budget` the check is skipped with a warning saying so.
 struct ShadowCheck {
-    /// Traces (both versions counted) and cluster objects compiled, summed over the candidates.
-    static let budget = (traces: 400_000, compiledObjects: 150_000)
+    /// The most work the check does: traces (both versions counted) and cluster objects compiled,
+    /// summed over the candidates.
+    struct Budget: Sendable {
+        var traces = 200_000
+        var compiledObjects = 100_000
+    }
 
     let result: PipelineResult
     let index: LintIndex
     let pods: [Pod]
     let classes: [AddressClass]
     let ports: [(UInt16, L4Protocol)]
+    let budget: Budget
 
-    init(_ result: PipelineResult, index: LintIndex) {
+    init(_ result: PipelineResult, index: LintIndex, budget: Budget = Budget()) {
         self.result = result
+        self.budget = budget
         self.index = index
         pods = Review.reviewedPods(result.cluster)
         classes = AddressClasses.classes([result])
@@ -51,11 +57,11 @@ struct ShadowCheck {
         }
         let cluster = result.cluster
         let objects = cluster.pods.count + cluster.services.count + cluster.endpointSlices.count + cluster.networkPolicies.count
-        if traces > Self.budget.traces || candidates.count * objects > Self.budget.compiledObjects {
-            let first = candidates[0].policy
-            return [Diagnostic(.warning, at: first.meta.location, object: "NetworkPolicy \(first.meta.qualifiedName)", field: "spec",
-                               reason: "shadowed-policy check skipped: \(candidates.count) candidate policies over \(pods.count) pods "
-                                   + "would take \(traces) traces, above the limit of \(Self.budget.traces)")]
+        let compiles = candidates.count * objects
+        if traces > budget.traces || compiles > budget.compiledObjects {
+            return [Diagnostic(.warning, at: SourceLocation(file: "<command line>", line: 1, column: 1), object: nil, field: "lint",
+                               reason: "shadowed-policy check skipped: \(candidates.count) candidate policies over \(pods.count) pods would take "
+                                   + "\(traces) traces (limit \(budget.traces)) and compile \(compiles) objects (limit \(budget.compiledObjects))")]
         }
         var problems: [Diagnostic] = []
         let whole: Tracer
