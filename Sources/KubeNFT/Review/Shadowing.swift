@@ -28,8 +28,6 @@ struct ShadowCheck {
     let result: PipelineResult
     let index: LintIndex
     let pods: [Pod]
-    let classes: [AddressClass]
-    let ports: [(UInt16, L4Protocol)]
     let budget: Budget
 
     init(_ result: PipelineResult, index: LintIndex, budget: Budget = Budget()) {
@@ -37,8 +35,12 @@ struct ShadowCheck {
         self.budget = budget
         self.index = index
         pods = Review.reviewedPods(result.cluster)
-        classes = AddressClasses.classes([result])
-        ports = Self.ports(result.cluster)
+    }
+
+    /// The peers outside the pods and the probe ports, found once there is something to check.
+    struct Probes {
+        var classes: [AddressClass]
+        var ports: [(UInt16, L4Protocol)]
     }
 
     /// A policy that may be shadowed: its reviewed pods, and the other policies selecting them.
@@ -51,13 +53,14 @@ struct ShadowCheck {
     func diagnostics() -> [Diagnostic] {
         let candidates = self.candidates()
         guard !candidates.isEmpty else { return [] }
-        let peers = pods.count + classes.count + 1
-        let traces = candidates.reduce(0) { total, candidate in
-            total + 2 * candidate.selected.count * candidate.policy.effectivePolicyTypes.count * peers * ports.count
-        }
         let cluster = result.cluster
         let objects = cluster.pods.count + cluster.services.count + cluster.endpointSlices.count + cluster.networkPolicies.count
         let compiles = candidates.count * objects
+        let probes = compiles > budget.compiledObjects ? Probes(classes: [], ports: []) : Probes(classes: AddressClasses.classes([result]), ports: Self.ports(cluster))
+        let peers = pods.count + probes.classes.count + 1
+        let traces = candidates.reduce(0) { total, candidate in
+            total + 2 * candidate.selected.count * candidate.policy.effectivePolicyTypes.count * peers * max(probes.ports.count, 1)
+        }
         if traces > budget.traces || compiles > budget.compiledObjects {
             return [Diagnostic(.warning, at: SourceLocation(file: "<command line>", line: 1, column: 1), object: nil, field: "lint",
                                reason: "shadowed-policy check skipped: \(candidates.count) candidate policies over \(pods.count) pods would take "
@@ -74,7 +77,7 @@ struct ShadowCheck {
         for candidate in candidates {
             let object = "NetworkPolicy \(candidate.policy.meta.qualifiedName)"
             do {
-                guard try isShadowed(candidate, whole: whole) else { continue }
+                guard try isShadowed(candidate, whole: whole, probes: probes) else { continue }
                 let count = candidate.selected.count
                 problems.append(Diagnostic(.warning, at: candidate.policy.meta.location, object: object, field: "spec",
                                            reason: "shadowed by \(candidate.others.joined(separator: ", ")): removing it changes no connection "
@@ -136,13 +139,13 @@ struct ShadowCheck {
 
     /// Compiles the cluster without the policy and compares the verdict of every connection of its
     /// pods, in the directions it governs, on every probe port, with `whole` (the cluster's rules).
-    func isShadowed(_ candidate: Candidate, whole: Tracer) throws -> Bool {
+    func isShadowed(_ candidate: Candidate, whole: Tracer, probes: Probes) throws -> Bool {
         var cluster = result.cluster
         cluster.networkPolicies.removeAll { $0.meta == candidate.policy.meta }
         let reduced = try tracer(cluster)
         let types = candidate.policy.effectivePolicyTypes
         for pod in candidate.selected {
-            for packet in packets(for: pod, ingress: types.contains(.ingress), egress: types.contains(.egress)) {
+            for packet in packets(for: pod, probes, ingress: types.contains(.ingress), egress: types.contains(.egress)) {
                 let before = try whole.trace(packet.packet, origin: packet.origin).acceptProbability > 0.999_999
                 let after = try reduced.trace(packet.packet, origin: packet.origin).acceptProbability > 0.999_999
                 if before != after { return false }
@@ -152,15 +155,15 @@ struct ShadowCheck {
     }
 
     /// The first packets of every connection into (ingress) or out of (egress) the pod.
-    func packets(for pod: Pod, ingress: Bool, egress: Bool) -> [(packet: TracePacket, origin: TraceOrigin)] {
+    func packets(for pod: Pod, _ probes: Probes, ingress: Bool, egress: Bool) -> [(packet: TracePacket, origin: TraceOrigin)] {
         var packets: [(packet: TracePacket, origin: TraceOrigin)] = []
-        for (port, transport) in ports {
+        for (port, transport) in probes.ports {
             for peer in pods where peer.reviewName != pod.reviewName {
                 if ingress, let packet = Review.packet(from: peer, to: pod, port: port, transport: transport) { packets.append((packet, .network)) }
                 if egress, let packet = Review.packet(from: pod, to: peer, port: port, transport: transport) { packets.append((packet, .network)) }
             }
             for address in pod.podIPs {
-                for peer in classes where peer.representative.family == address.family {
+                for peer in probes.classes where peer.representative.family == address.family {
                     if ingress { packets.append((packet(peer.representative, address, port, transport), .network)) }
                     if egress { packets.append((packet(address, peer.representative, port, transport), .network)) }
                 }
@@ -184,12 +187,12 @@ struct ShadowCheck {
         func cut(_ transport: L4Protocol, _ low: UInt16, _ high: UInt16) {
             starts[transport, default: []].formUnion([Int(low), Int(high) + 1])
         }
+        var byName: [String: [Pod.ContainerPort]] = [:]
+        for pod in cluster.pods {
+            for port in pod.containerPorts where !port.name.isEmpty { byName[port.name, default: []].append(port) }
+        }
         func named(_ name: String, _ transport: L4Protocol?) {
-            for pod in cluster.pods {
-                for port in pod.containerPorts where port.name == name && (transport == nil || port.protocol == transport) {
-                    cut(port.protocol, port.port, port.port)
-                }
-            }
+            for port in byName[name] ?? [] where transport == nil || port.protocol == transport { cut(port.protocol, port.port, port.port) }
         }
         for policy in cluster.networkPolicies {
             for port in ((policy.ingress ?? []) + (policy.egress ?? [])).flatMap({ $0.ports ?? [] }) {
