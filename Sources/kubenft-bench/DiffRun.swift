@@ -19,6 +19,11 @@ struct DiffResult: Codable {
     var afterSeconds: Double
     /// Nil while the comparison has not finished (the child prints a line after the pipelines).
     var compareSeconds: Double?
+    /// Both pipelines, run side by side as `kubenft diff` runs them (wall clock).
+    var pipelinesSeconds: Double?
+    /// Coverage and lint warnings of the new version, as `kubenft diff` prints them.
+    var lintSeconds: Double?
+    var warnings: Int?
     var allowed: Int?
     var blocked: Int?
     var serviceChanges: Int?
@@ -38,6 +43,8 @@ struct DiffRunner {
     var directory: String
     var timeLimit: Int
     var declared = false
+    /// Leaves before.yaml and after.yaml in the directory, to time `kubenft diff` on them.
+    var keep = false
 
     func run() throws(BenchError) {
         let plan = PolicyClusterPlan(scenario)
@@ -48,14 +55,25 @@ struct DiffRunner {
             throw BenchError("cannot write the diff inputs in \(directory)")
         }
         defer {
-            try? FileManager.default.removeItem(atPath: before)
-            try? FileManager.default.removeItem(atPath: after)
+            if !keep {
+                try? FileManager.default.removeItem(atPath: before)
+                try? FileManager.default.removeItem(atPath: after)
+            }
         }
+        measure(before, after, size)
+    }
+
+    /// The steps of `kubenft diff`: both pipelines (side by side, as the command runs them), the
+    /// coverage and lint warnings of the new version, then the comparison.
+    private func measure(_ before: String, _ after: String, _ size: Int) {
         let node = NodeOptions(nodeName: ClusterPlan.nodeName, clusterCIDRs: [ClusterPlan.clusterCIDR])
-        let (old, oldSeconds) = Clock.measure { Pipeline.run(paths: [before], node: node) }
-        let (new, newSeconds) = Clock.measure { Pipeline.run(paths: [after], node: node) }
+        // Each version alone, then both side by side as `kubenft diff` runs them.
+        let (_, oldSeconds) = Clock.measure { Pipeline.run(paths: [before], node: node) }
+        let (_, newSeconds) = Clock.measure { Pipeline.run(paths: [after], node: node) }
+        let ((old, new), pipelineSeconds) = Clock.measure { Review.pipelines(before: [before], after: [after], node: node) }
         var result = DiffResult(scenario: scenario, change: change, declared: declared ? true : nil, inputBytes: size,
                                 pods: new.cluster.pods.count, beforeSeconds: oldSeconds, afterSeconds: newSeconds)
+        result.pipelinesSeconds = pipelineSeconds
         if declared { result.workloads = new.cluster.workloads.count }
         if let error = (old.errors + new.errors).first { result.error = "\(error)" }
         emit(result)
@@ -63,6 +81,12 @@ struct DiffRunner {
         // The comparison alone is bounded: past the limit the default SIGALRM action ends the process.
         alarm(UInt32(timeLimit))
         do {
+            let (warnings, lintSeconds) = Clock.measure {
+                Review.coverage(old, input: "--from", strict: false) + Review.coverage(new, input: "--to", strict: false)
+                    + Review.lint(new, strict: false)
+            }
+            result.lintSeconds = lintSeconds
+            result.warnings = warnings.count
             let (report, seconds) = try Clock.measure { try ChangeAnalysis.compare(old, new) }
             alarm(0)
             result.compareSeconds = seconds

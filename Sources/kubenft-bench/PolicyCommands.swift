@@ -69,5 +69,5 @@ func runDiff(_ arguments: Arguments) throws(BenchError) {
     try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     defer { if arguments.values["workdir"] == nil { try? FileManager.default.removeItem(atPath: directory) } }
     try DiffRunner(scenario: scenario, change: change, directory: directory,
-                   timeLimit: try arguments.int("time-limit", default: 300), declared: arguments.flags.contains("declared")).run()
+                   timeLimit: try arguments.int("time-limit", default: 300), declared: arguments.flags.contains("declared"), keep: arguments.flags.contains("keep")).run()
 }

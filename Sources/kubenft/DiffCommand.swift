@@ -40,8 +40,7 @@ struct DiffCommand: ParsableCommand {
     }
 
     func run() throws {
-        let old = Pipeline.run(paths: before, node: node.nodeOptions, strict: node.strict)
-        let new = Pipeline.run(paths: after, node: node.nodeOptions, strict: node.strict)
+        let (old, new) = Review.pipelines(before: before, after: after, node: node.nodeOptions, strict: node.strict)
         let compiled = old.ruleset != nil && new.ruleset != nil
         let coverage = compiled ? Review.coverage(old, input: "--from", strict: node.strict) + Review.coverage(new, input: "--to", strict: node.strict) : []
         // Lint only the version under review: the change's selectors and names.

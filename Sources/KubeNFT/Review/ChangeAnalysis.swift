@@ -1,16 +1,37 @@
+import Dispatch
 import KubeManifest
 import NFTRuleset
 import NFTTrace
+import Synchronization
 
 /// Builds a `ChangeReport` from two pipeline results.
 public enum ChangeAnalysis {
+    /// The connections are traced on one thread while the service backends and the compiled objects
+    /// are compared on another: the parts share nothing but the two (immutable) results.
     public static func compare(_ before: PipelineResult, _ after: PipelineResult) throws -> ChangeReport {
-        var report = ChangeReport()
-        let connections = try ConnectivityDiffer(before: before, after: after).connections()
-        report.allowed = connections.allowed
-        report.blocked = connections.blocked
-        report.services = try serviceChanges(before, after)
-        if let old = before.ruleset, let new = after.ruleset { objectChanges(old, new, into: &report) }
+        let connections = Mutex<Result<(allowed: [ChangeReport.Connection], blocked: [ChangeReport.Connection]), Error>?>(nil)
+        let rest = Mutex<Result<ChangeReport, Error>?>(nil)
+        DispatchQueue.concurrentPerform(iterations: 2) { part in
+            if part == 0 {
+                let traced = Result { try ConnectivityDiffer(before: before, after: after).connections() }
+                connections.withLock { $0 = traced }
+            } else {
+                let compared = Result { () throws -> ChangeReport in
+                    var report = ChangeReport()
+                    report.services = try serviceChanges(before, after)
+                    if let old = before.ruleset, let new = after.ruleset { objectChanges(old, new, into: &report) }
+                    return report
+                }
+                rest.withLock { $0 = compared }
+            }
+        }
+        guard let tracedConnections = connections.withLock({ $0 }), let compared = rest.withLock({ $0 }) else {
+            throw TraceQueryError(description: "the comparison did not finish")
+        }
+        var report = try compared.get()
+        let found = try tracedConnections.get()
+        report.allowed = found.allowed
+        report.blocked = found.blocked
         return report
     }
 

@@ -3,8 +3,9 @@ import KubeManifest
 extension Review {
     /// Selectors and names that select or name nothing in the input (real pods and pods derived from
     /// workloads): a policy or peer selector matching no pod, a named port no pod defines, a Service
-    /// selecting no pod, a targetPort name its pods do not define. Each usually means a typo that
-    /// silently leaves a connection open or closed, so it is a warning (an error under `--strict`).
+    /// selecting no pod, a targetPort name its pods do not define; and a NetworkPolicy shadowed by
+    /// others (see `ShadowCheck`). Each usually means a typo or a leftover that silently leaves a
+    /// connection open or closed, so it is a warning (an error under `--strict`).
     public static func lint(_ result: PipelineResult, strict: Bool) -> [Diagnostic] {
         let index = LintIndex(result.cluster)
         guard !index.pods.isEmpty else { return [] }
@@ -15,12 +16,13 @@ extension Review {
                                        field: "spec.subject", reason: "selects no pod, real or derived: the policy has no effect"))
         }
         for service in result.cluster.services { problems += lint(service, index) }
+        if result.ruleset != nil { problems += ShadowCheck(result, index: index).diagnostics() }
         return strict ? problems.map(\.strict) : problems
     }
 
     static func lint(_ policy: NetworkPolicy, _ index: LintIndex) -> [Diagnostic] {
         let object = "NetworkPolicy \(policy.meta.qualifiedName)"
-        let selected = index.pods.filter { $0.meta.namespace == policy.meta.namespace && policy.podSelector.matches($0.meta.labels) }
+        let selected = index.pods(in: policy.meta.namespace).filter { policy.podSelector.matches($0.meta.labels) }
         if selected.isEmpty {
             return [Diagnostic(.warning, at: policy.meta.location, object: object, field: "spec.podSelector",
                                reason: "selects no pod, real or derived: the policy has no effect")]
@@ -54,9 +56,7 @@ extension Review {
     static func lint(_ service: Service, _ index: LintIndex) -> [Diagnostic] {
         guard let selector = service.selector, !selector.isEmpty else { return [] }
         let object = "Service \(service.meta.qualifiedName)"
-        let selected = index.pods.filter { pod in
-            pod.meta.namespace == service.meta.namespace && selector.allSatisfy { pod.meta.labels[$0.key] == $0.value }
-        }
+        let selected = index.pods(in: service.meta.namespace).filter { pod in selector.allSatisfy { pod.meta.labels[$0.key] == $0.value } }
         if selected.isEmpty {
             return [Diagnostic(.warning, at: service.meta.location, object: object, field: "spec.selector",
                                reason: "selects no pod, real or derived: the Service has no endpoints")]
@@ -72,14 +72,19 @@ extension Review {
     }
 }
 
-/// Pods and namespace labels (Namespace objects, and namespaces implied by use) for `Review.lint`.
+/// Pods and namespace labels (Namespace objects, and namespaces implied by use) for `Review.lint`,
+/// with the pods grouped by namespace so a selector is matched only where it can select.
 struct LintIndex {
     var pods: [Pod]
     var namespaceLabels: [String: [String: String]] = [:]
+    private var byNamespace: [String: [Pod]] = [:]
 
     init(_ cluster: Cluster) {
         pods = cluster.pods.filter { !$0.podIPs.isEmpty || $0.origin != nil }
-        for pod in pods { namespaceLabels[pod.meta.namespace] = ["kubernetes.io/metadata.name": pod.meta.namespace] }
+        for pod in pods {
+            namespaceLabels[pod.meta.namespace] = ["kubernetes.io/metadata.name": pod.meta.namespace]
+            byNamespace[pod.meta.namespace, default: []].append(pod)
+        }
         for namespace in cluster.namespaces {
             var labels = namespace.meta.labels
             labels["kubernetes.io/metadata.name"] = namespace.meta.name
@@ -87,20 +92,22 @@ struct LintIndex {
         }
     }
 
+    func pods(in namespace: String) -> [Pod] { byNamespace[namespace] ?? [] }
+
+    /// The pods of the namespaces the selector selects.
+    private func pods(selectedBy namespaces: LabelSelector) -> [Pod] {
+        namespaceLabels.filter { namespaces.matches($0.value) }.keys.sorted().flatMap { pods(in: $0) }
+    }
+
     func pods(_ peer: NetworkPolicy.Peer, namespace: String) -> [Pod] {
-        pods.filter { pod in
-            let namespaceMatches = peer.namespaceSelector.map { $0.matches(namespaceLabels[pod.meta.namespace] ?? [:]) } ?? (pod.meta.namespace == namespace)
-            return namespaceMatches && (peer.podSelector?.matches(pod.meta.labels) ?? true)
-        }
+        let candidates = peer.namespaceSelector.map { pods(selectedBy: $0) } ?? pods(in: namespace)
+        return candidates.filter { peer.podSelector?.matches($0.meta.labels) ?? true }
     }
 
     func pods(_ set: AdminNetworkPolicy.PodSet) -> [Pod] {
-        pods.filter { pod in
-            switch set {
-            case .namespaces(let selector): return selector.matches(namespaceLabels[pod.meta.namespace] ?? [:])
-            case .pods(let namespaces, let podSelector):
-                return namespaces.matches(namespaceLabels[pod.meta.namespace] ?? [:]) && podSelector.matches(pod.meta.labels)
-            }
+        switch set {
+        case .namespaces(let selector): return pods(selectedBy: selector)
+        case .pods(let namespaces, let podSelector): return pods(selectedBy: namespaces).filter { podSelector.matches($0.meta.labels) }
         }
     }
 }
