@@ -56,7 +56,9 @@ public enum ManifestLoader {
             case .failure(let problem): sink.diagnostics.append(problem)
             }
         }
+        // The sink lets go of the objects, so each list is freed as its sorted copy replaces it.
         var cluster = sink.cluster
+        sink.cluster = Cluster()
         presort(&cluster)
         cluster.canonicalize()
         ClusterChecks.run(&cluster, into: &sink.diagnostics)
@@ -64,9 +66,10 @@ public enum ManifestLoader {
         return LoadResult(cluster: cluster, diagnostics: sink.diagnostics.sorted())
     }
 
-    /// Size of the parts a large YAML source is read in: big enough to amortise the parser's setup,
-    /// small enough that the trees of two parts stay far below the size of the file.
-    static let partSize = 4 << 20
+    /// Size of the parts a large YAML source is read in (and of the chunks a large JSON file is read
+    /// in): big enough to amortise the handing over between threads, small enough that the parts
+    /// and trees in flight stay a few megabytes.
+    static let partSize = 1 << 20
 
     private static func decodeTree(_ tree: NodeTree, sink: LoadSink) {
         sink.diagnostics.append(contentsOf: tree.diagnostics)
