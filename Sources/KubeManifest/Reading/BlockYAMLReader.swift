@@ -286,3 +286,38 @@ struct BlockYAMLReader {
         return Scalar(contentStart: position + 1, contentEnd: close, quoted: true, isKey: true, after: after)
     }
 }
+
+/// The block reader checked against libyaml on one input, for the fuzz harness: the same bytes go
+/// through both, and any difference in the trees they build is a defect of the block reader.
+@_spi(ReaderCheck) public enum YAMLReaderCheck {
+    /// nil when the block reader declines the input or builds libyaml's tree; otherwise where the
+    /// two differ first.
+    public static func mismatch(_ bytes: [UInt8]) -> String? {
+        bytes.withUnsafeBufferPointer { buffer in
+            guard let block = BlockYAMLReader.read(buffer, file: "input", lineOffset: 0) else { return nil }
+            return block.firstDifference(from: YAMLReader.readWithLibYAML(buffer, name: "input", lineOffset: 0))
+        }
+    }
+}
+
+extension NodeTree {
+    /// The first way this tree differs from `other` (nodes, marks, scalar text, documents,
+    /// duplicate keys, diagnostics); nil when they are the same.
+    func firstDifference(from other: NodeTree) -> String? {
+        guard nodes.count == other.nodes.count else { return "\(nodes.count) nodes against \(other.nodes.count)" }
+        for index in nodes.indices {
+            let mine = nodes[index], theirs = other.nodes[index]
+            if mine.kind != theirs.kind || mine.quoted != theirs.quoted || mine.line != theirs.line
+                || mine.column != theirs.column || mine.end != theirs.end {
+                return "node \(index): \(mine.kind) at \(mine.line):\(mine.column) against \(theirs.kind) at \(theirs.line):\(theirs.column)"
+            }
+            if mine.kind == .scalar, string(Int32(index)) != other.string(Int32(index)) {
+                return "node \(index): scalar \(string(Int32(index)).debugDescription) against \(other.string(Int32(index)).debugDescription)"
+            }
+        }
+        if documents != other.documents { return "documents \(documents) against \(other.documents)" }
+        if duplicateKeys != other.duplicateKeys { return "duplicate keys differ" }
+        if diagnostics != other.diagnostics { return "diagnostics differ" }
+        return nil
+    }
+}
