@@ -55,6 +55,6 @@ let package = Package(
         // Release-mode benchmark: synthetic clusters through load, compile, emit and nft -f.
         .executableTarget(name: "kubenft-bench", dependencies: ["KubeManifest", "KubeNFTCompiler", "NFTRuleset", "KubeNFT"]),
         // Hostile-input fuzzer: drives the kubenft binary and checks every output (scripts/fuzz.sh).
-        .executableTarget(name: "kubenft-fuzz", dependencies: ["CLibYAML", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(name: "kubenft-fuzz", dependencies: ["CLibYAML", "KubeManifest", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
     ]
 )

@@ -52,9 +52,12 @@ public enum Pipeline {
                 diagnostics.append(Diagnostic(at: NodeContextResolver.commandLine, object: nil, field: "--config", reason: "\(error)"))
             }
         }
-        let loaded = ManifestLoader.load(sources, options: LoadOptions(strict: strict))
+        var loaded = ManifestLoader.load(sources, options: LoadOptions(strict: strict))
         diagnostics += loaded.diagnostics
+        // Taken out of the load result so that sorting and deriving change it in place instead of
+        // copying every list while the result still holds the originals.
         var cluster = loaded.cluster
+        loaded.cluster = Cluster()
         cluster.canonicalize()
         configs += cluster.proxyConfigurations
         let (context, contextDiagnostics) = NodeContextResolver.resolve(node, cluster: cluster, configs: configs)

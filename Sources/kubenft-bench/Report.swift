@@ -61,7 +61,7 @@ struct MarkdownReport {
     }
 
     private func ingestTable() -> String {
-        var out = "### Ingest (ManifestLoader.load on in-memory bytes)\n\n"
+        var out = "### Ingest (ManifestLoader.load from the file)\n\n"
         out += "| scenario | format | input | objects | load | throughput | target | baseline | ratio |\n"
         out += "|---|---|---:|---:|---:|---:|---|---|---:|\n"
         for scenario in report.scenarios {

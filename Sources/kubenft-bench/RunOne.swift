@@ -24,8 +24,8 @@ struct StageResult: Codable {
     var chains: Int
     var rules: Int
     var setElements: Int
-    /// VmHWM after one end-to-end pass, the first thing the process does after reading its input:
-    /// the memory `kubenft compile` needs (input bytes included).
+    /// VmHWM after one end-to-end pass from the file, the first thing the process does: the memory
+    /// `kubenft compile` needs for that input.
     var peakRSSBytes: Int?
     /// VmHWM after every stage, with the JSON emit held alongside the text (before the baseline).
     var peakRSSAllStagesBytes: Int?
@@ -36,8 +36,8 @@ struct StageResult: Codable {
     var baselineMBps: Double? { baselineSeconds.map { Double(inputBytes) / 1e6 / $0 } }
 }
 
-/// The measurements of one child process: read the input, then time load, compile and emit
-/// separately and as one end-to-end pass.
+/// The measurements of one child process: time load (from the file, as `kubenft compile` reads
+/// it), compile and emit separately and as one end-to-end pass.
 struct StageRunner {
     var scenario: Scenario
     var format: ClusterWriter.Format
@@ -48,19 +48,21 @@ struct StageRunner {
                     clusterCIDRs: [CIDR(ClusterPlan.clusterCIDR)].compactMap { $0 })
     }
 
-    /// Runs every stage; writes the emitted text to `emitPath` when given.
-    func run(input bytes: [UInt8], name: String, emitPath: String?) -> StageResult {
-        let source = ManifestSource(name: name, bytes: bytes)
+    /// Runs every stage on the file at `path`; writes the emitted text to `emitPath` when given.
+    func run(path: String, emitPath: String?) throws(BenchError) -> StageResult {
+        let sources: [ManifestSource]
+        do { sources = try ManifestLoader.sources(paths: [path]) } catch { throw BenchError("cannot read \(path): \(error)") }
+        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
         let context = Self.context()
         var result = StageResult(
-            scenario: scenario, format: format, repeats: repeats, inputBytes: bytes.count, objects: 0, loadErrors: 0,
+            scenario: scenario, format: format, repeats: repeats, inputBytes: size, objects: 0, loadErrors: 0,
             compileErrors: 0, loadSeconds: 0, compileSeconds: 0, emitTextSeconds: 0, emitJSONSeconds: 0,
             endToEndSeconds: 0, textBytes: 0, jsonBytes: 0, chains: 0, rules: 0, setElements: 0)
         var times: [String: [Double]] = [:]
         // End to end first, so that the peak RSS it leaves behind is the pipeline's alone.
         for round in 0..<repeats {
             let (_, total) = Clock.measure { () -> Int in
-                let loaded = ManifestLoader.load([source])
+                let loaded = ManifestLoader.load(sources)
                 let compiled = KubeNFTCompiler.compile(loaded.cluster, context: context)
                 return NFTTextEmitter().emit(compiled.ruleset).utf8.count
             }
@@ -68,7 +70,7 @@ struct StageRunner {
             if round == 0 { result.peakRSSBytes = ProcessInfoReader.peakRSS() }
         }
         for round in 0..<repeats {
-            let (loaded, load) = Clock.measure { ManifestLoader.load([source]) }
+            let (loaded, load) = Clock.measure { ManifestLoader.load(sources) }
             let (compiled, compile) = Clock.measure { KubeNFTCompiler.compile(loaded.cluster, context: context) }
             let (text, emitText) = Clock.measure { NFTTextEmitter().emit(compiled.ruleset) }
             let (json, emitJSON) = Clock.measure { NFTJSONEmitter().emit(compiled.ruleset) }
@@ -89,7 +91,7 @@ struct StageRunner {
         result.emitJSONSeconds = median(times["json"])
         result.endToEndSeconds = median(times["e2e"])
         result.peakRSSAllStagesBytes = ProcessInfoReader.peakRSS()
-        if format == .json { result.baselineSeconds = baseline(bytes) }
+        if format == .json, let bytes = readBytes(path) { result.baselineSeconds = baseline(bytes) }
         return result
     }
 

@@ -80,10 +80,10 @@ func runOne(_ arguments: Arguments) throws(BenchError) {
         }
         input = path
     }
-    guard let path = input, let bytes = readBytes(path) else { throw BenchError("cannot read \(input ?? "input")") }
-    if arguments.values["input"] == nil { try? FileManager.default.removeItem(atPath: path) }
+    guard let path = input else { throw BenchError("cannot read input") }
+    defer { if arguments.values["input"] == nil { try? FileManager.default.removeItem(atPath: path) } }
     let runner = StageRunner(scenario: scenario, format: format, repeats: try arguments.int("repeats", default: 3))
-    let result = runner.run(input: bytes, name: path, emitPath: arguments.values["emit"])
+    let result = try runner.run(path: path, emitPath: arguments.values["emit"])
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys]
     guard let line = try? encoder.encode(result) else { throw BenchError("cannot encode the result") }

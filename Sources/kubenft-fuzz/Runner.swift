@@ -1,4 +1,5 @@
 import Foundation
+@_spi(ReaderCheck) import KubeManifest
 
 /// Runs one case through the real `kubenft` binary and every oracle that applies to it.
 struct Runner {
@@ -27,7 +28,7 @@ struct Runner {
     func run(_ fuzzCase: FuzzCase) throws -> [Finding] {
         let flags = try materialize(fuzzCase)
         let input = ["-f", caseDirectory + "/manifests"] + flags
-        var findings: [Finding] = []
+        var findings = Self.readerCheck(fuzzCase)
         let text = try kubenftRun(["compile"] + input, timeout: fuzzCase.timeout)
         findings += check(text, command: "compile") { try self.loadCheck(text.stdout, json: false) + Oracles.textShape(text.stdoutText) }
         let jsonPath = scratch + "/out.json"
@@ -45,6 +46,16 @@ struct Runner {
         }
         findings += try expectations(fuzzCase, compiled: text, input: input)
         return findings
+    }
+
+    /// Every YAML file of the case read by the block reader and by libyaml: they must agree
+    /// wherever the block reader does not decline.
+    static func readerCheck(_ fuzzCase: FuzzCase) -> [Finding] {
+        fuzzCase.manifests.compactMap { file in
+            guard file.name.hasSuffix(".yaml") || file.name.hasSuffix(".yml"),
+                  let difference = YAMLReaderCheck.mismatch(Array(file.text.utf8)) else { return nil }
+            return Finding(kind: "yaml-reader-mismatch", reason: "\(file.name): block reader and libyaml differ: \(difference)")
+        }
     }
 
     private func expectations(_ fuzzCase: FuzzCase, compiled: ProcessOutcome, input: [String]) throws -> [Finding] {

@@ -157,7 +157,7 @@ extension ObjectDecoder {
         var reference = ObjectReference(kind: "", namespace: namespace, name: "")
         for (keyNode, value) in entries(node) {
             switch key(keyNode) {
-            case "kind": reference.kind = referenceText(value, Validation.dnsSubdomainProblem) ?? ""
+            case "kind": reference.kind = referenceText(value) { Validation.displayTextProblem($0, maximumBytes: 63) } ?? ""
             case "namespace": reference.namespace = referenceText(value, Validation.dnsLabelProblem) ?? namespace
             case "name": reference.name = referenceText(value, Validation.dnsSubdomainProblem) ?? ""
             case "uid", "apiVersion", "resourceVersion", "fieldPath": _ = string(value)
@@ -171,9 +171,7 @@ extension ObjectDecoder {
     /// having no control characters and a sane length).
     private func referenceText(_ node: Int32, _ rule: (String) -> String?) -> String? {
         guard let text = string(node), !text.isEmpty else { return nil }
-        let problem = tree.path(to: node, from: root).hasSuffix(".kind")
-            ? Validation.displayTextProblem(text, maximumBytes: 63) : rule(text)
-        if let problem {
+        if let problem = rule(text) {
             error(node, "invalid value \(Validation.quoted(text)): \(problem)")
             return nil
         }

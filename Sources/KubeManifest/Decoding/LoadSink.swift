@@ -16,6 +16,28 @@ final class LoadSink {
         self.options = options
     }
 
+    /// Everything a load has gathered so far, to go back to when a streamed source has to be
+    /// read again as a whole (the copies share storage until one side changes).
+    struct Snapshot {
+        fileprivate var cluster: Cluster
+        fileprivate var diagnostics: [Diagnostic]
+        fileprivate var unusedKinds: UnusedKinds
+        fileprivate var seen: [String: SourceLocation]
+        fileprivate var clusterIPOwners: [IPAddress: String]
+    }
+
+    func snapshot() -> Snapshot {
+        Snapshot(cluster: cluster, diagnostics: diagnostics, unusedKinds: unusedKinds, seen: seen, clusterIPOwners: clusterIPOwners)
+    }
+
+    func restore(_ snapshot: Snapshot) {
+        cluster = snapshot.cluster
+        diagnostics = snapshot.diagnostics
+        unusedKinds = snapshot.unusedKinds
+        seen = snapshot.seen
+        clusterIPOwners = snapshot.clusterIPOwners
+    }
+
     /// False, after reporting, when the object was already defined.
     func claim(_ meta: ObjectMeta, _ decoder: ObjectDecoder) -> Bool {
         let key = "\(decoder.kind.rawValue)\u{0}\(meta.namespace)\u{0}\(meta.name)"

@@ -40,19 +40,25 @@ public enum ManifestLoader {
     static func load(_ sources: [ManifestSource], options: LoadOptions, partSize: Int) -> LoadResult {
         let sink = LoadSink(options: options)
         for source in sources {
-            guard source.bytes.count <= maximumSourceSize else {
-                let location = SourceLocation(file: source.name, line: 0, column: 0)
-                let reason = BoundedReader.Problem.tooLarge(limit: maximumSourceSize).description
-                sink.diagnostics.append(Diagnostic(at: location, object: nil, field: "", reason: reason))
+            guard source.byteCount <= maximumSourceSize else {
+                sink.diagnostics.append(BoundedReader.Problem.tooLarge(limit: maximumSourceSize).diagnostic(file: source.name))
                 continue
             }
-            if !source.isJSON && source.bytes.count > partSize * 2 {
-                decodeInParts(source, partSize: partSize, sink: sink)
-                continue
+            if source.byteCount > partSize * 2 {
+                if !source.isJSON {
+                    decodeInParts(source, partSize: partSize, sink: sink)
+                    continue
+                }
+                if JSONStreamReader.decode(source, partSize: partSize, sink: sink) { continue }
             }
-            decodeTree(source.readTree(), sink: sink)
+            switch source.inMemory() {
+            case .success(let whole): decodeTree(whole.readTree(), sink: sink)
+            case .failure(let problem): sink.diagnostics.append(problem)
+            }
         }
+        // The sink lets go of the objects, so each list is freed as its sorted copy replaces it.
         var cluster = sink.cluster
+        sink.cluster = Cluster()
         presort(&cluster)
         cluster.canonicalize()
         ClusterChecks.run(&cluster, into: &sink.diagnostics)
@@ -60,9 +66,10 @@ public enum ManifestLoader {
         return LoadResult(cluster: cluster, diagnostics: sink.diagnostics.sorted())
     }
 
-    /// Size of the parts a large YAML source is read in: big enough to amortise the parser's setup,
-    /// small enough that the trees of two parts stay far below the size of the file.
-    static let partSize = 4 << 20
+    /// Size of the parts a large YAML source is read in (and of the chunks a large JSON file is read
+    /// in): big enough to amortise the handing over between threads, small enough that the parts
+    /// and trees in flight stay a few megabytes.
+    static let partSize = 1 << 20
 
     private static func decodeTree(_ tree: NodeTree, sink: LoadSink) {
         sink.diagnostics.append(contentsOf: tree.diagnostics)
@@ -74,9 +81,10 @@ public enum ManifestLoader {
     /// Parses the next part on another thread while this one decodes, in file order, so the
     /// cross-object checks see objects in the same order as a whole-file read.
     private static func decodeInParts(_ source: ManifestSource, partSize: Int, sink: LoadSink) {
-        let reader = PartReader(source: source, parts: source.documentParts(size: partSize))
-        for index in reader.parts.indices {
-            decodeTree(reader.tree(index), sink: sink)
+        let feed = YAMLPartFeed(source, partSize: partSize)
+        let reader = PartReader(name: source.name) { feed.next() }
+        while let tree = reader.next() {
+            decodeTree(tree, sink: sink)
         }
     }
 
@@ -96,7 +104,7 @@ public enum ManifestLoader {
         return order.map { items[$0] }
     }
 
-    private static func decodeDocument(_ root: Int32, in tree: NodeTree, sink: LoadSink) {
+    static func decodeDocument(_ root: Int32, in tree: NodeTree, sink: LoadSink) {
         let decoder = ObjectDecoder(tree: tree, root: root, sink: sink)
         if tree.node(root).kind == .sequence {
             // A bare list of objects, as a top-level JSON array.
@@ -128,23 +136,32 @@ public enum ManifestLoader {
         let itemKind = kind == "List" ? nil : String(kind.dropLast(4))
         let listVersion = tree.value(root, "apiVersion").flatMap { tree.scalarType($0) == .string ? tree.string($0) : nil }
         for item in decoder.items(items) {
-            guard tree.node(item).kind == .mapping else {
-                if !tree.isNull(item) { decoder.error(item, "expected a mapping, got \(decoder.describe(item))") }
-                continue
+            decodeListItem(item, itemKind: itemKind, listVersion: listVersion, in: tree, sink: sink) { tree.path(to: item, from: root) }
+        }
+    }
+
+    /// One item of a list; `field` spells its path (for an item that is not an object).
+    static func decodeListItem(_ item: Int32, itemKind: String?, listVersion: String?, in tree: NodeTree, sink: LoadSink,
+                               field: () -> String) {
+        guard tree.node(item).kind == .mapping else {
+            if !tree.isNull(item) {
+                let decoder = ObjectDecoder(tree: tree, root: item, sink: sink)
+                decoder.report(.error, field: field(), at: item, "expected a mapping, got \(decoder.describe(item))")
             }
-            if let kindNode = decoder.field(item, "kind") {
-                let itemDecoder = ObjectDecoder(tree: tree, root: item, sink: sink)
-                guard let kind = itemDecoder.string(kindNode) else { continue }
-                if kind.hasSuffix("List"), let nested = tree.value(item, "items") {
-                    decodeList(kind: kind, root: item, items: nested, in: tree, sink: sink)
-                } else {
-                    decodeObject(item, kind: kind, kindNode: kindNode, in: tree, sink: sink)
-                }
-            } else if let itemKind {
-                decodeObject(item, kind: itemKind, kindNode: nil, in: tree, sink: sink, inheritedVersion: listVersion)
+            return
+        }
+        if let kindNode = ObjectDecoder(tree: tree, root: item, sink: sink).field(item, "kind") {
+            let itemDecoder = ObjectDecoder(tree: tree, root: item, sink: sink)
+            guard let kind = itemDecoder.string(kindNode) else { return }
+            if kind.hasSuffix("List"), let nested = tree.value(item, "items") {
+                decodeList(kind: kind, root: item, items: nested, in: tree, sink: sink)
             } else {
-                ObjectDecoder(tree: tree, root: item, sink: sink).missing("kind", in: item)
+                decodeObject(item, kind: kind, kindNode: kindNode, in: tree, sink: sink)
             }
+        } else if let itemKind {
+            decodeObject(item, kind: itemKind, kindNode: nil, in: tree, sink: sink, inheritedVersion: listVersion)
+        } else {
+            ObjectDecoder(tree: tree, root: item, sink: sink).missing("kind", in: item)
         }
     }
 

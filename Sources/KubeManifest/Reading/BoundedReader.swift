@@ -29,6 +29,32 @@ enum BoundedReader {
         }
     }
 
+    /// Opens `path` to learn whether it can be read: a regular file's size, nil for anything else
+    /// (pipes and devices have to be read at once), or why not.
+    static func check(path: String, limit: Int) -> Result<Int?, Problem> {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return .failure(.unreadable(reason: errorText())) }
+        defer { close(descriptor) }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else { return .failure(.unreadable(reason: errorText())) }
+        switch status.st_mode & S_IFMT {
+        case S_IFREG:
+            guard Int(status.st_size) <= limit else { return .failure(.tooLarge(limit: limit)) }
+            return .success(Int(status.st_size))
+        case S_IFDIR:
+            return .failure(.unreadable(reason: "is a directory"))
+        default:
+            return .success(nil)
+        }
+    }
+
+    /// Up to `count` bytes from the start of a file (fewer at its end or on an error).
+    static func prefix(path: String, count: Int) -> [UInt8] {
+        guard let chunks = FileChunks(path: path, limit: count, chunkSize: count) else { return [] }
+        guard case .success(let bytes?) = chunks.next() else { return [] }
+        return bytes
+    }
+
     static func read(path: String, limit: Int) -> Result<[UInt8], Problem> {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { return .failure(.unreadable(reason: errorText())) }
@@ -68,13 +94,58 @@ enum BoundedReader {
         }
     }
 
-    private static func errorText() -> String {
+    static func errorText() -> String {
         String(cString: strerror(errno))
     }
 
     /// `512 MiB`, or the byte count when it is not a whole number of MiB.
     static func describe(_ size: Int) -> String {
         size >= 1 << 20 && size % (1 << 20) == 0 ? "\(size >> 20) MiB" : "\(size) bytes"
+    }
+}
+
+extension BoundedReader.Problem {
+    /// The problem as a diagnostic on the file as a whole.
+    func diagnostic(file: String) -> Diagnostic {
+        Diagnostic(at: SourceLocation(file: file, line: 0, column: 0), object: nil, field: "", reason: description)
+    }
+}
+
+/// A file read front to back in chunks of a fixed size, so that no more than one chunk of it is
+/// held here at a time; fails once more than `limit` bytes have arrived (the file grew).
+final class FileChunks {
+    private let descriptor: Int32
+    private let limit: Int
+    private let chunkSize: Int
+    private var total = 0
+
+    init?(path: String, limit: Int, chunkSize: Int) {
+        descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return nil }
+        self.limit = limit
+        self.chunkSize = chunkSize
+    }
+
+    deinit { close(descriptor) }
+
+    /// The next chunk (shorter only at the end of the file), nil at the end.
+    func next() -> Result<[UInt8]?, BoundedReader.Problem> {
+        var chunk = [UInt8](repeating: 0, count: chunkSize)
+        var filled = 0
+        while filled < chunkSize {
+            let got = chunk.withUnsafeMutableBytes { systemRead(descriptor, $0.baseAddress! + filled, chunkSize - filled) }
+            if got < 0 {
+                if errno == EINTR { continue }
+                return .failure(.unreadable(reason: BoundedReader.errorText()))
+            }
+            if got == 0 { break }
+            filled += got
+        }
+        total += filled
+        if total > limit { return .failure(.tooLarge(limit: limit)) }
+        guard filled > 0 else { return .success(nil) }
+        chunk.removeLast(chunkSize - filled)
+        return .success(chunk)
     }
 }
 

@@ -29,7 +29,7 @@ extension ManifestSource {
     }
 
     /// `---` followed by a space, a line break or the end of the input.
-    private static func isDocumentStart(_ buffer: UnsafeBufferPointer<UInt8>, at index: Int) -> Bool {
+    static func isDocumentStart(_ buffer: UnsafeBufferPointer<UInt8>, at index: Int) -> Bool {
         guard index + 3 <= buffer.count, buffer[index] == UInt8(ascii: "-"), buffer[index + 1] == UInt8(ascii: "-"),
               buffer[index + 2] == UInt8(ascii: "-") else { return false }
         guard index + 3 < buffer.count else { return true }
@@ -38,49 +38,163 @@ extension ManifestSource {
     }
 }
 
-#if canImport(Dispatch)
-import Dispatch
-#endif
+/// The bytes of one run of whole YAML documents, with the number of lines before it in its file.
+struct DocumentBytes: Sendable {
+    var bytes: [UInt8]
+    var lineOffset: Int
+}
+
+/// Cuts a YAML stream arriving in chunks into parts of about `size` bytes, at the same places
+/// `documentParts(size:)` cuts a whole source, holding only the bytes not yet handed out.
+struct DocumentSplitter {
+    let size: Int
+    private var buffer: [UInt8] = []
+    /// Bytes of `buffer` already searched for a cut.
+    private var scanned = 0
+    /// Lines before `buffer`, and newlines in `buffer[..<scanned]`.
+    private var lineOffset = 0
+    private var lines = 0
+
+    init(size: Int) { self.size = size }
+
+    mutating func append(_ chunk: [UInt8]) { buffer += chunk }
+
+    /// The next part once it is complete; at the end (`final`), whatever is left.
+    mutating func next(final: Bool) -> DocumentBytes? {
+        if let cut = findCut(final: final) {
+            let part = DocumentBytes(bytes: Array(buffer[..<cut]), lineOffset: lineOffset)
+            buffer.removeFirst(cut)
+            lineOffset += lines
+            lines = 0
+            scanned = 0
+            return part
+        }
+        guard final, !buffer.isEmpty else { return nil }
+        defer { buffer = [] }
+        return DocumentBytes(bytes: buffer, lineOffset: lineOffset)
+    }
+
+    private mutating func findCut(final: Bool) -> Int? {
+        let count = buffer.count
+        return buffer.withUnsafeBufferPointer { bytes -> Int? in
+            var index = scanned
+            // A cut needs the four bytes after a line start, unless the input ends sooner.
+            let end = final ? count : count - 4
+            while index < end {
+                if index >= size, index > 0, bytes[index - 1] == UInt8(ascii: "\n"), ManifestSource.isDocumentStart(bytes, at: index) {
+                    scanned = index
+                    return index
+                }
+                if bytes[index] == UInt8(ascii: "\n") { lines += 1 }
+                index += 1
+            }
+            scanned = max(index, scanned)
+            return nil
+        }
+    }
+}
+
 import Foundation
 
 /// Reads the parts of a large YAML source on a background thread while the caller decodes earlier
-/// parts, keeping at most `capacity` parsed parts in memory.
+/// parts, keeping at most `capacity` parsed parts in memory. The parts come from `nextPart`, which
+/// runs on that thread (it may read a file); a failure to read ends the parts with a diagnostic.
 final class PartReader: @unchecked Sendable {
-    private let source: ManifestSource
-    let parts: [DocumentPart]
-    private var trees: [Int: NodeTree] = [:]
-    private let lock = NSLock()
-    private let ready: [DispatchSemaphore]
-    private let room: DispatchSemaphore
+    private let name: String
+    private let capacity: Int
+    private var trees: [NodeTree] = []
+    private var finished = false
+    private let lock = NSCondition()
 
-    init(source: ManifestSource, parts: [DocumentPart], capacity: Int = 2) {
-        self.source = source
-        self.parts = parts
-        self.ready = parts.map { _ in DispatchSemaphore(value: 0) }
-        self.room = DispatchSemaphore(value: capacity)
-        let thread = Thread { [self] in readAll() }
+    init(name: String, capacity: Int = 2, nextPart: @escaping @Sendable () -> Result<DocumentBytes?, Diagnostic>) {
+        self.name = name
+        self.capacity = capacity
+        let thread = Thread { [self] in readAll(nextPart) }
         thread.stackSize = 8 << 20
         thread.start()
     }
 
-    private func readAll() {
-        for (index, part) in parts.enumerated() {
-            room.wait()
-            let tree = YAMLReader.read(source, part: part)
+    private func readAll(_ nextPart: () -> Result<DocumentBytes?, Diagnostic>) {
+        while true {
             lock.lock()
-            trees[index] = tree
+            while trees.count >= capacity { lock.wait() }
             lock.unlock()
-            ready[index].signal()
+            var tree: NodeTree?
+            switch nextPart() {
+            case .success(let part?):
+                tree = YAMLReader.read(part.bytes, name: name, lineOffset: part.lineOffset)
+            case .success(nil):
+                break
+            case .failure(let diagnostic):
+                var failed = NodeTree(file: name)
+                failed.diagnostics.append(diagnostic)
+                tree = failed
+            }
+            lock.lock()
+            if let tree { trees.append(tree) }
+            // Reading stops at the first syntax error or read failure, as a whole-file read does.
+            finished = tree.map { !$0.diagnostics.isEmpty } ?? true
+            lock.broadcast()
+            lock.unlock()
+            if finished { return }
         }
     }
 
-    /// The tree of part `index`, waiting for it if needed; each part is handed out once.
-    func tree(_ index: Int) -> NodeTree {
-        ready[index].wait()
+    /// The next part's tree in file order, waiting for it; nil after the last.
+    func next() -> NodeTree? {
         lock.lock()
-        let tree = trees.removeValue(forKey: index) ?? NodeTree(file: source.name)
-        lock.unlock()
-        room.signal()
+        defer { lock.unlock() }
+        while trees.isEmpty && !finished { lock.wait() }
+        guard !trees.isEmpty else { return nil }
+        let tree = trees.removeFirst()
+        lock.broadcast()
         return tree
+    }
+}
+
+/// Hands out the parts of a large YAML source in file order: cut from bytes in memory, or read
+/// from its file one chunk at a time, so that only the parts in flight are ever held.
+final class YAMLPartFeed: @unchecked Sendable {
+    private let name: String
+    private var memory: (bytes: [UInt8], parts: [DocumentPart])?
+    private var nextIndex = 0
+    private var chunks: FileChunks?
+    private var splitter: DocumentSplitter
+    private var atEnd = false
+    private var failure: Diagnostic?
+
+    init(_ source: ManifestSource, partSize: Int) {
+        name = source.name
+        splitter = DocumentSplitter(size: partSize)
+        switch source.storage {
+        case .memory(let bytes):
+            memory = (bytes, source.documentParts(size: partSize))
+        case .file(let path, _):
+            chunks = FileChunks(path: path, limit: ManifestLoader.maximumSourceSize, chunkSize: partSize)
+            if chunks == nil {
+                failure = BoundedReader.Problem.unreadable(reason: BoundedReader.errorText()).diagnostic(file: name)
+            }
+        }
+    }
+
+    func next() -> Result<DocumentBytes?, Diagnostic> {
+        if let memory {
+            guard nextIndex < memory.parts.count else { return .success(nil) }
+            let part = memory.parts[nextIndex]
+            nextIndex += 1
+            return .success(DocumentBytes(bytes: Array(memory.bytes[part.range]), lineOffset: part.lineOffset))
+        }
+        if let failure { return .failure(failure) }
+        while true {
+            if let part = splitter.next(final: atEnd) { return .success(part) }
+            guard !atEnd, let chunks else { return .success(nil) }
+            switch chunks.next() {
+            case .success(let chunk?): splitter.append(chunk)
+            case .success(nil): atEnd = true
+            case .failure(let problem):
+                failure = problem.diagnostic(file: name)
+                return .failure(problem.diagnostic(file: name))
+            }
+        }
     }
 }

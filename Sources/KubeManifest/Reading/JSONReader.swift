@@ -3,9 +3,9 @@
 /// print); JSON is hot-path input, so it works on raw buffer pointers.
 enum JSONReader {
     static func read(_ source: ManifestSource) -> NodeTree {
-        var tree = NodeTree(file: source.name, expectedSize: source.bytes.count)
+        var tree = NodeTree(file: source.name, expectedSize: source.byteCount)
         source.bytes.withUnsafeBufferPointer { buffer in
-            var parser = JSONParser(input: buffer, tree: tree)
+            var parser = JSONParser(input: JSONWindow(whole: buffer), tree: tree)
             parser.parseStream()
             tree = parser.tree
         }
@@ -14,13 +14,13 @@ enum JSONReader {
     }
 }
 
-private struct JSONSyntaxError: Error {
+struct JSONSyntaxError: Error {
     var reason: String
     var offset: Int
 }
 
-private struct JSONParser {
-    let input: UnsafeBufferPointer<UInt8>
+struct JSONParser {
+    var input: JSONWindow
     var tree: NodeTree
     var position = 0
     var line = 0
@@ -28,7 +28,13 @@ private struct JSONParser {
     /// Reused for strings with escapes.
     var scratch: [UInt8] = []
 
-    init(input: UnsafeBufferPointer<UInt8>, tree: NodeTree) {
+    /// Receives the elements of a streamed array (see `JSONStreamReader`); nil reads everything
+    /// into `tree`.
+    var streaming: JSONItemHandler?
+    /// The top-level value being read has had its `items` streamed.
+    var streamedItems = false
+
+    init(input: JSONWindow, tree: NodeTree) {
         self.input = input
         self.tree = tree
     }
@@ -36,32 +42,42 @@ private struct JSONParser {
     mutating func parseStream() {
         do {
             skipSpace()
-            if position + 2 < input.count, input[0] == 0xEF, input[1] == 0xBB, input[2] == 0xBF { position = 3 }
+            if input.has(position + 2), input.base == 0, input[0] == 0xEF, input[1] == 0xBB, input[2] == 0xBF { position = 3 }
             while true {
                 skipSpace()
-                guard position < input.count else { return }
+                guard input.has(position) else { return }
                 let root = Int32(truncatingIfNeeded: tree.nodes.count)
-                try parseValue(depth: 0)
-                if !tree.isNull(root) { tree.documents.append(root) }
+                streamedItems = false
+                if let streaming, input[position] == UInt8(ascii: "[") {
+                    try parseStreamedArray(depth: 0, handler: streaming)
+                } else {
+                    try parseValue(depth: 0)
+                }
+                if !tree.isNull(root) {
+                    tree.documents.append(root)
+                    if let streaming, !streaming.document(tree, root, streamedItems) { throw JSONStreamAbort() }
+                }
+                input.release(before: position)
             }
         } catch let error as JSONSyntaxError {
             report(error)
+        } catch is JSONStreamAbort {
+            streaming?.aborted = true
         } catch {
             report(JSONSyntaxError(reason: "invalid JSON", offset: position))
         }
     }
 
     private mutating func report(_ error: JSONSyntaxError) {
-        // Recompute the column of the failing offset on its line.
-        var column = 0
-        var index = min(error.offset, input.count)
-        while index > 0, input[index - 1] != UInt8(ascii: "\n") { index -= 1; column += 1 }
+        // Every line break before the failing offset has been passed, and none is inside a token,
+        // so the offset is on the current line.
+        let column = max(0, error.offset - lineStart)
         let location = SourceLocation(file: tree.file, line: line + 1, column: column + 1)
         tree.diagnostics.append(Diagnostic(at: location, object: nil, field: "", reason: error.reason))
     }
 
-    @inline(__always) private mutating func skipSpace() {
-        while position < input.count {
+    @inline(__always) mutating func skipSpace() {
+        while input.has(position) {
             let byte = input[position]
             if byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") || byte == UInt8(ascii: "\r") {
                 position += 1
@@ -75,13 +91,13 @@ private struct JSONParser {
         }
     }
 
-    private var column: Int { position - lineStart }
+    var column: Int { position - lineStart }
 
-    private mutating func parseValue(depth: Int) throws {
+    mutating func parseValue(depth: Int) throws {
         guard depth < NodeTree.maximumDepth else {
             throw JSONSyntaxError(reason: "nesting deeper than \(NodeTree.maximumDepth) levels", offset: position)
         }
-        guard position < input.count else { throw JSONSyntaxError(reason: "unexpected end of input", offset: position) }
+        guard input.has(position) else { throw JSONSyntaxError(reason: "unexpected end of input", offset: position) }
         switch input[position] {
         case UInt8(ascii: "{"): try parseContainer(mapping: true, depth: depth)
         case UInt8(ascii: "["): try parseContainer(mapping: false, depth: depth)
@@ -100,7 +116,7 @@ private struct JSONParser {
         let closing = mapping ? UInt8(ascii: "}") : UInt8(ascii: "]")
         position += 1
         skipSpace()
-        if position < input.count, input[position] == closing {
+        if input.has(position), input[position] == closing {
             position += 1
             tree.close(index)
             return
@@ -108,20 +124,38 @@ private struct JSONParser {
         while true {
             skipSpace()
             if mapping {
-                guard position < input.count, input[position] == UInt8(ascii: "\"") else {
+                guard input.has(position), input[position] == UInt8(ascii: "\"") else {
                     throw JSONSyntaxError(reason: "expected a string key", offset: position)
                 }
+                let key = Int32(truncatingIfNeeded: tree.nodes.count)
                 try parseString()
                 skipSpace()
-                guard position < input.count, input[position] == UInt8(ascii: ":") else {
+                guard input.has(position), input[position] == UInt8(ascii: ":") else {
                     throw JSONSyntaxError(reason: "expected ':' after key", offset: position)
                 }
                 position += 1
                 skipSpace()
+                if depth == 0, let streaming, tree.scalarEquals(key, "items") {
+                    // Only the last `items` counts; streamed ones cannot be taken back.
+                    if streamedItems { throw JSONStreamAbort() }
+                    if input.has(position), input[position] == UInt8(ascii: "[") {
+                        streamedItems = true
+                        try parseStreamedArray(depth: depth + 1, handler: streaming)
+                        skipSpace()
+                        guard input.has(position) else { throw JSONSyntaxError(reason: "unexpected end of input", offset: position) }
+                        let byte = input[position]
+                        position += 1
+                        if byte == closing { break }
+                        guard byte == UInt8(ascii: ",") else {
+                            throw JSONSyntaxError(reason: "expected ',' or '\(Character(Unicode.Scalar(closing)))'", offset: position - 1)
+                        }
+                        continue
+                    }
+                }
             }
             try parseValue(depth: depth + 1)
             skipSpace()
-            guard position < input.count else { throw JSONSyntaxError(reason: "unexpected end of input", offset: position) }
+            guard input.has(position) else { throw JSONSyntaxError(reason: "unexpected end of input", offset: position) }
             let byte = input[position]
             position += 1
             if byte == closing { break }
@@ -135,11 +169,11 @@ private struct JSONParser {
 
     private mutating func parseLiteral(_ word: StaticString) throws {
         let count = word.utf8CodeUnitCount
-        guard position + count <= input.count else { throw JSONSyntaxError(reason: "invalid literal", offset: position) }
+        guard input.has(position + count - 1) else { throw JSONSyntaxError(reason: "invalid literal", offset: position) }
         for offset in 0..<count where input[position + offset] != word.utf8Start[offset] {
             throw JSONSyntaxError(reason: "invalid literal", offset: position)
         }
-        tree.appendScalar(UnsafeBufferPointer(rebasing: input[position..<(position + count)]), quoted: false,
+        tree.appendScalar(input.slice(position, position + count), quoted: false,
                           line: line, column: column)
         position += count
     }
@@ -154,25 +188,25 @@ private struct JSONParser {
         if input[digitsStart] == UInt8(ascii: "0"), position - digitsStart > 1 {
             throw JSONSyntaxError(reason: "invalid number: JSON numbers may not have leading zeros", offset: start)
         }
-        if position < input.count, input[position] == UInt8(ascii: ".") {
+        if input.has(position), input[position] == UInt8(ascii: ".") {
             position += 1
             let fractionStart = position
             skipDigits()
             guard position > fractionStart else { throw JSONSyntaxError(reason: "invalid number", offset: start) }
         }
-        if position < input.count, input[position] == UInt8(ascii: "e") || input[position] == UInt8(ascii: "E") {
+        if input.has(position), input[position] == UInt8(ascii: "e") || input[position] == UInt8(ascii: "E") {
             position += 1
-            if position < input.count, input[position] == UInt8(ascii: "+") || input[position] == UInt8(ascii: "-") { position += 1 }
+            if input.has(position), input[position] == UInt8(ascii: "+") || input[position] == UInt8(ascii: "-") { position += 1 }
             let exponentStart = position
             skipDigits()
             guard position > exponentStart else { throw JSONSyntaxError(reason: "invalid number", offset: start) }
         }
-        tree.appendScalar(UnsafeBufferPointer(rebasing: input[start..<position]), quoted: false,
+        tree.appendScalar(input.slice(start, position), quoted: false,
                           line: line, column: start - lineStart)
     }
 
     private mutating func skipDigits() {
-        while position < input.count, input[position] >= UInt8(ascii: "0"), input[position] <= UInt8(ascii: "9") {
+        while input.has(position), input[position] >= UInt8(ascii: "0"), input[position] <= UInt8(ascii: "9") {
             position += 1
         }
     }
@@ -183,10 +217,10 @@ private struct JSONParser {
         position += 1
         let contentStart = position
         // Fast path: no escapes, copy the bytes as they are.
-        while position < input.count {
+        while input.has(position) {
             let byte = input[position]
             if byte == UInt8(ascii: "\"") {
-                tree.appendScalar(UnsafeBufferPointer(rebasing: input[contentStart..<position]), quoted: true,
+                tree.appendScalar(input.slice(contentStart, position), quoted: true,
                                   line: line, column: startColumn)
                 position += 1
                 return
@@ -195,15 +229,15 @@ private struct JSONParser {
             guard byte >= 0x20 else { throw JSONSyntaxError(reason: "control character in string", offset: position) }
             position += 1
         }
-        guard position < input.count else { throw JSONSyntaxError(reason: "unterminated string", offset: start) }
+        guard input.has(position) else { throw JSONSyntaxError(reason: "unterminated string", offset: start) }
         scratch.removeAll(keepingCapacity: true)
-        scratch.append(contentsOf: UnsafeBufferPointer(rebasing: input[contentStart..<position]))
+        scratch.append(contentsOf: input.slice(contentStart, position))
         try parseEscapedRest(start: start)
         scratch.withUnsafeBufferPointer { tree.appendScalar($0, quoted: true, line: line, column: startColumn) }
     }
 
     private mutating func parseEscapedRest(start: Int) throws {
-        while position < input.count {
+        while input.has(position) {
             let byte = input[position]
             position += 1
             switch byte {
@@ -221,7 +255,7 @@ private struct JSONParser {
     }
 
     private mutating func parseEscape() throws {
-        guard position < input.count else { throw JSONSyntaxError(reason: "unterminated string", offset: position) }
+        guard input.has(position) else { throw JSONSyntaxError(reason: "unterminated string", offset: position) }
         let byte = input[position]
         position += 1
         switch byte {
@@ -240,7 +274,7 @@ private struct JSONParser {
         var scalar = try hex4()
         if (0xD800...0xDBFF).contains(scalar) {
             // A high surrogate must be followed by an escaped low surrogate.
-            guard position + 1 < input.count, input[position] == UInt8(ascii: "\\"), input[position + 1] == UInt8(ascii: "u") else {
+            guard input.has(position + 1), input[position] == UInt8(ascii: "\\"), input[position + 1] == UInt8(ascii: "u") else {
                 throw JSONSyntaxError(reason: "unpaired surrogate in \\u escape", offset: position)
             }
             position += 2
@@ -259,7 +293,7 @@ private struct JSONParser {
     }
 
     private mutating func hex4() throws -> UInt32 {
-        guard position + 4 <= input.count else { throw JSONSyntaxError(reason: "invalid \\u escape", offset: position) }
+        guard input.has(position + 3) else { throw JSONSyntaxError(reason: "invalid \\u escape", offset: position) }
         var value: UInt32 = 0
         for _ in 0..<4 {
             let byte = input[position]

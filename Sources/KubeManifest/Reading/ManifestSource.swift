@@ -1,14 +1,65 @@
 import Foundation
 
-/// The raw bytes of one input, with the name diagnostics use for it. Loading works on sources
-/// rather than paths so that tests, stdin and generated input all take the same route.
+/// One input and the name diagnostics use for it: bytes in memory (stdin, tests, generated input)
+/// or a file that loading reads itself, in parts, so that a large file is never held whole.
+/// Loading works on sources rather than paths so that every input takes the same route.
 public struct ManifestSource: Sendable, Hashable {
     public var name: String
-    public var bytes: [UInt8]
+    var storage: Storage
+
+    /// Where the bytes are.
+    enum Storage: Sendable, Hashable {
+        case memory([UInt8])
+        /// A regular file of `size` bytes when it was listed.
+        case file(path: String, size: Int)
+    }
 
     public init(name: String, bytes: [UInt8]) {
         self.name = name
-        self.bytes = bytes
+        self.storage = .memory(bytes)
+    }
+
+    /// A regular file, read only while it is loaded (in bounded parts when it is large).
+    public init(name: String, path: String, size: Int) {
+        self.name = name
+        self.storage = .file(path: path, size: size)
+    }
+
+    /// The whole input. For a file this reads it now (empty when it has become unreadable);
+    /// loading itself never asks for this on a large file.
+    public var bytes: [UInt8] {
+        get {
+            switch storage {
+            case .memory(let bytes): return bytes
+            case .file(let path, _): return (try? BoundedReader.read(path: path, limit: ManifestLoader.maximumSourceSize).get()) ?? []
+            }
+        }
+        set { storage = .memory(newValue) }
+    }
+
+    /// Size of the input (for a file, when it was listed).
+    var byteCount: Int {
+        switch storage {
+        case .memory(let bytes): return bytes.count
+        case .file(_, let size): return size
+        }
+    }
+
+    /// The same source with its bytes in memory, or why the file could not be read.
+    func inMemory() -> Result<ManifestSource, Diagnostic> {
+        guard case .file(let path, _) = storage else { return .success(self) }
+        switch BoundedReader.read(path: path, limit: ManifestLoader.maximumSourceSize) {
+        case .success(let bytes): return .success(ManifestSource(name: name, bytes: bytes))
+        case .failure(let problem): return .failure(problem.diagnostic(file: name))
+        }
+    }
+
+    /// The first bytes of the input, enough to tell JSON from YAML.
+    func prefix(_ count: Int) -> [UInt8] {
+        switch storage {
+        case .memory(let bytes): return Array(bytes.prefix(count))
+        case .file(let path, _): return BoundedReader.prefix(path: path, count: count)
+        }
     }
 
     /// The source read into a tree. JSON when the first non-blank byte opens an object or array
@@ -26,15 +77,27 @@ public struct ManifestSource: Sendable, Hashable {
 
     /// JSON when the first non-blank byte opens an object or array; YAML otherwise.
     var isJSON: Bool {
-        for byte in bytes {
-            switch byte {
-            case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\r"), UInt8(ascii: "\n"), 0xEF, 0xBB, 0xBF:
-                continue
-            case UInt8(ascii: "{"), UInt8(ascii: "["):
-                return true
-            default:
-                return false
+        switch storage {
+        case .memory(let bytes): return Self.startsAsJSON(bytes)
+        case .file:
+            // Blank bytes before the first value are rare; look further only when they fill the prefix.
+            var count = 1 << 16
+            while true {
+                let head = prefix(count)
+                if head.count < count || head.contains(where: { !Self.isBlank($0) }) { return Self.startsAsJSON(head) }
+                count *= 4
             }
+        }
+    }
+
+    private static func isBlank(_ byte: UInt8) -> Bool {
+        byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") || byte == UInt8(ascii: "\r") || byte == UInt8(ascii: "\n")
+            || byte == 0xEF || byte == 0xBB || byte == 0xBF
+    }
+
+    private static func startsAsJSON(_ bytes: [UInt8]) -> Bool {
+        for byte in bytes where !isBlank(byte) {
+            return byte == UInt8(ascii: "{") || byte == UInt8(ascii: "[")
         }
         return false
     }
@@ -76,8 +139,14 @@ extension ManifestLoader {
             }
             let files = isDirectory.boolValue ? manifestFiles(under: path) : [path]
             for file in files {
-                switch BoundedReader.read(path: file, limit: limit) {
-                case .success(let bytes): sources.append(ManifestSource(name: file, bytes: bytes))
+                switch BoundedReader.check(path: file, limit: limit) {
+                case .success(let size?): sources.append(ManifestSource(name: file, path: file, size: size))
+                case .success(nil):
+                    // Not a regular file (a pipe, a device): read now, up to the limit.
+                    switch BoundedReader.read(path: file, limit: limit) {
+                    case .success(let bytes): sources.append(ManifestSource(name: file, bytes: bytes))
+                    case .failure(let problem): problems.append(pathProblem(file, problem.description))
+                    }
                 case .failure(let problem): problems.append(pathProblem(file, problem.description))
                 }
             }

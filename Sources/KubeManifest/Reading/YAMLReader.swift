@@ -14,14 +14,30 @@ enum YAMLReader {
 
     /// Reads whole documents in `part` of the source; locations count from the file's first line.
     static func read(_ source: ManifestSource, part: DocumentPart) -> NodeTree {
-        var tree = NodeTree(file: source.name, expectedSize: part.range.count)
-        tree.lineOffset = part.lineOffset
         source.bytes.withUnsafeBufferPointer { whole in
-            let buffer = UnsafeBufferPointer(rebasing: whole[part.range])
-            var builder = YAMLTreeBuilder(tree: tree, inputSize: buffer.count)
-            builder.run(buffer)
-            tree = builder.tree
+            read(UnsafeBufferPointer(rebasing: whole[part.range]), name: source.name, lineOffset: part.lineOffset)
         }
+    }
+
+    /// Reads whole documents that start `lineOffset` lines into the file `name`.
+    static func read(_ bytes: [UInt8], name: String, lineOffset: Int) -> NodeTree {
+        bytes.withUnsafeBufferPointer { read($0, name: name, lineOffset: lineOffset) }
+    }
+
+    /// The block-style subset kubectl prints goes through `BlockYAMLReader`; whatever it does not
+    /// take, and every error, is libyaml's.
+    static func read(_ buffer: UnsafeBufferPointer<UInt8>, name: String, lineOffset: Int) -> NodeTree {
+        if let tree = BlockYAMLReader.read(buffer, file: name, lineOffset: lineOffset) { return tree }
+        return readWithLibYAML(buffer, name: name, lineOffset: lineOffset)
+    }
+
+    /// libyaml alone (the reference the block reader is checked against).
+    static func readWithLibYAML(_ buffer: UnsafeBufferPointer<UInt8>, name: String, lineOffset: Int) -> NodeTree {
+        var tree = NodeTree(file: name, expectedSize: buffer.count)
+        tree.lineOffset = lineOffset
+        var builder = YAMLTreeBuilder(tree: tree, inputSize: buffer.count)
+        builder.run(buffer)
+        tree = builder.tree
         tree.finishReading()
         return tree
     }

@@ -30,19 +30,20 @@ public struct DomainName: Sendable, Hashable, Comparable, CustomStringConvertibl
     /// written as `\DDD` (RFC 1035 section 5.1).
     public var description: String {
         guard !labels.isEmpty else { return "." }
-        var out = ""
+        // Built as bytes: this runs for every record of a zone, several times.
+        var out: [UInt8] = []
+        out.reserveCapacity(labels.reduce(0) { $0 + $1.utf8.count + 1 })
         for label in labels {
             for byte in label.utf8 {
                 if Self.isPlain(byte) {
-                    out.unicodeScalars.append(Unicode.Scalar(byte))
+                    out.append(byte)
                 } else {
-                    let digits = String(byte)
-                    out += "\\" + String(repeating: "0", count: 3 - digits.count) + digits
+                    out += [UInt8(ascii: "\\"), UInt8(ascii: "0") + byte / 100, UInt8(ascii: "0") + byte / 10 % 10, UInt8(ascii: "0") + byte % 10]
                 }
             }
-            out += "."
+            out.append(UInt8(ascii: "."))
         }
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// Orders names as DNSSEC's canonical order does (RFC 4034 section 6.1): by labels from the
