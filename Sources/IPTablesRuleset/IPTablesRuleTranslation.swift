@@ -55,6 +55,10 @@ struct RuleTranslator {
                                                expireSeconds: matches.setTimeout(set)))
             case .counter:
                 continue
+            case .namedCounter, .limitUnder, .log:
+                // iptables counts per rule and logs with NFLOG, but kubenft stats reads nft counter
+                // objects only: refused rather than translated into something stats cannot read.
+                throw Unsupported("\(NFTTextEmitter.statement(statement)) (--counters, --log-drops) has no iptables form; use the nftables backend")
             @unknown default:
                 throw Unsupported("statement \(statement)")
             }

@@ -163,6 +163,30 @@ typedef struct {
 int kubenft_nl_dump_named(kubenft_nl_socket *sock, uint16_t msg_type, uint16_t family, const char *table,
                           kubenft_nl_named **out, uint32_t *count);
 
+/* ---- counter objects ---- */
+
+/* NFT_MSG_NEWOBJ (counter, zero packets and bytes) or NFT_MSG_DELOBJ for one named counter of
+ * table; userdata (the comment, as nft writes it) may be NULL. Names and userdata are checked
+ * (name under 256 bytes, userdata at most 256 bytes): EINVAL otherwise. */
+int kubenft_nl_batch_add_counter(kubenft_nl_batch *batch, uint16_t msg_type, uint16_t family, uint16_t flags,
+                                 const char *table, const char *name, const void *userdata, uint32_t userdata_length,
+                                 uint32_t *seq);
+
+/* One named counter as a dump returns it. */
+typedef struct {
+    char name[256];
+    uint64_t packets;
+    uint64_t bytes;
+    uint8_t userdata[256];
+    uint32_t userdata_length;
+} kubenft_nl_counter;
+
+/* Every named counter of one table, in one NFT_MSG_GETOBJ dump (with reset, NFT_MSG_GETOBJ_RESET:
+ * the kernel zeroes them as it reports them). *out is malloc'd (free it with free()), *count its
+ * length; both NULL / 0 when there are none. */
+int kubenft_nl_dump_counters(kubenft_nl_socket *sock, uint16_t family, const char *table, bool reset,
+                             kubenft_nl_counter **out, uint32_t *count);
+
 /* Adds the elements of the named set (table and name taken from set) to set. */
 int kubenft_nl_dump_elements(kubenft_nl_socket *sock, uint16_t family, struct nftnl_set *set);
 
