@@ -95,10 +95,10 @@ public struct RulesetApplier {
                            previous: AppliedState?) throws(NetlinkError) -> ApplyOutcome {
         var generation = try transport.generation()
         let namespace = try transport.namespaceIdentity()
-        // A remembered state is used only when the counters are unchanged; otherwise the table is
-        // read back, so new counters are added and stale ones removed without resetting the rest.
+        // A remembered state is used only when it knows its counters (a state file written before
+        // counters existed does not): otherwise the table is read back.
         let trusted = incremental ? previous.flatMap { trusts($0, desired: desired, generation: generation, namespace: namespace) }
-            .flatMap { $0.fingerprint.counters == desired.counters ? $0 : nil } : nil
+            .flatMap { $0.fingerprint.counters == nil ? nil : $0 } : nil
         let wanted = RulesetFingerprint(desired, key: trusted?.fingerprint.key ?? previous?.fingerprint.key ?? HashKey.random())
         var mode = ApplyMode.replaced
         var operations: [BatchOperation]?
