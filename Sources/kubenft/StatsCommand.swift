@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import ArgumentParser
+import KubeNFTCompiler
 import NFTNetlink
 import NFTRuleset
 
@@ -21,14 +22,26 @@ struct StatsCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Print again every SECONDS (default 2) until interrupted.", valueName: "SECONDS"))
     var watch: UInt32?
 
+    @Flag(name: .long, help: "Print each packet --log-drops logs (read from its nflog group) until interrupted, instead of the counters.")
+    var follow = false
+
+    @Option(name: .customLong("log-group"), help: "The nflog group --follow reads (default 100, as --log-drops).")
+    var logGroup: UInt16 = DropObservation.defaultLogGroup
+
+    @Option(name: .customLong("count"), help: "With --follow: stop after this many packets.")
+    var count: Int?
+
     /// A bare `--watch` is passed on with the default interval.
     static let defaultWatchSeconds: UInt32 = 2
 
     func validate() throws {
         if let watch, watch == 0 || watch > 86_400 { throw ValidationError("--watch takes 1-86400 seconds") }
+        if follow && watch != nil { throw ValidationError("--follow and --watch cannot be combined") }
+        if let count, count < 1 { throw ValidationError("--count takes a positive number") }
     }
 
     func run() throws {
+        if follow { return try followLog() }
         let transport = try namespace.transport()
         while true {
             let counters: [CounterReading]?
@@ -50,6 +63,46 @@ struct StatsCommand: ParsableCommand {
             sleep(watch)
             if format == .text { Terminal.out("\n") }
         }
+    }
+}
+
+extension StatsCommand {
+    /// `--follow`: one line (or JSON object) per logged packet, as it arrives.
+    func followLog() throws {
+        let listener: NflogListener
+        do {
+            listener = try NflogListener(namespace: namespace.netns, group: logGroup)
+        } catch {
+            throw KernelFailure.report(error)
+        }
+        var printed = 0
+        while count.map({ printed < $0 }) ?? true {
+            let packets: [LoggedPacket]
+            do {
+                packets = try listener.next(timeoutMs: -1)
+            } catch {
+                // Lost packets are named, never skipped silently; reading goes on.
+                if error.code == ENOBUFS {
+                    Terminal.error("warning: the kernel dropped log messages of group \(logGroup) (reader too slow)")
+                    continue
+                }
+                throw KernelFailure.report(error)
+            }
+            for packet in packets where count.map({ printed < $0 }) ?? true {
+                Terminal.out(format == .json ? Self.json(packet) : DisplayText.escaped(packet.description) + "\n")
+                printed += 1
+            }
+        }
+    }
+
+    static func json(_ packet: LoggedPacket) -> String {
+        var fields: [(String, JSONText)] = [("group", .number(Int64(packet.group))), ("prefix", .string(packet.prefix))]
+        if let source = packet.source { fields.append(("source", .string(source.description))) }
+        if let destination = packet.destination { fields.append(("destination", .string(destination.description))) }
+        if let transport = packet.transport { fields.append(("protocol", .string(transport))) }
+        if let port = packet.sourcePort { fields.append(("sourcePort", .number(Int64(port)))) }
+        if let port = packet.destinationPort { fields.append(("destinationPort", .number(Int64(port)))) }
+        return JSONText.object(fields).serialized() + "\n"
     }
 }
 
