@@ -12,4 +12,5 @@
 #include <libnftnl/rule.h>
 #include <libnftnl/expr.h>
 #include <libnftnl/udata.h>
+#include <libnftnl/object.h>
 #endif

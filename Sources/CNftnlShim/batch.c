@@ -167,6 +167,15 @@ static struct nlmsghdr *header(kubenft_nl_batch *batch, uint16_t msg_type, uint1
     return nftnl_nlmsg_build_hdr(tail(batch), msg_type, family, flags | NLM_F_ACK, batch->next_seq);
 }
 
+struct nlmsghdr *kubenft_nl_batch_open(kubenft_nl_batch *batch, uint16_t msg_type, uint16_t family, uint16_t flags,
+                                       uint32_t *seq) {
+    if (reserve(batch) != 0) return NULL;
+    if (seq != NULL) *seq = batch->next_seq;
+    return header(batch, msg_type, family, flags);
+}
+
+void kubenft_nl_batch_close(kubenft_nl_batch *batch, struct nlmsghdr *nlh) { commit(batch, nlh); }
+
 int kubenft_nl_batch_add_table(kubenft_nl_batch *batch, uint16_t msg_type, uint16_t family, uint16_t flags,
                                const struct nftnl_table *table, uint32_t *seq) {
     if (batch == NULL || table == NULL) return EINVAL;

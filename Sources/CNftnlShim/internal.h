@@ -26,4 +26,10 @@ struct kubenft_nl_batch {
 /* Sends one request and runs cb over every reply until the dump or acknowledgement ends. */
 int kubenft_nl_request(kubenft_nl_socket *sock, struct nlmsghdr *request, mnl_cb_t cb, void *data);
 
+/* Starts one message at the batch's tail (room for KUBENFT_MESSAGE_ROOM bytes); NULL when out of
+ * memory. kubenft_nl_batch_close records it once its payload is written. */
+struct nlmsghdr *kubenft_nl_batch_open(kubenft_nl_batch *batch, uint16_t msg_type, uint16_t family, uint16_t flags,
+                                       uint32_t *seq);
+void kubenft_nl_batch_close(kubenft_nl_batch *batch, struct nlmsghdr *nlh);
+
 #endif

@@ -32,10 +32,17 @@ public struct IPTablesEmitter: Sendable {
     /// (an error under `--strict`): xt_recent keeps 100 sources per list by default, where nft's
     /// dynamic sets keep every client.
     public static func limitations(of ruleset: Ruleset) -> [String] {
+        var lines: [String] = []
         let affinity = ruleset.sets.filter { $0.flags.contains(.dynamic) }
-        guard !affinity.isEmpty else { return [] }
-        return ["ClientIP affinity (\(affinity.count) endpoint list\(affinity.count == 1 ? "" : "s")) uses -m recent, which remembers "
-                + "at most ip_list_tot (default 100) clients per endpoint; beyond that, older clients lose their affinity"]
+        if !affinity.isEmpty {
+            lines.append("ClientIP affinity (\(affinity.count) endpoint list\(affinity.count == 1 ? "" : "s")) uses -m recent, which remembers "
+                         + "at most ip_list_tot (default 100) clients per endpoint; beyond that, older clients lose their affinity")
+        }
+        if !ruleset.counters.isEmpty {
+            lines.append("--counters: iptables has no named counters; each counted rule's own packet and byte counters hold the count "
+                         + "(iptables -L -v -x, the rule comment names the policy or Service); kubenft stats reads nftables counters only")
+        }
+        return lines
     }
 
     /// Whether the ruleset has anything specific to a family (an element, an address match or a
@@ -139,6 +146,8 @@ public struct IPTablesEmitter: Sendable {
             words += ["--hashlimit-name", name]
             if let expire { words += ["--hashlimit-htable-expire", "\(expire * 1000)"] }
             return words
+        case .limitUnder(let limit):
+            return ["-m", "limit", "--limit", "\(limit.rate)/\(limit.unit.rawValue)", "--limit-burst", "\(limit.burst)"]
         case .random(let numerator, let denominator):
             return ["-m", "statistic", "--mode", "random", "--probability", probability(numerator, denominator)]
         case .address, .interface, .proto, .port:
@@ -158,6 +167,7 @@ public struct IPTablesEmitter: Sendable {
         case .masquerade: return ["-j", "MASQUERADE"]
         case .reject(let option): return ["-j", "REJECT"] + (option.map { ["--reject-with", $0] } ?? [])
         case .orMark(let bits): return ["-j", "MARK", "--or-mark", hex(bits)]
+        case .nflog(let group, let prefix): return ["-j", "NFLOG", "--nflog-prefix", "\"\(prefix)\"", "--nflog-group", "\(group)"]
         }
     }
 

@@ -23,6 +23,8 @@ enum IPTablesMatch: Sendable, Hashable {
     /// `burst` (nft `limit rate over`); per source address with an expiry when `perSource` (nft
     /// `update @set { ip saddr limit rate over … }`).
     case hashlimitAbove(name: String, limit: RateLimit, perSource: Bool, expireSeconds: UInt64?)
+    /// `-m limit --limit R/unit --limit-burst B`: matches while the rate is under the limit.
+    case limitUnder(RateLimit)
     /// `-m statistic --mode random --probability numerator/denominator`: always the last match.
     case random(numerator: Int, denominator: Int)
 }
@@ -36,6 +38,8 @@ enum IPTablesTarget: Sendable, Hashable {
     case masquerade
     case reject(String?)
     case orMark(UInt32)
+    /// `-j NFLOG --nflog-prefix "…" --nflog-group N` (the prefix at most 63 bytes, xt_NFLOG's limit).
+    case nflog(group: UInt16, prefix: String)
 
     var isAccept: Bool { if case .accept = self { return true } else { return false } }
 }

@@ -55,6 +55,14 @@ struct RuleTranslator {
                                                expireSeconds: matches.setTimeout(set)))
             case .counter:
                 continue
+            case .namedCounter:
+                // Every iptables rule counts; `limitations` says where the count is then read.
+                continue
+            case .limitUnder(let limit):
+                records.append(.limitUnder(limit))
+            case .log(let log):
+                let prefix = String(decoding: Self.comment(log.prefix).utf8.prefix(63), as: UTF8.self)
+                try assign(&target, .nflog(group: log.group, prefix: prefix))
             @unknown default:
                 throw Unsupported("statement \(statement)")
             }

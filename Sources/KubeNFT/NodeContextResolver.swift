@@ -10,6 +10,12 @@ public struct NodeOptions: Sendable, Hashable {
     public var configPath: String?
     /// `--service-cidr`: ranges ClusterIPs come from, besides ServiceCIDR objects.
     public var serviceCIDRs: [String]
+    /// `--counters`: named counters on policy drops and service rejects.
+    public var counters = false
+    /// `--log-drops[=RATE]`: the rate text, `""` for the default rate; nil: no drop logging.
+    public var logDrops: String?
+    /// `--log-group N`: the nflog group of drop logging.
+    public var logGroup: UInt16?
 
     public init(nodeName: String? = nil, nodeIPs: [String] = [], clusterCIDRs: [String] = [], configPath: String? = nil,
                 serviceCIDRs: [String] = []) {
@@ -33,11 +39,21 @@ public struct NodeOptions: Sendable, Hashable {
             case "--cluster-cidr": clusterCIDRs.append(value)
             case "--service-cidr": serviceCIDRs.append(value)
             case "--config": configPath = directory + "/" + value
+            case "--log-group": logGroup = UInt16(value)
             default:
+                let word = arguments[index]
+                if word == "--counters" { counters = true }
+                if word == "--log-drops" { logDrops = "" }
+                if word.hasPrefix("--log-drops=") { logDrops = String(word.dropFirst("--log-drops=".count)) }
                 index += 1
                 continue
             }
             index += 2
+        }
+        if let last = arguments.last, index == arguments.count - 1 {
+            if last == "--counters" { counters = true }
+            if last == "--log-drops" { logDrops = "" }
+            if last.hasPrefix("--log-drops=") { logDrops = String(last.dropFirst("--log-drops=".count)) }
         }
     }
 }
@@ -56,6 +72,7 @@ enum NodeContextResolver {
         }
         let config = configs.first
         context.nodeName = options.nodeName ?? config?.hostnameOverride
+        context.observation = observation(options, diagnostics: &diagnostics)
         for text in options.nodeIPs {
             if let address = IPAddress(text) { context.nodeIPs.append(address) } else {
                 diagnostics.append(Diagnostic(at: commandLine, object: nil, field: "--node-ip", reason: "invalid IP address \"\(text)\""))
@@ -129,5 +146,19 @@ enum NodeContextResolver {
     private static func unique<T: Hashable>(_ values: [T]) -> [T] {
         var seen = Set<T>()
         return values.filter { seen.insert($0).inserted }
+    }
+
+    /// `--counters`, `--log-drops[=RATE]` and `--log-group` as the compiler takes them.
+    static func observation(_ options: NodeOptions, diagnostics: inout [Diagnostic]) -> DropObservation {
+        var observation = DropObservation(counters: options.counters, logGroup: options.logGroup ?? DropObservation.defaultLogGroup)
+        guard let text = options.logDrops else { return observation }
+        if text.isEmpty {
+            observation.logRate = DropObservation.defaultLogRate
+            return observation
+        }
+        let (rate, reason) = DropObservation.parseRate(text)
+        observation.logRate = rate
+        if let reason { diagnostics.append(Diagnostic(at: commandLine, object: nil, field: "--log-drops", reason: reason)) }
+        return observation
     }
 }

@@ -155,6 +155,10 @@ struct BatchEncoder {
             try addElements(of: partial, adding: adding, into: output)
         case .addRule(let chain, let rule):
             try addRule(rule, chain: chain, into: output)
+        case .addCounter(let counter):
+            try encodeCounter(counter, adding: true, into: output)
+        case .deleteCounter(let name):
+            try encodeCounter(CounterObject(name: name), adding: false, into: output)
         }
     }
 

@@ -23,6 +23,10 @@ public enum BatchOperation: Sendable, Hashable {
     case deleteElements(set: NamedSet, elements: [SetElement])
     /// NEWRULE appended to the chain.
     case addRule(chain: String, Rule)
+    /// NEWOBJ: a named counter, counting from zero.
+    case addCounter(CounterObject)
+    /// DELOBJ: a named counter no rule uses any more.
+    case deleteCounter(String)
 
     /// A short description for reports and error messages.
     public var summary: String {
@@ -39,6 +43,8 @@ public enum BatchOperation: Sendable, Hashable {
         case .addElements(let set, let elements): return "add \(elements.count) element\(elements.count == 1 ? "" : "s") to \(set.name)"
         case .deleteElements(let set, let elements): return "delete \(elements.count) element\(elements.count == 1 ? "" : "s") from \(set.name)"
         case .addRule(let chain, let rule): return "add rule to \(chain): \(NFTTextEmitter.rule(rule))"
+        case .addCounter(let counter): return "add counter \(counter.name)"
+        case .deleteCounter(let name): return "delete counter \(name)"
         }
     }
 }

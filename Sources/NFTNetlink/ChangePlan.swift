@@ -15,7 +15,8 @@ import NFTRuleset
 /// 5. stale chains flushed: their rules may jump to other stale chains or look up stale sets;
 /// 6. stale sets and maps deleted: their elements may jump to stale chains, and no rule uses them
 ///    any more;
-/// 7. stale chains deleted: nothing refers to them any more.
+/// 7. stale chains deleted: nothing refers to them any more;
+/// 8. stale counters deleted: no rule counts into them any more (new counters come first of all).
 struct ChangePlan {
     /// A chain of the kernel's table that the desired ruleset does not have.
     struct StaleChain {
@@ -29,10 +30,13 @@ struct ChangePlan {
     var changedChains: [Chain] = []
     var staleChains: [StaleChain] = []
     var staleSets: [String] = []
+    var newCounters: [CounterObject] = []
+    var staleCounters: [String] = []
 
     /// The batch's operations, in the order above.
     var operations: [BatchOperation] {
-        var operations: [BatchOperation] = newChains.map { .addChain($0) }
+        var operations: [BatchOperation] = newCounters.map { .addCounter($0) }
+        operations += newChains.map { .addChain($0) }
         for set in newSets {
             operations.append(.addSet(set))
             if !set.elements.isEmpty { operations.append(.addElements(set: set, elements: set.elements)) }
@@ -46,6 +50,7 @@ struct ChangePlan {
         operations += staleChains.filter(\.hasRules).map { .flushChain($0.name) }
         operations += staleSets.map { .deleteSet($0) }
         operations += staleChains.map { .deleteChain($0.name) }
+        operations += staleCounters.map { .deleteCounter($0) }
         return operations
     }
 }

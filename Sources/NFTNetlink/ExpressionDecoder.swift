@@ -103,6 +103,14 @@ enum ExpressionDecoder {
                           burst: u32(e, NFTNL_EXPR_LIMIT_BURST), inverted: has(e, NFTNL_EXPR_LIMIT_FLAGS) && u32(e, NFTNL_EXPR_LIMIT_FLAGS) & 1 != 0)
         case "counter":
             return .counter
+        case "objref":
+            guard has(e, NFTNL_EXPR_OBJREF_IMM_TYPE), let name = string(e, NFTNL_EXPR_OBJREF_IMM_NAME) else { return nil }
+            return .objref(type: u32(e, NFTNL_EXPR_OBJREF_IMM_TYPE), name: name)
+        case "log":
+            // Only the shape kubenft sends: a group log with at most a prefix.
+            guard has(e, NFTNL_EXPR_LOG_GROUP), !has(e, NFTNL_EXPR_LOG_SNAPLEN), !has(e, NFTNL_EXPR_LOG_QTHRESHOLD),
+                  !has(e, NFTNL_EXPR_LOG_LEVEL), !has(e, NFTNL_EXPR_LOG_FLAGS) else { return nil }
+            return .log(prefix: string(e, NFTNL_EXPR_LOG_PREFIX) ?? "", group: nftnl_expr_get_u16(e, UInt16(NFTNL_EXPR_LOG_GROUP)))
         default:
             return nil
         }

@@ -18,6 +18,7 @@ struct IncrementalPlanner {
               Self.orderCompatible(have.sets.map(\.name), wanted.sets.map(\.name)),
               Self.orderCompatible(have.chains.map(\.name), wanted.chains.map(\.name)) else { return nil }
         var plan = ChangePlan()
+        guard Self.counterChanges(have: have.counters, desired: desired.counters, into: &plan) else { return nil }
         let haveSets = Dictionary(have.sets.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         let haveChains = Dictionary(have.chains.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         for (set, want) in zip(desired.sets, wanted.sets) {
@@ -44,6 +45,22 @@ struct IncrementalPlanner {
             .map { ChangePlan.StaleChain(name: $0.name, hasRules: !$0.rules.isEmpty) }
         plan.staleSets = have.sets.filter { !wantedSets.contains($0.name) }.map(\.name)
         return plan.operations
+    }
+
+    /// New and stale counters; false when a kept counter's comment changed (the kernel cannot
+    /// change it in place, so the table is replaced). Kept counters keep their values.
+    static func counterChanges(have: [KernelCounter], desired: [CounterObject], into plan: inout ChangePlan) -> Bool {
+        let haveByName = Dictionary(have.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        for counter in desired {
+            guard let old = haveByName[counter.name] else {
+                plan.newCounters.append(counter)
+                continue
+            }
+            guard old.comment == KernelCounter(counter).comment else { return false }
+        }
+        let wantNames = Set(desired.map(\.name))
+        plan.staleCounters = have.map(\.name).filter { !wantNames.contains($0) }
+        return true
     }
 
     /// True when keeping the surviving objects in their current order and appending the new ones

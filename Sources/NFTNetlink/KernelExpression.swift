@@ -44,6 +44,10 @@ enum KernelExpression: Hashable, Sendable {
     case limit(rate: UInt64, unit: UInt64, burst: UInt32, inverted: Bool)
     /// `update @set { key limit … }`: a dynset carrying one `limit` per element.
     case dynsetUpdateLimit(sreg: UInt32, set: SetReference, rate: UInt64, unit: UInt64, burst: UInt32)
+    /// A reference to a named stateful object of the table (type NFT_OBJECT_*, 1 for counters).
+    case objref(type: UInt32, name: String)
+    /// `log prefix "…" group N`.
+    case log(prefix: String, group: UInt16)
 }
 
 /// Kernel ABI numbers kubenft's expressions use.
@@ -71,6 +75,7 @@ enum Kernel {
     static let rejectTCPReset: UInt32 = 1
     static let rejectICMPX: UInt32 = 2
     static let verdictMapData: UInt32 = 0xffff_ff00
+    static let objectCounter: UInt32 = 1
 
     /// Kernel register number of 4-byte slot `slot` counted from NFT_REG_1, as nft numbers them:
     /// the wide register when the slot starts one, the 4-byte register otherwise.

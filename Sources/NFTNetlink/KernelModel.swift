@@ -13,6 +13,8 @@ struct KernelTable: Hashable, Sendable {
     var owner: UInt32?
     /// Objects of kinds kubenft never creates (stateful objects, flowtables), sorted.
     var foreignObjects: [KernelObject] = []
+    /// Named counters, in name order (their values are not part of the table's state).
+    var counters: [KernelCounter] = []
 }
 
 /// A named object of a kind kubenft never creates: a stateful object (counter, quota, limit, ct
@@ -83,6 +85,7 @@ extension KernelTable {
     /// The kernel form of a desired ruleset, encoded exactly as a batch would send it.
     init(encoding ruleset: Ruleset) throws(NetlinkError) {
         comment = ruleset.comment.map(NFTQuoting.comment)
+        counters = ruleset.counters.map(KernelCounter.init).sorted { $0.name < $1.name }
         var sets: [KernelSet] = []
         var byName: [String: NamedSet] = [:]
         for set in ruleset.sets {

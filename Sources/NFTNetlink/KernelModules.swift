@@ -15,6 +15,8 @@ enum KernelModules {
             case .dnat: names.append("nft_nat")
             case .masquerade: names.append("nft_masq")
             case .reject: names.append("nft_reject_inet")
+            case .objref: names.append("nft_objref")
+            case .log: names.append("nft_log")
             default: break
             }
         }

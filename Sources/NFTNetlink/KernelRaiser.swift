@@ -10,7 +10,8 @@ enum KernelRaiser {
         let chains = table.chains.map { chain in
             Chain(name: chain.name, hook: chain.hook, comment: chain.comment, rules: chain.rules.map(rule))
         }
-        return Ruleset(family: family, name: name, comment: table.comment, sets: sets, chains: chains)
+        let counters = table.counters.map { CounterObject(name: $0.name, comment: $0.comment) }
+        return Ruleset(family: family, name: name, comment: table.comment, counters: counters, sets: sets, chains: chains)
     }
 
     static func namedSet(_ set: KernelSet) -> NamedSet {

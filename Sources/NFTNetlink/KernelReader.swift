@@ -101,7 +101,8 @@ struct KernelReader {
         }
         result.flags = u32(NFTNL_TABLE_FLAGS) ?? 0
         result.owner = result.flags & KernelTable.ownerFlag != 0 ? u32(NFTNL_TABLE_OWNER) : nil
-        result.foreignObjects = try readNamed(family: family, table: table)
+        result.foreignObjects = try readNamed(family: family, table: table).filter { $0.kind != "counter" }
+        result.counters = try readCounters(family: family, table: table)?.map { KernelCounter(name: $0.name, comment: $0.comment) } ?? []
         return result
     }
 

@@ -114,6 +114,10 @@ struct RuleState {
         case .updateSetLimitOver(let name, let key, let limit):
             try loadWithDependency(key)
             expressions.append(.dynsetUpdateLimit(sreg: 1, set: .named(name), rate: limit.rate, unit: limit.unit.seconds, burst: limit.burst))
+        case .namedCounter(let name): expressions.append(.objref(type: Kernel.objectCounter, name: name))
+        case .limitUnder(let limit):
+            expressions.append(.limit(rate: limit.rate, unit: limit.unit.seconds, burst: limit.burst, inverted: false))
+        case .log(let target): expressions.append(.log(prefix: target.prefix, group: target.group))
         }
     }
 

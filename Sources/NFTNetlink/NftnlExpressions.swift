@@ -38,6 +38,8 @@ enum NftnlExpressions {
         case .dynsetUpdate, .dynsetUpdateLimit: return "dynset"
         case .counter: return "counter"
         case .limit: return "limit"
+        case .objref: return "objref"
+        case .log: return "log"
         }
     }
 
@@ -150,6 +152,14 @@ enum NftnlExpressions {
             let nested = try make(.limit(rate: rate, unit: unit, burst: burst, inverted: true), resolve: resolve)
             // libnftnl takes ownership of the nested expression (it is freed with the dynset).
             nftnl_expr_set(e, UInt16(NFTNL_EXPR_DYNSET_EXPR), UnsafeRawPointer(nested), 0)
+        case .objref(let type, let name):
+            u32(e, NFTNL_EXPR_OBJREF_IMM_TYPE, type)
+            try string(e, NFTNL_EXPR_OBJREF_IMM_NAME, name)
+        case .log(let prefix, let group):
+            // nft's order and attributes for a group log: the prefix, then the group.
+            guard prefix.utf8.count <= 127, !prefix.utf8.contains(0) else { throw NetlinkError(.unsupported, "log prefix '\(prefix)' is longer than 127 bytes") }
+            if !prefix.isEmpty { try string(e, NFTNL_EXPR_LOG_PREFIX, prefix) }
+            nftnl_expr_set_u16(e, UInt16(NFTNL_EXPR_LOG_GROUP), group)
         }
     }
 }

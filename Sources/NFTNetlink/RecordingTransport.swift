@@ -109,6 +109,14 @@ public final class RecordingTransport: RulesetTransport {
             guard references.chains.allSatisfy({ current.chain(named: $0) != nil }),
                   references.sets.allSatisfy({ current.set(named: $0) != nil }) else { throw refuse(2, operation.summary) }
             current.chains[index].rules.append(rule)
+        case .addCounter(let counter):
+            if !current.counters.contains(where: { $0.name == counter.name }) { current.counters.append(counter) }
+        case .deleteCounter(let name):
+            guard current.counters.contains(where: { $0.name == name }) else { throw refuse(2, operation.summary) }
+            guard !current.chains.contains(where: { $0.rules.contains { $0.statements.contains(.namedCounter(name)) } }) else {
+                throw refuse(16, "deleting counter \(name)")
+            }
+            current.counters.removeAll { $0.name == name }
         }
         table = current
     }

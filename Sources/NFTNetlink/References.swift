@@ -31,7 +31,7 @@ struct References: Equatable {
         case .updateSetLimitOver(let name, let key, _):
             sets.insert(name)
             add(key)
-        case .dnat(_, .endpoint), .masquerade, .reject, .setMarkBits, .counter, .limitOver: break
+        case .dnat(_, .endpoint), .masquerade, .reject, .setMarkBits, .counter, .limitOver, .namedCounter, .limitUnder, .log: break
         }
     }
 

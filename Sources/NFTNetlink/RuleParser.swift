@@ -41,6 +41,16 @@ struct RuleParser {
             index += 1
             guard let limit = RuleParser.rateLimit(rate: rate, unit: unit, burst: burst) else { throw failure("limit") }
             return [.limitOver(limit)]
+        case .limit(let rate, let unit, let burst, false):
+            index += 1
+            guard let limit = RuleParser.rateLimit(rate: rate, unit: unit, burst: burst) else { throw failure("limit") }
+            return [.limitUnder(limit)]
+        case .objref(Kernel.objectCounter, let name):
+            index += 1
+            return [.namedCounter(name)]
+        case .log(let prefix, let group):
+            index += 1
+            return [.log(LogTarget(prefix: prefix, group: group))]
         case .masquerade:
             index += 1
             return [.masquerade]

@@ -95,7 +95,10 @@ public struct RulesetApplier {
                            previous: AppliedState?) throws(NetlinkError) -> ApplyOutcome {
         var generation = try transport.generation()
         let namespace = try transport.namespaceIdentity()
-        let trusted = incremental ? previous.flatMap { trusts($0, desired: desired, generation: generation, namespace: namespace) } : nil
+        // A remembered state is used only when it knows its counters (a state file written before
+        // counters existed does not): otherwise the table is read back.
+        let trusted = incremental ? previous.flatMap { trusts($0, desired: desired, generation: generation, namespace: namespace) }
+            .flatMap { $0.fingerprint.counters == nil ? nil : $0 } : nil
         let wanted = RulesetFingerprint(desired, key: trusted?.fingerprint.key ?? previous?.fingerprint.key ?? HashKey.random())
         var mode = ApplyMode.replaced
         var operations: [BatchOperation]?
@@ -170,6 +173,7 @@ public struct RulesetApplier {
     /// Create-if-missing, delete, create, then every object: the replacement `nft -f` also does.
     public static func fullReplacement(_ ruleset: Ruleset) -> [BatchOperation] {
         var operations: [BatchOperation] = [.ensureTable, .deleteTable, .createTable(comment: ruleset.comment)]
+        operations += ruleset.counters.map { .addCounter($0) }
         for chain in ruleset.chains { operations.append(.addChain(chain)) }
         for set in ruleset.sets {
             operations.append(.addSet(set))

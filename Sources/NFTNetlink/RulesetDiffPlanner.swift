@@ -19,6 +19,8 @@ struct RulesetDiffPlanner {
               Self.orderCompatible(previous.sets.map(\.name), wanted.sets.map(\.name)),
               Self.orderCompatible(previous.chains.map(\.name), wanted.chains.map(\.name)) else { return nil }
         var plan = ChangePlan()
+        guard let counters = previous.counters,
+              IncrementalPlanner.counterChanges(have: counters.map(KernelCounter.init), desired: desired.counters, into: &plan) else { return nil }
         guard try addSetChanges(to: &plan), addChainChanges(to: &plan) else { return nil }
         let wantedChains = Set(wanted.chains.map(\.name)), wantedSets = Set(wanted.sets.map(\.name))
         plan.staleChains = previous.chains.filter { !wantedChains.contains($0.name) }

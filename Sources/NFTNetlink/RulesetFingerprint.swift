@@ -37,6 +37,8 @@ struct RulesetFingerprint: Sendable, Equatable {
     var comment: UInt64
     var sets: [SetPrint]
     var chains: [ChainPrint]
+    /// The ruleset's counters; nil when unknown (a state read from a file).
+    var counters: [CounterObject]?
 
     init(key: HashKey, comment: UInt64, sets: [SetPrint], chains: [ChainPrint]) {
         self.key = key
@@ -52,6 +54,7 @@ struct RulesetFingerprint: Sendable, Equatable {
         hasher.combine(ruleset.comment)
         comment = hasher.finalize()
         (sets, chains) = Self.prints(ruleset, key: key)
+        counters = ruleset.counters
     }
 
     /// Set and chain prints computed in parallel: the sets in one worker, the chains in slices

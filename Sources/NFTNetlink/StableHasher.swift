@@ -166,6 +166,9 @@ extension StableHasher {
         case .counter: combine(49)
         case .limitOver(let limit): combine(50); combine(limit)
         case .updateSetLimitOver(let name, let key, let limit): combine(51); combine(name); combine(key); combine(limit)
+        case .namedCounter(let name): combine(52); combine(name)
+        case .limitUnder(let limit): combine(53); combine(limit)
+        case .log(let target): combine(54); combine(target.prefix); combine(UInt64(target.group))
         }
     }
 

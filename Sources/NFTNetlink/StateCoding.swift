@@ -1,3 +1,5 @@
+import NFTRuleset
+
 /// Appends the fields of an `AppliedState` as little-endian integers and length-prefixed UTF-8.
 struct StateWriter {
     var bytes: [UInt8] = []
@@ -15,7 +17,8 @@ struct StateWriter {
         bytes += text.utf8
     }
 
-    /// Namespace, generation, table, key, then every set and chain print in order.
+    /// Namespace, generation, table, key, then every set and chain print in order, then the counters
+    /// (a state written before counters existed ends after the chains: its counters are unknown).
     mutating func state(_ state: AppliedState) {
         bytes.append(state.namespace == nil ? 0 : 1)
         u64(state.namespace ?? 0)
@@ -39,6 +42,13 @@ struct StateWriter {
             u64(chain.header)
             u64(chain.rules)
             u32(UInt32(truncatingIfNeeded: chain.ruleCount))
+        }
+        guard let counters = print.counters else { return }
+        u32(UInt32(truncatingIfNeeded: counters.count))
+        for counter in counters {
+            string(counter.name)
+            bytes.append(counter.comment == nil ? 0 : 1)
+            string(counter.comment ?? "")
         }
     }
 }
@@ -92,8 +102,19 @@ struct StateReader {
             guard let name = string(), let header = u64(), let rules = u64(), let count = u32() else { return nil }
             chains.append(.init(name: name, header: header, rules: rules, ruleCount: Int(count)))
         }
+        var counters: [CounterObject]?
+        if offset < bytes.count {
+            guard let count = u32() else { return nil }
+            var read: [CounterObject] = []
+            for _ in 0..<count {
+                guard let name = string(), let hasComment = byte(), let text = string() else { return nil }
+                read.append(CounterObject(name: name, comment: hasComment == 0 ? nil : text))
+            }
+            counters = read
+        }
         guard offset == bytes.count else { return nil }
-        let print = RulesetFingerprint(key: HashKey(first: first, second: second), comment: comment, sets: sets, chains: chains)
+        var print = RulesetFingerprint(key: HashKey(first: first, second: second), comment: comment, sets: sets, chains: chains)
+        print.counters = counters
         return AppliedState(ruleset: nil, generation: generation, family: family, table: table,
                             namespace: hasNamespace == 0 ? nil : namespace, fingerprint: print)
     }

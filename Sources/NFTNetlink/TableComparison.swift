@@ -22,6 +22,7 @@ struct TableComparison {
             lines.append(line)
         }
         lines += have.foreignObjects.map { "unexpected \($0.kind) \($0.name)" }
+        lines += counterDifferences(have.counters)
         for set in have.sets { if let extra = set.extra { lines.append("set \(set.name): unexpected \(extra)") } }
         for chain in have.chains { if let extra = chain.extra { lines.append("chain \(chain.name): unexpected \(extra)") } }
         for (set, want) in zip(desired.sets, wanted.sets) { lines += setDifferences(set, want, old: haveSets[set.name]) }
@@ -38,6 +39,24 @@ struct TableComparison {
             if have.sets.map(\.name) != wanted.sets.map(\.name) { lines.append("sets are listed in a different order") }
             if have.chains.map(\.name) != wanted.chains.map(\.name) { lines.append("chains are listed in a different order") }
         }
+        return lines
+    }
+
+    /// Missing, unexpected and re-described counters; their values never differ.
+    private func counterDifferences(_ have: [KernelCounter]) -> [String] {
+        let haveByName = Dictionary(have.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        let wantNames = Set(wanted.counters.map(\.name))
+        var lines: [String] = []
+        for counter in wanted.counters {
+            guard let old = haveByName[counter.name] else {
+                lines.append("counter \(counter.name) is missing")
+                continue
+            }
+            if old.comment != counter.comment {
+                lines.append("counter \(counter.name): comment: want \(quoted(counter.comment)), have \(quoted(old.comment))")
+            }
+        }
+        lines += have.filter { !wantNames.contains($0.name) }.map { "unexpected counter \($0.name)" }
         return lines
     }
 

@@ -123,6 +123,13 @@ extension Tracer {
         case .updateSetLimitOver(let name, _, let limit):
             state.notes.append("per-client rate limit \(limit.text) in \(name): a new client passes; above the rate the rule goes on")
             return [(state, .next)]
+        case .namedCounter: return [(state, nil)]
+        case .limitUnder:
+            // The first packet on an idle host is under the limit: the rule goes on (to its log).
+            return [(state, nil)]
+        case .log(let target):
+            state.notes.append("logged to nflog group \(target.group) with prefix \"\(target.prefix)\"")
+            return [(state, nil)]
         }
     }
 

@@ -8,7 +8,7 @@ struct KubeNFTCommand: ParsableCommand {
         commandName: "kubenft",
         abstract: "Compile Kubernetes Services and NetworkPolicies into one nftables table.",
         subcommands: [CompileCommand.self, TraceCommand.self, MatrixCommand.self, DiffCommand.self,
-                      ApplyCommand.self, DeleteCommand.self, ShowCommand.self, VerifyCommand.self, DNSCommand.self]
+                      ApplyCommand.self, DeleteCommand.self, ShowCommand.self, VerifyCommand.self, DNSCommand.self, StatsCommand.self]
     )
 }
 
@@ -32,8 +32,42 @@ struct NodeFlags: ParsableArguments {
     @Flag(name: .customLong("strict"), help: "Treat every warning as an error (unknown fields in known kinds included).")
     var strict = false
 
+    @Flag(name: .customLong("counters"), help: "Count every policy drop and service reject in named counters (read them with kubenft stats).")
+    var counters = false
+
+    @Option(name: .customLong("log-drops"), help: ArgumentHelp("Log policy drops to an nflog group, at most RATE per drop rule (default 10/second burst 5).",
+                                                               valueName: "RATE"))
+    var logDrops: String?
+
+    @Option(name: .customLong("log-group"), help: "The nflog group of --log-drops (default 100).")
+    var logGroup: UInt16?
+
     var nodeOptions: NodeOptions {
-        NodeOptions(nodeName: nodeName, nodeIPs: nodeIPs, clusterCIDRs: clusterCIDRs, configPath: config, serviceCIDRs: serviceCIDRs)
+        var options = NodeOptions(nodeName: nodeName, nodeIPs: nodeIPs, clusterCIDRs: clusterCIDRs, configPath: config, serviceCIDRs: serviceCIDRs)
+        options.counters = counters
+        options.logDrops = logDrops.map { $0 == Self.defaultRateWord ? "" : $0 }
+        options.logGroup = logGroup
+        return options
+    }
+
+    /// A bare `--log-drops` is passed on as `--log-drops=default` (ArgumentParser has no option
+    /// with an optional value).
+    static let defaultRateWord = "default"
+}
+
+extension KubeNFTCommand {
+    static func main() {
+        let given = Array(CommandLine.arguments.dropFirst())
+        var arguments: [String] = []
+        for (index, word) in given.enumerated() {
+            let next = index + 1 < given.count ? given[index + 1] : nil
+            switch word {
+            case "--log-drops": arguments.append("--log-drops=\(NodeFlags.defaultRateWord)")
+            case "--watch" where next.map({ UInt32($0) == nil }) ?? true: arguments.append("--watch=\(StatsCommand.defaultWatchSeconds)")
+            default: arguments.append(word)
+            }
+        }
+        main(arguments)
     }
 }
 

@@ -163,6 +163,50 @@ typedef struct {
 int kubenft_nl_dump_named(kubenft_nl_socket *sock, uint16_t msg_type, uint16_t family, const char *table,
                           kubenft_nl_named **out, uint32_t *count);
 
+/* ---- counter objects ---- */
+
+/* NFT_MSG_NEWOBJ (counter, zero packets and bytes) or NFT_MSG_DELOBJ for one named counter of
+ * table; userdata (the comment, as nft writes it) may be NULL. Names and userdata are checked
+ * (name under 256 bytes, userdata at most 256 bytes): EINVAL otherwise. */
+int kubenft_nl_batch_add_counter(kubenft_nl_batch *batch, uint16_t msg_type, uint16_t family, uint16_t flags,
+                                 const char *table, const char *name, const void *userdata, uint32_t userdata_length,
+                                 uint32_t *seq);
+
+/* One named counter as a dump returns it. */
+typedef struct {
+    char name[256];
+    uint64_t packets;
+    uint64_t bytes;
+    uint8_t userdata[256];
+    uint32_t userdata_length;
+} kubenft_nl_counter;
+
+/* Every named counter of one table, in one NFT_MSG_GETOBJ dump (with reset, NFT_MSG_GETOBJ_RESET:
+ * the kernel zeroes them as it reports them). *out is malloc'd (free it with free()), *count its
+ * length; both NULL / 0 when there are none. */
+int kubenft_nl_dump_counters(kubenft_nl_socket *sock, uint16_t family, const char *table, bool reset,
+                             kubenft_nl_counter **out, uint32_t *count);
+
+/* ---- nflog (nfnetlink_log) ---- */
+
+/* Binds the socket to nflog group (NFULNL_CFG_CMD_BIND) and asks for the first copy_bytes of each
+ * packet. Use a socket that sends nothing else. EBUSY: another listener holds the group. */
+int kubenft_nflog_bind(kubenft_nl_socket *sock, uint16_t group, uint16_t copy_bytes);
+
+/* One packet the kernel logged to a group: the rule's prefix and the start of the packet (from
+ * its network header). */
+typedef struct {
+    char prefix[128];
+    uint8_t payload[128];
+    uint32_t payload_length;
+    uint16_t group;
+    uint8_t family;
+} kubenft_nflog_entry;
+
+/* Waits up to timeout_ms (-1: forever) for logged packets and stores at most max of those in
+ * one read into entries; *count is 0 on timeout. ENOBUFS: packets were lost (read on). */
+int kubenft_nflog_read(kubenft_nl_socket *sock, int timeout_ms, kubenft_nflog_entry *entries, uint32_t max, uint32_t *count);
+
 /* Adds the elements of the named set (table and name taken from set) to set. */
 int kubenft_nl_dump_elements(kubenft_nl_socket *sock, uint16_t family, struct nftnl_set *set);
 

@@ -31,6 +31,8 @@ public struct NodeContext: Sendable, Hashable {
     public var localDetector: LocalTrafficDetector
     /// ServiceCIDR ranges: an address in them that no Service holds is dropped.
     public var serviceCIDRs: [CIDR]
+    /// Counters and logging on drops (`--counters`, `--log-drops`); off by default.
+    public var observation = DropObservation()
 
     public init(nodeName: String? = nil, nodeIPs: [IPAddress] = [], clusterCIDRs: [CIDR] = [],
                 nodePortAddresses: KubeProxyConfiguration.NodePortAddresses = .primary, masqueradeAll: Bool = false,

@@ -90,7 +90,8 @@ struct PolicyCompiler {
             var rules: [Rule] = []
             for policy in group.policies { rules += chainRules(for: policy, group: group, into: &assembly) }
             let names = group.policies.map(\.meta.qualifiedName).joined(separator: ", ")
-            rules.append(Rule([.verdict(.drop)], comment: "\(group.direction.rawValue) isolated by \(names)"))
+            let drop = Rule([.verdict(.drop)], comment: "\(group.direction.rawValue) isolated by \(names)")
+            rules += context.observation.observe([drop], counter: DropObservation.policyCounter(group.direction, group.policies), into: &assembly)
             assembly.add(Chain(name: chain, comment: "\(group.direction.rawValue) of pods selected by \(names)", rules: rules))
             next = chain
         } else if !group.baseline.isEmpty {
@@ -109,8 +110,9 @@ struct PolicyCompiler {
         for ref in refs {
             let verdict = Self.verdict(for: ref.rule.action, next: next)
             for port in ports(of: ref.rule, direction: group.direction, groupPorts: group.ports) {
-                rules += ruleVariants(peers: peerCache.peers(ref.key) { peers(of: ref.rule) }, port: port, direction: group.direction, verdict: verdict,
-                                      comment: "\(ref.label) \(ref.rule.action.rawValue)", into: &assembly)
+                let variants = ruleVariants(peers: peerCache.peers(ref.key) { peers(of: ref.rule) }, port: port, direction: group.direction,
+                                            verdict: verdict, comment: "\(ref.label) \(ref.rule.action.rawValue)", into: &assembly)
+                rules += verdict == .drop ? context.observation.observe(variants, counter: DropObservation.adminCounter(ref), into: &assembly) : variants
             }
         }
         rules.append(Rule([.verdict(next.map(Verdict.goto) ?? .return)], comment: next == nil ? "no rule matched: allowed" : "next tier"))

@@ -7,6 +7,8 @@ import NFTRuleset
 struct Assembly {
     private(set) var sets: [String: NamedSet] = [:]
     private(set) var chains: [Chain] = []
+    /// Named counter objects (`--counters`), by name.
+    private(set) var counters: [String: CounterObject] = [:]
     private var chainNames: Set<String> = []
     var notes: [String] = []
     var diagnostics: [Diagnostic] = []
@@ -26,6 +28,10 @@ struct Assembly {
             return
         }
         sets[name]?.elements.append(element)
+    }
+
+    mutating func add(_ counter: CounterObject) {
+        if counters[counter.name] == nil { counters[counter.name] = counter }
     }
 
     func hasChain(_ name: String) -> Bool { chainNames.contains(name) }
@@ -57,6 +63,7 @@ struct Assembly {
             }
         }
         for chain in part.chains { add(chain) }
+        for counter in part.counters.values { add(counter) }
         notes += part.notes
         diagnostics += part.diagnostics
     }
@@ -68,7 +75,8 @@ struct Assembly {
             sorted.elements = Self.sortedUnique(set.withDisjointIntervals().elements)
             return sorted
         }
-        return Ruleset(comment: comment, notes: notes, sets: orderedSets, chains: chains)
+        let orderedCounters = counters.values.sorted { $0.name < $1.name }
+        return Ruleset(comment: comment, notes: notes, counters: orderedCounters, sets: orderedSets, chains: chains)
     }
 }
 

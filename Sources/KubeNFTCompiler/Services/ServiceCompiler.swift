@@ -153,15 +153,26 @@ struct ServicePortCompiler {
             assembly.add(SetElement(key: key, data: .verdict(.drop), comment: "\(label) internalTrafficPolicy Local, no local endpoints"),
                          to: Names.noEndpointServices(family))
         } else {
-            assembly.add(SetElement(key: key, data: .verdict(.goto(Names.rejectConnection)), comment: "\(label) has no endpoints"),
+            assembly.add(SetElement(key: key, data: .verdict(.goto(rejectChain(into: &assembly))), comment: "\(label) has no endpoints"),
                          to: Names.noEndpointServices(family))
             assembly.notes.append("\(label) (\(family.rawValue)): no usable endpoints, connections are rejected")
         }
     }
 
+    /// Where a connection to this port with no endpoints goes: the shared reject chain, or with
+    /// `--counters` this port's own chain that counts it first.
+    private func rejectChain(into assembly: inout Assembly) -> String {
+        guard context.observation.counters else { return Names.rejectConnection }
+        let counter = DropObservation.serviceCounter(service, port)
+        assembly.add(counter)
+        assembly.add(Chain(name: counter.name, comment: counter.comment,
+                           rules: [Rule([.namedCounter(counter.name), .reject(.default)], comment: counter.comment)]))
+        return counter.name
+    }
+
     private func compileExternal(hasCluster: Bool, hasLocal: Bool, clusterChain: String, localChain: String, into assembly: inout Assembly) {
         guard hasCluster else {
-            let reject = SetElement.Data.verdict(.goto(Names.rejectConnection))
+            let reject = SetElement.Data.verdict(.goto(rejectChain(into: &assembly)))
             for address in externalAddresses {
                 assembly.add(SetElement(key: [.address(address), proto, .port(port.port)], data: reject, comment: "\(label) has no endpoints"),
                              to: Names.noEndpointServices(family))

@@ -14,6 +14,7 @@ public struct NFTJSONEmitter: Sendable {
         commands.append(Self.command("delete", "table", table))
         commands.append(Self.command("add", "table", table + (ruleset.comment.map { [("comment", .string(NFTQuoting.comment($0)))] } ?? [])))
         let owner: [(String, JSONText)] = [("family", family), ("table", tableName)]
+        for counter in ruleset.counters { commands.append(Self.counter(counter, owner: owner)) }
         for chain in ruleset.chains { commands.append(Self.chain(chain, owner: owner)) }
         for set in ruleset.sets { commands.append(Self.set(set, owner: owner)) }
         for chain in ruleset.chains {
@@ -35,6 +36,12 @@ public struct NFTJSONEmitter: Sendable {
 
     static func command(_ verb: String, _ kind: String, _ body: [(String, JSONText)]) -> JSONText {
         .object([(verb, .object([(kind, .object(body))]))])
+    }
+
+    static func counter(_ counter: CounterObject, owner: [(String, JSONText)]) -> JSONText {
+        var body = owner + [("name", name(counter.name))]
+        if let comment = counter.comment { body.append(("comment", .string(NFTQuoting.comment(comment)))) }
+        return command("add", "counter", body)
     }
 
     static func set(_ set: NamedSet, owner: [(String, JSONText)]) -> JSONText {
@@ -121,6 +128,12 @@ public struct NFTJSONEmitter: Sendable {
         case .updateSetLimitOver(let name, let key, let limit):
             return .object([("set", .object([("op", "update"), ("elem", expression(key)), ("set", reference(name)),
                                              ("stmt", .array([limitJSON(limit)]))]))])
+        case .namedCounter(let counter): return .object([("counter", name(counter))])
+        case .limitUnder(let limit):
+            return .object([("limit", .object([("rate", .number(Int64(limit.rate))), ("burst", .number(Int64(limit.burst))),
+                                               ("per", .string(limit.unit.rawValue))]))])
+        case .log(let target):
+            return .object([("log", .object([("prefix", .string(NFTQuoting.comment(target.prefix))), ("group", .number(Int64(target.group)))]))])
         }
     }
 

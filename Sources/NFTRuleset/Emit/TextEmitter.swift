@@ -16,10 +16,17 @@ public struct NFTTextEmitter: Sendable {
         out += "delete table \(table)\n"
         out += "table \(table) {\n"
         if let comment = ruleset.comment { out += "\tcomment \"\(NFTQuoting.comment(comment))\"\n" }
+        for counter in ruleset.counters { emit(counter, into: &out) }
         for set in ruleset.sets { emit(set, into: &out) }
         for chain in ruleset.chains { emit(chain, into: &out) }
         out += "}\n"
         return out
+    }
+
+    private func emit(_ counter: CounterObject, into out: inout String) {
+        out += "\n\tcounter \(NFTQuoting.identifier(counter.name)) {\n"
+        if let comment = counter.comment { out += "\t\tcomment \"\(NFTQuoting.comment(comment))\"\n" }
+        out += "\t}\n"
     }
 
     private func emit(_ set: NamedSet, into out: inout String) {
@@ -77,7 +84,7 @@ public struct NFTTextEmitter: Sendable {
         return text
     }
 
-    static func statement(_ statement: Statement) -> String {
+    public static func statement(_ statement: Statement) -> String {
         switch statement {
         case .match(let left, let comparison, let right):
             // nft's implicit operator reads a bitwise expression as a flag test, so spell `==` there.
@@ -108,6 +115,9 @@ public struct NFTTextEmitter: Sendable {
         case .limitOver(let limit): return limit.text
         case .updateSetLimitOver(let name, let key, let limit):
             return "update @\(NFTQuoting.identifier(name)) { \(expression(key)) \(limit.text) }"
+        case .namedCounter(let name): return "counter name \"\(NFTQuoting.identifier(name))\""
+        case .limitUnder(let limit): return limit.underText
+        case .log(let target): return target.text
         }
     }
 

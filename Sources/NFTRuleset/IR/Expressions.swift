@@ -124,6 +124,12 @@ public enum Statement: Sendable, Hashable {
     /// `update @set { key limit rate over R/unit burst B packets }`: the same limit kept per key in a
     /// dynamic set (per client address), continuing the rule only when that key is above it.
     case updateSetLimitOver(name: String, key: Expression, limit: RateLimit)
+    /// `counter name "NAME"`: counts into a named counter object of the table.
+    case namedCounter(String)
+    /// `limit rate R/unit burst B packets`: continues the rule only while the rate is under the limit.
+    case limitUnder(RateLimit)
+    /// `log prefix "…" group N`: sends the packet to an nflog group; the rule continues.
+    case log(LogTarget)
 }
 
 /// A packet rate and burst for the kernel's token bucket (`limit`). It exists so that rate
@@ -157,6 +163,9 @@ public struct RateLimit: Sendable, Hashable {
 
     /// `limit rate over 200/second burst 50 packets`.
     public var text: String { "limit rate over \(rate)/\(unit.rawValue) burst \(burst) packets" }
+
+    /// `limit rate 10/second burst 5 packets`.
+    public var underText: String { "limit rate \(rate)/\(unit.rawValue) burst \(burst) packets" }
 }
 
 /// Where DNAT sends a packet.

@@ -8,15 +8,18 @@ public struct Ruleset: Sendable, Hashable {
     public var comment: String?
     /// Remarks for a reviewer that belong to no rule (services that get no DNAT, and why).
     public var notes: [String]
+    /// Named counter objects (`compile --counters`), declared before the sets and chains that use them.
+    public var counters: [CounterObject]
     public var sets: [NamedSet]
     public var chains: [Chain]
 
     public init(family: String = "inet", name: String = "kubenft", comment: String? = nil, notes: [String] = [],
-                sets: [NamedSet] = [], chains: [Chain] = []) {
+                counters: [CounterObject] = [], sets: [NamedSet] = [], chains: [Chain] = []) {
         self.family = family
         self.name = name
         self.comment = comment
         self.notes = notes
+        self.counters = counters
         self.sets = sets
         self.chains = chains
     }
