@@ -76,4 +76,17 @@ struct DiffPortTests {
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
         #expect(result.stdout == "no changes\n")
     }
+
+    @Test("matrix without --ports prints a note listing the port classes the policies cut; with --ports it does not")
+    func matrixNote() throws {
+        let fixture = try CLITests.fixture("repo-shop")
+        let plain = try CLITests.run(["matrix", "-f", fixture.manifests, "--node-name", "node-1", "--cluster-cidr", "10.244.0.0/16"])
+        #expect(plain.status == 0, "\(plain.stderr)")
+        // The policies name 8080 and postgres (5432 on db): TCP cut at 5432 and 8080.
+        #expect(plain.stderr.contains("tcp/1-5431, tcp/5432, tcp/5433-8079, tcp/8080, tcp/8081-65535"), "\(plain.stderr)")
+        let asked = try CLITests.run(["matrix", "-f", fixture.manifests, "--node-name", "node-1", "--cluster-cidr", "10.244.0.0/16",
+                                      "--ports", "22,8080"])
+        #expect(asked.status == 0)
+        #expect(!asked.stderr.contains("note:"), "\(asked.stderr)")
+    }
 }

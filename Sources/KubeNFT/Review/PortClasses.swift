@@ -89,3 +89,16 @@ struct PortNames: Sendable {
         (byName[name] ?? []).filter { transport == nil || $0.protocol == transport }
     }
 }
+
+extension Review {
+    /// The port classes that the ports of every policy cut, per protocol that a policy names a port
+    /// of, as `tcp/1-79`, `tcp/80`, `tcp/81-65535`: what `matrix` can be asked for with `--ports`.
+    public static func portClasses(_ result: PipelineResult) -> [String] {
+        let cuts = PortCuts.everyPolicy([result.cluster])
+        return [L4Protocol.tcp, .udp, .sctp].filter { cuts.starts[$0] != nil }.flatMap { transport in
+            cuts.classes(transport).map { range in
+                "\(transport.nftName)/" + (range.lowerBound == range.upperBound ? "\(range.lowerBound)" : "\(range.lowerBound)-\(range.upperBound)")
+            }
+        }
+    }
+}
