@@ -57,8 +57,8 @@ struct MatrixCommand: ParsableCommand {
 
     @OptionGroup var input: InputOptions
 
-    @Option(help: "Comma-separated ports.")
-    var ports: String = "80,81"
+    @Option(help: "Comma-separated ports (default 80,81; without it a note lists the port classes the policies cut).")
+    var ports: String?
 
     @Option(help: "Comma-separated protocols: tcp, udp, sctp.")
     var protocols: String = "tcp"
@@ -77,7 +77,7 @@ struct MatrixCommand: ParsableCommand {
 
     func run() throws {
         var portList: [UInt16] = []
-        for item in ports.split(separator: ",") {
+        for item in (ports ?? "80,81").split(separator: ",") {
             guard let port = UInt16(item), port > 0 else { throw ValidationError("invalid port \(item) in --ports") }
             portList.append(port)
         }
@@ -86,6 +86,13 @@ struct MatrixCommand: ParsableCommand {
         let coverage = result.ruleset == nil ? [] : Review.coverage(result, input: "-f", strict: input.strict) + Review.lint(result, strict: input.strict)
         Terminal.report(result.diagnostics + coverage)
         guard result.ruleset != nil, !coverage.contains(where: { $0.severity == .error }) else { throw ExitCode(2) }
+        if ports == nil {
+            let classes = Review.portClasses(result)
+            if !classes.isEmpty {
+                Terminal.error("note: only ports 80,81 are probed (no --ports); the policies cut the port space into "
+                    + classes.joined(separator: ", ") + " (give --ports with a port of each, or use diff, which probes them all)")
+            }
+        }
         do {
             let matrix = try Review.matrix(ports: portList, protocols: protocolList, in: result, outside: !podsOnly)
             switch output {

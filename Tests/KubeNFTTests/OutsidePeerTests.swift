@@ -23,7 +23,7 @@ struct OutsidePeerTests {
         let arguments = ["diff", "--from", base + "/before", "--to", base + "/after", "--cluster-cidr", "10.244.0.0/16", "--fail-on", "added"]
         let result = try CLITests.run(arguments + ["--output", "json"])
         #expect(result.status == 1, "\(result.stderr)")
-        let expected = #"{"allowed": [{"from": "shop/web[Deployment]", "to": "outside:0.0.0.0/0 except 10.0.0.0/8", "port": 443, "protocol": "tcp", "reason": "egress: shop/web-https-out egress[0]"}], "blocked": []}"#
+        let expected = #"{"allowed": [{"from": "shop/web[Deployment]", "to": "outside:0.0.0.0/0 except 10.0.0.0/8", "port": 443, "portRange": {"first": 443, "last": 443}, "protocol": "tcp", "reason": "egress: shop/web-https-out egress[0]"}], "blocked": []}"#
         #expect(result.stdout.contains(#""connectivity": "# + expected), "\(result.stdout)")
         let back = try CLITests.run(["diff", "--from", base + "/after", "--to", base + "/before", "--cluster-cidr", "10.244.0.0/16", "--fail-on", "added"])
         #expect(back.status == 0, "removing the rule allows nothing new")
@@ -147,10 +147,11 @@ struct OutsidePeerTests {
         let after = Pipeline.run(paths: [model, Fixtures.root + "/np-scenarios/\(to)/policies.yaml"], node: node)
         let report = try ChangeAnalysis.compare(before, after)
         let classes = AddressClasses.classes([before, after]), ports = OutsidePeers.egressPorts([before, after])
+        let inbound = DiffPorts([before, after])
         func allowed(_ result: PipelineResult) throws -> Set<String> {
             let tracer = try Review.tracer(for: result, recordsSteps: false)
             var keys = Set<String>()
-            for probe in OutsidePeers.probes(result, classes: classes, egressPorts: ports)
+            for probe in OutsidePeers.probes(result, classes: classes, egressPorts: ports, inbound: { inbound.inbound(to: $0.reviewName) })
             where try tracer.trace(probe.packet, origin: probe.origin).acceptProbability > 0.999_999 {
                 keys.insert("\(probe.connection.from)>\(probe.connection.to)>\(probe.packet.transport)/\(probe.packet.destinationPort)")
             }

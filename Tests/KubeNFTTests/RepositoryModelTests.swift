@@ -57,17 +57,22 @@ struct RepositoryModelTests {
         }
     }
 
-    /// 106 pod-to-pod connections, and from outside the cluster the 11 workloads other than frontend:
-    /// deny-all isolates each for ingress and its own policy admits only named pods, while frontend's
-    /// policy admits every source on 8080.
-    @Test("removing Online Boutique's policies from the repository blocks 106 pod connections and 11 from outside, and allows none")
+    /// On declared ports, 106 pod-to-pod connections, and from outside the cluster the 11 workloads
+    /// other than frontend: deny-all isolates each for ingress and its own policy admits only named
+    /// pods, while frontend's policy admits everything. Beyond them, the ten workloads whose policy
+    /// names their one port have the ports below and above it blocked from every other workload (11)
+    /// and from outside: 10 × 11 × 2 = 220 more pod connections, 10 × 2 = 20 more from outside.
+    /// loadgenerator declares no port and its policy names none: one class, probed at TCP 80.
+    @Test("removing Online Boutique's policies from the repository blocks 326 pod connections and 31 from outside, and allows none")
     func onlineBoutiqueDiff() throws {
         let fixture = try CLITests.fixture("repo-online-boutique")
         let manifests = fixture.manifests + "/kubernetes-manifests.yaml"
         let result = try CLITests.run(["diff", "--from", manifests, "--to", fixture.manifests, "--fail-on", "added"] + fixture.arguments)
         #expect(result.status == 0, "nothing newly allowed: \(result.stderr)")
-        #expect(result.stdout.hasPrefix("Connectivity: 0 newly allowed, 117 newly blocked\n"), "\(result.stdout.prefix(200))")
-        #expect(result.stdout.contains("  blocked default -> default: 106\n  blocked outside -> default: 11\n"))
+        #expect(result.stdout.hasPrefix("Connectivity: 0 newly allowed, 357 newly blocked\n"), "\(result.stdout.prefix(200))")
+        #expect(result.stdout.contains("  blocked default -> default: 326\n  blocked outside -> default: 31\n"))
+        #expect(result.stdout.contains("- blocked  default/loadgenerator[Deployment] -> default/cartservice[Deployment] tcp/1-7069\n"))
+        #expect(result.stdout.contains("- blocked  default/loadgenerator[Deployment] -> default/cartservice[Deployment] tcp/7071-65535\n"))
         #expect(!result.stdout.contains("outside:0.0.0.0/0 -> default/frontend[Deployment]"))
         #expect(result.stdout.contains("- blocked  default/loadgenerator[Deployment] -> default/cartservice[Deployment] tcp/7070\n"))
         let removed = try CLITests.run(["diff", "--from", manifests, "--to", fixture.manifests, "--fail-on", "removed"] + fixture.arguments)

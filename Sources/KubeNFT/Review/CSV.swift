@@ -21,14 +21,15 @@ extension String {
 }
 
 extension ChangeReport {
-    /// One row per newly allowed or blocked connection: change, from, to, protocol, port, reason.
+    /// One row per newly allowed or blocked connection: change, from, to, protocol, port (or
+    /// `FIRST-LAST` for a class of ports), reason.
     public var csv: String {
         var out = CSV.row(["change", "from", "to", "protocol", "port", "reason"])
         for connection in allowed {
-            out += CSV.row(["allowed", connection.from, connection.to, connection.transport.nftName, String(connection.port), connection.reason])
+            out += CSV.row(["allowed", connection.from, connection.to, connection.transport.nftName, ChangeReport.ports(connection), connection.reason])
         }
         for connection in blocked {
-            out += CSV.row(["blocked", connection.from, connection.to, connection.transport.nftName, String(connection.port), connection.reason])
+            out += CSV.row(["blocked", connection.from, connection.to, connection.transport.nftName, ChangeReport.ports(connection), connection.reason])
         }
         return out
     }

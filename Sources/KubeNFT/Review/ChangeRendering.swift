@@ -4,7 +4,13 @@ import NFTRuleset
 /// Text (optionally coloured), Markdown and JSON forms of a change report. All are deterministic.
 extension ChangeReport {
     static func describe(_ connection: Connection) -> String {
-        "\(DisplayText.escaped(connection.from)) -> \(DisplayText.escaped(connection.to)) \(connection.transport.nftName)/\(connection.port)"
+        "\(DisplayText.escaped(connection.from)) -> \(DisplayText.escaped(connection.to)) \(connection.transport.nftName)/\(ports(connection))"
+    }
+
+    /// The port, or `FIRST-LAST` for a class of ports probed at its first (`tcp/8000-8079`).
+    static func ports(_ connection: Connection) -> String {
+        guard let range = connection.portRange, range.lowerBound < range.upperBound else { return String(connection.port) }
+        return "\(range.lowerBound)-\(range.upperBound)"
     }
 
     /// The group a connection end is counted under: its namespace, or the kind of outside peer.
@@ -70,7 +76,7 @@ extension ChangeReport {
         if !allowed.isEmpty || !blocked.isEmpty {
             out += explain ? "| change | from | to | port | reason |\n|---|---|---|---|---|\n" : "| change | from | to | port |\n|---|---|---|---|\n"
             func row(_ change: String, _ connection: Connection) -> String {
-                var line = "| \(change) | \(Markdown.code(connection.from, inTable: true)) | \(Markdown.code(connection.to, inTable: true)) | \(connection.transport.nftName)/\(connection.port) |"
+                var line = "| \(change) | \(Markdown.code(connection.from, inTable: true)) | \(Markdown.code(connection.to, inTable: true)) | \(connection.transport.nftName)/\(Self.ports(connection)) |"
                 if explain { line += " \(Markdown.code(connection.reason, inTable: true)) |" }
                 return line + "\n"
             }
@@ -99,8 +105,12 @@ extension ChangeReport {
 
     public var json: String {
         func connections(_ list: [Connection]) -> JSONText {
-            .array(list.map { .object([("from", .string($0.from)), ("to", .string($0.to)), ("port", .number(Int64($0.port))),
-                                       ("protocol", .string($0.transport.nftName)), ("reason", .string($0.reason))]) })
+            .array(list.map { connection in
+                let range = connection.portRange ?? connection.port...connection.port
+                return .object([("from", .string(connection.from)), ("to", .string(connection.to)), ("port", .number(Int64(connection.port))),
+                                ("portRange", .object([("first", .number(Int64(range.lowerBound))), ("last", .number(Int64(range.upperBound)))])),
+                                ("protocol", .string(connection.transport.nftName)), ("reason", .string(connection.reason))])
+            })
         }
         func backends(_ list: [Backend]) -> JSONText {
             .array(list.map { .object([("address", .string($0.address.description)), ("port", .number(Int64($0.port))),

@@ -13,6 +13,9 @@ public struct ChangeReport: Sendable {
         public var to: String
         public var port: UInt16
         public var transport: L4Protocol
+        /// The ports of `transport` that `port` stands for (it is their first), when it is not a
+        /// declared container port but the probe of a class of ports no policy port cuts.
+        public var portRange: ClosedRange<UInt16>? = nil
         /// Which policy rules decided the connection's verdict in the new version (from the rule
         /// comments of the chains its trace went through).
         public var reason: String = ""
@@ -84,6 +87,7 @@ struct ConnectivityDiffer {
 
     func connections() throws -> (allowed: [ChangeReport.Connection], blocked: [ChangeReport.Connection]) {
         let interner = Interner()
+        let probes = DiffPorts([before, after])
         let oldSide = try Side(before, interner: interner), newSide = try Side(after, interner: interner)
         let names = Set(oldSide.pods.keys).union(newSide.pods.keys).sorted()
         var egress: [String: [Int]] = [:], ingress: [String: [Int]] = [:], peer: [String: [Int]] = [:], ports: [String: [Int]] = [:]
@@ -91,10 +95,12 @@ struct ConnectivityDiffer {
         for name in names {
             egress[name] = [oldSide.fingerprint(name, .egress), newSide.fingerprint(name, .egress)]
             ingress[name] = [oldSide.fingerprint(name, .ingress), newSide.fingerprint(name, .ingress)]
-            egressChains[name] = [oldSide.chainKey(name, .egress), newSide.chainKey(name, .egress)]
+            // A source's egress chains and the ports they name; a destination's declared ports and
+            // the ports its ingress rules name: what decides which ports a pair is probed on.
+            egressChains[name] = [oldSide.chainKey(name, .egress), newSide.chainKey(name, .egress), interner.id(probes.sourceKey(name))]
             ingressChains[name] = [oldSide.chainKey(name, .ingress), newSide.chainKey(name, .ingress)]
             peer[name] = [oldSide.membership(name), newSide.membership(name)]
-            ports[name] = [interner.id(Self.ports(of: name, oldSide, newSide).map { "\($0.1.rawValue)/\($0.0)" }.joined(separator: ","))]
+            ports[name] = [interner.id(probes.destinationKey(name))]
         }
         let changedSources = Set(names.filter { egress[$0]?[0] != egress[$0]?[1] })
         let changedDestinations = Set(names.filter { ingress[$0]?[0] != ingress[$0]?[1] })
@@ -108,7 +114,8 @@ struct ConnectivityDiffer {
         for destinations in destinationGroups {
             let read = oldSide.ids(oldSide.setsRead(destinations[0], .ingress).union(newSide.setsRead(destinations[0], .ingress)))
             let sources = Self.group(names) { oldSide.membership($0, among: read) + [-1] + newSide.membership($0, among: read) + (egressChains[$0] ?? []) }
-            try compare(groups: sources, fixed: destinations, fixedIsDestination: true, oldSide, newSide, reasons, into: &changes)
+            try compare(groups: sources, fixed: destinations, fixedIsDestination: true, Pair(old: oldSide, new: newSide, ports: probes), reasons,
+                        into: &changes)
         }
         let unchanged = names.filter { !changedDestinations.contains($0) }
         for sources in Self.group(changedSources.sorted(), key: { (peer[$0] ?? []) + (egressChains[$0] ?? []) }) {
@@ -116,10 +123,18 @@ struct ConnectivityDiffer {
             let destinations = Self.group(unchanged) {
                 oldSide.membership($0, among: read) + [-1] + newSide.membership($0, among: read) + (ingressChains[$0] ?? []) + (ports[$0] ?? [])
             }
-            try compare(groups: destinations, fixed: sources, fixedIsDestination: false, oldSide, newSide, reasons, into: &changes)
+            try compare(groups: destinations, fixed: sources, fixedIsDestination: false, Pair(old: oldSide, new: newSide, ports: probes), reasons,
+                        into: &changes)
         }
-        try outsideChanges(oldSide, newSide, reasons: reasons, into: &changes)
+        try outsideChanges(oldSide, newSide, inbound: probes, reasons: reasons, into: &changes)
         return (changes.allowed.sorted(), changes.blocked.sorted())
+    }
+
+    /// Both versions and the ports to probe between their pods.
+    struct Pair {
+        var old: Side
+        var new: Side
+        var ports: DiffPorts
     }
 
     struct Changes {
@@ -136,41 +151,36 @@ struct ConnectivityDiffer {
 
     /// Traces one pair per group (a member and the first fixed pod) and applies its outcome to every
     /// pair of a member and a fixed pod, except a pod with itself.
-    private func compare(groups: [[String]], fixed: [String], fixedIsDestination: Bool, _ oldSide: Side, _ newSide: Side,
-                         _ reasons: ReasonTracer, into changes: inout Changes) throws {
+    private func compare(groups: [[String]], fixed: [String], fixedIsDestination: Bool, _ sides: Pair, _ reasons: ReasonTracer, into changes: inout Changes) throws {
         let anchor = fixed[0]
         func pair(_ member: String, _ end: String) -> (String, String) { fixedIsDestination ? (member, end) : (end, member) }
         for members in groups {
             if let representative = members.first(where: { $0 != anchor }) {
                 let pairs = members.flatMap { member in fixed.filter { $0 != member }.map { pair(member, $0) } }
-                try apply(pair(representative, anchor), to: pairs, oldSide, newSide, reasons, into: &changes)
+                try apply(pair(representative, anchor), to: pairs, sides, reasons, into: &changes)
             } else {
                 // The group is the anchor alone: its pairs with the other fixed pods are traced one by one.
-                for end in fixed.dropFirst() { try apply(pair(anchor, end), to: [pair(anchor, end)], oldSide, newSide, reasons, into: &changes) }
+                for end in fixed.dropFirst() { try apply(pair(anchor, end), to: [pair(anchor, end)], sides, reasons, into: &changes) }
             }
         }
     }
 
-    /// Traces one pair on every port of its destination in both versions, and records each change,
-    /// with the reason traced once, for all the given pairs.
-    private func apply(_ traced: (String, String), to pairs: [(String, String)], _ oldSide: Side, _ newSide: Side,
+    /// Traces one pair on every port it is probed on (`DiffPorts`) in both versions, and records each
+    /// change, with the reason traced once, for all the given pairs.
+    private func apply(_ traced: (String, String), to pairs: [(String, String)], _ sides: Pair,
                        _ reasons: ReasonTracer, into changes: inout Changes) throws {
         let (source, destination) = traced
-        for (port, transport) in Self.ports(of: destination, oldSide, newSide) {
-            let was = try oldSide.allows(source, destination, port, transport)
-            let now = try newSide.allows(source, destination, port, transport)
+        for probe in sides.ports.ports(from: source, to: destination) {
+            let (port, transport) = (probe.port, probe.transport)
+            let was = try sides.old.allows(source, destination, port, transport)
+            let now = try sides.new.allows(source, destination, port, transport)
             guard was != now else { continue }
-            let reason = try reasons.reason(source, destination, port, transport, oldSide, newSide)
+            let reason = try reasons.reason(source, destination, port, transport, sides.old, sides.new)
             for (from, to) in pairs {
-                let connection = ChangeReport.Connection(from: from, to: to, port: port, transport: transport, reason: reason)
+                let connection = ChangeReport.Connection(from: from, to: to, port: port, transport: transport, portRange: probe.range, reason: reason)
                 if now { changes.allowed.append(connection) } else { changes.blocked.append(connection) }
             }
         }
-    }
-
-    /// The destination's container ports in either version (TCP 80 when it declares none).
-    static func ports(of pod: String, _ sides: Side...) -> [(UInt16, L4Protocol)] {
-        ports(of: sides.compactMap { $0.pods[pod] })
     }
 
     /// The container ports of the pods (one pod in its versions), TCP 80 when they declare none.

@@ -5,7 +5,7 @@ extension ConnectivityDiffer {
     /// Connections between pods and the peers outside them (node, address classes, service entry
     /// points) whose verdict differs between the versions. The classes come from the CIDRs of both
     /// versions, so each side traces the same representatives.
-    func outsideChanges(_ oldSide: Side, _ newSide: Side, reasons: ReasonTracer, into changes: inout Changes) throws {
+    func outsideChanges(_ oldSide: Side, _ newSide: Side, inbound: DiffPorts, reasons: ReasonTracer, into changes: inout Changes) throws {
         let classes = AddressClasses.classes([before, after])
         let ports = OutsidePeers.egressPorts([before, after])
         // A pod's connections with outside peers depend on its own chain for the direction (and on
@@ -13,8 +13,8 @@ extension ConnectivityDiffer {
         let changed: (String, Side.Direction) -> Bool = { pod, direction in
             oldSide.fingerprint(pod, direction) != newSide.fingerprint(pod, direction)
         }
-        let was = try outsideVerdicts(oldSide, classes: classes, ports: ports, including: changed)
-        let now = try outsideVerdicts(newSide, classes: classes, ports: ports, including: changed)
+        let was = try outsideVerdicts(oldSide, classes: classes, ports: ports, inbound: inbound, including: changed)
+        let now = try outsideVerdicts(newSide, classes: classes, ports: ports, inbound: inbound, including: changed)
         for (connection, verdict) in now where verdict.allowed && was[connection]?.allowed != true {
             var explained = connection
             explained.reason = try reasons.reason(verdict, isNew: true)
@@ -37,10 +37,11 @@ extension ConnectivityDiffer {
 
     /// Every outside probe of one version and whether it is allowed. Probes whose pod end has the
     /// same policy chains and set memberships as one already traced share its verdict.
-    func outsideVerdicts(_ side: Side, classes: [AddressClass], ports: [(UInt16, L4Protocol)],
+    func outsideVerdicts(_ side: Side, classes: [AddressClass], ports: [(UInt16, L4Protocol)], inbound: DiffPorts,
                          including: (String, Side.Direction) -> Bool) throws -> [ChangeReport.Connection: OutsideVerdict] {
         var verdicts: [ChangeReport.Connection: OutsideVerdict] = [:], cache: [String: Bool] = [:], groups: [String: String] = [:]
-        for probe in OutsidePeers.probes(side.result, classes: classes, egressPorts: ports, including: including) {
+        for probe in OutsidePeers.probes(side.result, classes: classes, egressPorts: ports,
+                                             inbound: { inbound.inbound(to: $0.reviewName) }, including: including) {
             var key: String?
             if let pod = probe.pod, let direction = probe.direction {
                 let peer = probe.connection.from == pod ? probe.connection.to : probe.connection.from

@@ -43,10 +43,12 @@ enum OutsidePeers {
 
     /// Probes of one version: each reviewed pod to and from each address class and the node, and
     /// each address class to each NodePort, load-balancer IP and external IP.
-    /// `inboundPorts` nil: each pod's container ports (TCP 80 when it declares none).
-    /// `including` limits the pod probes to some pods and directions (all by default).
+    /// `inboundPorts` nil: the ports `inbound` gives for the pod (by default its container ports,
+    /// TCP 80 when it declares none). `including` limits the pod probes to some pods and directions
+    /// (all by default).
     static func probes(_ result: PipelineResult, classes: [AddressClass], egressPorts: [(UInt16, L4Protocol)],
                        inboundPorts: [(UInt16, L4Protocol)]? = nil,
+                       inbound: (Pod) -> [ProbePort] = { ConnectivityDiffer.ports(of: $0).map { ProbePort(port: $0.0, transport: $0.1) } },
                        including: (String, ConnectivityDiffer.Side.Direction) -> Bool = { _, _ in true }) -> [OutsideProbe] {
         var probes: [OutsideProbe] = []
         let nodeIPs = result.context.nodeIPs
@@ -54,14 +56,14 @@ enum OutsidePeers {
             let name = pod.reviewName
             let egress = including(name, .egress), ingress = including(name, .ingress), nodeEgress = including(name, .nodeEgress)
             guard egress || ingress || nodeEgress else { continue }
-            let inbound = inboundPorts ?? ConnectivityDiffer.ports(of: pod)
+            let inbound = inboundPorts.map { $0.map { ProbePort(port: $0.0, transport: $0.1) } } ?? inbound(pod)
             for address in pod.podIPs {
                 for peer in classes where peer.representative.family == address.family {
                     for (port, transport) in egressPorts where egress {
                         probes.append(probe(name, peer.name, address, peer.representative, port, transport, .network, pod: name, .egress))
                     }
-                    for (port, transport) in inbound where ingress {
-                        probes.append(probe(peer.name, name, peer.representative, address, port, transport, .network, pod: name, .ingress))
+                    for port in inbound where ingress {
+                        probes.append(probe(peer.name, name, peer.representative, address, port, .network, pod: name, .ingress))
                     }
                 }
                 guard let nodeIP = nodeIPs.first(where: { $0.family == address.family }) else { continue }
@@ -69,8 +71,8 @@ enum OutsidePeers {
                 for (port, transport) in egressPorts where nodeEgress {
                     probes.append(probe(name, node, address, nodeIP, port, transport, .network, pod: name, .nodeEgress))
                 }
-                for (port, transport) in inbound where ingress {
-                    probes.append(probe(node, name, nodeIP, address, port, transport, .node, pod: name, .ingress))
+                for port in inbound where ingress {
+                    probes.append(probe(node, name, nodeIP, address, port, .node, pod: name, .ingress))
                 }
             }
         }
@@ -110,5 +112,12 @@ enum OutsidePeers {
         OutsideProbe(connection: .init(from: from, to: to, port: port, transport: transport),
                      packet: TracePacket(source: source, destination: destination, transport: transport.nftName, destinationPort: port),
                      origin: origin, pod: pod, direction: direction)
+    }
+
+    private static func probe(_ from: String, _ to: String, _ source: IPAddress, _ destination: IPAddress, _ port: ProbePort,
+                              _ origin: TraceOrigin, pod: String?, _ direction: ConnectivityDiffer.Side.Direction?) -> OutsideProbe {
+        var made = probe(from, to, source, destination, port.port, port.transport, origin, pod: pod, direction)
+        made.connection.portRange = port.range
+        return made
     }
 }

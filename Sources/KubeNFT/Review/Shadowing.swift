@@ -180,41 +180,10 @@ struct ShadowCheck {
         TracePacket(source: source, destination: destination, transport: transport.nftName, destinationPort: port)
     }
 
-    /// One port per protocol and interval of the port space that every policy port treats alike: the
-    /// starts of the intervals cut by each port, range and named port (as the pods define it).
+    /// One port per protocol and interval of the port space that every policy port treats alike
+    /// (`PortCuts`), for TCP, UDP and SCTP.
     static func ports(_ cluster: Cluster) -> [(UInt16, L4Protocol)] {
-        var starts: [L4Protocol: Set<Int>] = [:]
-        func cut(_ transport: L4Protocol, _ low: UInt16, _ high: UInt16) {
-            starts[transport, default: []].formUnion([Int(low), Int(high) + 1])
-        }
-        var byName: [String: [Pod.ContainerPort]] = [:]
-        for pod in cluster.pods {
-            for port in pod.containerPorts where !port.name.isEmpty { byName[port.name, default: []].append(port) }
-        }
-        func named(_ name: String, _ transport: L4Protocol?) {
-            for port in byName[name] ?? [] where transport == nil || port.protocol == transport { cut(port.protocol, port.port, port.port) }
-        }
-        for policy in cluster.networkPolicies {
-            for port in ((policy.ingress ?? []) + (policy.egress ?? [])).flatMap({ $0.ports ?? [] }) {
-                switch port.port {
-                case .number(let number)?: cut(port.protocol, number, max(number, port.endPort ?? number))
-                case .name(let name)?: named(name, port.protocol)
-                case nil: break
-                }
-            }
-        }
-        for policy in cluster.adminPolicies {
-            for port in (policy.ingress + policy.egress).flatMap({ $0.ports ?? [] }) {
-                switch port {
-                case .number(let transport, let number): cut(transport, number, number)
-                case .range(let transport, let low, let high): cut(transport, low, max(low, high))
-                case .named(let name): named(name, nil)
-                }
-            }
-        }
-        return [L4Protocol.tcp, .udp, .sctp].flatMap { transport in
-            (starts[transport, default: []].union([1])).filter { $0 <= 65535 }.sorted().map { (UInt16($0), transport) }
-        }
+        PortCuts.everyPolicy([cluster]).representatives([.tcp, .udp, .sctp])
     }
 }
 
