@@ -7,7 +7,7 @@ import Glibc
 #endif
 
 let usage = """
-    usage: kubenft-apply-bench [--repeats N] CLUSTER.yaml ...
+    usage: kubenft-apply-bench [--repeats N] [--shape maps|cascade] CLUSTER.yaml ...
 
     For each synthetic cluster written by kubenft-bench (--keep --workdir DIR), as root, in fresh
     network namespaces: a full load through libnftnl against `nft -f` of the same ruleset text, and
@@ -57,11 +57,14 @@ func withNamespace<T>(_ body: (String) throws -> T) throws -> T {
     return try body(name)
 }
 
+/// The Service shape compiled (`--shape cascade` gives the baseline of the map shape).
+nonisolated(unsafe) var shape = ServiceShape.maps
+
 let node = NodeOptions(nodeName: "node-1", nodeIPs: ["192.168.50.11"], clusterCIDRs: ["10.128.0.0/9"], configPath: nil)
 
 func compile(_ path: String) throws -> (Ruleset, Double) {
     let start = now()
-    let result = Pipeline.run(paths: [path], node: node)
+    let result = Pipeline.run(paths: [path], node: node, shape: shape)
     guard let ruleset = result.ruleset else { throw BenchFailure(description: "\(path) does not compile") }
     return (ruleset, now() - start)
 }
@@ -175,6 +178,16 @@ func main() -> Int32 {
     var repeats = 3
     if let index = arguments.firstIndex(of: "--repeats"), index + 1 < arguments.count, let value = Int(arguments[index + 1]), value > 0 {
         repeats = value
+        arguments.removeSubrange(index...(index + 1))
+    }
+    if let index = arguments.firstIndex(of: "--shape"), index + 1 < arguments.count {
+        switch arguments[index + 1] {
+        case "maps": shape = .maps
+        case "cascade": shape = .cascade
+        default:
+            print(usage)
+            return 2
+        }
         arguments.removeSubrange(index...(index + 1))
     }
     guard !arguments.isEmpty, !arguments.contains("--help") else {
