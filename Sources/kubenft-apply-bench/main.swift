@@ -146,7 +146,7 @@ func measure(_ path: String, repeats: Int) throws -> Row {
             let fromFile = try applier.apply(changed, previous: file.load())
             if let state = fromFile.state { try file.save(state) }
             row.stateFile.append(now() - start)
-            guard fromFile.mode == .incremental else { throw BenchFailure(description: "the state file was not used") }
+            guard fromFile.mode == .incremental else { throw BenchFailure(description: "the state file was not used (\(fromFile.mode))") }
             let again = try applier.apply(base)
             start = now()
             let same = try applier.apply(replaced, previous: again.state)

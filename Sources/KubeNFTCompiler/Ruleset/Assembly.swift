@@ -10,6 +10,8 @@ struct Assembly {
     private var chainNames: Set<String> = []
     var notes: [String] = []
     var diagnostics: [Diagnostic] = []
+    /// Shared backend chains the services use; added last by `BackendMaps.finish`.
+    var backendChains: Set<BackendMaps.ChainKey> = []
 
     mutating func declare(_ set: NamedSet) {
         if sets[set.name] == nil { sets[set.name] = set }
@@ -59,6 +61,7 @@ struct Assembly {
         for chain in part.chains { add(chain) }
         notes += part.notes
         diagnostics += part.diagnostics
+        backendChains.formUnion(part.backendChains)
     }
 
     func ruleset(comment: String) -> Ruleset {

@@ -50,10 +50,58 @@ enum BackendMaps {
                                                           data: [family.destination, .payload(.thDport)])))
     }
 
-    /// Declares the maps the chain reads and adds the chain once.
-    static func addChain(_ family: IPFamily, local: Bool, count: Int, nodePorts: Bool, into assembly: inout Assembly) -> String {
+    /// One shared chain: its backend count and which maps it reads.
+    struct ChainKey: Hashable, Comparable {
+        var count: Int
+        var family: IPFamily
+        var local: Bool
+        var nodePorts: Bool
+
+        /// By count first, so that a chain for a count above every other comes last.
+        static func < (lhs: ChainKey, rhs: ChainKey) -> Bool {
+            (lhs.count, lhs.family == .v4 ? 0 : 1, lhs.local ? 1 : 0, lhs.nodePorts ? 1 : 0)
+                < (rhs.count, rhs.family == .v4 ? 0 : 1, rhs.local ? 1 : 0, rhs.nodePorts ? 1 : 0)
+        }
+    }
+
+    /// Counts up to this always get their chain, used or not, in every kind of chain in use.
+    static let preparedCounts = 32
+
+    /// Records the shared chain a service uses; `finish` adds it.
+    static func useChain(_ family: IPFamily, local: Bool, count: Int, nodePorts: Bool, into assembly: inout Assembly) -> String {
+        assembly.backendChains.insert(ChainKey(count: count, family: family, local: local, nodePorts: nodePorts))
+        return chainName(family, local: local, count: count, nodePorts: nodePorts)
+    }
+
+    /// Adds the shared chains after every other chain, ordered by count. Each kind in use gets the
+    /// chains for every count from 1 to its largest (up to `preparedCounts`), so that an endpoint
+    /// change that lowers a service's count finds its chain already there, and one that raises it
+    /// past the largest adds a chain at the end: either way the kernel's chain order stays the
+    /// order of a fresh load, and the change stays incremental.
+    static func finish(into assembly: inout Assembly) {
+        var chains = assembly.backendChains
+        var largest: [ChainKey: Int] = [:]
+        for key in chains {
+            var kind = key
+            kind.count = 0
+            largest[kind] = max(largest[kind] ?? 0, key.count)
+        }
+        for (kind, top) in largest where top > 1 {
+            for count in 1...min(top, preparedCounts) {
+                var key = kind
+                key.count = count
+                chains.insert(key)
+            }
+        }
+        for key in chains.sorted() {
+            addChain(key.family, local: key.local, count: key.count, nodePorts: key.nodePorts, into: &assembly)
+        }
+    }
+
+    /// Declares the maps the chain reads and adds the chain.
+    private static func addChain(_ family: IPFamily, local: Bool, count: Int, nodePorts: Bool, into assembly: inout Assembly) {
         let name = chainName(family, local: local, count: count, nodePorts: nodePorts)
-        guard !assembly.hasChain(name) else { return name }
+        guard !assembly.hasChain(name) else { return }
         var purposes = [Purpose(local: local, nodePort: false)]
         if nodePorts { purposes.append(Purpose(local: local, nodePort: true)) }
         var rules: [Rule] = []
@@ -67,9 +115,8 @@ enum BackendMaps {
                                    .dnat(family, .lookup(.mapLookup(key: key, map: mapName(family, purpose))))]))
             }
         }
-        let what = local ? "node-local endpoints" : "endpoints"
-        assembly.add(Chain(name: name, comment: "services with \(count) equal-share \(what)", rules: rules))
-        return name
+        let what = local ? "node-local endpoint" : "endpoint"
+        assembly.add(Chain(name: name, comment: "services with \(count) equal-share \(what)\(count == 1 ? "" : "s")", rules: rules))
     }
 
     /// The `count` elements of one entry: bucket i goes to backend i.

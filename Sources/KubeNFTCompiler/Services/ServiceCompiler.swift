@@ -163,7 +163,7 @@ struct ServicePortCompiler {
         for weighted in shares {
             assembly.add(SetElement(key: [.address(weighted.backend.address), .address(weighted.backend.address)]), to: Names.hairpin(family))
         }
-        let shared = BackendMaps.addChain(family, local: local, count: shares.count, nodePorts: nodePorts != nil, into: &assembly)
+        let shared = BackendMaps.useChain(family, local: local, count: shares.count, nodePorts: nodePorts != nil, into: &assembly)
         guard limits != nil else { return shared }
         let name = cascade.chainName(local ? "local" : "svc")
         let rules = cascade.limitRules(into: &assembly) + [Rule([.verdict(.goto(shared))], comment: label)]
