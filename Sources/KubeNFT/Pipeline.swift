@@ -1,6 +1,7 @@
 import IPTablesRuleset
 import KubeManifest
 import KubeNFTCompiler
+@_exported import enum KubeNFTCompiler.ServiceShape
 import NFTRuleset
 import NetAddress
 
@@ -26,7 +27,9 @@ public struct PipelineResult: Sendable {
 /// through here, so `compile`, `apply` and `trace` always agree.
 public enum Pipeline {
     /// `compile: false` stops after loading and deriving the cluster (for `kubenft dns`).
-    public static func run(paths: [String], node: NodeOptions, strict: Bool = false, compile: Bool = true) -> PipelineResult {
+    /// `shape` is `.cascade` for outputs that cannot express backend maps (JSON, iptables).
+    public static func run(paths: [String], node: NodeOptions, strict: Bool = false, compile: Bool = true,
+                           shape: ServiceShape = .maps) -> PipelineResult {
         var diagnostics: [Diagnostic] = []
         var sources: [ManifestSource] = []
         do {
@@ -71,7 +74,7 @@ public enum Pipeline {
         guard compile, !diagnostics.contains(where: { $0.severity == .error }) else {
             return PipelineResult(ruleset: nil, cluster: cluster, context: context, diagnostics: diagnostics.sorted())
         }
-        let compiled = KubeNFTCompiler.compile(cluster, context: context)
+        let compiled = KubeNFTCompiler.compile(cluster, context: context, shape: shape)
         diagnostics += strict ? compiled.diagnostics.map(\.strict) : compiled.diagnostics
         let ruleset = diagnostics.contains(where: { $0.severity == .error }) ? nil : compiled.ruleset
         return PipelineResult(ruleset: ruleset, cluster: cluster, context: context, diagnostics: diagnostics.sorted())

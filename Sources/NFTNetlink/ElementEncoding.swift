@@ -46,6 +46,10 @@ enum ElementEncoder {
         case (.verdict, .verdict(let verdict)?): encoded.verdict = verdict
         case (.data(let type), .values(let values)?):
             encoded.data = try key(values, types: [try FieldType(type)], set: set.name)
+        case (.concatenatedData(let types), .values(let values)?):
+            var fields: [FieldType] = []
+            for type in types { fields.append(try FieldType(type)) }
+            encoded.data = try key(values, types: fields, set: set.name)
         default:
             throw NetlinkError(.unsupported, "set \(set.name): element data does not match the map's type")
         }

@@ -53,6 +53,7 @@ enum FieldType: Hashable, Sendable {
         case .inetProto: self = .proto
         case .inetService: self = .port
         case .mark: self = .mark
+        case .integer: self = .integer
         case .verdict: throw NetlinkError(.unsupported, "verdict is not a key type")
         }
     }
@@ -64,6 +65,7 @@ enum FieldType: Hashable, Sendable {
         case .proto: return .inetProto
         case .port: return .inetService
         case .mark: return .mark
+        case .integer: return .integer
         default: return nil
         }
     }

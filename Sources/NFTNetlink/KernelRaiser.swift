@@ -25,14 +25,22 @@ enum KernelRaiser {
         if layout.flags & SetLayout.flagMap != 0 {
             if layout.dataType == Kernel.verdictMapData {
                 mapping = .verdict
+            } else if let types = layout.dataTypes, types.count > 1 {
+                mapping = .concatenatedData(types.compactMap(\.dataType))
             } else if let type = layout.dataType.flatMap(FieldType.forDatatype)?.dataType {
                 mapping = .data(type)
             }
         }
+        var typeof: NamedSet.Typeof?
+        if let key = UserData.find(3, in: layout.userdata).flatMap(SetLayout.typeofExpression), case .concat(let fields) = key,
+           !fields.isEmpty {
+            let data = UserData.find(4, in: layout.userdata).flatMap(SetLayout.typeofExpression)
+            if case .concat(let dataFields)? = data { typeof = .init(key: fields, data: dataFields) } else { typeof = .init(key: fields, data: data.map { [$0] } ?? []) }
+        }
         let size = layout.flags & SetLayout.flagEval != 0 && layout.size == SetLayout.dynamicSize ? nil : layout.size.map(Int.init)
         return NamedSet(name: set.name, key: layout.keyTypes.compactMap(\.dataType), mapping: mapping, flags: flags,
                         timeout: layout.timeoutMilliseconds.map { Int($0 / 1000) }, size: size,
-                        comment: UserData.string(7, in: layout.userdata), elements: elements(set.elements, layout: layout))
+                        comment: UserData.string(7, in: layout.userdata), typeof: typeof, elements: elements(set.elements, layout: layout))
     }
 
     /// Elements in key order; interval sets folded back into addresses, prefixes and ranges.
@@ -62,6 +70,9 @@ enum KernelRaiser {
 
     private static func data(_ element: EncodedElement, layout: SetLayout) -> SetElement.Data? {
         if let verdict = element.verdict { return .verdict(verdict) }
+        if let bytes = element.data, let types = layout.dataTypes, types.count > 1 {
+            return splitKey(bytes, types: types).map { .values($0) }
+        }
         guard let bytes = element.data, let type = layout.dataType.flatMap(FieldType.forDatatype),
               let value = ValueCodec.value(bytes, as: type) else { return nil }
         return .values([value])

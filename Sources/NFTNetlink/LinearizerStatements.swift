@@ -130,12 +130,18 @@ extension RuleState {
             expressions.append(.immediateData(dreg: 2, data: ValueCodec.bigEndian(UInt64(port), count: 2)))
             expressions.append(.dnat(family: nfproto, addressRegister: 1, portRegister: 2, flags: Kernel.natProtoSpecified))
         case .lookup(.mapLookup(let key, let map)):
-            guard let set = sets[map], case .data(let data) = set.mapping, data == .ipv4Address || data == .ipv6Address else {
-                throw NetlinkError(.unsupported, "dnat through @\(map), which is not an address map")
+            let address: DataType = family == .v4 ? .ipv4Address : .ipv6Address
+            let withPort: Bool
+            switch sets[map]?.mapping {
+            case .data(address)?: withPort = false
+            case .concatenatedData([address, .inetService])?: withPort = true
+            default: throw NetlinkError(.unsupported, "dnat through @\(map), which is not an address or address . port map")
             }
             try loadWithDependency(key)
             expressions.append(.lookup(sreg: 1, set: .named(map), dreg: 1, inverted: false))
-            expressions.append(.dnat(family: nfproto, addressRegister: 1, portRegister: nil, flags: nil))
+            // nft puts the port right after the address: the next 4-byte register past it.
+            let port = withPort ? Kernel.register(slot: family == .v4 ? 1 : 4) : nil
+            expressions.append(.dnat(family: nfproto, addressRegister: 1, portRegister: port, flags: withPort ? Kernel.natProtoSpecified : nil))
         case .lookup(let other):
             throw NetlinkError(.unsupported, "dnat to \(NFTTextEmitter.expression(other))")
         }

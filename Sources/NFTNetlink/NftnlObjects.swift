@@ -86,7 +86,7 @@ enum NftnlObjects {
             _ = element.key.withUnsafeBytes { nftnl_set_elem_set(pointer, UInt16(NFTNL_SET_ELEM_KEY), $0.baseAddress, UInt32($0.count)) }
             if element.intervalEnd { nftnl_set_elem_set_u32(pointer, UInt16(NFTNL_SET_ELEM_FLAGS), 1 /* NFT_SET_ELEM_INTERVAL_END */) }
             if let data = element.data {
-                guard data.count == dataLength, data.count <= 16 else {
+                guard data.count == dataLength, data.count <= 64 /* NFT_DATA_VALUE_MAXLEN */ else {
                     nftnl_set_elem_free(pointer)
                     throw NetlinkError(.unsupported, "element data of \(data.count) bytes")
                 }

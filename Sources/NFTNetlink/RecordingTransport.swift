@@ -99,6 +99,9 @@ public final class RecordingTransport: RulesetTransport {
             for element in elements where !current.sets[index].elements.contains(where: { $0.key == element.key }) {
                 current.sets[index].elements.append(element)
             }
+            // A kernel set has no order; keep the compiler's key order so that tables compare equal.
+            let sortKey = { (element: SetElement) -> [UInt8] in element.key.flatMap { $0.sortKey + [0xFF] } }
+            current.sets[index].elements.sort { sortKey($0).lexicographicallyPrecedes(sortKey($1)) }
         case .deleteElements(let set, let elements):
             guard let index = current.sets.firstIndex(where: { $0.name == set.name }) else { throw refuse(2, operation.summary) }
             let keys = Set(elements.map(\.key))

@@ -84,6 +84,14 @@ struct RulesetFingerprint: Sendable, Equatable {
         case .none: declaration.combine(0)
         case .verdict: declaration.combine(1)
         case .data(let type): declaration.combine(2); declaration.combine(type.rawValue)
+        case .concatenatedData(let types):
+            declaration.combine(3)
+            declaration.combine(types.count)
+            for type in types { declaration.combine(type.rawValue) }
+        }
+        if let typeof = set.typeof {
+            declaration.combine(NFTTextEmitter.expression(.concat(typeof.key)))
+            declaration.combine(NFTTextEmitter.expression(.concat(typeof.data)))
         }
         declaration.combine(set.flags.count)
         for flag in set.flags { declaration.combine(flag.rawValue) }

@@ -65,8 +65,29 @@ struct SetLayout: Hashable, Sendable {
             dataType = type.datatype
             dataLength = UInt32(type.length)
             udata.putU32(1, type.byteorder)
+        case .concatenatedData(let data):
+            var fields: [FieldType] = []
+            for type in data { fields.append(try FieldType(type)) }
+            guard fields.count > 1 else { throw NetlinkError(.unsupported, "set \(set.name): concatenated data of one field") }
+            flags |= Self.flagMap
+            dataType = fields.reduce(UInt32(0)) { $0 << 6 | $1.datatype }
+            dataLength = UInt32(fields.reduce(0) { $0 + Kernel.slots(forLength: $1.length) * 4 })
+            udata.putU32(1, 0)
         }
-        if types.count > 1 { udata.put(3, [0x00, 0x04, 0x0d, 0x00, 0x00, 0x00, 0x01, 0x00]) }
+        if let typeof = set.typeof {
+            guard let key = Self.typeof(typeof.key.count == 1 ? typeof.key[0] : .concat(typeof.key)) else {
+                throw NetlinkError(.unsupported, "set \(set.name): typeof key")
+            }
+            udata.put(3, key)
+            if !typeof.data.isEmpty {
+                guard let data = Self.typeof(typeof.data.count == 1 ? typeof.data[0] : .concat(typeof.data)) else {
+                    throw NetlinkError(.unsupported, "set \(set.name): typeof data")
+                }
+                udata.put(4, data)
+            }
+        } else if types.count > 1 {
+            udata.put(3, [0x00, 0x04, 0x0d, 0x00, 0x00, 0x00, 0x01, 0x00])
+        }
         if set.isMap { udata.putU32(6, 0) }
         if let comment = set.comment { udata.putString(7, comment) }
         self.flags = flags
@@ -115,6 +136,49 @@ struct SetLayout: Hashable, Sendable {
         userdata = udata.bytes
     }
 
+    /// The data field types of a map with concatenated data (packed 6 bits per field); nil otherwise.
+    var dataTypes: [FieldType]? {
+        guard let dataType, dataType != Kernel.verdictMapData, dataType > 0x3f else { return nil }
+        var types: [FieldType] = []
+        var remaining = dataType
+        while remaining != 0 {
+            guard let type = FieldType.forDatatype(remaining & 0x3f) else { return nil }
+            types.insert(type, at: 0)
+            remaining >>= 6
+        }
+        return types
+    }
+
+    /// The inverse of `typeof(_:)` for the expressions kubenft declares sets with.
+    static func typeofExpression(_ bytes: [UInt8]) -> Expression? {
+        guard let kind = UserData.find(0, in: bytes).map(ValueCodec.hostValue), let inner = UserData.find(1, in: bytes) else {
+            return nil
+        }
+        let field = { (type: UInt8) -> UInt32? in UserData.find(type, in: inner).map { UInt32(ValueCodec.hostValue($0)) } }
+        switch kind {
+        case 7:
+            let all: [PayloadField] = [.ipSaddr, .ipDaddr, .ip6Saddr, .ip6Daddr, .thSport, .thDport]
+            return all.first { typeof(.payload($0)) == bytes }.map { .payload($0) }
+        case 9:
+            let all: [MetaKey] = [.l4proto, .nfproto, .mark, .iifname, .oifname]
+            return all.first { RuleState.metaKey($0) == field(0) }.map { .meta($0) }
+        case 23:
+            guard field(0) == 1, let modulus = field(1), let offset = field(2) else { return nil }
+            return .randomNumber(modulus: Int(modulus), offset: Int(offset))
+        case 13:
+            var parts: [Expression] = []
+            var index: UInt8 = 0
+            while let part = UserData.find(index, in: inner) {
+                guard let expression = typeofExpression(part) else { return nil }
+                parts.append(expression)
+                index += 1
+            }
+            return .concat(parts)
+        default:
+            return nil
+        }
+    }
+
     /// nft's `typeof` description of a key expression (what `nft list` uses to print the key).
     static func typeof(_ expression: Expression) -> [UInt8]? {
         var inner = UserData()
@@ -140,6 +204,17 @@ struct SetLayout: Hashable, Sendable {
         case .meta(let key):
             inner.putU32(0, RuleState.metaKey(key))
             outer.putU32(0, 9)
+        case .randomNumber(let modulus, let offset):
+            inner.putU32(0, 1 /* NFT_NG_RANDOM */)
+            inner.putU32(1, UInt32(truncatingIfNeeded: modulus))
+            inner.putU32(2, UInt32(truncatingIfNeeded: offset))
+            outer.putU32(0, 23)
+        case .concat(let parts):
+            for (index, part) in parts.enumerated() {
+                guard index < 32, let field = typeof(part) else { return nil }
+                inner.put(UInt8(index), field)
+            }
+            outer.putU32(0, 13)
         default:
             return nil
         }

@@ -96,6 +96,7 @@ struct TableComparison {
         case .none: break
         case .verdict: parts[0] += " : verdict"
         case .data(let type): parts[0] += " : " + type.rawValue
+        case .concatenatedData(let types): parts[0] += " : " + types.map(\.rawValue).joined(separator: " . ")
         }
         if !set.flags.isEmpty { parts.append("flags " + set.flags.sorted().map(\.rawValue).joined(separator: ",")) }
         if let timeout = set.timeout { parts.append("timeout \(timeout)s") }

@@ -100,6 +100,9 @@ extension Tracer {
                 return [(state, .next)]
             }
             return [(state, flow(verdict))]
+        case .dnat(let family, .lookup(.mapLookup(let key, let map))):
+            guard family == state.packet.family else { return [(state, .next)] }
+            return try translate(state, key: key, map: map)
         case .dnat(let family, let target):
             guard family == state.packet.family else { return [(state, .next)] }
             try translate(&state, target: target)
@@ -144,7 +147,62 @@ extension Tracer {
         }
     }
 
+    /// `dnat to KEY map @m`: a key with one `numgen random mod N` field splits the path N ways with
+    /// probability 1/N each; a bucket whose key is missing leaves the rule unmatched. Buckets with
+    /// the same destination are one path (their probabilities added), so every backend appears once.
+    private func translate(_ state: TraceState, key: Expression, map: String) throws -> [(TraceState, RuleFlow?)] {
+        guard let index = sets[map] else { throw TraceError(description: "map \(map) does not exist") }
+        let parts: [Expression]
+        if case .concat(let fields) = key { parts = fields } else { parts = [key] }
+        let random = parts.indices.filter { if case .randomNumber = parts[$0] { return true } else { return false } }
+        guard random.count <= 1 else { throw TraceError(description: "more than one numgen in a map key") }
+        var buckets: [(value: RuntimeValue, probability: Double)] = []
+        if let position = random.first {
+            guard case .randomNumber(let modulus, let offset) = parts[position], modulus > 0 else {
+                throw TraceError(description: "numgen with modulus 0")
+            }
+            var fixed = try parts.map { part -> RuntimeValue in
+                if case .randomNumber = part { return .integer(0) }
+                return try value(part, state: state)
+            }
+            for bucket in 0..<modulus {
+                fixed[position] = .integer(UInt64(offset + bucket))
+                buckets.append((fixed.count == 1 ? fixed[0] : .concat(fixed), 1 / Double(modulus)))
+            }
+        } else {
+            buckets.append((try value(key, state: state), 1))
+        }
+        var order: [[RuntimeValue]] = []
+        var shares: [[RuntimeValue]: Double] = [:]
+        var missed = 0.0
+        for (bucketKey, probability) in buckets {
+            guard !bucketKey.containsAbsent, let element = index.lookup(bucketKey), case .values(let data)? = element.data,
+                  data.count == 2, case .address(let address) = data[0], case .port(let port) = data[1] else {
+                missed += probability
+                continue
+            }
+            let target = [RuntimeValue.address(address), .integer(UInt64(port))]
+            if shares[target] == nil { order.append(target) }
+            shares[target, default: 0] += probability
+        }
+        var results: [(TraceState, RuleFlow?)] = []
+        for target in order {
+            guard case .address(let address) = target[0], case .integer(let port) = target[1] else { continue }
+            var taken = state
+            taken.probability *= shares[target] ?? 0
+            try translate(&taken, target: .endpoint(address, UInt16(port)))
+            results.append((taken, .accept))
+        }
+        if missed > 0 {
+            var passed = state
+            passed.probability *= missed
+            results.append((passed, .next))
+        }
+        return results
+    }
+
     private func translate(_ state: inout TraceState, target: DNATTarget) throws {
+        // Map lookups are handled above, where they can split the path.
         switch target {
         case .endpoint(let address, let port):
             state.packet.destination = address

@@ -43,6 +43,15 @@ indirect enum RuntimeValue: Hashable {
         }
     }
 
+    /// True when this value, or a field of it, does not apply to the packet.
+    var containsAbsent: Bool {
+        switch self {
+        case .absent: return true
+        case .concat(let parts): return parts.contains(.absent)
+        default: return false
+        }
+    }
+
     /// Matches against a (possibly concatenated) set element key.
     func matches(key: [Value]) -> Bool {
         if case .concat(let parts) = self {

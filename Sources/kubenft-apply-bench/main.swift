@@ -7,13 +7,15 @@ import Glibc
 #endif
 
 let usage = """
-    usage: kubenft-apply-bench [--repeats N] CLUSTER.yaml ...
+    usage: kubenft-apply-bench [--repeats N] [--shape maps|cascade] CLUSTER.yaml ...
 
     For each synthetic cluster written by kubenft-bench (--keep --workdir DIR), as root, in fresh
     network namespaces: a full load through libnftnl against `nft -f` of the same ruleset text, and
-    a one-endpoint change (the first endpoint turned not-ready) applied incrementally, after a
-    readback, from the remembered state in memory and from a state file (loaded, used and written
-    again, as a new `kubenft apply` process does). Prints a markdown table.
+    a one-endpoint change that alters the service's backend count (the first endpoint turned
+    not-ready) applied incrementally, after a readback, from the remembered state in memory and
+    from a state file (loaded, used and written again, as a new `kubenft apply` process does), and
+    a one-endpoint change that keeps the count (the first endpoint's address replaced) from the
+    remembered state and from a state file. Prints two markdown tables.
     """
 
 /// Seconds of monotonic time.
@@ -55,11 +57,14 @@ func withNamespace<T>(_ body: (String) throws -> T) throws -> T {
     return try body(name)
 }
 
+/// The Service shape compiled (`--shape cascade` gives the baseline of the map shape).
+nonisolated(unsafe) var shape = ServiceShape.maps
+
 let node = NodeOptions(nodeName: "node-1", nodeIPs: ["192.168.50.11"], clusterCIDRs: ["10.128.0.0/9"], configPath: nil)
 
 func compile(_ path: String) throws -> (Ruleset, Double) {
     let start = now()
-    let result = Pipeline.run(paths: [path], node: node)
+    let result = Pipeline.run(paths: [path], node: node, shape: shape)
     guard let ruleset = result.ruleset else { throw BenchFailure(description: "\(path) does not compile") }
     return (ruleset, now() - start)
 }
@@ -70,6 +75,19 @@ func changedCopy(_ path: String) throws -> String {
     guard let range = text.range(of: "\n    ready: true\n") else { throw BenchFailure(description: "no ready endpoint in \(path)") }
     let changed = text.replacingCharacters(in: range, with: "\n    ready: false\n")
     let target = path + ".changed.yaml"
+    try changed.write(toFile: target, atomically: true, encoding: .utf8)
+    return target
+}
+
+/// The cluster with its first endpoint's address replaced by an unused one: same backend count.
+func replacedCopy(_ path: String) throws -> String {
+    let text = try String(contentsOfFile: path, encoding: .utf8)
+    guard let slice = text.range(of: "kind: EndpointSlice"), let range = text.range(of: "- addresses:\n", range: slice.upperBound..<text.endIndex),
+          let line = text.range(of: "- 10.128.", range: range.upperBound..<text.endIndex), let end = text[line.upperBound...].firstIndex(of: "\n") else {
+        throw BenchFailure(description: "no endpoint address in \(path)")
+    }
+    let changed = text.replacingCharacters(in: line.lowerBound..<end, with: "- 10.255.255.1")
+    let target = path + ".replaced.yaml"
     try changed.write(toFile: target, atomically: true, encoding: .utf8)
     return target
 }
@@ -85,6 +103,9 @@ struct Row {
     var cached: [Double] = []
     var stateFile: [Double] = []
     var incrementalMessages = 0
+    var sameCached: [Double] = []
+    var sameStateFile: [Double] = []
+    var sameMessages = 0
     var equal = true
 }
 
@@ -92,6 +113,7 @@ func measure(_ path: String, repeats: Int) throws -> Row {
     var row = Row()
     let (base, compileTime) = try compile(path)
     let (changed, _) = try compile(try changedCopy(path))
+    let (replaced, _) = try compile(try replacedCopy(path))
     row.compile = compileTime
     let rules = base.chains.reduce(0) { $0 + $1.rules.count }
     let elements = base.sets.reduce(0) { $0 + $1.elements.count }
@@ -124,7 +146,18 @@ func measure(_ path: String, repeats: Int) throws -> Row {
             let fromFile = try applier.apply(changed, previous: file.load())
             if let state = fromFile.state { try file.save(state) }
             row.stateFile.append(now() - start)
-            guard fromFile.mode == .incremental else { throw BenchFailure(description: "the state file was not used") }
+            guard fromFile.mode == .incremental else { throw BenchFailure(description: "the state file was not used (\(fromFile.mode))") }
+            let again = try applier.apply(base)
+            start = now()
+            let same = try applier.apply(replaced, previous: again.state)
+            row.sameCached.append(now() - start)
+            row.sameMessages = same.report?.messages ?? 0
+            if let state = try applier.apply(base).state { try file.save(state) }
+            start = now()
+            let sameFromFile = try applier.apply(replaced, previous: file.load())
+            if let state = sameFromFile.state { try file.save(state) }
+            row.sameStateFile.append(now() - start)
+            _ = try applier.apply(changed)
             try withNamespace { fresh in
                 _ = try RulesetApplier(transport: try NetlinkTransport(namespace: fresh)).apply(changed)
                 let full = try run(["ip", "netns", "exec", fresh, "nft", "list", "table", "inet", "kubenft"])
@@ -147,6 +180,16 @@ func main() -> Int32 {
         repeats = value
         arguments.removeSubrange(index...(index + 1))
     }
+    if let index = arguments.firstIndex(of: "--shape"), index + 1 < arguments.count {
+        switch arguments[index + 1] {
+        case "maps": shape = .maps
+        case "cascade": shape = .cascade
+        default:
+            print(usage)
+            return 2
+        }
+        arguments.removeSubrange(index...(index + 1))
+    }
     guard !arguments.isEmpty, !arguments.contains("--help") else {
         print(usage)
         return arguments.contains("--help") ? 0 : 2
@@ -157,9 +200,11 @@ func main() -> Int32 {
     }
     print("| cluster | ruleset | compile | libnftnl full load | nft -f | speed-up | messages | one-endpoint change, with readback | from remembered state | from state file | batch | equals full load |")
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    var rows: [Row] = []
     for path in arguments {
         do {
             let row = try measure(path, repeats: repeats)
+            rows.append(row)
             let netlink = median(row.netlink), nft = median(row.nft)
             func ms(_ seconds: Double) -> String { String(format: "%.1f ms", seconds * 1000) }
             func s(_ seconds: Double) -> String { String(format: "%.2f s", seconds) }
@@ -169,6 +214,13 @@ func main() -> Int32 {
             FileHandle.standardError.write(Data("kubenft-apply-bench: \(path): \(error)\n".utf8))
             return 1
         }
+    }
+    print("")
+    print("| cluster | one-endpoint change, same count: from remembered state | from state file | batch |")
+    print("|---|---:|---:|---:|")
+    for row in rows {
+        func ms(_ seconds: Double) -> String { String(format: "%.1f ms", seconds * 1000) }
+        print("| \(row.label) | \(ms(median(row.sameCached))) | \(ms(median(row.sameStateFile))) | \(row.sameMessages) messages |")
     }
     return 0
 }

@@ -43,6 +43,8 @@ enum DataplaneRulesets {
         }
         let loaded = ManifestLoader.load([ManifestSource(name: input, bytes: bytes)])
         let compiled = KubeNFTCompiler.compile(loaded.cluster, context: StageRunner.context())
+        // iptables has no maps: its form is translated from the cascade shape.
+        let cascade = iptablesPath == nil ? nil : KubeNFTCompiler.compile(loaded.cluster, context: StageRunner.context(), shape: .cascade)
         let errors = compiled.diagnostics.filter { $0.severity == .error }
         if let first = loaded.errors.first ?? errors.first { throw BenchError("compiling \(scenario.label): \(first)") }
         let text = NFTTextEmitter().emit(compiled.ruleset)
@@ -51,7 +53,7 @@ enum DataplaneRulesets {
                                         rules: compiled.ruleset.chains.reduce(0) { $0 + $1.rules.count },
                                         setElements: compiled.ruleset.sets.reduce(0) { $0 + $1.elements.count })
         guard let iptablesPath else { return (nft, nil) }
-        return (nft, try iptables(compiled.ruleset, scenario: scenario, path: iptablesPath))
+        return (nft, try iptables(cascade?.ruleset ?? compiled.ruleset, scenario: scenario, path: iptablesPath))
     }
 
     /// Writes the IPv4 iptables form (`Pipeline.renderIPTables`, what `kubenft compile --format

@@ -36,14 +36,14 @@ enum KernelFailure {
     }
 
     /// Compiles the manifests or exits 2 with the diagnostics.
-    static func compile(_ input: InputOptions) throws -> Ruleset {
-        let (ruleset, _) = try compiled(input)
+    static func compile(_ input: InputOptions, shape: ServiceShape = .maps) throws -> Ruleset {
+        let (ruleset, _) = try compiled(input, shape: shape)
         return ruleset
     }
 
     /// The ruleset and the pipeline's result it came from, or exit 2 with the diagnostics.
-    static func compiled(_ input: InputOptions) throws -> (Ruleset, PipelineResult) {
-        let result = Pipeline.run(paths: input.files, node: input.nodeOptions, strict: input.strict)
+    static func compiled(_ input: InputOptions, shape: ServiceShape = .maps) throws -> (Ruleset, PipelineResult) {
+        let result = Pipeline.run(paths: input.files, node: input.nodeOptions, strict: input.strict, shape: shape)
         Terminal.report(result.diagnostics)
         guard let ruleset = result.ruleset else { throw ExitCode(2) }
         // Addresses derived from declared workloads are made up: loading them enforces policy on
@@ -95,8 +95,9 @@ struct ApplyCommand: ParsableCommand {
     @OptionGroup var backend: BackendOptions
 
     func run() throws {
-        let (ruleset, compiled) = try KernelFailure.compiled(input)
-        if let kernel = backend.iptables(namespace: namespace.netns) {
+        let iptables = backend.iptables(namespace: namespace.netns)
+        let (ruleset, compiled) = try KernelFailure.compiled(input, shape: iptables == nil ? .maps : .cascade)
+        if let kernel = iptables {
             // The iptables backend restores whole chains and keeps no state file; refuse what it cannot honour.
             let unsupported = [(dryRun, "--dry-run"), (full, "--full"), (statePath != nil, "--state"), (noState, "--no-state")].filter(\.0).map(\.1)
             guard unsupported.isEmpty else {
@@ -213,8 +214,9 @@ struct VerifyCommand: ParsableCommand {
     @OptionGroup var backend: BackendOptions
 
     func run() throws {
-        let ruleset = try KernelFailure.compile(input)
-        if let kernel = backend.iptables(namespace: namespace.netns) { return try IPTablesCommands.verify(ruleset, with: kernel) }
+        let iptables = backend.iptables(namespace: namespace.netns)
+        let ruleset = try KernelFailure.compile(input, shape: iptables == nil ? .maps : .cascade)
+        if let kernel = iptables { return try IPTablesCommands.verify(ruleset, with: kernel) }
         let applier = RulesetApplier(transport: try namespace.transport())
         let differences: [String]
         do {

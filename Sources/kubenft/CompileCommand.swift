@@ -21,7 +21,9 @@ struct CompileCommand: ParsableCommand {
     var followSymlinks = false
 
     func run() throws {
-        let result = Pipeline.run(paths: input.files, node: input.nodeOptions, strict: input.strict)
+        // JSON for nft 1.0.6 and iptables cannot express backend maps: they get the cascade shape.
+        let result = Pipeline.run(paths: input.files, node: input.nodeOptions, strict: input.strict,
+                                  shape: format == .nft ? .maps : .cascade)
         Terminal.report(result.diagnostics)
         guard let ruleset = result.ruleset else { throw ExitCode(2) }
         let text: String

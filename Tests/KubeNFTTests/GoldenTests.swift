@@ -12,8 +12,11 @@ struct GoldenTests {
         let result = Pipeline.run(paths: [fixture.manifests], node: fixture.nodeOptions, strict: fixture.strict)
         #expect(result.errors.isEmpty, "unexpected errors:\n\(result.errors.map(\.description).joined(separator: "\n"))")
         let ruleset = try #require(result.ruleset)
-        for (format, file) in [(OutputFormat.nft, "expected.nft"), (.json, "expected.json")] {
-            let outcome = Fixtures.compare(Pipeline.render(ruleset, format: format), golden: fixture.file(file))
+        // JSON (nft 1.0.6) cannot express backend maps: `compile --format json` uses the cascade shape.
+        let cascade = try #require(Pipeline.run(paths: [fixture.manifests], node: fixture.nodeOptions, strict: fixture.strict,
+                                                shape: .cascade).ruleset)
+        for (format, file, shaped) in [(OutputFormat.nft, "expected.nft", ruleset), (.json, "expected.json", cascade)] {
+            let outcome = Fixtures.compare(Pipeline.render(shaped, format: format), golden: fixture.file(file))
             switch outcome {
             case .matches: break
             case .recorded: Issue.record("recorded \(fixture.name)/\(file); run again without \(Fixtures.recordVariable)")
@@ -46,7 +49,12 @@ struct GoldenTests {
         let fromText = try Kernel.loadAndList(text)
         #expect(fromText.contains("table inet kubenft"))
         let fromJSON = try Kernel.loadAndList(json, json: true)
-        #expect(Kernel.withoutObjectComments(fromText) == Kernel.withoutObjectComments(fromJSON))
+        #expect(fromJSON.contains("table inet kubenft"))
+        // Listings agree where the shapes do: when no Service uses backend maps (behaviour is compared
+        // by tracing both shapes in ServiceShapeTests).
+        if !text.contains("backends-v") {
+            #expect(Kernel.withoutObjectComments(fromText) == Kernel.withoutObjectComments(fromJSON))
+        }
     }
 
     @Test("loading the text again replaces the table and leaves other tables alone",

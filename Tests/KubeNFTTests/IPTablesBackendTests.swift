@@ -15,7 +15,7 @@ struct IPTablesBackendTests {
     /// the same comment, with probability T/M (read back from the text as a number).
     @Test("cascade probabilities are the IR's thresholds", arguments: Fixtures.valid)
     func probabilities(_ fixture: FixtureCase) throws {
-        let result = Pipeline.run(paths: [fixture.manifests], node: fixture.nodeOptions, strict: fixture.strict)
+        let result = Pipeline.run(paths: [fixture.manifests], node: fixture.nodeOptions, strict: fixture.strict, shape: .cascade)
         let ruleset = try #require(result.ruleset)
         let text = try Pipeline.renderIPTables(ruleset, family: .v4) + (try Pipeline.renderIPTables(ruleset, family: .v6))
         var byComment: [String: [Double]] = [:]

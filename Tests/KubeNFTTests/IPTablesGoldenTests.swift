@@ -11,7 +11,7 @@ import Testing
 @Suite("Golden iptables rulesets")
 struct IPTablesGoldenTests {
     static func files(_ fixture: FixtureCase) throws -> [(IPFamily, String, String)] {
-        let result = Pipeline.run(paths: [fixture.manifests], node: fixture.nodeOptions, strict: fixture.strict)
+        let result = Pipeline.run(paths: [fixture.manifests], node: fixture.nodeOptions, strict: fixture.strict, shape: .cascade)
         let ruleset = try #require(result.ruleset)
         var files = [(IPFamily.v4, "expected.iptables", try Pipeline.renderIPTables(ruleset, family: .v4))]
         if IPTablesEmitter.uses(.v6, in: ruleset) {

@@ -64,7 +64,8 @@ struct IPTablesLabTests {
     func everyScenarioLoads() throws {
         guard try IPTablesTools.available() else { return }
         for scenario in PolicyScenario.all {
-            let result = Pipeline.run(paths: [PolicyScenario.modelManifests, scenario.policies], node: PolicyScenario.nodeOptions)
+            let result = Pipeline.run(paths: [PolicyScenario.modelManifests, scenario.policies], node: PolicyScenario.nodeOptions,
+                                      shape: .cascade)
             let ruleset = try #require(result.ruleset, "\(scenario.name) must compile")
             for family in [IPFamily.v4, .v6] {
                 let text = try Pipeline.renderIPTables(ruleset, family: family)

@@ -91,7 +91,7 @@ struct MatrixAgreementTests {
 
     @Test("observed pod-to-pod reachability equals Review.matrix", arguments: AgreementCase.all)
     func agreement(_ test: AgreementCase) async throws {
-        let result = Pipeline.run(paths: test.paths, node: test.node)
+        let result = Pipeline.run(paths: test.paths, node: test.node, shape: RulesetForm.current.shape)
         let ruleset = try #require(result.ruleset, "\(test.name) must compile: \(result.errors.map(\.description))")
         let sctp = Environment.sctpAvailable
         let blocks = test.probedPorts(result, sctp: sctp)

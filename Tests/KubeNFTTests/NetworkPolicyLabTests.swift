@@ -252,7 +252,8 @@ struct NetworkPolicyLabTests {
             print("\(scenario.name): \(entry.block) skipped, this kernel has no SCTP")
             return false
         }
-        let result = Pipeline.run(paths: [PolicyScenario.modelManifests, scenario.policies], node: PolicyScenario.nodeOptions)
+        let result = Pipeline.run(paths: [PolicyScenario.modelManifests, scenario.policies], node: PolicyScenario.nodeOptions,
+                                  shape: RulesetForm.current.shape)
         let ruleset = try #require(result.ruleset, "\(scenario.name) must compile: \(result.errors.map(\.description))")
         let started = Date()
         try await withLab(tag: "np-" + scenario.name) { lab in

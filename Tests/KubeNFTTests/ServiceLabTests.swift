@@ -35,7 +35,7 @@ struct ServiceLabTests {
 
     static func compiledIR() throws -> Ruleset {
         let fixture = try #require(Fixtures.valid.first { $0.name == "lab-services" })
-        let result = Pipeline.run(paths: [fixture.manifests], node: fixture.nodeOptions)
+        let result = Pipeline.run(paths: [fixture.manifests], node: fixture.nodeOptions, shape: RulesetForm.current.shape)
         return try #require(result.ruleset, "lab-services must compile: \(result.errors)")
     }
 

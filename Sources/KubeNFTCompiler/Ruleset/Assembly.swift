@@ -12,6 +12,8 @@ struct Assembly {
     private var chainNames: Set<String> = []
     var notes: [String] = []
     var diagnostics: [Diagnostic] = []
+    /// Shared backend chains the services use; added last by `BackendMaps.finish`.
+    var backendChains: Set<BackendMaps.ChainKey> = []
 
     mutating func declare(_ set: NamedSet) {
         if sets[set.name] == nil { sets[set.name] = set }
@@ -66,6 +68,7 @@ struct Assembly {
         for counter in part.counters.values { add(counter) }
         notes += part.notes
         diagnostics += part.diagnostics
+        backendChains.formUnion(part.backendChains)
     }
 
     func ruleset(comment: String) -> Ruleset {

@@ -78,7 +78,7 @@ struct CascadeBuilder {
 
     /// `limit rate over … drop` (Service-wide) and `update @rl4-… { ip saddr limit rate over … } drop`
     /// (per client, in a dynamic set with a timeout and a size bound).
-    private func limitRules(into assembly: inout Assembly) -> [Rule] {
+    func limitRules(into assembly: inout Assembly) -> [Rule] {
         guard let limits else { return [] }
         var rules: [Rule] = []
         if let limit = limits.service {

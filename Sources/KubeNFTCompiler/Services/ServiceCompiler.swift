@@ -7,10 +7,12 @@ import NFTRuleset
 struct ServiceCompiler {
     var context: NodeContext
     var resolver: EndpointResolver
+    var shape: ServiceShape
 
-    init(cluster: Cluster, context: NodeContext) {
+    init(cluster: Cluster, context: NodeContext, shape: ServiceShape = .maps) {
         self.context = context
         self.resolver = EndpointResolver(cluster: cluster)
+        self.shape = shape
     }
 
     func compile(_ services: [Service], into assembly: inout Assembly) {
@@ -73,7 +75,7 @@ struct ServiceCompiler {
             assembly.add(SetElement(key: [.address(clusterIP)], comment: name), to: Names.clusterIPs(family))
             for port in service.ports {
                 ServicePortCompiler(service: service, port: port, family: family, clusterIP: clusterIP, weights: weights,
-                                    limits: limits, context: context, resolver: resolver).compile(into: &assembly)
+                                    limits: limits, context: context, resolver: resolver, shape: shape).compile(into: &assembly)
             }
         }
     }
@@ -89,6 +91,7 @@ struct ServicePortCompiler {
     var limits: RateLimitSpec?
     var context: NodeContext
     var resolver: EndpointResolver
+    var shape: ServiceShape
 
     private var cascade: CascadeBuilder { CascadeBuilder(service: service, port: port, family: family, limits: limits) }
     private var label: String { Naming.serviceLabel(service, port) }
@@ -107,24 +110,65 @@ struct ServicePortCompiler {
         let clusterShares = shares(EndpointResolver.usableForCluster(backends, node: context.nodeName,
                                                                      zone: resolver.zone(ofNode: context.nodeName)), into: &assembly)
         let localShares = shares(EndpointResolver.usable(backends.filter(isLocal)), into: &assembly)
-        let clusterChain = cascade.chainName("svc")
-        let localChain = cascade.chainName("local")
+        var clusterChain = cascade.chainName("svc")
+        var localChain = cascade.chainName("local")
         let hasCluster = !clusterShares.isEmpty
         let hasLocal = !localShares.isEmpty
         let exposed = !externalAddresses.isEmpty || nodePort != nil
         // The all-endpoints chain serves ClusterIP traffic (unless internalTrafficPolicy is Local) and
         // every kind of external traffic that may use any endpoint.
-        if hasCluster && (service.internalTrafficPolicy == .cluster || exposed) {
-            cascade.build(name: clusterChain, purpose: "all endpoints", shares: clusterShares, resolver: resolver, into: &assembly)
-        }
+        let usesCluster = hasCluster && (service.internalTrafficPolicy == .cluster || exposed)
         let wantsLocal = service.internalTrafficPolicy == .local || (exposed && service.externalTrafficPolicy == .local)
-        if hasLocal && wantsLocal {
-            cascade.build(name: localChain, purpose: "node-local endpoints", shares: localShares, resolver: resolver, into: &assembly)
+        let usesLocal = hasLocal && wantsLocal
+        let mapped = shape == .maps && service.sessionAffinityTimeout == nil
+            && BackendMaps.equalShares(clusterShares) && BackendMaps.equalShares(localShares)
+        if usesCluster {
+            if mapped {
+                clusterChain = mapTarget(local: false, shares: clusterShares, into: &assembly)
+            } else {
+                cascade.build(name: clusterChain, purpose: "all endpoints", shares: clusterShares, resolver: resolver, into: &assembly)
+            }
+        }
+        if usesLocal {
+            if mapped {
+                localChain = mapTarget(local: true, shares: localShares, into: &assembly)
+            } else {
+                cascade.build(name: localChain, purpose: "node-local endpoints", shares: localShares, resolver: resolver, into: &assembly)
+            }
         }
         compileClusterIP(hasCluster: hasCluster, hasLocal: hasLocal, clusterChain: clusterChain, localChain: localChain, into: &assembly)
         if exposed {
             compileExternal(hasCluster: hasCluster, hasLocal: hasLocal, clusterChain: clusterChain, localChain: localChain, into: &assembly)
         }
+    }
+
+    /// Map shape: the backends' elements under every entry that reaches this endpoint set, and the
+    /// chain those entries go to (the shared `lb` chain, or a per-service chain when rate limits
+    /// come first).
+    private func mapTarget(local: Bool, shares: [WeightedBackend], into assembly: inout Assembly) -> String {
+        let exposedHere = local ? service.externalTrafficPolicy == .local : true
+        var entries: [[Value]] = []
+        if (service.internalTrafficPolicy == .local) == local { entries.append([.address(clusterIP), proto, .port(port.port)]) }
+        if exposedHere {
+            entries += externalAddresses.map { [.address($0), proto, .port(port.port)] }
+        }
+        for entry in entries {
+            BackendMaps.add(entry: entry, backends: shares, family: family, purpose: .init(local: local, nodePort: false), into: &assembly)
+        }
+        let nodePorts = exposedHere ? nodePort : nil
+        if let nodePorts {
+            BackendMaps.add(entry: [proto, .port(nodePorts)], backends: shares, family: family,
+                            purpose: .init(local: local, nodePort: true), into: &assembly)
+        }
+        for weighted in shares {
+            assembly.add(SetElement(key: [.address(weighted.backend.address), .address(weighted.backend.address)]), to: Names.hairpin(family))
+        }
+        let shared = BackendMaps.useChain(family, local: local, count: shares.count, nodePorts: nodePorts != nil, into: &assembly)
+        guard limits != nil else { return shared }
+        let name = cascade.chainName(local ? "local" : "svc")
+        let rules = cascade.limitRules(into: &assembly) + [Rule([.verdict(.goto(shared))], comment: label)]
+        assembly.add(Chain(name: name, comment: "\(label) \(local ? "node-local endpoints" : "all endpoints")", rules: rules))
+        return name
     }
 
     private func isLocal(_ backend: Backend) -> Bool {

@@ -51,6 +51,8 @@ public struct NFTJSONEmitter: Sendable {
         case .none: break
         case .verdict: body.append(("map", "verdict"))
         case .data(let type): body.append(("map", .string(type.rawValue)))
+        // nft 1.0.6 crashes on this; the pipeline compiles the cascade shape for JSON (docs/design.md).
+        case .concatenatedData(let types): body.append(("map", .array(types.map { .string($0.rawValue) })))
         }
         // nft 1.0.6's JSON parser knows no `dynamic` flag; it marks sets used by `update` itself.
         let flags = set.flags.filter { $0 != .dynamic }

@@ -48,11 +48,16 @@ public struct NFTTextEmitter: Sendable {
     }
 
     static func keyDeclaration(_ set: NamedSet) -> String {
+        if let typeof = set.typeof {
+            let key = "typeof " + typeof.key.map(Self.expression).joined(separator: " . ")
+            return typeof.data.isEmpty ? key : key + " : " + typeof.data.map(Self.expression).joined(separator: " . ")
+        }
         let key = "type " + set.key.map(\.rawValue).joined(separator: " . ")
         switch set.mapping {
         case .none: return key
         case .verdict: return key + " : verdict"
         case .data(let data): return key + " : " + data.rawValue
+        case .concatenatedData(let data): return key + " : " + data.map(\.rawValue).joined(separator: " . ")
         }
     }
 

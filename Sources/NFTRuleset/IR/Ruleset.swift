@@ -73,14 +73,28 @@ public struct Rule: Sendable, Hashable {
     }
 }
 
-/// A named set or map. Keys are named nft datatypes, concatenated with ` . ` when there are several;
-/// `typeof` declarations are deliberately absent because nft 1.0.6 cannot express them in JSON.
+/// A named set or map. Keys are named nft datatypes, concatenated with ` . ` when there are several.
+/// A set whose key has no named type (a `numgen` field) also carries a `typeof` declaration, which
+/// the nft text and netlink forms use; nft 1.0.6 cannot express those in JSON (see docs/design.md).
 public struct NamedSet: Sendable, Hashable {
     /// What the elements map to.
     public enum Mapping: Sendable, Hashable {
         case none
         case verdict
         case data(DataType)
+        /// Concatenated data (`ipv4_addr . inet_service`), each field padded to 4 bytes in the kernel.
+        case concatenatedData([DataType])
+    }
+
+    /// `typeof KEY : DATA`: the expressions whose types the key and data fields take.
+    public struct Typeof: Sendable, Hashable {
+        public var key: [Expression]
+        public var data: [Expression]
+
+        public init(key: [Expression], data: [Expression]) {
+            self.key = key
+            self.data = data
+        }
     }
 
     public enum Flag: String, Sendable, Hashable, Comparable {
@@ -96,11 +110,14 @@ public struct NamedSet: Sendable, Hashable {
     public var timeout: Int?
     public var size: Int?
     public var comment: String?
+    /// Declared with `typeof` rather than `type` (the key datatypes above stay authoritative).
+    public var typeof: Typeof?
     public var elements: [SetElement]
 
     public init(name: String, key: [DataType], mapping: Mapping = .none, flags: [Flag] = [], timeout: Int? = nil,
-                size: Int? = nil, comment: String? = nil, elements: [SetElement] = []) {
+                size: Int? = nil, comment: String? = nil, typeof: Typeof? = nil, elements: [SetElement] = []) {
         self.name = name
+        self.typeof = typeof
         self.key = key
         self.mapping = mapping
         self.flags = flags
@@ -121,6 +138,8 @@ public enum DataType: String, Sendable, Hashable {
     case inetService = "inet_service"
     case mark = "mark"
     case verdict = "verdict"
+    /// A 32-bit host-order number (`numgen` in a key); only in `typeof` sets.
+    case integer = "integer"
 }
 
 /// One element of a named set or map: a (possibly concatenated) key and, for maps, its value.

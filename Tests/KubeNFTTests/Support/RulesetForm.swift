@@ -16,6 +16,14 @@ enum RulesetForm: Sendable, CustomStringConvertible, CaseIterable {
 
     @TaskLocal static var current: RulesetForm = .nft
 
+    /// The Service shape this form loads: iptables has no maps, so it gets the cascade.
+    var shape: ServiceShape {
+        switch self {
+        case .nft: return .maps
+        case .iptables: return .cascade
+        }
+    }
+
     var description: String {
         switch self {
         case .nft: return "nft"

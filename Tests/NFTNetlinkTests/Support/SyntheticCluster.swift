@@ -7,7 +7,8 @@ import NFTRuleset
 enum SyntheticCluster {
     static let node = NodeOptions(nodeName: "node-1", nodeIPs: ["192.168.50.11"], clusterCIDRs: ["10.128.0.0/9"], configPath: nil)
 
-    static func yaml(services: Int, endpoints: Int, notReady: Set<Int> = []) -> String {
+    /// `moved` endpoints get a fresh address (an endpoint replaced, the service's count unchanged).
+    static func yaml(services: Int, endpoints: Int, notReady: Set<Int> = [], moved: Set<Int> = []) -> String {
         var text = ""
         for service in 0..<services {
             let clusterIP = "10.96.\(service / 250).\(service % 250 + 1)"
@@ -33,7 +34,8 @@ enum SyntheticCluster {
             for endpoint in 0..<endpoints {
                 let index = service * endpoints + endpoint
                 let ready = notReady.contains(index) ? "false" : "true"
-                text += "- {addresses: [10.128.\(index / 250).\(index % 250 + 1)], conditions: {ready: \(ready)}, nodeName: node-\(endpoint % 3)}\n"
+                let address = moved.contains(index) ? "10.200.\(index / 250).\(index % 250 + 1)" : "10.128.\(index / 250).\(index % 250 + 1)"
+                text += "- {addresses: [\(address)], conditions: {ready: \(ready)}, nodeName: node-\(endpoint % 3)}\n"
             }
             text += "---\n"
         }
@@ -41,9 +43,9 @@ enum SyntheticCluster {
     }
 
     /// Compiles the cluster (written to a temporary file).
-    static func compile(services: Int, endpoints: Int, notReady: Set<Int> = []) throws -> Ruleset {
+    static func compile(services: Int, endpoints: Int, notReady: Set<Int> = [], moved: Set<Int> = []) throws -> Ruleset {
         let path = NSTemporaryDirectory() + "kubenft-nl-\(UUID().uuidString).yaml"
-        try yaml(services: services, endpoints: endpoints, notReady: notReady).write(toFile: path, atomically: true, encoding: .utf8)
+        try yaml(services: services, endpoints: endpoints, notReady: notReady, moved: moved).write(toFile: path, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: path) }
         let result = Pipeline.run(paths: [path], node: node)
         guard let ruleset = result.ruleset else {
