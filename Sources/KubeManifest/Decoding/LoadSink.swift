@@ -12,8 +12,44 @@ final class LoadSink {
     /// Cluster IP to the Service that claimed it first.
     private var clusterIPOwners: [IPAddress: String] = [:]
 
+    /// Objects decoded by a part sink, with the cross-object checks still to run on them: they
+    /// run when the part is merged into the load's sink, in input order. Nil on the load's sink.
+    private var pending: [Pending]?
+
+    private struct Pending {
+        var decoder: ObjectDecoder?
+        var commit: (LoadSink, ObjectDecoder?) -> Void
+    }
+
     init(options: LoadOptions) {
         self.options = options
+    }
+
+    /// A sink for one part decoded on a worker thread: it keeps the part's objects and
+    /// diagnostics, and defers the checks that need every earlier object to `merge`.
+    static func part(options: LoadOptions) -> LoadSink {
+        let sink = LoadSink(options: options)
+        sink.pending = []
+        return sink
+    }
+
+    /// Takes in a part sink's results as if its objects had been decoded here, in its order.
+    func merge(_ part: LoadSink) {
+        diagnostics += part.diagnostics
+        unusedKinds.merge(part.unusedKinds)
+        for item in part.pending ?? [] {
+            var decoder = item.decoder
+            decoder?.sink = self
+            item.commit(self, decoder)
+        }
+    }
+
+    private func accept(_ decoder: ObjectDecoder, _ commit: @escaping (LoadSink, ObjectDecoder) -> Void) {
+        if pending != nil {
+            pending?.append(Pending(decoder: decoder) { sink, decoder in decoder.map { commit(sink, $0) } })
+        } else {
+            commit(self, decoder)
+        }
     }
 
     /// Everything a load has gathered so far, to go back to when a streamed source has to be
@@ -50,41 +86,55 @@ final class LoadSink {
     }
 
     func add(_ service: Service, _ decoder: ObjectDecoder) {
-        guard claim(service.meta, decoder) else { return }
-        checkClusterIPs(of: service, decoder)
-        cluster.services.append(service)
+        accept(decoder) { sink, decoder in
+            guard sink.claim(service.meta, decoder) else { return }
+            sink.checkClusterIPs(of: service, decoder)
+            sink.cluster.services.append(service)
+        }
     }
 
     func add(_ slice: EndpointSlice, _ decoder: ObjectDecoder) {
-        if claim(slice.meta, decoder) { cluster.endpointSlices.append(slice) }
+        accept(decoder) { sink, decoder in if sink.claim(slice.meta, decoder) { sink.cluster.endpointSlices.append(slice) } }
     }
 
     func add(_ endpoints: Endpoints, _ decoder: ObjectDecoder) {
-        if claim(endpoints.meta, decoder) { cluster.endpoints.append(endpoints) }
+        accept(decoder) { sink, decoder in if sink.claim(endpoints.meta, decoder) { sink.cluster.endpoints.append(endpoints) } }
     }
 
     func add(_ pod: Pod, _ decoder: ObjectDecoder) {
-        if claim(pod.meta, decoder) { cluster.pods.append(pod) }
+        accept(decoder) { sink, decoder in if sink.claim(pod.meta, decoder) { sink.cluster.pods.append(pod) } }
     }
 
     func add(_ namespace: Namespace, _ decoder: ObjectDecoder) {
-        if claim(namespace.meta, decoder) { cluster.namespaces.append(namespace) }
+        accept(decoder) { sink, decoder in if sink.claim(namespace.meta, decoder) { sink.cluster.namespaces.append(namespace) } }
     }
 
     func add(_ node: Node, _ decoder: ObjectDecoder) {
-        if claim(node.meta, decoder) { cluster.nodes.append(node) }
+        accept(decoder) { sink, decoder in if sink.claim(node.meta, decoder) { sink.cluster.nodes.append(node) } }
     }
 
     func add(_ policy: AdminNetworkPolicy, _ decoder: ObjectDecoder) {
-        if claim(policy.meta, decoder) { cluster.adminPolicies.append(policy) }
+        accept(decoder) { sink, decoder in if sink.claim(policy.meta, decoder) { sink.cluster.adminPolicies.append(policy) } }
     }
 
     func add(_ serviceCIDR: ServiceCIDR, _ decoder: ObjectDecoder) {
-        if claim(serviceCIDR.meta, decoder) { cluster.serviceCIDRs.append(serviceCIDR) }
+        accept(decoder) { sink, decoder in if sink.claim(serviceCIDR.meta, decoder) { sink.cluster.serviceCIDRs.append(serviceCIDR) } }
     }
 
     func add(_ policy: NetworkPolicy, _ decoder: ObjectDecoder) {
-        if claim(policy.meta, decoder) { cluster.networkPolicies.append(policy) }
+        accept(decoder) { sink, decoder in if sink.claim(policy.meta, decoder) { sink.cluster.networkPolicies.append(policy) } }
+    }
+
+    func add(_ workload: Workload, _ decoder: ObjectDecoder) {
+        accept(decoder) { sink, decoder in if sink.claim(workload.meta, decoder) { sink.cluster.workloads.append(workload) } }
+    }
+
+    func add(_ configuration: KubeProxyConfiguration) {
+        if pending != nil {
+            pending?.append(Pending(decoder: nil) { sink, _ in sink.cluster.proxyConfigurations.append(configuration) })
+        } else {
+            cluster.proxyConfigurations.append(configuration)
+        }
     }
 
     private func checkClusterIPs(of service: Service, _ decoder: ObjectDecoder) {
