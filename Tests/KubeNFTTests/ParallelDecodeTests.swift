@@ -110,4 +110,26 @@ struct ParallelDecodeTests {
         let text = Self.clashing(count: 900)
         _ = try Self.expectSameInParallel(text, strict: strict, partSize: 2000, fromFile: true)
     }
+
+    @Test("JSON lists and arrays decode in parallel batches as in sequence",
+          arguments: ["list", "strict", "syntax-error", "cut", "typed", "items-twice", "arrays", "then-object"])
+    func json(_ variant: String) throws {
+        let list = StreamingIngestTests.list
+        let objects = (0..<700).map { StreamingIngestTests.item($0, indent: "  ") }
+        let array = "[\n" + objects.joined(separator: ",\n") + "\n]\n"
+        let text = switch variant {
+        case "syntax-error": list(900, "List", false, ",\n    \"oops\": [1, 2,, 3]")
+        case "cut": String(list(900, "List", false, "").prefix(150_000))
+        case "typed": list(600, "Pod", false, "")
+        case "items-twice": list(600, "List", true, "")
+        case "arrays": array + list(400, "List", false, "") + array
+        // A top-level object after the array that redefines the array's last Service.
+        case "then-object": array + StreamingIngestTests.item(693, indent: "")
+        default: list(1000, "List", false, "")
+        }
+        let result = try Self.expectSameInParallel(text, name: "list.json", strict: variant == "strict", partSize: 256, fromFile: true)
+        #expect(!result.diagnostics.isEmpty)
+        if variant == "list" || variant == "arrays" { #expect(result.cluster.services.count > 50) }
+        if variant == "then-object" { #expect(result.errors.contains { $0.reason.hasPrefix("duplicate object") }) }
+    }
 }

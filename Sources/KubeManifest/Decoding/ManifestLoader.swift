@@ -55,7 +55,7 @@ public enum ManifestLoader {
                     }
                     continue
                 }
-                if JSONStreamReader.decode(source, partSize: partSize, sink: sink) { continue }
+                if JSONStreamReader.decode(source, partSize: partSize, sink: sink, threads: threads) { continue }
             }
             switch source.inMemory() {
             case .success(let whole): decodeTree(whole.readTree(), sink: sink)
