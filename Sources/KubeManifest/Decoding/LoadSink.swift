@@ -17,8 +17,32 @@ final class LoadSink {
     private var pending: [Pending]?
 
     private struct Pending {
-        var decoder: ObjectDecoder?
-        var commit: (LoadSink, ObjectDecoder?) -> Void
+        var origin: Origin?
+        var commit: (LoadSink, Origin?) -> Void
+    }
+
+    /// What the cross-object checks need of a decoded object's document, so that a part's node
+    /// tree can be dropped as soon as the part is decoded: where it starts, how it is named,
+    /// and (for a Service) the field and position of each cluster IP.
+    struct Origin {
+        var kind: KnownKind
+        var location: SourceLocation
+        var label: String?
+        var clusterIPSites: [(field: String, location: SourceLocation)] = []
+
+        init(_ decoder: ObjectDecoder, clusterIPs: Int = 0) {
+            kind = decoder.kind
+            location = decoder.tree.location(decoder.root)
+            label = decoder.label
+            clusterIPSites = (0..<clusterIPs).map { index in
+                let node = LoadSink.clusterIPNode(index, decoder)
+                return (decoder.tree.path(to: node, from: decoder.root), decoder.tree.location(node))
+            }
+        }
+
+        func error(field: String = "", _ reason: String, at location: SourceLocation? = nil) -> Diagnostic {
+            Diagnostic(.error, at: location ?? self.location, object: label, field: field, reason: reason)
+        }
     }
 
     init(options: LoadOptions) {
@@ -37,18 +61,14 @@ final class LoadSink {
     func merge(_ part: LoadSink) {
         diagnostics += part.diagnostics
         unusedKinds.merge(part.unusedKinds)
-        for item in part.pending ?? [] {
-            var decoder = item.decoder
-            decoder?.sink = self
-            item.commit(self, decoder)
-        }
+        for item in part.pending ?? [] { item.commit(self, item.origin) }
     }
 
-    private func accept(_ decoder: ObjectDecoder, _ commit: @escaping (LoadSink, ObjectDecoder) -> Void) {
+    private func accept(_ origin: Origin, _ commit: @escaping (LoadSink, Origin) -> Void) {
         if pending != nil {
-            pending?.append(Pending(decoder: decoder) { sink, decoder in decoder.map { commit(sink, $0) } })
+            pending?.append(Pending(origin: origin) { sink, origin in origin.map { commit(sink, $0) } })
         } else {
-            commit(self, decoder)
+            commit(self, origin)
         }
     }
 
@@ -75,10 +95,10 @@ final class LoadSink {
     }
 
     /// False, after reporting, when the object was already defined.
-    func claim(_ meta: ObjectMeta, _ decoder: ObjectDecoder) -> Bool {
-        let key = "\(decoder.kind.rawValue)\u{0}\(meta.namespace)\u{0}\(meta.name)"
+    func claim(_ meta: ObjectMeta, _ origin: Origin) -> Bool {
+        let key = "\(origin.kind.rawValue)\u{0}\(meta.namespace)\u{0}\(meta.name)"
         if let first = seen[key] {
-            decoder.report(.error, field: "", at: decoder.root, "duplicate object, first defined at \(first)")
+            diagnostics.append(origin.error("duplicate object, first defined at \(first)"))
             return false
         }
         seen[key] = meta.location
@@ -86,66 +106,65 @@ final class LoadSink {
     }
 
     func add(_ service: Service, _ decoder: ObjectDecoder) {
-        accept(decoder) { sink, decoder in
-            guard sink.claim(service.meta, decoder) else { return }
-            sink.checkClusterIPs(of: service, decoder)
+        accept(Origin(decoder, clusterIPs: service.clusterIPs.count)) { sink, origin in
+            guard sink.claim(service.meta, origin) else { return }
+            sink.checkClusterIPs(of: service, origin)
             sink.cluster.services.append(service)
         }
     }
 
     func add(_ slice: EndpointSlice, _ decoder: ObjectDecoder) {
-        accept(decoder) { sink, decoder in if sink.claim(slice.meta, decoder) { sink.cluster.endpointSlices.append(slice) } }
+        accept(Origin(decoder)) { sink, origin in if sink.claim(slice.meta, origin) { sink.cluster.endpointSlices.append(slice) } }
     }
 
     func add(_ endpoints: Endpoints, _ decoder: ObjectDecoder) {
-        accept(decoder) { sink, decoder in if sink.claim(endpoints.meta, decoder) { sink.cluster.endpoints.append(endpoints) } }
+        accept(Origin(decoder)) { sink, origin in if sink.claim(endpoints.meta, origin) { sink.cluster.endpoints.append(endpoints) } }
     }
 
     func add(_ pod: Pod, _ decoder: ObjectDecoder) {
-        accept(decoder) { sink, decoder in if sink.claim(pod.meta, decoder) { sink.cluster.pods.append(pod) } }
+        accept(Origin(decoder)) { sink, origin in if sink.claim(pod.meta, origin) { sink.cluster.pods.append(pod) } }
     }
 
     func add(_ namespace: Namespace, _ decoder: ObjectDecoder) {
-        accept(decoder) { sink, decoder in if sink.claim(namespace.meta, decoder) { sink.cluster.namespaces.append(namespace) } }
+        accept(Origin(decoder)) { sink, origin in if sink.claim(namespace.meta, origin) { sink.cluster.namespaces.append(namespace) } }
     }
 
     func add(_ node: Node, _ decoder: ObjectDecoder) {
-        accept(decoder) { sink, decoder in if sink.claim(node.meta, decoder) { sink.cluster.nodes.append(node) } }
+        accept(Origin(decoder)) { sink, origin in if sink.claim(node.meta, origin) { sink.cluster.nodes.append(node) } }
     }
 
     func add(_ policy: AdminNetworkPolicy, _ decoder: ObjectDecoder) {
-        accept(decoder) { sink, decoder in if sink.claim(policy.meta, decoder) { sink.cluster.adminPolicies.append(policy) } }
+        accept(Origin(decoder)) { sink, origin in if sink.claim(policy.meta, origin) { sink.cluster.adminPolicies.append(policy) } }
     }
 
     func add(_ serviceCIDR: ServiceCIDR, _ decoder: ObjectDecoder) {
-        accept(decoder) { sink, decoder in if sink.claim(serviceCIDR.meta, decoder) { sink.cluster.serviceCIDRs.append(serviceCIDR) } }
+        accept(Origin(decoder)) { sink, origin in if sink.claim(serviceCIDR.meta, origin) { sink.cluster.serviceCIDRs.append(serviceCIDR) } }
     }
 
     func add(_ policy: NetworkPolicy, _ decoder: ObjectDecoder) {
-        accept(decoder) { sink, decoder in if sink.claim(policy.meta, decoder) { sink.cluster.networkPolicies.append(policy) } }
+        accept(Origin(decoder)) { sink, origin in if sink.claim(policy.meta, origin) { sink.cluster.networkPolicies.append(policy) } }
     }
 
     func add(_ workload: Workload, _ decoder: ObjectDecoder) {
-        accept(decoder) { sink, decoder in if sink.claim(workload.meta, decoder) { sink.cluster.workloads.append(workload) } }
+        accept(Origin(decoder)) { sink, origin in if sink.claim(workload.meta, origin) { sink.cluster.workloads.append(workload) } }
     }
 
     func add(_ configuration: KubeProxyConfiguration) {
         if pending != nil {
-            pending?.append(Pending(decoder: nil) { sink, _ in sink.cluster.proxyConfigurations.append(configuration) })
+            pending?.append(Pending(origin: nil) { sink, _ in sink.cluster.proxyConfigurations.append(configuration) })
         } else {
             cluster.proxyConfigurations.append(configuration)
         }
     }
 
-    private func checkClusterIPs(of service: Service, _ decoder: ObjectDecoder) {
+    private func checkClusterIPs(of service: Service, _ origin: Origin) {
         guard !service.clusterIPs.isEmpty else { return }
         let owner = service.meta.qualifiedName
         for (index, address) in service.clusterIPs.enumerated() {
             if let other = clusterIPOwners[address] {
                 guard other != owner else { continue }
-                let node = clusterIPNode(index, decoder)
-                decoder.report(.error, field: decoder.tree.path(to: node, from: decoder.root), at: node,
-                               "\(address) is already used by Service \(other)")
+                let site = origin.clusterIPSites[index]
+                diagnostics.append(origin.error(field: site.field, "\(address) is already used by Service \(other)", at: site.location))
             } else {
                 clusterIPOwners[address] = owner
             }
@@ -153,7 +172,7 @@ final class LoadSink {
     }
 
     /// The node the index-th cluster IP came from: `clusterIPs[index]`, else `clusterIP`.
-    private func clusterIPNode(_ index: Int, _ decoder: ObjectDecoder) -> Int32 {
+    fileprivate static func clusterIPNode(_ index: Int, _ decoder: ObjectDecoder) -> Int32 {
         let tree = decoder.tree
         guard let spec = tree.value(decoder.root, "spec") else { return decoder.root }
         if let list = tree.value(spec, "clusterIPs"), tree.node(list).kind == .sequence {

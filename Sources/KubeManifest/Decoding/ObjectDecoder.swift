@@ -5,7 +5,7 @@ struct ObjectDecoder {
     let tree: NodeTree
     /// The object's root mapping; field paths are relative to it.
     let root: Int32
-    var sink: LoadSink
+    let sink: LoadSink
     /// `Kind ns/name`, once known.
     var label: String?
     /// The object's namespace after defaulting; empty for cluster-scoped kinds.
