@@ -149,7 +149,7 @@ extension ObjectDecoder {
             error(node, "invalid node name \(Validation.quoted(name)): \(problem)")
             return nil
         }
-        return name
+        return sink.values.string(name)
     }
 
     private func objectReference(_ node: Int32) -> ObjectReference? {

@@ -7,6 +7,8 @@ final class LoadSink {
     var diagnostics: [Diagnostic] = []
     /// Kinds kubenft does not read, counted so each gets one warning.
     var unusedKinds = UnusedKinds()
+    /// Repeated values of the objects decoded into this sink, stored once.
+    let values = ValueTable()
     /// `Kind\0namespace\0name` to where the first definition starts.
     private var seen: [String: SourceLocation] = [:]
     /// Cluster IP to the Service that claimed it first.
