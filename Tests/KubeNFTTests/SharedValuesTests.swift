@@ -47,7 +47,7 @@ struct SharedValuesTests {
         for pod in pods.dropFirst() {
             #expect(Self.storage(pod.meta.labels) == Self.storage(first.meta.labels))
             #expect(Self.storage(pod.containerPorts) == Self.storage(first.containerPorts))
-            #expect(Self.storage(pod.controller?.name) == Self.storage(first.controller?.name))
+            #expect(pod.controllerBox === first.controllerBox)
             #expect(Self.storage(pod.nodeName) == Self.storage(first.nodeName))
         }
     }

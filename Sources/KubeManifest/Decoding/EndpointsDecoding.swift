@@ -164,7 +164,7 @@ extension ObjectDecoder {
             default: unknownField(keyNode)
             }
         }
-        return reference
+        return sink.values.reference(reference)
     }
 
     /// A `targetRef` field: empty, or valid by the rule for what it names (a kind is checked only for

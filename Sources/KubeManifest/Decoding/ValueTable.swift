@@ -7,6 +7,7 @@ final class ValueTable {
     private var strings: Set<String> = []
     private var labelMaps: Set<[String: String]> = []
     private var portLists: Set<[Pod.ContainerPort]> = []
+    private var references: Set<Boxed<ObjectReference>> = []
 
     /// Strings of up to 15 UTF-8 bytes are stored inline and gain nothing from sharing.
     func string(_ text: String) -> String {
@@ -26,6 +27,12 @@ final class ValueTable {
     func ports(_ list: [Pod.ContainerPort]) -> [Pod.ContainerPort] {
         guard !list.isEmpty else { return list }
         return portLists.insert(list).memberAfterInsert
+    }
+
+    /// One box for each controller, shared by the Pods it created.
+    func controller(_ reference: ObjectReference?) -> Boxed<ObjectReference>? {
+        guard let reference else { return nil }
+        return references.insert(Boxed(reference)).memberAfterInsert
     }
 
     func reference(_ reference: ObjectReference?) -> ObjectReference? {

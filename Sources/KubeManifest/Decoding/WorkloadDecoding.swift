@@ -25,7 +25,7 @@ extension ObjectDecoder {
             }
         }
         if pod.podIPs.isEmpty, let podIP { pod.podIPs = [podIP] }
-        pod.controller = sink.values.reference(controllerReference())
+        pod.controllerBox = sink.values.controller(sink.values.reference(controllerReference()))
         pod.containerPorts = sink.values.ports(pod.containerPorts)
         return pod
     }
