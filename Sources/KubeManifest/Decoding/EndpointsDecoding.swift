@@ -149,7 +149,7 @@ extension ObjectDecoder {
             error(node, "invalid node name \(Validation.quoted(name)): \(problem)")
             return nil
         }
-        return name
+        return sink.values.string(name)
     }
 
     private func objectReference(_ node: Int32) -> ObjectReference? {
@@ -164,7 +164,7 @@ extension ObjectDecoder {
             default: unknownField(keyNode)
             }
         }
-        return reference
+        return sink.values.reference(reference)
     }
 
     /// A `targetRef` field: empty, or valid by the rule for what it names (a kind is checked only for

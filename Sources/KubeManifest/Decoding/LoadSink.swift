@@ -7,13 +7,71 @@ final class LoadSink {
     var diagnostics: [Diagnostic] = []
     /// Kinds kubenft does not read, counted so each gets one warning.
     var unusedKinds = UnusedKinds()
+    /// Repeated values of the objects decoded into this sink, stored once.
+    let values = ValueTable()
     /// `Kind\0namespace\0name` to where the first definition starts.
     private var seen: [String: SourceLocation] = [:]
     /// Cluster IP to the Service that claimed it first.
     private var clusterIPOwners: [IPAddress: String] = [:]
 
+    /// Objects decoded by a part sink, with the cross-object checks still to run on them: they
+    /// run when the part is merged into the load's sink, in input order. Nil on the load's sink.
+    private var pending: [Pending]?
+
+    private struct Pending {
+        var origin: Origin?
+        var commit: (LoadSink, Origin?) -> Void
+    }
+
+    /// What the cross-object checks need of a decoded object's document, so that a part's node
+    /// tree can be dropped as soon as the part is decoded: where it starts, how it is named,
+    /// and (for a Service) the field and position of each cluster IP.
+    struct Origin {
+        var kind: KnownKind
+        var location: SourceLocation
+        var label: String?
+        var clusterIPSites: [(field: String, location: SourceLocation)] = []
+
+        init(_ decoder: ObjectDecoder, clusterIPs: Int = 0) {
+            kind = decoder.kind
+            location = decoder.tree.location(decoder.root)
+            label = decoder.label
+            clusterIPSites = (0..<clusterIPs).map { index in
+                let node = LoadSink.clusterIPNode(index, decoder)
+                return (decoder.tree.path(to: node, from: decoder.root), decoder.tree.location(node))
+            }
+        }
+
+        func error(field: String = "", _ reason: String, at location: SourceLocation? = nil) -> Diagnostic {
+            Diagnostic(.error, at: location ?? self.location, object: label, field: field, reason: reason)
+        }
+    }
+
     init(options: LoadOptions) {
         self.options = options
+    }
+
+    /// A sink for one part decoded on a worker thread: it keeps the part's objects and
+    /// diagnostics, and defers the checks that need every earlier object to `merge`.
+    static func part(options: LoadOptions) -> LoadSink {
+        let sink = LoadSink(options: options)
+        sink.pending = []
+        return sink
+    }
+
+    /// Takes in a part sink's results as if its objects had been decoded here, in its order.
+    func merge(_ part: LoadSink) {
+        diagnostics += part.diagnostics
+        unusedKinds.merge(part.unusedKinds)
+        for item in part.pending ?? [] { item.commit(self, item.origin) }
+    }
+
+    private func accept(_ origin: Origin, _ commit: @escaping (LoadSink, Origin) -> Void) {
+        if pending != nil {
+            pending?.append(Pending(origin: origin) { sink, origin in origin.map { commit(sink, $0) } })
+        } else {
+            commit(self, origin)
+        }
     }
 
     /// Everything a load has gathered so far, to go back to when a streamed source has to be
@@ -39,10 +97,10 @@ final class LoadSink {
     }
 
     /// False, after reporting, when the object was already defined.
-    func claim(_ meta: ObjectMeta, _ decoder: ObjectDecoder) -> Bool {
-        let key = "\(decoder.kind.rawValue)\u{0}\(meta.namespace)\u{0}\(meta.name)"
+    func claim(_ meta: ObjectMeta, _ origin: Origin) -> Bool {
+        let key = "\(origin.kind.rawValue)\u{0}\(meta.namespace)\u{0}\(meta.name)"
         if let first = seen[key] {
-            decoder.report(.error, field: "", at: decoder.root, "duplicate object, first defined at \(first)")
+            diagnostics.append(origin.error("duplicate object, first defined at \(first)"))
             return false
         }
         seen[key] = meta.location
@@ -50,52 +108,65 @@ final class LoadSink {
     }
 
     func add(_ service: Service, _ decoder: ObjectDecoder) {
-        guard claim(service.meta, decoder) else { return }
-        checkClusterIPs(of: service, decoder)
-        cluster.services.append(service)
+        accept(Origin(decoder, clusterIPs: service.clusterIPs.count)) { sink, origin in
+            guard sink.claim(service.meta, origin) else { return }
+            sink.checkClusterIPs(of: service, origin)
+            sink.cluster.services.append(service)
+        }
     }
 
     func add(_ slice: EndpointSlice, _ decoder: ObjectDecoder) {
-        if claim(slice.meta, decoder) { cluster.endpointSlices.append(slice) }
+        accept(Origin(decoder)) { sink, origin in if sink.claim(slice.meta, origin) { sink.cluster.endpointSlices.append(slice) } }
     }
 
     func add(_ endpoints: Endpoints, _ decoder: ObjectDecoder) {
-        if claim(endpoints.meta, decoder) { cluster.endpoints.append(endpoints) }
+        accept(Origin(decoder)) { sink, origin in if sink.claim(endpoints.meta, origin) { sink.cluster.endpoints.append(endpoints) } }
     }
 
     func add(_ pod: Pod, _ decoder: ObjectDecoder) {
-        if claim(pod.meta, decoder) { cluster.pods.append(pod) }
+        accept(Origin(decoder)) { sink, origin in if sink.claim(pod.meta, origin) { sink.cluster.pods.append(pod) } }
     }
 
     func add(_ namespace: Namespace, _ decoder: ObjectDecoder) {
-        if claim(namespace.meta, decoder) { cluster.namespaces.append(namespace) }
+        accept(Origin(decoder)) { sink, origin in if sink.claim(namespace.meta, origin) { sink.cluster.namespaces.append(namespace) } }
     }
 
     func add(_ node: Node, _ decoder: ObjectDecoder) {
-        if claim(node.meta, decoder) { cluster.nodes.append(node) }
+        accept(Origin(decoder)) { sink, origin in if sink.claim(node.meta, origin) { sink.cluster.nodes.append(node) } }
     }
 
     func add(_ policy: AdminNetworkPolicy, _ decoder: ObjectDecoder) {
-        if claim(policy.meta, decoder) { cluster.adminPolicies.append(policy) }
+        accept(Origin(decoder)) { sink, origin in if sink.claim(policy.meta, origin) { sink.cluster.adminPolicies.append(policy) } }
     }
 
     func add(_ serviceCIDR: ServiceCIDR, _ decoder: ObjectDecoder) {
-        if claim(serviceCIDR.meta, decoder) { cluster.serviceCIDRs.append(serviceCIDR) }
+        accept(Origin(decoder)) { sink, origin in if sink.claim(serviceCIDR.meta, origin) { sink.cluster.serviceCIDRs.append(serviceCIDR) } }
     }
 
     func add(_ policy: NetworkPolicy, _ decoder: ObjectDecoder) {
-        if claim(policy.meta, decoder) { cluster.networkPolicies.append(policy) }
+        accept(Origin(decoder)) { sink, origin in if sink.claim(policy.meta, origin) { sink.cluster.networkPolicies.append(policy) } }
     }
 
-    private func checkClusterIPs(of service: Service, _ decoder: ObjectDecoder) {
+    func add(_ workload: Workload, _ decoder: ObjectDecoder) {
+        accept(Origin(decoder)) { sink, origin in if sink.claim(workload.meta, origin) { sink.cluster.workloads.append(workload) } }
+    }
+
+    func add(_ configuration: KubeProxyConfiguration) {
+        if pending != nil {
+            pending?.append(Pending(origin: nil) { sink, _ in sink.cluster.proxyConfigurations.append(configuration) })
+        } else {
+            cluster.proxyConfigurations.append(configuration)
+        }
+    }
+
+    private func checkClusterIPs(of service: Service, _ origin: Origin) {
         guard !service.clusterIPs.isEmpty else { return }
         let owner = service.meta.qualifiedName
         for (index, address) in service.clusterIPs.enumerated() {
             if let other = clusterIPOwners[address] {
                 guard other != owner else { continue }
-                let node = clusterIPNode(index, decoder)
-                decoder.report(.error, field: decoder.tree.path(to: node, from: decoder.root), at: node,
-                               "\(address) is already used by Service \(other)")
+                let site = origin.clusterIPSites[index]
+                diagnostics.append(origin.error(field: site.field, "\(address) is already used by Service \(other)", at: site.location))
             } else {
                 clusterIPOwners[address] = owner
             }
@@ -103,7 +174,7 @@ final class LoadSink {
     }
 
     /// The node the index-th cluster IP came from: `clusterIPs[index]`, else `clusterIP`.
-    private func clusterIPNode(_ index: Int, _ decoder: ObjectDecoder) -> Int32 {
+    fileprivate static func clusterIPNode(_ index: Int, _ decoder: ObjectDecoder) -> Int32 {
         let tree = decoder.tree
         guard let spec = tree.value(decoder.root, "spec") else { return decoder.root }
         if let list = tree.value(spec, "clusterIPs"), tree.node(list).kind == .sequence {

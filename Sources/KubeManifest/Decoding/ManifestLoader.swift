@@ -36,8 +36,10 @@ public enum ManifestLoader {
         load(sources, options: options, partSize: partSize)
     }
 
-    /// `load` with the part size large YAML sources are split at (tests use small parts).
-    static func load(_ sources: [ManifestSource], options: LoadOptions, partSize: Int) -> LoadResult {
+    /// `load` with the part size large sources are split at (tests use small parts) and the
+    /// number of threads that decode parts (1 decodes them one after another, as tests compare).
+    static func load(_ sources: [ManifestSource], options: LoadOptions, partSize: Int,
+                     threads: Int = OrderedWorkers<Void>.defaultThreads) -> LoadResult {
         let sink = LoadSink(options: options)
         for source in sources {
             guard source.byteCount <= maximumSourceSize else {
@@ -46,10 +48,14 @@ public enum ManifestLoader {
             }
             if source.byteCount > partSize * 2 {
                 if !source.isJSON {
-                    decodeInParts(source, partSize: partSize, sink: sink)
+                    if threads > 1 {
+                        decodeInParallel(source, partSize: partSize, threads: threads, sink: sink)
+                    } else {
+                        decodeInParts(source, partSize: partSize, sink: sink)
+                    }
                     continue
                 }
-                if JSONStreamReader.decode(source, partSize: partSize, sink: sink) { continue }
+                if JSONStreamReader.decode(source, partSize: partSize, sink: sink, threads: threads) { continue }
             }
             switch source.inMemory() {
             case .success(let whole): decodeTree(whole.readTree(), sink: sink)
@@ -85,6 +91,48 @@ public enum ManifestLoader {
         let reader = PartReader(name: source.name) { feed.next() }
         while let tree = reader.next() {
             decodeTree(tree, sink: sink)
+        }
+    }
+
+    /// Parses and decodes parts on `threads` worker threads, each into a sink of its own, and
+    /// merges the parts in file order, so the cross-object checks and every diagnostic are those
+    /// of `decodeInParts`. At most two parts per thread are in flight; as there, nothing after
+    /// the first part with a syntax error (or a failure to read) is decoded.
+    private static func decodeInParallel(_ source: ManifestSource, partSize: Int, threads: Int, sink: LoadSink) {
+        let feed = YAMLPartFeed(source, partSize: partSize)
+        let workers = OrderedWorkers<(part: LoadSink, last: Bool)>(threads: threads)
+        defer { workers.close() }
+        let name = source.name, options = sink.options
+        /// Merges the oldest part; false once no part may follow it.
+        func mergeOldest() -> Bool {
+            guard let (part, last) = workers.take() else { return true }
+            sink.merge(part)
+            return !last
+        }
+        while true {
+            switch feed.next() {
+            case .success(let bytes?):
+                workers.submit {
+                    let tree = YAMLReader.read(bytes.bytes, name: name, lineOffset: bytes.lineOffset)
+                    let part = LoadSink.part(options: options)
+                    decodeTree(tree, sink: part)
+                    return (part, !tree.diagnostics.isEmpty)
+                }
+                while workers.inFlight >= threads * 2 {
+                    guard mergeOldest() else { return }
+                }
+            case .success(nil):
+                while workers.inFlight > 0 {
+                    guard mergeOldest() else { return }
+                }
+                return
+            case .failure(let diagnostic):
+                while workers.inFlight > 0 {
+                    guard mergeOldest() else { return }
+                }
+                sink.diagnostics.append(diagnostic)
+                return
+            }
         }
     }
 
@@ -183,7 +231,7 @@ public enum ManifestLoader {
         case .namespace: decoder.decodeNamespace().map { sink.add($0, decoder) }
         case .node: decoder.decodeNode().map { sink.add($0, decoder) }
         case .networkPolicy: decoder.decodeNetworkPolicy().map { sink.add($0, decoder) }
-        case .kubeProxyConfiguration: decoder.decodeProxyConfiguration().map { sink.cluster.proxyConfigurations.append($0) }
+        case .kubeProxyConfiguration: decoder.decodeProxyConfiguration().map { sink.add($0) }
         case .serviceCIDR: decoder.decodeServiceCIDR().map { sink.add($0, decoder) }
         case .adminNetworkPolicy: decoder.decodeAdminPolicy(tier: .admin).map { sink.add($0, decoder) }
         case .baselineAdminNetworkPolicy: decoder.decodeAdminPolicy(tier: .baseline).map { sink.add($0, decoder) }

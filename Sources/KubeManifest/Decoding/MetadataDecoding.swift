@@ -59,7 +59,8 @@ extension ObjectDecoder {
                     error(value, "invalid name \(Validation.quoted(name)): \(problem)")
                     valid = false
                 }
-                meta.name = name
+                // Shared with the targetRefs that name the object (an EndpointSlice's endpoints).
+                meta.name = sink.values.string(name)
             case "namespace":
                 guard let text = string(value), !text.isEmpty, kind.isNamespaced else { continue }
                 if let problem = Validation.dnsLabelProblem(text) {

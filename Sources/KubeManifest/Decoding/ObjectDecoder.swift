@@ -315,11 +315,11 @@ struct ObjectDecoder {
             case .annotations:
                 totalBytes += text.utf8.count + value.utf8.count
             }
-            result[text] = value
+            result[sink.values.string(text)] = sink.values.string(value)
         }
         if totalBytes > Validation.maximumAnnotationBytes {
             error(node, "annotations are \(totalBytes) bytes, more than the limit of \(Validation.maximumAnnotationBytes)")
         }
-        return result
+        return sink.values.labels(result)
     }
 }

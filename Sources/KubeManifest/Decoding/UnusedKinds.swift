@@ -35,6 +35,17 @@ struct UnusedKinds {
         sink.unusedKinds.entries[key]?.count += 1
     }
 
+    /// Adds the counts of a later part of the input; a kind's first object stays the earliest.
+    mutating func merge(_ later: UnusedKinds) {
+        for (key, entry) in later.entries {
+            if let known = entries[key] {
+                entries[key]?.count = known.count + entry.count
+            } else {
+                entries[key] = entry
+            }
+        }
+    }
+
     /// One warning per kind, in a stable order.
     func warnings() -> [Diagnostic] {
         entries.sorted { $0.key < $1.key }.map { key, entry in

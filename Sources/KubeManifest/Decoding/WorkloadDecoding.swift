@@ -25,7 +25,8 @@ extension ObjectDecoder {
             }
         }
         if pod.podIPs.isEmpty, let podIP { pod.podIPs = [podIP] }
-        pod.controller = controllerReference()
+        pod.controllerBox = sink.values.controller(sink.values.reference(controllerReference()))
+        pod.containerPorts = sink.values.ports(pod.containerPorts)
         return pod
     }
 

@@ -147,9 +147,3 @@ enum WorkloadFields {
         }
     }
 }
-
-extension LoadSink {
-    func add(_ workload: Workload, _ decoder: ObjectDecoder) {
-        if claim(workload.meta, decoder) { cluster.workloads.append(workload) }
-    }
-}

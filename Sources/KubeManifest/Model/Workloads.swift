@@ -20,9 +20,19 @@ public struct Pod: Sendable, Hashable {
     public var phase: String?
     public var containerPorts: [ContainerPort]
     /// The controlling `ownerReference` (the ReplicaSet, StatefulSet... that created the pod).
-    public var controller: ObjectReference?
+    public var controller: ObjectReference? {
+        get { controllerBox?.value }
+        set { controllerBox = newValue.map(Boxed.init) }
+    }
     /// Set when kubenft derived the pod (and its address) from a declared object; nil for real pods.
-    public var origin: PodOrigin?
+    public var origin: PodOrigin? {
+        get { originBox?.value }
+        set { originBox = newValue.map(Boxed.init) }
+    }
+    /// Held by reference so that a Pod stays small (a load has 100k of them) and the Pods of one
+    /// controller can share theirs; nil for most pods' `origin`.
+    var controllerBox: Boxed<ObjectReference>?
+    private var originBox: Boxed<PodOrigin>?
 
     public init(meta: ObjectMeta, nodeName: String? = nil, hostNetwork: Bool = false, podIPs: [IPAddress] = [],
                 phase: String? = nil, containerPorts: [ContainerPort] = []) {
@@ -53,4 +63,15 @@ public struct Node: Sendable, Hashable {
         self.addresses = addresses
         self.podCIDRs = podCIDRs
     }
+}
+
+/// An immutable value kept on the heap, compared and hashed by value: a rarely set or widely
+/// shared field of a model type costs one reference instead of its whole size.
+final class Boxed<Value: Hashable & Sendable>: Hashable, Sendable {
+    let value: Value
+
+    init(_ value: Value) { self.value = value }
+
+    static func == (lhs: Boxed, rhs: Boxed) -> Bool { lhs === rhs || lhs.value == rhs.value }
+    func hash(into hasher: inout Hasher) { hasher.combine(value) }
 }

@@ -149,27 +149,30 @@ extension JSONParser {
 /// twice), what was decoded is taken back and the caller reads the file whole.
 enum JSONStreamReader {
     /// False when the caller has to read the source whole instead (nothing was added to `sink`).
-    static func decode(_ source: ManifestSource, partSize: Int, sink: LoadSink) -> Bool {
+    /// With more than one thread, elements are decoded in batches on worker threads and merged
+    /// in file order before anything that depends on what was decoded (a snapshot, a restore).
+    static func decode(_ source: ManifestSource, partSize: Int, sink: LoadSink, threads: Int = 1) -> Bool {
         guard case .file(let path, _) = source.storage, source.name.hasSuffix(".json") else { return false }
         guard let chunks = FileChunks(path: path, limit: ManifestLoader.maximumSourceSize, chunkSize: partSize) else {
             sink.diagnostics.append(BoundedReader.Problem.unreadable(reason: BoundedReader.errorText()).diagnostic(file: source.name))
             return true
         }
         let before = sink.snapshot()
+        let batches = ElementBatches(sink: sink, threads: threads)
+        defer { batches.close() }
         // Taken at the first streamed element of each top-level value: a syntax error inside that
         // value takes back its elements, as a whole read never decodes an unfinished value.
         var valueStart: LoadSink.Snapshot?
         var index = 0
         let handler = JSONItemHandler(element: { item, listItem in
-            if valueStart == nil { valueStart = sink.snapshot() }
-            defer { index += 1 }
-            if listItem {
-                let position = index
-                ManifestLoader.decodeListItem(0, itemKind: nil, listVersion: nil, in: item, sink: sink) { "items[\(position)]" }
-            } else if !item.isNull(0) {
-                ManifestLoader.decodeDocument(0, in: item, sink: sink)
+            if valueStart == nil {
+                batches.flush()
+                valueStart = sink.snapshot()
             }
+            batches.add(Element(tree: item, listItem: listItem, position: index))
+            index += 1
         }, document: { shell, root, streamedItems in
+            batches.flush()
             if streamedItems, !isUntypedList(shell, root) { return false }
             valueStart = nil
             index = 0
@@ -180,6 +183,7 @@ enum JSONStreamReader {
         parser.streaming = handler
         parser.parseStream()
         parser.input.deallocate()
+        batches.flush()
         if handler.aborted {
             sink.restore(before)
             return false
@@ -192,6 +196,64 @@ enum JSONStreamReader {
         if !parser.tree.diagnostics.isEmpty, let valueStart { sink.restore(valueStart) }
         sink.diagnostics += parser.tree.diagnostics
         return true
+    }
+
+    /// One streamed element: an item of a `List` (at `position` in `items`) or of a top-level array.
+    struct Element {
+        var tree: NodeTree
+        var listItem: Bool
+        var position: Int
+
+        func decode(into sink: LoadSink) {
+            if listItem {
+                let position = position
+                ManifestLoader.decodeListItem(0, itemKind: nil, listVersion: nil, in: tree, sink: sink) { "items[\(position)]" }
+            } else if !tree.isNull(0) {
+                ManifestLoader.decodeDocument(0, in: tree, sink: sink)
+            }
+        }
+    }
+
+    /// Decodes elements straight into the load's sink (one thread), or in batches of
+    /// `batchSize` on worker threads, at most two batches per thread in flight.
+    final class ElementBatches {
+        static let batchSize = 128
+        private let sink: LoadSink
+        private let threads: Int
+        private let workers: OrderedWorkers<LoadSink>?
+        private var batch: [Element] = []
+
+        init(sink: LoadSink, threads: Int) {
+            self.sink = sink
+            self.threads = threads
+            workers = threads > 1 ? OrderedWorkers(threads: threads) : nil
+        }
+
+        func add(_ element: Element) {
+            guard workers != nil else { return element.decode(into: sink) }
+            batch.append(element)
+            if batch.count >= Self.batchSize { submit() }
+        }
+
+        private func submit() {
+            guard let workers, !batch.isEmpty else { return }
+            let elements = batch, options = sink.options
+            batch = []
+            workers.submit {
+                let part = LoadSink.part(options: options)
+                for element in elements { element.decode(into: part) }
+                return part
+            }
+            while workers.inFlight >= threads * 2, let part = workers.take() { sink.merge(part) }
+        }
+
+        /// Decodes and merges every element added so far.
+        func flush() {
+            submit()
+            while let part = workers?.take() { sink.merge(part) }
+        }
+
+        func close() { workers?.close() }
     }
 
     /// `kind` is the string `List`, whose items each name their own kind.

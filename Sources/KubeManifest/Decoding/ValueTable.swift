@@ -1,0 +1,45 @@
+/// Repeated values of one load (or of one part of it) stored once: label maps that every Pod of
+/// a workload repeats, container port lists, controller names, node names, long label keys. A
+/// String of more than 15 UTF-8 bytes, a Dictionary or an Array each keep their own heap
+/// storage; equal values handed out from here share one, which is most of what 100k Pods cost
+/// beyond their names and addresses. Values are unchanged, so results are the same.
+final class ValueTable {
+    private var strings: Set<String> = []
+    private var labelMaps: Set<[String: String]> = []
+    private var portLists: Set<[Pod.ContainerPort]> = []
+    private var references: Set<Boxed<ObjectReference>> = []
+
+    /// Strings of up to 15 UTF-8 bytes are stored inline and gain nothing from sharing.
+    func string(_ text: String) -> String {
+        guard text.utf8.count > 15 else { return text }
+        return strings.insert(text).memberAfterInsert
+    }
+
+    func string(_ text: String?) -> String? {
+        text.map { string($0) }
+    }
+
+    func labels(_ map: [String: String]) -> [String: String] {
+        guard !map.isEmpty else { return map }
+        return labelMaps.insert(map).memberAfterInsert
+    }
+
+    func ports(_ list: [Pod.ContainerPort]) -> [Pod.ContainerPort] {
+        guard !list.isEmpty else { return list }
+        return portLists.insert(list).memberAfterInsert
+    }
+
+    /// One box for each controller, shared by the Pods it created.
+    func controller(_ reference: ObjectReference?) -> Boxed<ObjectReference>? {
+        guard let reference else { return nil }
+        return references.insert(Boxed(reference)).memberAfterInsert
+    }
+
+    func reference(_ reference: ObjectReference?) -> ObjectReference? {
+        guard var reference else { return nil }
+        reference.kind = string(reference.kind)
+        reference.namespace = string(reference.namespace)
+        reference.name = string(reference.name)
+        return reference
+    }
+}

@@ -1,0 +1,135 @@
+import Foundation
+@testable import KubeManifest
+import Testing
+
+/// Parts of a large input are decoded on several threads and merged in input order; the load
+/// must give exactly what decoding the parts one after another gives: objects, diagnostics and
+/// which of two clashing objects is reported.
+@Suite("Parallel decoding")
+struct ParallelDecodeTests {
+    /// Every YAML manifest of a fixture, as one source.
+    static func fixtureText(_ fixture: String) throws -> String? {
+        let directory = Fixtures.root + "/" + fixture + "/manifests"
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return nil }
+        let files = names.filter { $0.hasSuffix(".yaml") }.sorted()
+        guard !files.isEmpty else { return nil }
+        return try files.map { try String(contentsOfFile: directory + "/" + $0, encoding: .utf8) }.joined(separator: "\n---\n")
+    }
+
+    /// Loads `text` in parts of `partSize` bytes with one thread and with several; both must agree.
+    static func expectSameInParallel(_ text: String, name: String = "all.yaml", strict: Bool = false, partSize: Int = 300,
+                                     fromFile: Bool = false,
+                                     sourceLocation: Testing.SourceLocation = #_sourceLocation) throws -> LoadResult {
+        var source = ManifestSource(name: name, bytes: Array(text.utf8))
+        var cleanup: () -> Void = {}
+        if fromFile { (source, cleanup) = try StreamingIngestTests.fileSource(text, name: name) }
+        defer { cleanup() }
+        let options = LoadOptions(strict: strict)
+        let sequential = ManifestLoader.load([source], options: options, partSize: partSize, threads: 1)
+        for threads in [2, 3] {
+            let parallel = ManifestLoader.load([source], options: options, partSize: partSize, threads: threads)
+            #expect(parallel.diagnostics.map(\.description) == sequential.diagnostics.map(\.description),
+                    "\(threads) threads", sourceLocation: sourceLocation)
+            #expect(parallel.cluster == sequential.cluster, "\(threads) threads", sourceLocation: sourceLocation)
+        }
+        return sequential
+    }
+
+    @Test("every fixture decodes in parallel as it does in sequence")
+    func fixtures() throws {
+        let names = try FileManager.default.contentsOfDirectory(atPath: Fixtures.root).sorted()
+        var compared = 0
+        for fixture in names {
+            guard let text = try Self.fixtureText(fixture) else { continue }
+            for strict in [false, true] {
+                _ = try Self.expectSameInParallel(text, strict: strict)
+            }
+            compared += 1
+        }
+        #expect(compared > 20)
+    }
+
+    /// Objects that clash across parts: the same Service twice, one cluster IP claimed by two
+    /// Services, kinds kubenft skips, unknown fields; the second of each clash is the one reported.
+    static func clashing(count: Int) -> String {
+        (0..<count).map { index -> String in
+            let name = "svc-\(index % (count / 3))"
+            switch index % 4 {
+            case 0, 1:
+                return """
+                apiVersion: v1
+                kind: Service
+                metadata:
+                  name: \(name)-\(index % 4)
+                  namespace: ns-\(index % 2)
+                spec:
+                  clusterIP: 10.96.0.\(index % 50 + 1)
+                  ports:
+                  - port: 80
+                    bogus: \(index)
+                """
+            case 2:
+                return "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-\(index)\n"
+            default:
+                return """
+                apiVersion: v1
+                kind: Pod
+                metadata:
+                  name: pod-\(index % 40)
+                  namespace: default
+                spec:
+                  nodeName: node-1
+                status:
+                  podIP: 10.128.0.\(index % 200 + 1)
+                """
+            }
+        }.joined(separator: "\n---\n") + "\n"
+    }
+
+    @Test("clashes between objects of different parts are reported on the later one", arguments: [false, true])
+    func clashesAcrossParts(strict: Bool) throws {
+        let result = try Self.expectSameInParallel(Self.clashing(count: 400), strict: strict, partSize: 500)
+        #expect(result.diagnostics.contains { $0.reason.hasPrefix("duplicate object, first defined at") })
+        #expect(result.diagnostics.contains { $0.reason.contains("is already used by Service") })
+        #expect(result.diagnostics.contains { $0.reason.contains("\"ConfigMap\"") && $0.reason.contains("100 objects skipped") })
+    }
+
+    @Test("nothing after the first part with a syntax error is decoded")
+    func syntaxErrorStopsTheRead() throws {
+        var documents = Self.clashing(count: 300).components(separatedBy: "\n---\n")
+        documents[150] = "apiVersion: v1\nkind: Pod\nmetadata: {name: [unclosed\n"
+        documents[250] = "kind: Service\n  bad: indentation\n"
+        let result = try Self.expectSameInParallel(documents.joined(separator: "\n---\n"), partSize: 400, fromFile: true)
+        let line = { (index: Int) in documents[..<index].joined(separator: "\n---\n").split(separator: "\n", omittingEmptySubsequences: false).count }
+        #expect(result.errors.contains { $0.location.line >= line(150) && $0.location.line <= line(152) })
+        #expect(result.diagnostics.allSatisfy { $0.location.line < line(200) })
+    }
+
+    @Test("the generated kubectl-style cluster decodes in parallel as in sequence", arguments: [false, true])
+    func generatedFromFile(strict: Bool) throws {
+        let text = Self.clashing(count: 900)
+        _ = try Self.expectSameInParallel(text, strict: strict, partSize: 2000, fromFile: true)
+    }
+
+    @Test("JSON lists and arrays decode in parallel batches as in sequence",
+          arguments: ["list", "strict", "syntax-error", "cut", "typed", "items-twice", "arrays", "then-object"])
+    func json(_ variant: String) throws {
+        let list = StreamingIngestTests.list
+        let objects = (0..<700).map { StreamingIngestTests.item($0, indent: "  ") }
+        let array = "[\n" + objects.joined(separator: ",\n") + "\n]\n"
+        let text = switch variant {
+        case "syntax-error": list(900, "List", false, ",\n    \"oops\": [1, 2,, 3]")
+        case "cut": String(list(900, "List", false, "").prefix(150_000))
+        case "typed": list(600, "Pod", false, "")
+        case "items-twice": list(600, "List", true, "")
+        case "arrays": array + list(400, "List", false, "") + array
+        // A top-level object after the array that redefines the array's last Service.
+        case "then-object": array + StreamingIngestTests.item(693, indent: "")
+        default: list(1000, "List", false, "")
+        }
+        let result = try Self.expectSameInParallel(text, name: "list.json", strict: variant == "strict", partSize: 256, fromFile: true)
+        #expect(!result.diagnostics.isEmpty)
+        if variant == "list" || variant == "arrays" { #expect(result.cluster.services.count > 50) }
+        if variant == "then-object" { #expect(result.errors.contains { $0.reason.hasPrefix("duplicate object") }) }
+    }
+}

@@ -1,0 +1,54 @@
+import Foundation
+@testable import KubeManifest
+import Testing
+
+/// The Pods of one workload repeat their labels, container ports and controller; a load stores
+/// each such value once (the objects share its storage), which is most of what 100k Pods cost.
+@Suite("Shared values of a load")
+struct SharedValuesTests {
+    static func pods(_ count: Int) -> String {
+        (0..<count).map { index in
+            """
+            apiVersion: v1
+            kind: Pod
+            metadata:
+              name: shop-frontend-7d4b9c6f8d-\(index)
+              namespace: shop
+              labels: {app.kubernetes.io/name: shop-frontend, pod-template-hash: 7d4b9c6f8d}
+              ownerReferences:
+              - {apiVersion: apps/v1, kind: ReplicaSet, name: shop-frontend-7d4b9c6f8d, uid: u, controller: true}
+            spec:
+              nodeName: worker-node-pool-a-0001
+              containers:
+              - name: main
+                ports: [{containerPort: 8080, name: http}, {containerPort: 9090, name: metrics}]
+            status:
+              podIP: 10.128.0.\(index + 1)
+            """
+        }.joined(separator: "\n---\n")
+    }
+
+    /// The address of a value's heap storage (a Dictionary, Array or native String is one reference).
+    static func storage<Value>(_ value: Value) -> UInt {
+        precondition(MemoryLayout<Value>.size == MemoryLayout<UInt>.size || MemoryLayout<Value>.size == 16)
+        return withUnsafeBytes(of: value) { $0.load(fromByteOffset: MemoryLayout<Value>.size - 8, as: UInt.self) }
+    }
+
+    @Test("Pods of one workload share their labels, ports, controller and node name", arguments: [1, 2])
+    func podsShareValues(threads: Int) throws {
+        let text = Self.pods(40)
+        let result = ManifestLoader.load([ManifestSource(name: "pods.yaml", bytes: Array(text.utf8))], options: LoadOptions(),
+                                         partSize: 100_000, threads: threads)
+        #expect(result.diagnostics.isEmpty)
+        let pods = result.cluster.pods
+        try #require(pods.count == 40)
+        let first = pods[0]
+        #expect(first.meta.labels == ["app.kubernetes.io/name": "shop-frontend", "pod-template-hash": "7d4b9c6f8d"])
+        for pod in pods.dropFirst() {
+            #expect(Self.storage(pod.meta.labels) == Self.storage(first.meta.labels))
+            #expect(Self.storage(pod.containerPorts) == Self.storage(first.containerPorts))
+            #expect(pod.controllerBox === first.controllerBox)
+            #expect(Self.storage(pod.nodeName) == Self.storage(first.nodeName))
+        }
+    }
+}
