@@ -30,8 +30,10 @@ let package = Package(
         .target(name: "NFTTrace", dependencies: ["NetAddress", "NFTRuleset"]),
         // Pure compilers from the typed model to the ruleset IR.
         .target(name: "KubeNFTCompiler", dependencies: ["KubeManifest", "NFTRuleset"]),
+        // The ruleset at the kernel's level, without the kernel: the one keyed comparison of two tables.
+        .target(name: "NFTKernel", dependencies: ["NFTRuleset", "NetAddress"]),
         // The pipeline the CLI drives: load, compile, emit.
-        .target(name: "KubeNFT", dependencies: ["KubeManifest", "NFTRuleset", "KubeNFTCompiler", "NFTTrace", "IPTablesRuleset"]),
+        .target(name: "KubeNFT", dependencies: ["KubeManifest", "NFTRuleset", "KubeNFTCompiler", "NFTTrace", "IPTablesRuleset", "NFTKernel"]),
         .executableTarget(
             name: "kubenft",
             dependencies: ["KubeNFT", "NFTNetlink", "IPTablesRuleset", .product(name: "ArgumentParser", package: "swift-argument-parser")]
@@ -48,8 +50,8 @@ let package = Package(
             providers: [.apt(["libnftnl-dev", "libmnl-dev"])]
         ),
         .target(name: "CNftnlShim", dependencies: ["CNftnl"]),
-        .target(name: "NFTNetlink", dependencies: ["CNftnl", "CNftnlShim", "NFTRuleset", "NetAddress"]),
-        .testTarget(name: "NFTNetlinkTests", dependencies: ["NFTNetlink", "NFTRuleset", "KubeNFT", "LabKit"]),
+        .target(name: "NFTNetlink", dependencies: ["CNftnl", "CNftnlShim", "NFTKernel", "NFTRuleset", "NetAddress"]),
+        .testTarget(name: "NFTNetlinkTests", dependencies: ["NFTNetlink", "NFTKernel", "NFTRuleset", "KubeNFT", "LabKit"]),
         // Load-time benchmark: libnftnl against nft -f, full and incremental.
         .executableTarget(name: "kubenft-apply-bench", dependencies: ["KubeNFT", "NFTNetlink", "NFTRuleset"]),
         // Release-mode benchmark: synthetic clusters through load, compile, emit and nft -f.

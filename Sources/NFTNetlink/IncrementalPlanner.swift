@@ -1,3 +1,4 @@
+import NFTKernel
 import NFTRuleset
 
 /// Plans the smallest batch that turns the kernel's table into the desired one: element changes
@@ -13,71 +14,52 @@ struct IncrementalPlanner {
 
     func plan() -> [BatchOperation]? {
         let have = current.kernel
-        guard have.comment == wanted.comment, have.flags == wanted.flags, have.foreignObjects.isEmpty,
+        let delta = RulesetDelta(from: have, to: wanted)
+        guard !delta.headerChanged, have.foreignObjects.isEmpty,
               !have.chains.contains(where: { $0.extra != nil }), !have.sets.contains(where: { $0.extra != nil }),
-              Self.orderCompatible(have.sets.map(\.name), wanted.sets.map(\.name)),
-              Self.orderCompatible(have.chains.map(\.name), wanted.chains.map(\.name)) else { return nil }
+              delta.sets.orderCompatible, delta.chains.orderCompatible else { return nil }
         var plan = ChangePlan()
-        guard Self.counterChanges(have: have.counters, desired: desired.counters, into: &plan) else { return nil }
-        let haveSets = Dictionary(have.sets.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
-        let haveChains = Dictionary(have.chains.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
-        for (set, want) in zip(desired.sets, wanted.sets) {
-            guard let old = haveSets[set.name] else {
-                plan.newSets.append(set)
-                continue
-            }
-            guard old.layout == want.layout else { return nil }
-            if old.elements == want.elements { continue }
+        guard let counters = delta.counters,
+              Self.counterChanges(counters, have: have.counters, wanted: wanted.counters, desired: desired.counters, into: &plan) else { return nil }
+        plan.newSets = delta.sets.added.map { desired.sets[$0] }
+        for change in delta.sets.changed {
+            guard !change.declarationChanged else { return nil }
+            let set = desired.sets[change.newIndex]
             let oldElements = current.stored?.set(named: set.name)?.elements
-            guard let changes = Self.elementChanges(set, old: old, want: want, oldElements: oldElements) else { return nil }
+            guard let elements = change.elements,
+                  let changes = Self.elementChanges(set, old: change.old, want: change.new, delta: elements, oldElements: oldElements) else { return nil }
             plan.elementChanges += changes
         }
-        for (chain, want) in zip(desired.chains, wanted.chains) {
-            guard let old = haveChains[chain.name] else {
-                plan.newChains.append(chain)
-                continue
-            }
-            guard old.hook == want.hook, old.comment == want.comment else { return nil }
-            if old.rules != want.rules { plan.changedChains.append(chain) }
+        plan.newChains = delta.chains.added.map { desired.chains[$0] }
+        for change in delta.chains.changed {
+            guard !change.headerChanged else { return nil }
+            plan.changedChains.append(desired.chains[change.newIndex])
         }
-        let wantedChains = Set(wanted.chains.map(\.name)), wantedSets = Set(wanted.sets.map(\.name))
-        plan.staleChains = have.chains.filter { !wantedChains.contains($0.name) }
-            .map { ChangePlan.StaleChain(name: $0.name, hasRules: !$0.rules.isEmpty) }
-        plan.staleSets = have.sets.filter { !wantedSets.contains($0.name) }.map(\.name)
+        plan.staleChains = delta.chains.removed.map { ChangePlan.StaleChain(name: have.chains[$0].name, hasRules: !have.chains[$0].rules.isEmpty) }
+        plan.staleSets = delta.sets.removed.map { have.sets[$0].name }
         return plan.operations
     }
 
-    /// New and stale counters; false when a kept counter's comment changed (the kernel cannot
-    /// change it in place, so the table is replaced). Kept counters keep their values.
-    static func counterChanges(have: [KernelCounter], desired: [CounterObject], into plan: inout ChangePlan) -> Bool {
-        let haveByName = Dictionary(have.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
-        for counter in desired {
-            guard let old = haveByName[counter.name] else {
-                plan.newCounters.append(counter)
-                continue
-            }
-            guard old.comment == KernelCounter(counter).comment else { return false }
-        }
-        let wantNames = Set(desired.map(\.name))
-        plan.staleCounters = have.map(\.name).filter { !wantNames.contains($0) }
+    /// New and stale counters from a counter delta; false when a kept counter's comment changed
+    /// (the kernel cannot change it in place, so the table is replaced). Kept counters keep their
+    /// values. `wanted` are the desired counters' kernel forms, `desired` the same in the IR.
+    static func counterChanges(_ delta: ObjectDelta<ObjectChange<KernelCounter>>, have: [KernelCounter], wanted: [KernelCounter],
+                               desired: [CounterObject], into plan: inout ChangePlan) -> Bool {
+        guard delta.changed.isEmpty else { return false }
+        let added = Set(delta.added.map { wanted[$0].name })
+        plan.newCounters = desired.filter { added.contains($0.name) }
+        plan.staleCounters = delta.removed.map { have[$0].name }
         return true
-    }
-
-    /// True when keeping the surviving objects in their current order and appending the new ones
-    /// gives the desired order (so the listing matches a fresh load).
-    static func orderCompatible(_ have: [String], _ want: [String]) -> Bool {
-        let wanted = Set(want), existing = Set(have)
-        return have.filter { wanted.contains($0) } + want.filter { !existing.contains($0) } == want
     }
 
     /// Element operations turning the kernel's `old` into `want` (the encoding of `set`);
     /// `oldElements` are the old elements in the IR when known, decoded from the kernel's otherwise.
-    static func elementChanges(_ set: NamedSet, old: KernelSet, want: KernelSet, oldElements: [SetElement]?) -> [BatchOperation]? {
+    static func elementChanges(_ set: NamedSet, old: KernelSet, want: KernelSet, delta: ElementDelta<EncodedElement>,
+                               oldElements: [SetElement]?) -> [BatchOperation]? {
         if want.layout.isInterval {
             return [.flushSet(set.name)] + (set.elements.isEmpty ? [] : [.addElements(set: set, elements: set.elements)])
         }
-        let removed = old.elements.subtracting(want.elements)
-        let added = want.elements.subtracting(old.elements)
+        let removed = Set(delta.removed), added = Set(delta.added)
         // Without the old elements in the IR only the removed ones are decoded, in a fixed order
         // (a dry run and the apply that follows it send the same batch).
         let deletions = oldElements.map { Self.select($0, of: set, encodedIn: removed) }

@@ -17,6 +17,8 @@ struct RulesetFingerprint: Sendable, Equatable {
         /// One hash per element, in order; kept in memory only (empty when loaded from a file),
         /// and derived from the elements, so not part of equality.
         var elementHashes: [UInt64] = []
+        /// True when `elementHashes` were computed (not a print loaded from a file).
+        var hashesKnown = false
 
         static func == (left: SetPrint, right: SetPrint) -> Bool {
             left.name == right.name && left.declaration == right.declaration && left.elements == right.elements
@@ -103,7 +105,7 @@ struct RulesetFingerprint: Sendable, Equatable {
         elements.combine(hashes.count)
         for hash in hashes { elements.combine(hash) }
         return SetPrint(name: set.name, declaration: declaration.finalize(), elements: elements.finalize(),
-                        interval: set.flags.contains(.interval), elementHashes: hashes)
+                        interval: set.flags.contains(.interval), elementHashes: hashes, hashesKnown: true)
     }
 
     static func print(_ chain: Chain, key: HashKey) -> ChainPrint {
