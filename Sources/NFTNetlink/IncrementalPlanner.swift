@@ -7,13 +7,22 @@ import NFTRuleset
 /// full replacement can give exactly what a fresh load gives (a changed declaration, hook or
 /// comment, objects whose listing order would differ, table flags such as dormant, objects of
 /// kinds kubenft never creates, or chains and sets with attributes it never sends).
-struct IncrementalPlanner {
-    let desired: Ruleset
-    let wanted: KernelTable
-    let current: TableSnapshot
+package struct IncrementalPlanner {
+    package let desired: Ruleset
+    package let wanted: KernelTable
+    /// The kernel's table as read back.
+    package let have: KernelTable
+    /// The IR the table was last applied from, when the readback found it.
+    package let stored: Ruleset?
 
-    func plan() -> [BatchOperation]? {
-        let have = current.kernel
+    package init(desired: Ruleset, wanted: KernelTable, have: KernelTable, stored: Ruleset? = nil) {
+        self.desired = desired
+        self.wanted = wanted
+        self.have = have
+        self.stored = stored
+    }
+
+    package func plan() -> [BatchOperation]? {
         let delta = RulesetDelta(from: have, to: wanted)
         guard !delta.headerChanged, have.foreignObjects.isEmpty,
               !have.chains.contains(where: { $0.extra != nil }), !have.sets.contains(where: { $0.extra != nil }),
@@ -25,7 +34,7 @@ struct IncrementalPlanner {
         for change in delta.sets.changed {
             guard !change.declarationChanged else { return nil }
             let set = desired.sets[change.newIndex]
-            let oldElements = current.stored?.set(named: set.name)?.elements
+            let oldElements = stored?.set(named: set.name)?.elements
             guard let elements = change.elements,
                   let changes = Self.elementChanges(set, old: change.old, want: change.new, delta: elements, oldElements: oldElements) else { return nil }
             plan.elementChanges += changes
@@ -43,7 +52,7 @@ struct IncrementalPlanner {
     /// New and stale counters from a counter delta; false when a kept counter's comment changed
     /// (the kernel cannot change it in place, so the table is replaced). Kept counters keep their
     /// values. `wanted` are the desired counters' kernel forms, `desired` the same in the IR.
-    static func counterChanges(_ delta: ObjectDelta<ObjectChange<KernelCounter>>, have: [KernelCounter], wanted: [KernelCounter],
+    package static func counterChanges(_ delta: ObjectDelta<ObjectChange<KernelCounter>>, have: [KernelCounter], wanted: [KernelCounter],
                                desired: [CounterObject], into plan: inout ChangePlan) -> Bool {
         guard delta.changed.isEmpty else { return false }
         let added = Set(delta.added.map { wanted[$0].name })
@@ -54,7 +63,7 @@ struct IncrementalPlanner {
 
     /// Element operations turning the kernel's `old` into `want` (the encoding of `set`);
     /// `oldElements` are the old elements in the IR when known, decoded from the kernel's otherwise.
-    static func elementChanges(_ set: NamedSet, old: KernelSet, want: KernelSet, delta: ElementDelta<EncodedElement>,
+    package static func elementChanges(_ set: NamedSet, old: KernelSet, want: KernelSet, delta: ElementDelta<EncodedElement>,
                                oldElements: [SetElement]?) -> [BatchOperation]? {
         if want.layout.isInterval {
             return [.flushSet(set.name)] + (set.elements.isEmpty ? [] : [.addElements(set: set, elements: set.elements)])

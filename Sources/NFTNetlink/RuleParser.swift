@@ -3,13 +3,13 @@ import NetAddress
 
 /// Reads kernel expressions back into statements: the inverse of the linearizer for every shape
 /// it produces (dependencies, prefixes, ranges, flag tests, lookups, maps, NAT, marks).
-struct RuleParser {
-    let expressions: [KernelExpression]
-    let anonymousSets: [AnonymousContents]
-    var index = 0
-    var family: IPFamily?
+package struct RuleParser {
+    package let expressions: [KernelExpression]
+    package let anonymousSets: [AnonymousContents]
+    package var index = 0
+    package var family: IPFamily?
 
-    init(expressions: [KernelExpression], anonymousSets: [AnonymousContents]) {
+    package init(expressions: [KernelExpression], anonymousSets: [AnonymousContents]) {
         self.expressions = expressions
         self.anonymousSets = anonymousSets
     }
@@ -22,7 +22,7 @@ struct RuleParser {
         index + offset < expressions.count ? expressions[index + offset] : nil
     }
 
-    mutating func statements() throws(NetlinkError) -> [Statement] {
+    package mutating func statements() throws(NetlinkError) -> [Statement] {
         var result: [Statement] = []
         while index < expressions.count { result += try next() }
         return result
@@ -72,7 +72,7 @@ struct RuleParser {
         }
     }
 
-    static func family(_ nfproto: UInt32) -> IPFamily? {
+    package static func family(_ nfproto: UInt32) -> IPFamily? {
         nfproto == UInt32(Kernel.nfprotoIPv4) ? .v4 : nfproto == UInt32(Kernel.nfprotoIPv6) ? .v6 : nil
     }
 
@@ -185,7 +185,7 @@ struct RuleParser {
 
 extension RuleParser {
     /// The IR limit for a kernel `limit` (packets, a unit of one second, minute, hour or day).
-    static func rateLimit(rate: UInt64, unit: UInt64, burst: UInt32) -> RateLimit? {
+    package static func rateLimit(rate: UInt64, unit: UInt64, burst: UInt32) -> RateLimit? {
         guard let named = RateLimit.Unit.allCases.first(where: { $0.seconds == unit }) else { return nil }
         return RateLimit(rate: rate, unit: named, burst: burst)
     }

@@ -114,7 +114,8 @@ public struct RulesetApplier {
             if !presence.exists { mode = .created }
         } else if let current = try transport.read(family: desired.family, table: desired.name) {
             generation = current.generation ?? generation
-            operations = IncrementalPlanner(desired: desired, wanted: try KernelTable(encoding: desired), current: current).plan()
+            operations = IncrementalPlanner(desired: desired, wanted: try KernelTable(encoding: desired), have: current.kernel,
+                                            stored: current.stored).plan()
         } else {
             mode = .created
         }
@@ -210,6 +211,6 @@ public struct RulesetApplier {
         guard let current = try transport.read(family: desired.family, table: desired.name) else {
             return ["table \(desired.family) \(desired.name) does not exist"]
         }
-        return TableComparison(desired: desired, wanted: wanted, current: current).differences()
+        return TableComparison(desired: desired, wanted: wanted, have: current.kernel).differences()
     }
 }

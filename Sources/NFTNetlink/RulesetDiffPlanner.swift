@@ -7,16 +7,23 @@ import NFTRuleset
 /// so an unchanged object costs one hash of the desired side and one comparison; only changed
 /// sets are looked at element by element.
 /// Returns nil when only a full replacement gives exactly what a fresh load gives.
-struct RulesetDiffPlanner {
-    let desired: Ruleset
-    let wanted: RulesetFingerprint
-    let previous: RulesetFingerprint
+package struct RulesetDiffPlanner {
+    package let desired: Ruleset
+    package let wanted: RulesetFingerprint
+    package let previous: RulesetFingerprint
     /// The element operations for a set whose declaration is unchanged but whose elements differ;
     /// nil when they cannot be worked out (then the table is replaced).
     /// Called with the desired set and the comparison of its previous and new prints.
-    let elementChanges: (NamedSet, SetChange<RulesetFingerprint.SetPrint>) throws(NetlinkError) -> [BatchOperation]?
+    package let elementChanges: (NamedSet, SetChange<RulesetFingerprint.SetPrint>) throws(NetlinkError) -> [BatchOperation]?
 
-    func plan() throws(NetlinkError) -> [BatchOperation]? {
+    package init(desired: Ruleset, wanted: RulesetFingerprint, previous: RulesetFingerprint, elementChanges: @escaping (NamedSet, SetChange<RulesetFingerprint.SetPrint>) throws(NetlinkError) -> [BatchOperation]?) {
+        self.desired = desired
+        self.wanted = wanted
+        self.previous = previous
+        self.elementChanges = elementChanges
+    }
+
+    package func plan() throws(NetlinkError) -> [BatchOperation]? {
         let delta = RulesetDelta(from: previous, to: wanted)
         guard !delta.headerChanged, delta.sets.orderCompatible, delta.chains.orderCompatible else { return nil }
         var plan = ChangePlan()
@@ -43,7 +50,7 @@ struct RulesetDiffPlanner {
     /// Element operations between two versions of a set held in memory, from the positions of
     /// the added and removed elements (worked out from per-element hashes when the prints do not
     /// carry them). Interval sets are flushed and refilled.
-    static func elementChanges(_ set: NamedSet, old: NamedSet, positions: ElementDelta<Int>?, key: HashKey) -> [BatchOperation] {
+    package static func elementChanges(_ set: NamedSet, old: NamedSet, positions: ElementDelta<Int>?, key: HashKey) -> [BatchOperation] {
         if set.flags.contains(.interval) {
             return [.flushSet(set.name)] + (set.elements.isEmpty ? [] : [.addElements(set: set, elements: set.elements)])
         }

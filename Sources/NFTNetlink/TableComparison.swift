@@ -3,13 +3,19 @@ import NFTRuleset
 
 /// Readable differences between a desired ruleset and the kernel's table, compared at the
 /// kernel's level of detail (`RulesetDelta` of the two kernel forms) and printed in nft's text form.
-struct TableComparison {
-    let desired: Ruleset
-    let wanted: KernelTable
-    let current: TableSnapshot
+package struct TableComparison {
+    package let desired: Ruleset
+    package let wanted: KernelTable
+    /// The kernel's table as read back.
+    package let have: KernelTable
 
-    func differences() -> [String] {
-        let have = current.kernel
+    package init(desired: Ruleset, wanted: KernelTable, have: KernelTable) {
+        self.desired = desired
+        self.wanted = wanted
+        self.have = have
+    }
+
+    package func differences() -> [String] {
         let delta = RulesetDelta(from: have, to: wanted)
         var lines: [String] = []
         if have.comment != wanted.comment {
@@ -58,7 +64,7 @@ struct TableComparison {
                 lines.append("counter \(change.new.name): comment: want \(quoted(change.new.comment)), have \(quoted(change.old.comment))")
             }
         }
-        lines += delta.removed.map { "unexpected counter \(current.kernel.counters[$0].name)" }
+        lines += delta.removed.map { "unexpected counter \(have.counters[$0].name)" }
         return lines
     }
 
@@ -92,7 +98,7 @@ struct TableComparison {
         return lines
     }
 
-    static func declaration(_ set: NamedSet) -> String {
+    package static func declaration(_ set: NamedSet) -> String {
         var parts = ["type " + set.key.map(\.rawValue).joined(separator: " . ")]
         switch set.mapping {
         case .none: break
@@ -107,7 +113,7 @@ struct TableComparison {
         return "`" + parts.joined(separator: "; ") + "`"
     }
 
-    static func element(_ element: SetElement) -> String {
+    package static func element(_ element: SetElement) -> String {
         var text = element.key.map(NFTTextEmitter.value).joined(separator: " . ")
         switch element.data {
         case nil: break
