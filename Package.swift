@@ -30,7 +30,9 @@ let package = Package(
         .target(name: "NFTTrace", dependencies: ["NetAddress", "NFTRuleset"]),
         // Pure compilers from the typed model to the ruleset IR.
         .target(name: "KubeNFTCompiler", dependencies: ["KubeManifest", "NFTRuleset"]),
-        // The ruleset at the kernel's level, without the kernel: the one keyed comparison of two tables.
+        // The ruleset at the kernel's level, without the kernel: IR <-> kernel expressions (linearizer,
+        // raiser, element and set encoding, field facts), fingerprints, the one keyed comparison of
+        // two tables and the incremental plans. Pure: unit-tested without root or libnftnl.
         .target(name: "NFTKernel", dependencies: ["NFTRuleset", "NetAddress"]),
         // The pipeline the CLI drives: load, compile, emit.
         .target(name: "KubeNFT", dependencies: ["KubeManifest", "NFTRuleset", "KubeNFTCompiler", "NFTTrace", "IPTablesRuleset", "NFTKernel"]),
@@ -43,7 +45,8 @@ let package = Package(
         .executableTarget(name: "kubenft-lab-agent"),
         .target(name: "LabKit", path: "Tests/LabKit"),
         .testTarget(name: "LabKitTests", dependencies: ["LabKit"]),
-        // Loading rulesets over netlink: libnftnl + libmnl, a small C shim, and the Swift transport.
+        // Loading rulesets over netlink: libnftnl + libmnl, a small C shim, and the thin Swift transport
+        // (socket, batches, acks, readback, state file, conntrack, counters).
         .systemLibrary(
             name: "CNftnl",
             pkgConfig: "libnftnl",

@@ -1,4 +1,3 @@
-import NFTKernel
 import NFTRuleset
 
 /// Readable differences between a desired ruleset and the kernel's table, compared at the

@@ -1,4 +1,3 @@
-import NFTKernel
 import NFTRuleset
 
 /// The incremental plan from the fingerprint of what the kernel is known to hold (its generation

@@ -1,4 +1,3 @@
-import NFTKernel
 import NFTRuleset
 
 /// Plans the smallest batch that turns the kernel's table into the desired one: element changes

@@ -1,4 +1,3 @@
-import NFTKernel
 import NFTRuleset
 
 /// The kernel's form as a side of `RulesetDelta`: a desired ruleset's encoding against a readback
