@@ -38,25 +38,9 @@ package struct Linearizer {
     /// The field types of an expression's value, one per concatenated field.
     package static func fieldTypes(_ expression: Expression) throws(NetlinkError) -> [FieldType] {
         switch expression {
-        case .payload(let field):
-            switch field {
-            case .ipSaddr, .ipDaddr: return [.ipv4]
-            case .ip6Saddr, .ip6Daddr: return [.ipv6]
-            case .thSport, .thDport: return [.port]
-            }
-        case .meta(let key):
-            switch key {
-            case .l4proto: return [.proto]
-            case .nfproto: return [.nfproto]
-            case .mark: return [.mark]
-            case .iifname, .oifname: return [.ifname]
-            }
-        case .conntrack(let key):
-            switch key {
-            case .state: return [.ctState]
-            case .status: return [.ctStatus]
-            case .mark: return [.mark]
-            }
+        case .payload(let field): return [KernelFields.payload(field).type]
+        case .meta(let key): return [KernelFields.meta(key).type]
+        case .conntrack(let key): return [KernelFields.conntrack(key).type]
         case .conntrackOriginalDestination(let family): return [FieldType.address(family)]
         case .fibAddressType: return [.fibAddressType]
         case .randomNumber: return [.integer]
@@ -155,8 +139,7 @@ package struct RuleState {
         case .meta(let key):
             expressions.append(.meta(key: Self.metaKey(key), dreg: register))
         case .conntrack(let key):
-            let number: UInt32 = key == .state ? Kernel.ctState : key == .status ? Kernel.ctStatus : Kernel.ctMark
-            expressions.append(.conntrack(key: number, direction: nil, dreg: register))
+            expressions.append(.conntrack(key: KernelFields.conntrack(key).number, direction: nil, dreg: register))
         case .conntrackOriginalDestination(let family):
             expressions.append(.conntrack(key: family == .v4 ? Kernel.ctDstIP : Kernel.ctDstIP6, direction: 0, dreg: register))
         case .fibAddressType(let destination):
@@ -191,23 +174,9 @@ package struct RuleState {
     }
 
     package static func payload(_ field: PayloadField) -> (UInt32, UInt32, Int) {
-        switch field {
-        case .ipSaddr: return (Kernel.payloadNetwork, 12, 4)
-        case .ipDaddr: return (Kernel.payloadNetwork, 16, 4)
-        case .ip6Saddr: return (Kernel.payloadNetwork, 8, 16)
-        case .ip6Daddr: return (Kernel.payloadNetwork, 24, 16)
-        case .thSport: return (Kernel.payloadTransport, 0, 2)
-        case .thDport: return (Kernel.payloadTransport, 2, 2)
-        }
+        let fact = KernelFields.payload(field)
+        return (fact.base, fact.offset, fact.type.length)
     }
 
-    package static func metaKey(_ key: MetaKey) -> UInt32 {
-        switch key {
-        case .l4proto: return Kernel.metaL4proto
-        case .nfproto: return Kernel.metaNfproto
-        case .mark: return Kernel.metaMark
-        case .iifname: return Kernel.metaIifname
-        case .oifname: return Kernel.metaOifname
-        }
-    }
+    package static func metaKey(_ key: MetaKey) -> UInt32 { KernelFields.meta(key).number }
 }

@@ -145,30 +145,17 @@ package struct RuleParser {
         let register = Kernel.register(slot: slot)
         switch expression {
         case .payload(let base, let offset, let length, register):
-            let field: PayloadField
-            switch (base, offset) {
-            case (Kernel.payloadNetwork, 12) where family != .v6: field = .ipSaddr
-            case (Kernel.payloadNetwork, 16) where family != .v6: field = .ipDaddr
-            case (Kernel.payloadNetwork, 8) where family != .v4: field = .ip6Saddr
-            case (Kernel.payloadNetwork, 24) where family != .v4: field = .ip6Daddr
-            case (Kernel.payloadTransport, 0): field = .thSport
-            case (Kernel.payloadTransport, 2): field = .thDport
-            default: return nil
-            }
-            let type: FieldType = field == .ipSaddr || field == .ipDaddr ? .ipv4 : field == .thSport || field == .thDport ? .port : .ipv6
-            guard length > 0, Int(length) <= type.length else { return nil }
-            return (.payload(field), type, Int(length))
+            guard let fact = KernelFields.payload(base: base, offset: offset, family: family),
+                  length > 0, Int(length) <= fact.type.length else { return nil }
+            return (.payload(fact.field), fact.type, Int(length))
         case .meta(let key, register):
-            let keys: [(UInt32, MetaKey, FieldType)] = [(Kernel.metaL4proto, .l4proto, .proto), (Kernel.metaNfproto, .nfproto, .nfproto),
-                                                         (Kernel.metaMark, .mark, .mark), (Kernel.metaIifname, .iifname, .ifname),
-                                                         (Kernel.metaOifname, .oifname, .ifname)]
-            guard let match = keys.first(where: { $0.0 == key }) else { return nil }
-            return (.meta(match.1), match.2, match.2.length)
+            guard let fact = KernelFields.meta(number: key) else { return nil }
+            return (.meta(fact.key), fact.type, fact.type.length)
         case .conntrack(let key, let direction, register):
             switch (key, direction) {
-            case (Kernel.ctState, nil): return (.conntrack(.state), .ctState, 4)
-            case (Kernel.ctStatus, nil): return (.conntrack(.status), .ctStatus, 4)
-            case (Kernel.ctMark, nil): return (.conntrack(.mark), .mark, 4)
+            case (_, nil):
+                guard let fact = KernelFields.conntrack(number: key) else { return nil }
+                return (.conntrack(fact.key), fact.type, fact.type.length)
             case (Kernel.ctDstIP, 0?): return (.conntrackOriginalDestination(.v4), .ipv4, 4)
             case (Kernel.ctDstIP6, 0?): return (.conntrackOriginalDestination(.v6), .ipv6, 16)
             default: return nil

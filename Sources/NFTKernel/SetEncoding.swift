@@ -165,11 +165,9 @@ package struct SetLayout: Hashable, Sendable {
         let field = { (type: UInt8) -> UInt32? in UserData.find(type, in: inner).map { UInt32(ValueCodec.hostValue($0)) } }
         switch kind {
         case 7:
-            let all: [PayloadField] = [.ipSaddr, .ipDaddr, .ip6Saddr, .ip6Daddr, .thSport, .thDport]
-            return all.first { typeof(.payload($0)) == bytes }.map { .payload($0) }
+            return KernelFields.payloads.first { typeof(.payload($0.field)) == bytes }.map { .payload($0.field) }
         case 9:
-            let all: [MetaKey] = [.l4proto, .nfproto, .mark, .iifname, .oifname]
-            return all.first { RuleState.metaKey($0) == field(0) }.map { .meta($0) }
+            return field(0).flatMap(KernelFields.meta(number:)).map { .meta($0.key) }
         case 23:
             guard field(0) == 1, let modulus = field(1), let offset = field(2) else { return nil }
             return .randomNumber(modulus: Int(modulus), offset: Int(offset))
@@ -193,24 +191,16 @@ package struct SetLayout: Hashable, Sendable {
         var outer = UserData()
         switch expression {
         case .payload(let field):
-            let (description, index): (UInt32, UInt32)
-            switch field {
-            case .ipSaddr: (description, index) = (12, 11)
-            case .ipDaddr: (description, index) = (12, 12)
-            case .ip6Saddr: (description, index) = (13, 8)
-            case .ip6Daddr: (description, index) = (13, 9)
-            case .thSport: (description, index) = (11, 1)
-            case .thDport: (description, index) = (11, 2)
-            }
-            inner.putU32(0, description)
-            inner.putU32(1, index)
+            let fact = KernelFields.payload(field)
+            inner.putU32(0, fact.typeofDescription)
+            inner.putU32(1, fact.typeofIndex)
             outer.putU32(0, 7)
         case .conntrack(let key):
-            inner.putU32(0, key == .state ? Kernel.ctState : key == .status ? Kernel.ctStatus : Kernel.ctMark)
+            inner.putU32(0, KernelFields.conntrack(key).number)
             inner.putU32(1, UInt32.max)
             outer.putU32(0, 12)
         case .meta(let key):
-            inner.putU32(0, RuleState.metaKey(key))
+            inner.putU32(0, KernelFields.meta(key).number)
             outer.putU32(0, 9)
         case .randomNumber(let modulus, let offset):
             inner.putU32(0, 1 /* NFT_NG_RANDOM */)
