@@ -30,8 +30,12 @@ let package = Package(
         .target(name: "NFTTrace", dependencies: ["NetAddress", "NFTRuleset"]),
         // Pure compilers from the typed model to the ruleset IR.
         .target(name: "KubeNFTCompiler", dependencies: ["KubeManifest", "NFTRuleset"]),
+        // The ruleset at the kernel's level, without the kernel: IR <-> kernel expressions (linearizer,
+        // raiser, element and set encoding, field facts), fingerprints, the one keyed comparison of
+        // two tables and the incremental plans. Pure: unit-tested without root or libnftnl.
+        .target(name: "NFTKernel", dependencies: ["NFTRuleset", "NetAddress"]),
         // The pipeline the CLI drives: load, compile, emit.
-        .target(name: "KubeNFT", dependencies: ["KubeManifest", "NFTRuleset", "KubeNFTCompiler", "NFTTrace", "IPTablesRuleset"]),
+        .target(name: "KubeNFT", dependencies: ["KubeManifest", "NFTRuleset", "KubeNFTCompiler", "NFTTrace", "IPTablesRuleset", "NFTKernel"]),
         .executableTarget(
             name: "kubenft",
             dependencies: ["KubeNFT", "NFTNetlink", "IPTablesRuleset", .product(name: "ArgumentParser", package: "swift-argument-parser")]
@@ -41,15 +45,16 @@ let package = Package(
         .executableTarget(name: "kubenft-lab-agent"),
         .target(name: "LabKit", path: "Tests/LabKit"),
         .testTarget(name: "LabKitTests", dependencies: ["LabKit"]),
-        // Loading rulesets over netlink: libnftnl + libmnl, a small C shim, and the Swift transport.
+        // Loading rulesets over netlink: libnftnl + libmnl, a small C shim, and the thin Swift transport
+        // (socket, batches, acks, readback, state file, conntrack, counters).
         .systemLibrary(
             name: "CNftnl",
             pkgConfig: "libnftnl",
             providers: [.apt(["libnftnl-dev", "libmnl-dev"])]
         ),
         .target(name: "CNftnlShim", dependencies: ["CNftnl"]),
-        .target(name: "NFTNetlink", dependencies: ["CNftnl", "CNftnlShim", "NFTRuleset", "NetAddress"]),
-        .testTarget(name: "NFTNetlinkTests", dependencies: ["NFTNetlink", "NFTRuleset", "KubeNFT", "LabKit"]),
+        .target(name: "NFTNetlink", dependencies: ["CNftnl", "CNftnlShim", "NFTKernel", "NFTRuleset", "NetAddress"]),
+        .testTarget(name: "NFTNetlinkTests", dependencies: ["NFTNetlink", "NFTKernel", "NFTRuleset", "KubeNFT", "LabKit"]),
         // Load-time benchmark: libnftnl against nft -f, full and incremental.
         .executableTarget(name: "kubenft-apply-bench", dependencies: ["KubeNFT", "NFTNetlink", "NFTRuleset"]),
         // Release-mode benchmark: synthetic clusters through load, compile, emit and nft -f.

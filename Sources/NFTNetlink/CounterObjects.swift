@@ -5,13 +5,6 @@ import CNftnl
 import CNftnlShim
 import NFTRuleset
 
-/// A named counter object as the kernel holds it, without its values: what `verify` and
-/// incremental updates compare (a counter that counted is still the same counter).
-struct KernelCounter: Hashable, Sendable {
-    var name: String
-    var comment: String?
-}
-
 /// One named counter of kubenft's table with its values, as `kubenft stats` reads them.
 public struct CounterReading: Sendable, Hashable {
     public var name: String
@@ -24,13 +17,6 @@ public struct CounterReading: Sendable, Hashable {
         self.comment = comment
         self.packets = packets
         self.bytes = bytes
-    }
-}
-
-extension KernelCounter {
-    init(_ counter: CounterObject) {
-        name = counter.name
-        comment = counter.comment.map(NFTQuoting.comment)
     }
 }
 

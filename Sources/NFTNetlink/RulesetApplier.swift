@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import NFTKernel
 import NFTRuleset
 
 /// How an apply changed the kernel.
@@ -103,8 +104,8 @@ public struct RulesetApplier {
         var mode = ApplyMode.replaced
         var operations: [BatchOperation]?
         if let trusted {
-            operations = try RulesetDiffPlanner(desired: desired, wanted: wanted, previous: trusted.fingerprint) { (set, before, after) throws(NetlinkError) in
-                try elementChanges(set, before: before, after: after, previous: trusted)
+            operations = try RulesetDiffPlanner(desired: desired, wanted: wanted, previous: trusted.fingerprint) { (set, change) throws(NetlinkError) in
+                try elementChanges(set, change, previous: trusted)
             }.plan()
         } else if !incremental {
             // A full replacement only needs to know whether the table is there, not what it holds.
@@ -113,7 +114,8 @@ public struct RulesetApplier {
             if !presence.exists { mode = .created }
         } else if let current = try transport.read(family: desired.family, table: desired.name) {
             generation = current.generation ?? generation
-            operations = IncrementalPlanner(desired: desired, wanted: try KernelTable(encoding: desired), current: current).plan()
+            operations = IncrementalPlanner(desired: desired, wanted: try KernelTable(encoding: desired), have: current.kernel,
+                                            stored: current.stored).plan()
         } else {
             mode = .created
         }
@@ -143,11 +145,10 @@ public struct RulesetApplier {
 
     /// Element operations for a set whose elements changed: from the remembered elements when the
     /// state has them, else from the kernel's copy of this one set (interval sets are refilled).
-    private func elementChanges(_ set: NamedSet, before: RulesetFingerprint.SetPrint, after: RulesetFingerprint.SetPrint,
+    private func elementChanges(_ set: NamedSet, _ change: SetChange<RulesetFingerprint.SetPrint>,
                                 previous: AppliedState) throws(NetlinkError) -> [BatchOperation]? {
         if let old = previous.ruleset?.set(named: set.name) {
-            return RulesetDiffPlanner.elementChanges(set, old: old, hashes: (after.elementHashes, before.elementHashes),
-                                                     key: previous.fingerprint.key)
+            return RulesetDiffPlanner.elementChanges(set, old: old, positions: change.elements, key: previous.fingerprint.key)
         }
         if set.flags.contains(.interval) {
             return [.flushSet(set.name)] + (set.elements.isEmpty ? [] : [.addElements(set: set, elements: set.elements)])
@@ -210,6 +211,6 @@ public struct RulesetApplier {
         guard let current = try transport.read(family: desired.family, table: desired.name) else {
             return ["table \(desired.family) \(desired.name) does not exist"]
         }
-        return TableComparison(desired: desired, wanted: wanted, current: current).differences()
+        return TableComparison(desired: desired, wanted: wanted, have: current.kernel).differences()
     }
 }

@@ -1,5 +1,6 @@
 import Dispatch
 import KubeManifest
+import NFTKernel
 import NFTRuleset
 import NFTTrace
 import Synchronization
@@ -123,35 +124,41 @@ public enum ChangeAnalysis {
         return details
     }
 
-    /// Chains by rules, sets and maps by elements; each change named by the object it came from.
+    /// Chains by rules and hook, sets and maps by elements (`RulesetDelta` of the two rulesets);
+    /// each change named by the object it came from, in name order.
     static func objectChanges(_ old: Ruleset, _ new: Ruleset, into report: inout ChangeReport) {
-        let oldChains = Dictionary(old.chains.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
-        let newChains = Dictionary(new.chains.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
-        for name in Set(oldChains.keys).union(newChains.keys).sorted() {
-            let source = (newChains[name] ?? oldChains[name])?.comment ?? ""
-            switch (oldChains[name], newChains[name]) {
-            case (nil, _?): report.addedObjects.append(.init(kind: "chain", name: name, source: source))
-            case (_?, nil): report.removedObjects.append(.init(kind: "chain", name: name, source: source))
-            case (let was?, let now?) where was.rules != now.rules || was.hook != now.hook:
-                report.changedObjects.append(.init(kind: "chain", name: name, source: source))
-            default: break
-            }
+        let delta = RulesetDelta(from: old, to: new)
+        var added: [ChangeReport.ObjectChange] = [], removed: [ChangeReport.ObjectChange] = [], changed: [ChangeReport.ObjectChange] = []
+        for index in delta.chains.added { added.append(.init(kind: "chain", name: new.chains[index].name, source: new.chains[index].comment ?? "")) }
+        for index in delta.chains.removed { removed.append(.init(kind: "chain", name: old.chains[index].name, source: old.chains[index].comment ?? "")) }
+        for change in delta.chains.changed where change.rulesChanged || change.old.hook != change.new.hook {
+            changed.append(.init(kind: "chain", name: change.new.name, source: change.new.comment ?? ""))
         }
-        let oldSets = Dictionary(old.sets.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
-        let newSets = Dictionary(new.sets.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
-        for name in Set(oldSets.keys).union(newSets.keys).sorted() {
-            let kind = (newSets[name] ?? oldSets[name])?.isMap == true ? "map" : "set"
-            let oldElements = Set(oldSets[name]?.elements ?? []), newElements = Set(newSets[name]?.elements ?? [])
-            if oldSets[name] == nil { report.addedObjects.append(.init(kind: kind, name: name, source: newSets[name]?.comment ?? "")) }
-            if newSets[name] == nil { report.removedObjects.append(.init(kind: kind, name: name, source: oldSets[name]?.comment ?? "")) }
-            guard oldSets[name] != nil, newSets[name] != nil else { continue }
-            for element in newElements.subtracting(oldElements).sorted(by: elementOrder) {
-                report.addedObjects.append(.init(kind: "\(kind) element", name: "\(name) \(elementText(element))", source: element.comment ?? ""))
-            }
-            for element in oldElements.subtracting(newElements).sorted(by: elementOrder) {
-                report.removedObjects.append(.init(kind: "\(kind) element", name: "\(name) \(elementText(element))", source: element.comment ?? ""))
-            }
+        report.addedObjects += added.sorted { $0.name < $1.name }
+        report.removedObjects += removed.sorted { $0.name < $1.name }
+        report.changedObjects += changed.sorted { $0.name < $1.name }
+        var setsAdded: [(String, [ChangeReport.ObjectChange])] = [], setsRemoved: [(String, [ChangeReport.ObjectChange])] = []
+        func kind(_ set: NamedSet) -> String { set.isMap ? "map" : "set" }
+        for index in delta.sets.added {
+            let set = new.sets[index]
+            setsAdded.append((set.name, [.init(kind: kind(set), name: set.name, source: set.comment ?? "")]))
         }
+        for index in delta.sets.removed {
+            let set = old.sets[index]
+            setsRemoved.append((set.name, [.init(kind: kind(set), name: set.name, source: set.comment ?? "")]))
+        }
+        for change in delta.sets.changed {
+            guard let elements = change.elements else { continue }
+            func objects(_ list: [SetElement]) -> [ChangeReport.ObjectChange] {
+                list.sorted(by: elementOrder).map {
+                    .init(kind: "\(kind(change.new)) element", name: "\(change.new.name) \(elementText($0))", source: $0.comment ?? "")
+                }
+            }
+            setsAdded.append((change.new.name, objects(elements.added)))
+            setsRemoved.append((change.new.name, objects(elements.removed)))
+        }
+        report.addedObjects += setsAdded.sorted { $0.0 < $1.0 }.flatMap(\.1)
+        report.removedObjects += setsRemoved.sorted { $0.0 < $1.0 }.flatMap(\.1)
     }
 
     static func elementOrder(_ lhs: SetElement, _ rhs: SetElement) -> Bool { lhs.key.lexicographicallyPrecedes(rhs.key) }

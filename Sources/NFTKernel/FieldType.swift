@@ -3,10 +3,10 @@ import NetAddress
 
 /// The nft datatype of one key field or matched value: how many bytes it takes, which datatype id
 /// and byte order nft records for it, and how constants of that type become bytes and back.
-enum FieldType: Hashable, Sendable {
+package enum FieldType: Hashable, Sendable {
     case ipv4, ipv6, port, proto, mark, ctState, ctStatus, fibAddressType, nfproto, integer, ifname
 
-    var length: Int {
+    package var length: Int {
         switch self {
         case .ipv4: return 4
         case .ipv6, .ifname: return 16
@@ -17,7 +17,7 @@ enum FieldType: Hashable, Sendable {
     }
 
     /// nft's datatype number (TYPE_*), used in set key types.
-    var datatype: UInt32 {
+    package var datatype: UInt32 {
         switch self {
         case .ipv4: return 7
         case .ipv6: return 8
@@ -34,9 +34,9 @@ enum FieldType: Hashable, Sendable {
     }
 
     /// nft's byte order number (1 host, 2 big endian) recorded in set userdata.
-    var byteorder: UInt32 { isHostOrder ? 1 : 2 }
+    package var byteorder: UInt32 { isHostOrder ? 1 : 2 }
 
-    var isHostOrder: Bool {
+    package var isHostOrder: Bool {
         switch self {
         case .mark, .ctState, .ctStatus, .fibAddressType, .integer, .nfproto, .ifname: return true
         case .ipv4, .ipv6, .port, .proto: return false
@@ -44,9 +44,9 @@ enum FieldType: Hashable, Sendable {
     }
 
     /// Bit-flag types nft matches with `&` and `!= 0` when written without an operator.
-    var isBitmask: Bool { self == .ctState || self == .ctStatus }
+    package var isBitmask: Bool { self == .ctState || self == .ctStatus }
 
-    init(_ type: DataType) throws(NetlinkError) {
+    package init(_ type: DataType) throws(NetlinkError) {
         switch type {
         case .ipv4Address: self = .ipv4
         case .ipv6Address: self = .ipv6
@@ -58,7 +58,7 @@ enum FieldType: Hashable, Sendable {
         }
     }
 
-    var dataType: DataType? {
+    package var dataType: DataType? {
         switch self {
         case .ipv4: return .ipv4Address
         case .ipv6: return .ipv6Address
@@ -70,31 +70,31 @@ enum FieldType: Hashable, Sendable {
         }
     }
 
-    static func forDatatype(_ id: UInt32) -> FieldType? {
+    package static func forDatatype(_ id: UInt32) -> FieldType? {
         [FieldType.ipv4, .ipv6, .port, .proto, .mark, .ctState, .ctStatus, .fibAddressType, .nfproto, .integer, .ifname]
             .first { $0.datatype == id }
     }
 
-    static func address(_ family: IPFamily) -> FieldType { family == .v4 ? .ipv4 : .ipv6 }
+    package static func address(_ family: IPFamily) -> FieldType { family == .v4 ? .ipv4 : .ipv6 }
 }
 
 /// Symbolic constants of the bitmask and enumerated types.
-enum Symbols {
-    static let protocols: [(String, UInt8)] = [("icmp", 1), ("tcp", 6), ("udp", 17), ("icmpv6", 58), ("sctp", 132)]
-    static let ctStates: [(String, UInt32)] = [("invalid", 1), ("established", 2), ("related", 4), ("new", 8), ("untracked", 64)]
-    static let ctStatus: [(String, UInt32)] = [("expected", 1), ("seen-reply", 2), ("assured", 4), ("confirmed", 8),
+package enum Symbols {
+    package static let protocols: [(String, UInt8)] = [("icmp", 1), ("tcp", 6), ("udp", 17), ("icmpv6", 58), ("sctp", 132)]
+    package static let ctStates: [(String, UInt32)] = [("invalid", 1), ("established", 2), ("related", 4), ("new", 8), ("untracked", 64)]
+    package static let ctStatus: [(String, UInt32)] = [("expected", 1), ("seen-reply", 2), ("assured", 4), ("confirmed", 8),
                                                ("snat", 16), ("dnat", 32), ("dying", 512)]
-    static let addressTypes: [(String, UInt32)] = [("unspec", 0), ("unicast", 1), ("local", 2), ("broadcast", 3), ("anycast", 4),
+    package static let addressTypes: [(String, UInt32)] = [("unspec", 0), ("unicast", 1), ("local", 2), ("broadcast", 3), ("anycast", 4),
                                                    ("multicast", 5), ("blackhole", 6), ("unreachable", 7), ("prohibit", 8)]
-    static let nfprotos: [(String, UInt8)] = [("ipv4", 2), ("ipv6", 10)]
+    package static let nfprotos: [(String, UInt8)] = [("ipv4", 2), ("ipv6", 10)]
 
-    static func lookup<T>(_ table: [(String, T)], _ name: String) -> T? { table.first { $0.0 == name }?.1 }
-    static func name<T: Equatable>(_ table: [(String, T)], _ value: T) -> String? { table.first { $0.1 == value }?.0 }
+    package static func lookup<T>(_ table: [(String, T)], _ name: String) -> T? { table.first { $0.0 == name }?.1 }
+    package static func name<T: Equatable>(_ table: [(String, T)], _ value: T) -> String? { table.first { $0.1 == value }?.0 }
 }
 
 /// Constants to bytes and bytes to constants, per field type.
-enum ValueCodec {
-    static func bytes(_ value: Value, as type: FieldType) throws(NetlinkError) -> [UInt8] {
+package enum ValueCodec {
+    package static func bytes(_ value: Value, as type: FieldType) throws(NetlinkError) -> [UInt8] {
         switch (type, value) {
         case (.ipv4, .address(let address)) where address.family == .v4: return address.bytes
         case (.ipv6, .address(let address)) where address.family == .v6: return address.bytes
@@ -133,7 +133,7 @@ enum ValueCodec {
         throw NetlinkError(.unsupported, "the constant \(NFTTextEmitter.value(value)) does not fit a \(type) field")
     }
 
-    static func value(_ bytes: [UInt8], as type: FieldType) -> Value? {
+    package static func value(_ bytes: [UInt8], as type: FieldType) -> Value? {
         if type == .ifname, !bytes.isEmpty, bytes.count < type.length, !bytes.contains(0) {
             return .symbol(String(decoding: bytes, as: UTF8.self) + "*")
         }
@@ -153,24 +153,24 @@ enum ValueCodec {
         }
     }
 
-    static func bigEndian(_ value: UInt64, count: Int) -> [UInt8] {
+    package static func bigEndian(_ value: UInt64, count: Int) -> [UInt8] {
         (0..<count).map { UInt8(truncatingIfNeeded: value >> (8 * UInt64(count - 1 - $0))) }
     }
 
-    static func littleEndian(_ value: UInt64, count: Int) -> [UInt8] {
+    package static func littleEndian(_ value: UInt64, count: Int) -> [UInt8] {
         (0..<count).map { UInt8(truncatingIfNeeded: value >> (8 * UInt64($0))) }
     }
 
-    static func hostValue(_ bytes: [UInt8]) -> UInt64 {
+    package static func hostValue(_ bytes: [UInt8]) -> UInt64 {
         bytes.reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
     }
 
-    static func bigEndianValue(_ bytes: [UInt8]) -> UInt64 {
+    package static func bigEndianValue(_ bytes: [UInt8]) -> UInt64 {
         bytes.reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
     }
 
     /// Pads a field to its 4-byte register slots, as keys of concatenations are laid out.
-    static func padded(_ bytes: [UInt8]) -> [UInt8] {
+    package static func padded(_ bytes: [UInt8]) -> [UInt8] {
         bytes + [UInt8](repeating: 0, count: Kernel.slots(forLength: bytes.count) * 4 - bytes.count)
     }
 }

@@ -2,19 +2,19 @@ import NFTRuleset
 
 /// Which named or anonymous set a lookup or dynset refers to. Anonymous sets are numbered within
 /// their rule; the encoder gives them batch-wide ids.
-enum SetReference: Hashable, Sendable {
+package enum SetReference: Hashable, Sendable {
     case named(String)
     case anonymous(Int)
 }
 
 /// Comparison operators of the `cmp` and `range` expressions (NFT_CMP_*, NFT_RANGE_*).
-enum KernelComparison: UInt32, Hashable, Sendable {
+package enum KernelComparison: UInt32, Hashable, Sendable {
     case eq = 0, neq, lt, lte, gt, gte
 }
 
 /// One kernel expression: the level nft's linearizer produces and `nft --debug=netlink` prints.
 /// Registers are kernel register numbers (0 verdict, 1-4 wide, 8-23 four-byte).
-enum KernelExpression: Hashable, Sendable {
+package enum KernelExpression: Hashable, Sendable {
     /// NFT_PAYLOAD_NETWORK_HEADER = 1, NFT_PAYLOAD_TRANSPORT_HEADER = 2.
     case payload(base: UInt32, offset: UInt32, length: UInt32, dreg: UInt32)
     case meta(key: UInt32, dreg: UInt32)
@@ -51,40 +51,40 @@ enum KernelExpression: Hashable, Sendable {
 }
 
 /// Kernel ABI numbers kubenft's expressions use.
-enum Kernel {
-    static let payloadNetwork: UInt32 = 1
-    static let payloadTransport: UInt32 = 2
-    static let metaMark: UInt32 = 3
-    static let metaIifname: UInt32 = 6
-    static let metaOifname: UInt32 = 7
-    static let metaNfproto: UInt32 = 15
-    static let metaL4proto: UInt32 = 16
-    static let ctState: UInt32 = 0
-    static let ctStatus: UInt32 = 2
-    static let ctMark: UInt32 = 3
-    static let ctDstIP: UInt32 = 20
-    static let ctDstIP6: UInt32 = 22
-    static let fibResultAddressType: UInt32 = 3
-    static let fibFlagSource: UInt32 = 1
-    static let fibFlagDestination: UInt32 = 2
-    static let nfprotoIPv4: UInt8 = 2
-    static let nfprotoIPv6: UInt8 = 10
-    static let natDestination: UInt32 = 1
-    static let natProtoSpecified: UInt32 = 2
-    static let rejectICMP: UInt32 = 0
-    static let rejectTCPReset: UInt32 = 1
-    static let rejectICMPX: UInt32 = 2
-    static let verdictMapData: UInt32 = 0xffff_ff00
-    static let objectCounter: UInt32 = 1
+package enum Kernel {
+    package static let payloadNetwork: UInt32 = 1
+    package static let payloadTransport: UInt32 = 2
+    package static let metaMark: UInt32 = 3
+    package static let metaIifname: UInt32 = 6
+    package static let metaOifname: UInt32 = 7
+    package static let metaNfproto: UInt32 = 15
+    package static let metaL4proto: UInt32 = 16
+    package static let ctState: UInt32 = 0
+    package static let ctStatus: UInt32 = 2
+    package static let ctMark: UInt32 = 3
+    package static let ctDstIP: UInt32 = 20
+    package static let ctDstIP6: UInt32 = 22
+    package static let fibResultAddressType: UInt32 = 3
+    package static let fibFlagSource: UInt32 = 1
+    package static let fibFlagDestination: UInt32 = 2
+    package static let nfprotoIPv4: UInt8 = 2
+    package static let nfprotoIPv6: UInt8 = 10
+    package static let natDestination: UInt32 = 1
+    package static let natProtoSpecified: UInt32 = 2
+    package static let rejectICMP: UInt32 = 0
+    package static let rejectTCPReset: UInt32 = 1
+    package static let rejectICMPX: UInt32 = 2
+    package static let verdictMapData: UInt32 = 0xffff_ff00
+    package static let objectCounter: UInt32 = 1
 
     /// Kernel register number of 4-byte slot `slot` counted from NFT_REG_1, as nft numbers them:
     /// the wide register when the slot starts one, the 4-byte register otherwise.
-    static func register(slot: Int) -> UInt32 {
+    package static func register(slot: Int) -> UInt32 {
         slot % 4 == 0 ? UInt32(1 + slot / 4) : UInt32(8 + slot)
     }
 
     /// The 4-byte slot a kernel register number starts at (inverse of `register(slot:)`).
-    static func slot(register: UInt32) -> Int? {
+    package static func slot(register: UInt32) -> Int? {
         switch register {
         case 1...4: return Int(register - 1) * 4
         case 8...23: return Int(register) - 8
@@ -92,5 +92,5 @@ enum Kernel {
         }
     }
 
-    static func slots(forLength length: Int) -> Int { (length + 3) / 4 }
+    package static func slots(forLength length: Int) -> Int { (length + 3) / 4 }
 }

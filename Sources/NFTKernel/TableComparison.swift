@@ -1,16 +1,21 @@
 import NFTRuleset
 
 /// Readable differences between a desired ruleset and the kernel's table, compared at the
-/// kernel's level of detail and printed in nft's text form.
-struct TableComparison {
-    let desired: Ruleset
-    let wanted: KernelTable
-    let current: TableSnapshot
+/// kernel's level of detail (`RulesetDelta` of the two kernel forms) and printed in nft's text form.
+package struct TableComparison {
+    package let desired: Ruleset
+    package let wanted: KernelTable
+    /// The kernel's table as read back.
+    package let have: KernelTable
 
-    func differences() -> [String] {
-        let have = current.kernel
-        let haveSets = Dictionary(have.sets.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
-        let haveChains = Dictionary(have.chains.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+    package init(desired: Ruleset, wanted: KernelTable, have: KernelTable) {
+        self.desired = desired
+        self.wanted = wanted
+        self.have = have
+    }
+
+    package func differences() -> [String] {
+        let delta = RulesetDelta(from: have, to: wanted)
         var lines: [String] = []
         if have.comment != wanted.comment {
             lines.append("table comment: want \(quoted(wanted.comment)), have \(quoted(have.comment))")
@@ -22,41 +27,43 @@ struct TableComparison {
             lines.append(line)
         }
         lines += have.foreignObjects.map { "unexpected \($0.kind) \($0.name)" }
-        lines += counterDifferences(have.counters)
+        if let counters = delta.counters { lines += counterDifferences(counters) }
         for set in have.sets { if let extra = set.extra { lines.append("set \(set.name): unexpected \(extra)") } }
         for chain in have.chains { if let extra = chain.extra { lines.append("chain \(chain.name): unexpected \(extra)") } }
-        for (set, want) in zip(desired.sets, wanted.sets) { lines += setDifferences(set, want, old: haveSets[set.name]) }
-        let wantedSets = Set(wanted.sets.map(\.name))
-        for set in have.sets where !wantedSets.contains(set.name) { lines.append("unexpected set \(set.name)") }
-        for (index, chain) in desired.chains.enumerated() {
-            lines += chainDifferences(chain, wanted.chains[index], old: haveChains[chain.name])
+        for entry in delta.sets.entries {
+            switch entry {
+            case .added(let index): lines.append("\(desired.sets[index].isMap ? "map" : "set") \(desired.sets[index].name) is missing")
+            case .changed(let change): lines += setDifferences(desired.sets[change.newIndex], change)
+            }
         }
-        let wantedChains = Set(wanted.chains.map(\.name))
-        for chain in have.chains where !wantedChains.contains(chain.name) {
-            lines.append("unexpected chain \(chain.name) (\(chain.rules.count) rule\(chain.rules.count == 1 ? "" : "s"))")
+        lines += delta.sets.removed.map { "unexpected set \(have.sets[$0].name)" }
+        for entry in delta.chains.entries {
+            switch entry {
+            case .added(let index): lines.append("chain \(desired.chains[index].name) is missing")
+            case .changed(let change): lines += chainDifferences(desired.chains[change.newIndex], change)
+            }
+        }
+        lines += delta.chains.removed.map { have.chains[$0] }.map {
+            "unexpected chain \($0.name) (\($0.rules.count) rule\($0.rules.count == 1 ? "" : "s"))"
         }
         if lines.isEmpty {
-            if have.sets.map(\.name) != wanted.sets.map(\.name) { lines.append("sets are listed in a different order") }
-            if have.chains.map(\.name) != wanted.chains.map(\.name) { lines.append("chains are listed in a different order") }
+            if !delta.sets.sameOrder { lines.append("sets are listed in a different order") }
+            if !delta.chains.sameOrder { lines.append("chains are listed in a different order") }
         }
         return lines
     }
 
     /// Missing, unexpected and re-described counters; their values never differ.
-    private func counterDifferences(_ have: [KernelCounter]) -> [String] {
-        let haveByName = Dictionary(have.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
-        let wantNames = Set(wanted.counters.map(\.name))
+    private func counterDifferences(_ delta: ObjectDelta<ObjectChange<KernelCounter>>) -> [String] {
         var lines: [String] = []
-        for counter in wanted.counters {
-            guard let old = haveByName[counter.name] else {
-                lines.append("counter \(counter.name) is missing")
-                continue
-            }
-            if old.comment != counter.comment {
-                lines.append("counter \(counter.name): comment: want \(quoted(counter.comment)), have \(quoted(old.comment))")
+        for entry in delta.entries {
+            switch entry {
+            case .added(let index): lines.append("counter \(wanted.counters[index].name) is missing")
+            case .changed(let change):
+                lines.append("counter \(change.new.name): comment: want \(quoted(change.new.comment)), have \(quoted(change.old.comment))")
             }
         }
-        lines += have.filter { !wantNames.contains($0.name) }.map { "unexpected counter \($0.name)" }
+        lines += delta.removed.map { "unexpected counter \(have.counters[$0].name)" }
         return lines
     }
 
@@ -66,23 +73,23 @@ struct TableComparison {
 
     private func quoted(_ text: String?) -> String { text.map { "\"\($0)\"" } ?? "none" }
 
-    private func setDifferences(_ set: NamedSet, _ want: KernelSet, old: KernelSet?) -> [String] {
+    private func setDifferences(_ set: NamedSet, _ change: SetChange<KernelSet>) -> [String] {
         let kind = set.isMap ? "map" : "set"
-        guard let old else { return ["\(kind) \(set.name) is missing"] }
+        let old = change.old, want = change.new
         var lines: [String] = []
-        if old.layout != want.layout {
+        if change.declarationChanged {
             let have = KernelRaiser.namedSet(old)
             lines.append("\(kind) \(set.name): declaration differs: want \(Self.declaration(set)), have \(Self.declaration(have))")
         }
-        if old.elements != want.elements {
-            let missing = KernelRaiser.elements(want.elements.subtracting(old.elements), layout: want.layout)
-            let extra = KernelRaiser.elements(old.elements.subtracting(want.elements), layout: old.layout)
+        if let delta = change.elements {
             if want.layout.isInterval {
                 let wantText = KernelRaiser.elements(want.elements, layout: want.layout).map(Self.element)
                 let haveText = KernelRaiser.elements(old.elements, layout: old.layout).map(Self.element)
                 lines += wantText.filter { !haveText.contains($0) }.map { "\(kind) \(set.name): missing element \($0)" }
                 lines += haveText.filter { !wantText.contains($0) }.map { "\(kind) \(set.name): unexpected element \($0)" }
             } else {
+                let missing = KernelRaiser.elements(Set(delta.added), layout: want.layout)
+                let extra = KernelRaiser.elements(Set(delta.removed), layout: old.layout)
                 lines += missing.map { "\(kind) \(set.name): missing element \(Self.element($0))" }
                 lines += extra.map { "\(kind) \(set.name): unexpected element \(Self.element($0))" }
             }
@@ -90,7 +97,7 @@ struct TableComparison {
         return lines
     }
 
-    static func declaration(_ set: NamedSet) -> String {
+    package static func declaration(_ set: NamedSet) -> String {
         var parts = ["type " + set.key.map(\.rawValue).joined(separator: " . ")]
         switch set.mapping {
         case .none: break
@@ -105,7 +112,7 @@ struct TableComparison {
         return "`" + parts.joined(separator: "; ") + "`"
     }
 
-    static func element(_ element: SetElement) -> String {
+    package static func element(_ element: SetElement) -> String {
         var text = element.key.map(NFTTextEmitter.value).joined(separator: " . ")
         switch element.data {
         case nil: break
@@ -116,21 +123,17 @@ struct TableComparison {
         return text
     }
 
-    private func chainDifferences(_ chain: Chain, _ want: KernelChain, old: KernelChain?) -> [String] {
-        guard let old else { return ["chain \(chain.name) is missing"] }
+    private func chainDifferences(_ chain: Chain, _ change: ChainChange<KernelChain>) -> [String] {
+        let old = change.old, want = change.new
         var lines: [String] = []
         if old.hook != want.hook { lines.append("chain \(chain.name): hook differs") }
         if old.comment != want.comment {
             lines.append("chain \(chain.name): comment: want \(quoted(want.comment)), have \(quoted(old.comment))")
         }
-        guard old.rules != want.rules else { return lines }
-        for index in 0..<max(old.rules.count, want.rules.count) {
-            let wantRule = index < want.rules.count ? want.rules[index] : nil
-            let haveRule = index < old.rules.count ? old.rules[index] : nil
-            guard wantRule != haveRule else { continue }
-            let wantText = index < chain.rules.count ? NFTTextEmitter.rule(chain.rules[index]) : "no rule"
-            let haveText = haveRule.map { NFTTextEmitter.rule(KernelRaiser.rule($0)) } ?? "no rule"
-            lines.append("chain \(chain.name) rule \(index + 1): want `\(wantText)`, have `\(haveText)`")
+        for rule in change.rules ?? [] {
+            let wantText = rule.index < chain.rules.count ? NFTTextEmitter.rule(chain.rules[rule.index]) : "no rule"
+            let haveText = rule.old.map { NFTTextEmitter.rule(KernelRaiser.rule($0)) } ?? "no rule"
+            lines.append("chain \(chain.name) rule \(rule.index + 1): want `\(wantText)`, have `\(haveText)`")
         }
         return lines
     }

@@ -3,7 +3,7 @@ import NetAddress
 
 extension RuleState {
     /// `left OP right`: a comparison, a flag test, a prefix or range test, or a set lookup.
-    mutating func match(_ left: Expression, _ comparison: Statement.Comparison, _ right: Expression) throws(NetlinkError) {
+    package mutating func match(_ left: Expression, _ comparison: Statement.Comparison, _ right: Expression) throws(NetlinkError) {
         try dependency(for: left)
         noteContext(left, comparison, right)
         let types = try Linearizer.fieldTypes(left)
@@ -36,7 +36,7 @@ extension RuleState {
     }
 
     /// Remembers `meta nfproto` and `meta l4proto` matches, as nft's protocol context does.
-    mutating func noteContext(_ left: Expression, _ comparison: Statement.Comparison, _ right: Expression) {
+    package mutating func noteContext(_ left: Expression, _ comparison: Statement.Comparison, _ right: Expression) {
         guard comparison == .equal, case .value(let value) = right else { return }
         if case .meta(.nfproto) = left, case .symbol(let name) = value {
             family = name == "ipv4" ? .v4 : name == "ipv6" ? .v6 : family
@@ -100,7 +100,7 @@ extension RuleState {
         expressions.append(.cmp(sreg: 1, op: op, data: cidr.address.bytes))
     }
 
-    static func prefixMask(_ length: Int, count: Int) -> [UInt8] {
+    package static func prefixMask(_ length: Int, count: Int) -> [UInt8] {
         (0..<count).map { index in
             let bits = min(8, max(0, length - index * 8))
             return bits == 0 ? 0 : UInt8(truncatingIfNeeded: 0xFF << (8 - bits))
@@ -121,7 +121,7 @@ extension RuleState {
         }
     }
 
-    mutating func dnat(_ family: IPFamily, _ target: DNATTarget, sets: [String: NamedSet]) throws(NetlinkError) {
+    package mutating func dnat(_ family: IPFamily, _ target: DNATTarget, sets: [String: NamedSet]) throws(NetlinkError) {
         let nfproto = UInt32(family == .v4 ? Kernel.nfprotoIPv4 : Kernel.nfprotoIPv6)
         switch target {
         case .endpoint(let address, let port):
@@ -147,7 +147,7 @@ extension RuleState {
         }
     }
 
-    mutating func reject(_ kind: RejectKind) {
+    package mutating func reject(_ kind: RejectKind) {
         switch kind {
         case .default:
             switch family {

@@ -3,15 +3,15 @@ import NFTRuleset
 /// The chains and named sets a rule or a map element refers to: what the kernel counts as uses,
 /// refusing to delete a chain or set that is still used (`EBUSY`) and to add a rule or element
 /// that uses one it does not hold (`ENOENT`). The recording transport checks batches with them.
-struct References: Equatable {
-    var chains: Set<String> = []
-    var sets: Set<String> = []
+package struct References: Equatable {
+    package var chains: Set<String> = []
+    package var sets: Set<String> = []
 
-    init(_ rule: Rule) {
+    package init(_ rule: Rule) {
         for statement in rule.statements { add(statement) }
     }
 
-    init(_ element: SetElement) {
+    package init(_ element: SetElement) {
         if case .verdict(let verdict)? = element.data { add(verdict) }
     }
 

@@ -4,8 +4,8 @@ import NetAddress
 /// Set elements to kernel elements: concatenated keys padded per field, and interval sets in
 /// nft's segment encoding (a start element per range, an interval-end element just past it, and
 /// a leading end element at zero when the first range does not start there).
-enum ElementEncoder {
-    static func encode(_ set: NamedSet, layout: SetLayout) throws(NetlinkError) -> [EncodedElement] {
+package enum ElementEncoder {
+    package static func encode(_ set: NamedSet, layout: SetLayout) throws(NetlinkError) -> [EncodedElement] {
         if layout.isInterval {
             return try intervals(set.elements.map { ($0.key, $0) }, types: layout.keyTypes, set: set)
         }
@@ -20,7 +20,7 @@ enum ElementEncoder {
     }
 
     /// The elements of an anonymous set.
-    static func encode(_ set: AnonymousSet) throws(NetlinkError) -> [EncodedElement] {
+    package static func encode(_ set: AnonymousSet) throws(NetlinkError) -> [EncodedElement] {
         if set.interval {
             return try intervals(set.values.map { ([$0], nil) }, types: [set.type], set: nil)
         }
@@ -29,7 +29,7 @@ enum ElementEncoder {
         return result
     }
 
-    static func key(_ values: [Value], types: [FieldType], set: String) throws(NetlinkError) -> [UInt8] {
+    package static func key(_ values: [Value], types: [FieldType], set: String) throws(NetlinkError) -> [UInt8] {
         guard values.count == types.count else {
             throw NetlinkError(.unsupported, "set \(set): element with \(values.count) fields for a key of \(types.count)")
         }
@@ -39,7 +39,7 @@ enum ElementEncoder {
         return bytes
     }
 
-    static func attach(_ element: SetElement, to encoded: inout EncodedElement, set: NamedSet) throws(NetlinkError) {
+    package static func attach(_ element: SetElement, to encoded: inout EncodedElement, set: NamedSet) throws(NetlinkError) {
         encoded.comment = element.comment.map(NFTQuoting.comment)
         switch (set.mapping, element.data) {
         case (.none, nil): break
@@ -56,7 +56,7 @@ enum ElementEncoder {
     }
 
     /// Numeric bounds of one interval-set value.
-    static func bounds(_ value: Value, _ type: FieldType) throws(NetlinkError) -> (UInt128, UInt128) {
+    package static func bounds(_ value: Value, _ type: FieldType) throws(NetlinkError) -> (UInt128, UInt128) {
         switch (value, type) {
         case (.address(let address), .ipv4), (.address(let address), .ipv6):
             guard address.family == (type == .ipv4 ? .v4 : .v6) else { break }
@@ -79,7 +79,7 @@ enum ElementEncoder {
         throw NetlinkError(.unsupported, "\(NFTTextEmitter.value(value)) in an interval set of \(type)")
     }
 
-    static func numberBytes(_ number: UInt128, _ type: FieldType) -> [UInt8] {
+    package static func numberBytes(_ number: UInt128, _ type: FieldType) -> [UInt8] {
         (0..<type.length).map { UInt8(truncatingIfNeeded: number >> (8 * UInt128(type.length - 1 - $0))) }
     }
 

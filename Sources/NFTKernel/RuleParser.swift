@@ -3,13 +3,13 @@ import NetAddress
 
 /// Reads kernel expressions back into statements: the inverse of the linearizer for every shape
 /// it produces (dependencies, prefixes, ranges, flag tests, lookups, maps, NAT, marks).
-struct RuleParser {
-    let expressions: [KernelExpression]
-    let anonymousSets: [AnonymousContents]
-    var index = 0
-    var family: IPFamily?
+package struct RuleParser {
+    package let expressions: [KernelExpression]
+    package let anonymousSets: [AnonymousContents]
+    package var index = 0
+    package var family: IPFamily?
 
-    init(expressions: [KernelExpression], anonymousSets: [AnonymousContents]) {
+    package init(expressions: [KernelExpression], anonymousSets: [AnonymousContents]) {
         self.expressions = expressions
         self.anonymousSets = anonymousSets
     }
@@ -22,7 +22,7 @@ struct RuleParser {
         index + offset < expressions.count ? expressions[index + offset] : nil
     }
 
-    mutating func statements() throws(NetlinkError) -> [Statement] {
+    package mutating func statements() throws(NetlinkError) -> [Statement] {
         var result: [Statement] = []
         while index < expressions.count { result += try next() }
         return result
@@ -72,7 +72,7 @@ struct RuleParser {
         }
     }
 
-    static func family(_ nfproto: UInt32) -> IPFamily? {
+    package static func family(_ nfproto: UInt32) -> IPFamily? {
         nfproto == UInt32(Kernel.nfprotoIPv4) ? .v4 : nfproto == UInt32(Kernel.nfprotoIPv6) ? .v6 : nil
     }
 
@@ -145,30 +145,17 @@ struct RuleParser {
         let register = Kernel.register(slot: slot)
         switch expression {
         case .payload(let base, let offset, let length, register):
-            let field: PayloadField
-            switch (base, offset) {
-            case (Kernel.payloadNetwork, 12) where family != .v6: field = .ipSaddr
-            case (Kernel.payloadNetwork, 16) where family != .v6: field = .ipDaddr
-            case (Kernel.payloadNetwork, 8) where family != .v4: field = .ip6Saddr
-            case (Kernel.payloadNetwork, 24) where family != .v4: field = .ip6Daddr
-            case (Kernel.payloadTransport, 0): field = .thSport
-            case (Kernel.payloadTransport, 2): field = .thDport
-            default: return nil
-            }
-            let type: FieldType = field == .ipSaddr || field == .ipDaddr ? .ipv4 : field == .thSport || field == .thDport ? .port : .ipv6
-            guard length > 0, Int(length) <= type.length else { return nil }
-            return (.payload(field), type, Int(length))
+            guard let fact = KernelFields.payload(base: base, offset: offset, family: family),
+                  length > 0, Int(length) <= fact.type.length else { return nil }
+            return (.payload(fact.field), fact.type, Int(length))
         case .meta(let key, register):
-            let keys: [(UInt32, MetaKey, FieldType)] = [(Kernel.metaL4proto, .l4proto, .proto), (Kernel.metaNfproto, .nfproto, .nfproto),
-                                                         (Kernel.metaMark, .mark, .mark), (Kernel.metaIifname, .iifname, .ifname),
-                                                         (Kernel.metaOifname, .oifname, .ifname)]
-            guard let match = keys.first(where: { $0.0 == key }) else { return nil }
-            return (.meta(match.1), match.2, match.2.length)
+            guard let fact = KernelFields.meta(number: key) else { return nil }
+            return (.meta(fact.key), fact.type, fact.type.length)
         case .conntrack(let key, let direction, register):
             switch (key, direction) {
-            case (Kernel.ctState, nil): return (.conntrack(.state), .ctState, 4)
-            case (Kernel.ctStatus, nil): return (.conntrack(.status), .ctStatus, 4)
-            case (Kernel.ctMark, nil): return (.conntrack(.mark), .mark, 4)
+            case (_, nil):
+                guard let fact = KernelFields.conntrack(number: key) else { return nil }
+                return (.conntrack(fact.key), fact.type, fact.type.length)
             case (Kernel.ctDstIP, 0?): return (.conntrackOriginalDestination(.v4), .ipv4, 4)
             case (Kernel.ctDstIP6, 0?): return (.conntrackOriginalDestination(.v6), .ipv6, 16)
             default: return nil
@@ -185,7 +172,7 @@ struct RuleParser {
 
 extension RuleParser {
     /// The IR limit for a kernel `limit` (packets, a unit of one second, minute, hour or day).
-    static func rateLimit(rate: UInt64, unit: UInt64, burst: UInt32) -> RateLimit? {
+    package static func rateLimit(rate: UInt64, unit: UInt64, burst: UInt32) -> RateLimit? {
         guard let named = RateLimit.Unit.allCases.first(where: { $0.seconds == unit }) else { return nil }
         return RateLimit(rate: rate, unit: named, burst: burst)
     }

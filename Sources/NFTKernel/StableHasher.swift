@@ -5,28 +5,28 @@ import NFTRuleset
 /// compared in a later process. Each word is mixed with a 64×64→128-bit multiplication by a
 /// key-dependent odd factor; the key is random per state, so inputs cannot be crafted offline to
 /// collide. Fast enough to fingerprint a whole compiled ruleset on every apply.
-struct StableHasher {
+package struct StableHasher {
     private var state: UInt64
     private let key0: UInt64
     private let key1: UInt64
 
-    init(key: HashKey) {
+    package init(key: HashKey) {
         key0 = key.first
         key1 = key.second
         state = key.first ^ 0x243F_6A88_85A3_08D3
     }
 
     @inline(__always)
-    mutating func combine(_ word: UInt64) {
+    package mutating func combine(_ word: UInt64) {
         let product = (state ^ word ^ key0).multipliedFullWidth(by: (word &+ key1) | 1)
         state = (product.high ^ product.low) &+ (state << 29 | state >> 35)
     }
 
     @inline(__always)
-    mutating func combine(_ value: Int) { combine(UInt64(bitPattern: Int64(value))) }
+    package mutating func combine(_ value: Int) { combine(UInt64(bitPattern: Int64(value))) }
 
     /// Length first, then the UTF-8 bytes eight at a time.
-    mutating func combine(_ text: String) {
+    package mutating func combine(_ text: String) {
         let done: Void? = text.utf8.withContiguousStorageIfAvailable { combine(bytes: $0) }
         if done == nil {
             var copy = text
@@ -54,12 +54,12 @@ struct StableHasher {
         combine(tail)
     }
 
-    mutating func combine(_ text: String?) {
+    package mutating func combine(_ text: String?) {
         if let text { combine(1); combine(text) } else { combine(0) }
     }
 
     /// The final value, mixed once more so nearby inputs end far apart.
-    func finalize() -> UInt64 {
+    package func finalize() -> UInt64 {
         var value = state ^ key1
         value = (value ^ (value >> 33)) &* 0xFF51_AFD7_ED55_8CCD
         value = (value ^ (value >> 33)) &* 0xC4CE_B9FE_1A85_EC53
@@ -68,11 +68,16 @@ struct StableHasher {
 }
 
 /// The 128-bit key of a fingerprint: drawn at random for a new state, stored with it.
-struct HashKey: Hashable, Sendable {
-    var first: UInt64
-    var second: UInt64
+package struct HashKey: Hashable, Sendable {
+    package var first: UInt64
+    package var second: UInt64
 
-    static func random() -> HashKey {
+    package init(first: UInt64, second: UInt64) {
+        self.first = first
+        self.second = second
+    }
+
+    package static func random() -> HashKey {
         var generator = SystemRandomNumberGenerator()
         return HashKey(first: generator.next(), second: generator.next())
     }
@@ -82,14 +87,14 @@ struct HashKey: Hashable, Sendable {
 /// so different values give different word sequences. Switches are exhaustive, so a new IR case
 /// does not compile until it is hashed here.
 extension StableHasher {
-    mutating func combine(_ address: IPAddress) {
+    package mutating func combine(_ address: IPAddress) {
         let value = address.numericValue
         combine(address.family == .v4 ? 4 : 6)
         combine(UInt64(truncatingIfNeeded: value >> 64))
         combine(UInt64(truncatingIfNeeded: value))
     }
 
-    mutating func combine(_ value: Value) {
+    package mutating func combine(_ value: Value) {
         switch value {
         case .address(let address): combine(1); combine(address)
         case .prefix(let cidr): combine(2); combine(cidr.address); combine(cidr.prefixLength)
@@ -103,12 +108,12 @@ extension StableHasher {
         }
     }
 
-    mutating func combine(_ values: [Value]) {
+    package mutating func combine(_ values: [Value]) {
         combine(values.count)
         for value in values { combine(value) }
     }
 
-    mutating func combine(_ expression: Expression) {
+    package mutating func combine(_ expression: Expression) {
         switch expression {
         case .payload(let field): combine(11); combine(field.rawValue)
         case .meta(let key): combine(12); combine(key.rawValue)
@@ -129,7 +134,7 @@ extension StableHasher {
         }
     }
 
-    mutating func combine(_ verdict: Verdict) {
+    package mutating func combine(_ verdict: Verdict) {
         switch verdict {
         case .accept: combine(31)
         case .drop: combine(32)
@@ -140,7 +145,7 @@ extension StableHasher {
         }
     }
 
-    mutating func combine(_ statement: Statement) {
+    package mutating func combine(_ statement: Statement) {
         switch statement {
         case .match(let left, let comparison, let right): combine(41); combine(left); combine(comparison.rawValue); combine(right)
         case .verdict(let verdict): combine(42); combine(verdict)
@@ -172,19 +177,19 @@ extension StableHasher {
         }
     }
 
-    mutating func combine(_ limit: RateLimit) {
+    package mutating func combine(_ limit: RateLimit) {
         combine(limit.rate)
         combine(limit.unit.seconds)
         combine(UInt64(limit.burst))
     }
 
-    mutating func combine(_ rule: Rule) {
+    package mutating func combine(_ rule: Rule) {
         combine(rule.statements.count)
         for statement in rule.statements { combine(statement) }
         combine(rule.comment)
     }
 
-    mutating func combine(_ element: SetElement) {
+    package mutating func combine(_ element: SetElement) {
         combine(element.key)
         switch element.data {
         case nil: combine(0)

@@ -8,7 +8,7 @@ extension RuleParser {
 
     private func peekNext() -> KernelExpression? { index < expressions.count ? expressions[index] : nil }
 
-    mutating func comparison(_ key: Expression, _ type: FieldType, loaded: Int, _ op: KernelComparison,
+    package mutating func comparison(_ key: Expression, _ type: FieldType, loaded: Int, _ op: KernelComparison,
                              _ data: [UInt8]) throws(NetlinkError) -> Statement {
         if loaded < type.length {
             guard op == .eq || op == .neq, data.count == loaded,
@@ -29,7 +29,7 @@ extension RuleParser {
         }
     }
 
-    func range(_ low: [UInt8], _ high: [UInt8], _ type: FieldType) throws(NetlinkError) -> Value {
+    package func range(_ low: [UInt8], _ high: [UInt8], _ type: FieldType) throws(NetlinkError) -> Value {
         switch type {
         case .ipv4, .ipv6:
             guard let lowAddress = IPAddress(bytes: low), let highAddress = IPAddress(bytes: high) else { throw failure("range") }
@@ -44,7 +44,7 @@ extension RuleParser {
         }
     }
 
-    mutating func bitwise(_ key: Expression, _ type: FieldType, mask: [UInt8], xor: [UInt8]) throws(NetlinkError) -> Statement {
+    package mutating func bitwise(_ key: Expression, _ type: FieldType, mask: [UInt8], xor: [UInt8]) throws(NetlinkError) -> Statement {
         let xorIsZero = xor.allSatisfy { $0 == 0 }
         if !xorIsZero, case .metaSet(Kernel.metaMark, 1)? = peekNext(), case .meta(.mark) = key {
             index += 1
@@ -70,7 +70,7 @@ extension RuleParser {
     }
 
     /// The prefix length of a contiguous network mask.
-    static func prefixLength(_ mask: [UInt8]) -> Int? {
+    package static func prefixLength(_ mask: [UInt8]) -> Int? {
         var length = 0
         var ended = false
         for byte in mask {
@@ -83,7 +83,7 @@ extension RuleParser {
         return length
     }
 
-    mutating func lookup(_ key: Expression, _ types: [FieldType], set: SetReference, dreg: UInt32?,
+    package mutating func lookup(_ key: Expression, _ types: [FieldType], set: SetReference, dreg: UInt32?,
                          inverted: Bool) throws(NetlinkError) -> Statement {
         let comparison: Statement.Comparison = inverted ? .notEqual : .equal
         switch (set, dreg) {

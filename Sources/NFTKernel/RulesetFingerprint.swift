@@ -6,19 +6,30 @@ import Synchronization
 /// chains and sets differ from another ruleset fingerprinted with the same key, without keeping
 /// or walking that ruleset. Computed once per apply; kept in memory by `AppliedState` and on disk
 /// by `AppliedStateFile`.
-struct RulesetFingerprint: Sendable, Equatable {
+package struct RulesetFingerprint: Sendable, Equatable {
     /// A set's name, the hash of its declaration (everything but the elements) and of its
     /// elements in order.
-    struct SetPrint: Sendable, Equatable {
-        var name: String
-        var declaration: UInt64
-        var elements: UInt64
-        var interval: Bool
+    package struct SetPrint: Sendable, Equatable {
+        package var name: String
+        package var declaration: UInt64
+        package var elements: UInt64
+        package var interval: Bool
         /// One hash per element, in order; kept in memory only (empty when loaded from a file),
         /// and derived from the elements, so not part of equality.
-        var elementHashes: [UInt64] = []
+        package var elementHashes: [UInt64] = []
 
-        static func == (left: SetPrint, right: SetPrint) -> Bool {
+        package init(name: String, declaration: UInt64, elements: UInt64, interval: Bool, elementHashes: [UInt64] = [], hashesKnown: Bool = false) {
+            self.name = name
+            self.declaration = declaration
+            self.elements = elements
+            self.interval = interval
+            self.elementHashes = elementHashes
+            self.hashesKnown = hashesKnown
+        }
+        /// True when `elementHashes` were computed (not a print loaded from a file).
+        package var hashesKnown = false
+
+        package static func == (left: SetPrint, right: SetPrint) -> Bool {
             left.name == right.name && left.declaration == right.declaration && left.elements == right.elements
                 && left.interval == right.interval
         }
@@ -26,21 +37,28 @@ struct RulesetFingerprint: Sendable, Equatable {
 
     /// A chain's name, the hash of its hook and comment, of its rules in order, and how many rules
     /// it has.
-    struct ChainPrint: Sendable, Equatable {
-        var name: String
-        var header: UInt64
-        var rules: UInt64
-        var ruleCount: Int
+    package struct ChainPrint: Sendable, Equatable {
+        package var name: String
+        package var header: UInt64
+        package var rules: UInt64
+        package var ruleCount: Int
+
+        package init(name: String, header: UInt64, rules: UInt64, ruleCount: Int) {
+            self.name = name
+            self.header = header
+            self.rules = rules
+            self.ruleCount = ruleCount
+        }
     }
 
-    var key: HashKey
-    var comment: UInt64
-    var sets: [SetPrint]
-    var chains: [ChainPrint]
+    package var key: HashKey
+    package var comment: UInt64
+    package var sets: [SetPrint]
+    package var chains: [ChainPrint]
     /// The ruleset's counters; nil when unknown (a state read from a file).
-    var counters: [CounterObject]?
+    package var counters: [CounterObject]?
 
-    init(key: HashKey, comment: UInt64, sets: [SetPrint], chains: [ChainPrint]) {
+    package init(key: HashKey, comment: UInt64, sets: [SetPrint], chains: [ChainPrint]) {
         self.key = key
         self.comment = comment
         self.sets = sets
@@ -48,7 +66,7 @@ struct RulesetFingerprint: Sendable, Equatable {
     }
 
     /// Fingerprints `ruleset` with `key`.
-    init(_ ruleset: Ruleset, key: HashKey) {
+    package init(_ ruleset: Ruleset, key: HashKey) {
         self.key = key
         var hasher = StableHasher(key: key)
         hasher.combine(ruleset.comment)
@@ -59,7 +77,7 @@ struct RulesetFingerprint: Sendable, Equatable {
 
     /// Set and chain prints computed in parallel: the sets in one worker, the chains in slices
     /// (hashing is the whole user-space cost of a small change to a large table).
-    static func prints(_ ruleset: Ruleset, key: HashKey) -> ([SetPrint], [ChainPrint]) {
+    package static func prints(_ ruleset: Ruleset, key: HashKey) -> ([SetPrint], [ChainPrint]) {
         let chains = ruleset.chains
         let slices = chains.count < 2048 ? 1 : 4
         let size = (chains.count + slices - 1) / max(slices, 1)
@@ -76,7 +94,7 @@ struct RulesetFingerprint: Sendable, Equatable {
         return (sets.joined(), results.joined())
     }
 
-    static func print(_ set: NamedSet, key: HashKey) -> SetPrint {
+    package static func print(_ set: NamedSet, key: HashKey) -> SetPrint {
         var declaration = StableHasher(key: key)
         declaration.combine(set.key.count)
         for type in set.key { declaration.combine(type.rawValue) }
@@ -103,10 +121,10 @@ struct RulesetFingerprint: Sendable, Equatable {
         elements.combine(hashes.count)
         for hash in hashes { elements.combine(hash) }
         return SetPrint(name: set.name, declaration: declaration.finalize(), elements: elements.finalize(),
-                        interval: set.flags.contains(.interval), elementHashes: hashes)
+                        interval: set.flags.contains(.interval), elementHashes: hashes, hashesKnown: true)
     }
 
-    static func print(_ chain: Chain, key: HashKey) -> ChainPrint {
+    package static func print(_ chain: Chain, key: HashKey) -> ChainPrint {
         var header = StableHasher(key: key)
         if let hook = chain.hook {
             header.combine(1)
@@ -125,7 +143,7 @@ struct RulesetFingerprint: Sendable, Equatable {
     }
 
     /// One hash per element of `set`, in order.
-    static func elementHashes(_ set: NamedSet, key: HashKey) -> [UInt64] {
+    package static func elementHashes(_ set: NamedSet, key: HashKey) -> [UInt64] {
         set.elements.map { element in
             var hasher = StableHasher(key: key)
             hasher.combine(element)
@@ -136,16 +154,16 @@ struct RulesetFingerprint: Sendable, Equatable {
 
 /// Per-slice results of concurrent workers. The slots live in one array behind a mutex: workers
 /// storing into their own slots still write the same array, which must never happen unlocked.
-final class SliceResults<Element: Sendable>: Sendable {
+package final class SliceResults<Element: Sendable>: Sendable {
     private let slots: Mutex<[[Element]]>
 
-    init(count: Int) {
+    package init(count: Int) {
         slots = Mutex(Array(repeating: [], count: count))
     }
 
-    func store(_ values: [Element], at index: Int) {
+    package func store(_ values: [Element], at index: Int) {
         slots.withLock { $0[index] = values }
     }
 
-    func joined() -> [Element] { slots.withLock { $0.flatMap { $0 } } }
+    package func joined() -> [Element] { slots.withLock { $0.flatMap { $0 } } }
 }

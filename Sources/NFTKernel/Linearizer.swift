@@ -2,28 +2,32 @@ import NFTRuleset
 import NetAddress
 
 /// An anonymous set a rule needs (`{ a, b }`), created in the same batch just before the rule.
-struct AnonymousSet: Hashable, Sendable {
-    var key: Expression
-    var type: FieldType
-    var interval: Bool
-    var values: [Value]
+package struct AnonymousSet: Hashable, Sendable {
+    package var key: Expression
+    package var type: FieldType
+    package var interval: Bool
+    package var values: [Value]
 }
 
 /// A rule as kernel expressions, with the anonymous sets it refers to.
-struct LinearRule: Hashable, Sendable {
-    var expressions: [KernelExpression]
-    var anonymousSets: [AnonymousSet]
+package struct LinearRule: Hashable, Sendable {
+    package var expressions: [KernelExpression]
+    package var anonymousSets: [AnonymousSet]
 }
 
 /// Turns IR rules into kernel expressions exactly as nft 1.0.6 linearizes the same text in an
 /// `inet` table: implicit `meta nfproto` dependencies before IPv4/IPv6 header fields, one
 /// register allocation per statement starting at NFT_REG_1, concatenations in consecutive 4-byte
 /// registers, bitmask matches as `& bits != 0`, byte-aligned prefixes as shortened loads.
-struct Linearizer {
+package struct Linearizer {
     /// Named sets and maps of the ruleset, for the data types of map lookups.
-    var sets: [String: NamedSet]
+    package var sets: [String: NamedSet]
 
-    func linearize(_ rule: Rule) throws(NetlinkError) -> LinearRule {
+    package init(sets: [String: NamedSet]) {
+        self.sets = sets
+    }
+
+    package func linearize(_ rule: Rule) throws(NetlinkError) -> LinearRule {
         var state = RuleState()
         for statement in rule.statements {
             try state.add(statement, sets: sets)
@@ -32,27 +36,11 @@ struct Linearizer {
     }
 
     /// The field types of an expression's value, one per concatenated field.
-    static func fieldTypes(_ expression: Expression) throws(NetlinkError) -> [FieldType] {
+    package static func fieldTypes(_ expression: Expression) throws(NetlinkError) -> [FieldType] {
         switch expression {
-        case .payload(let field):
-            switch field {
-            case .ipSaddr, .ipDaddr: return [.ipv4]
-            case .ip6Saddr, .ip6Daddr: return [.ipv6]
-            case .thSport, .thDport: return [.port]
-            }
-        case .meta(let key):
-            switch key {
-            case .l4proto: return [.proto]
-            case .nfproto: return [.nfproto]
-            case .mark: return [.mark]
-            case .iifname, .oifname: return [.ifname]
-            }
-        case .conntrack(let key):
-            switch key {
-            case .state: return [.ctState]
-            case .status: return [.ctStatus]
-            case .mark: return [.mark]
-            }
+        case .payload(let field): return [KernelFields.payload(field).type]
+        case .meta(let key): return [KernelFields.meta(key).type]
+        case .conntrack(let key): return [KernelFields.conntrack(key).type]
         case .conntrackOriginalDestination(let family): return [FieldType.address(family)]
         case .fibAddressType: return [.fibAddressType]
         case .randomNumber: return [.integer]
@@ -67,7 +55,7 @@ struct Linearizer {
     }
 
     /// The address family an expression's header fields belong to, if any.
-    static func networkFamily(_ expression: Expression) -> IPFamily? {
+    package static func networkFamily(_ expression: Expression) -> IPFamily? {
         switch expression {
         case .payload(let field):
             switch field {
@@ -84,13 +72,13 @@ struct Linearizer {
 }
 
 /// Per-rule linearization state: the protocol context nft tracks between statements.
-struct RuleState {
-    var expressions: [KernelExpression] = []
-    var anonymousSets: [AnonymousSet] = []
-    var family: IPFamily?
-    var transportProtocol: UInt8?
+package struct RuleState {
+    package var expressions: [KernelExpression] = []
+    package var anonymousSets: [AnonymousSet] = []
+    package var family: IPFamily?
+    package var transportProtocol: UInt8?
 
-    mutating func add(_ statement: Statement, sets: [String: NamedSet]) throws(NetlinkError) {
+    package mutating func add(_ statement: Statement, sets: [String: NamedSet]) throws(NetlinkError) {
         switch statement {
         case .match(let left, let comparison, let right): try match(left, comparison, right)
         case .verdict(let verdict): expressions.append(.immediateVerdict(verdict))
@@ -122,7 +110,7 @@ struct RuleState {
     }
 
     /// Emits `meta nfproto` when an IPv4/IPv6 header field is used before the family is known.
-    mutating func dependency(for expression: Expression) throws(NetlinkError) {
+    package mutating func dependency(for expression: Expression) throws(NetlinkError) {
         guard let needed = Linearizer.networkFamily(expression) else { return }
         if let family {
             guard family == needed else {
@@ -135,13 +123,13 @@ struct RuleState {
         family = needed
     }
 
-    mutating func loadWithDependency(_ expression: Expression) throws(NetlinkError) {
+    package mutating func loadWithDependency(_ expression: Expression) throws(NetlinkError) {
         try dependency(for: expression)
         _ = try load(expression, slot: 0)
     }
 
     /// Loads an expression into registers from `slot`; returns the number of 4-byte slots used.
-    mutating func load(_ expression: Expression, slot: Int, length: Int? = nil) throws(NetlinkError) -> Int {
+    package mutating func load(_ expression: Expression, slot: Int, length: Int? = nil) throws(NetlinkError) -> Int {
         let register = Kernel.register(slot: slot)
         switch expression {
         case .payload(let field):
@@ -151,8 +139,7 @@ struct RuleState {
         case .meta(let key):
             expressions.append(.meta(key: Self.metaKey(key), dreg: register))
         case .conntrack(let key):
-            let number: UInt32 = key == .state ? Kernel.ctState : key == .status ? Kernel.ctStatus : Kernel.ctMark
-            expressions.append(.conntrack(key: number, direction: nil, dreg: register))
+            expressions.append(.conntrack(key: KernelFields.conntrack(key).number, direction: nil, dreg: register))
         case .conntrackOriginalDestination(let family):
             expressions.append(.conntrack(key: family == .v4 ? Kernel.ctDstIP : Kernel.ctDstIP6, direction: 0, dreg: register))
         case .fibAddressType(let destination):
@@ -186,24 +173,10 @@ struct RuleState {
         return Kernel.slots(forLength: try Linearizer.fieldTypes(expression)[0].length)
     }
 
-    static func payload(_ field: PayloadField) -> (UInt32, UInt32, Int) {
-        switch field {
-        case .ipSaddr: return (Kernel.payloadNetwork, 12, 4)
-        case .ipDaddr: return (Kernel.payloadNetwork, 16, 4)
-        case .ip6Saddr: return (Kernel.payloadNetwork, 8, 16)
-        case .ip6Daddr: return (Kernel.payloadNetwork, 24, 16)
-        case .thSport: return (Kernel.payloadTransport, 0, 2)
-        case .thDport: return (Kernel.payloadTransport, 2, 2)
-        }
+    package static func payload(_ field: PayloadField) -> (UInt32, UInt32, Int) {
+        let fact = KernelFields.payload(field)
+        return (fact.base, fact.offset, fact.type.length)
     }
 
-    static func metaKey(_ key: MetaKey) -> UInt32 {
-        switch key {
-        case .l4proto: return Kernel.metaL4proto
-        case .nfproto: return Kernel.metaNfproto
-        case .mark: return Kernel.metaMark
-        case .iifname: return Kernel.metaIifname
-        case .oifname: return Kernel.metaOifname
-        }
-    }
+    package static func metaKey(_ key: MetaKey) -> UInt32 { KernelFields.meta(key).number }
 }

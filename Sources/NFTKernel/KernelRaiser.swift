@@ -4,8 +4,8 @@ import NetAddress
 /// Turns what the kernel holds back into the IR, so `show` prints it with the text emitter and
 /// reports name objects the way the compiler does. It understands the shapes the linearizer
 /// produces; a rule it cannot read becomes an empty rule whose comment carries the kernel's text.
-enum KernelRaiser {
-    static func ruleset(_ table: KernelTable, family: String, name: String) -> Ruleset {
+package enum KernelRaiser {
+    package static func ruleset(_ table: KernelTable, family: String, name: String) -> Ruleset {
         let sets = table.sets.map(namedSet)
         let chains = table.chains.map { chain in
             Chain(name: chain.name, hook: chain.hook, comment: chain.comment, rules: chain.rules.map(rule))
@@ -14,7 +14,7 @@ enum KernelRaiser {
         return Ruleset(family: family, name: name, comment: table.comment, counters: counters, sets: sets, chains: chains)
     }
 
-    static func namedSet(_ set: KernelSet) -> NamedSet {
+    package static func namedSet(_ set: KernelSet) -> NamedSet {
         let layout = set.layout
         var flags: [NamedSet.Flag] = []
         if layout.flags & SetLayout.flagConstant != 0 { flags.append(.constant) }
@@ -44,7 +44,7 @@ enum KernelRaiser {
     }
 
     /// Elements in key order; interval sets folded back into addresses, prefixes and ranges.
-    static func elements(_ encoded: Set<EncodedElement>, layout: SetLayout, sorted: Bool = true) -> [SetElement] {
+    package static func elements(_ encoded: Set<EncodedElement>, layout: SetLayout, sorted: Bool = true) -> [SetElement] {
         if layout.isInterval, layout.keyTypes.count == 1 { return intervals(encoded, type: layout.keyTypes[0], layout: layout) }
         var result: [SetElement] = []
         result.reserveCapacity(encoded.count)
@@ -56,7 +56,7 @@ enum KernelRaiser {
         return result.sorted { $0.key.lexicographicallyPrecedes($1.key) }
     }
 
-    static func splitKey(_ bytes: [UInt8], types: [FieldType]) -> [Value]? {
+    package static func splitKey(_ bytes: [UInt8], types: [FieldType]) -> [Value]? {
         if types.count == 1 { return ValueCodec.value(bytes, as: types[0]).map { [$0] } }
         var values: [Value] = []
         var offset = 0
@@ -92,10 +92,10 @@ enum KernelRaiser {
         return result
     }
 
-    static func number(_ bytes: [UInt8]) -> UInt128 { bytes.reduce(UInt128(0)) { $0 << 8 | UInt128($1) } }
+    package static func number(_ bytes: [UInt8]) -> UInt128 { bytes.reduce(UInt128(0)) { $0 << 8 | UInt128($1) } }
 
     /// The shortest spelling of [low, high]: one value, a prefix, or a range.
-    static func intervalValue(_ low: UInt128, _ high: UInt128, _ type: FieldType) -> Value? {
+    package static func intervalValue(_ low: UInt128, _ high: UInt128, _ type: FieldType) -> Value? {
         switch type {
         case .ipv4, .ipv6:
             let family: IPFamily = type == .ipv4 ? .v4 : .v6
@@ -112,7 +112,7 @@ enum KernelRaiser {
         }
     }
 
-    static func rule(_ rule: KernelRule) -> Rule {
+    package static func rule(_ rule: KernelRule) -> Rule {
         if let foreign = rule.foreign { return Rule([], comment: "kubenft cannot decode: " + foreign) }
         do {
             var parser = RuleParser(expressions: rule.expressions, anonymousSets: rule.anonymousSets)

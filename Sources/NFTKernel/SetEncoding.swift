@@ -3,40 +3,48 @@ import NetAddress
 
 /// One set element as the kernel stores it: key bytes, the interval-end flag, data or verdict,
 /// and the comment in its userdata.
-struct EncodedElement: Hashable, Sendable {
-    var key: [UInt8]
-    var intervalEnd = false
-    var data: [UInt8]?
-    var verdict: Verdict?
-    var comment: String?
+package struct EncodedElement: Hashable, Sendable {
+    package var key: [UInt8]
+    package var intervalEnd = false
+    package var data: [UInt8]?
+    package var verdict: Verdict?
+    package var comment: String?
+
+    package init(key: [UInt8], intervalEnd: Bool = false, data: [UInt8]? = nil, verdict: Verdict? = nil, comment: String? = nil) {
+        self.key = key
+        self.intervalEnd = intervalEnd
+        self.data = data
+        self.verdict = verdict
+        self.comment = comment
+    }
 }
 
 /// The netlink description of a set: what NEWSET carries, in nft 1.0.6's encoding.
-struct SetLayout: Hashable, Sendable {
-    static let flagAnonymous: UInt32 = 0x1, flagConstant: UInt32 = 0x2, flagInterval: UInt32 = 0x4
-    static let flagMap: UInt32 = 0x8, flagTimeout: UInt32 = 0x10, flagEval: UInt32 = 0x20
+package struct SetLayout: Hashable, Sendable {
+    package static let flagAnonymous: UInt32 = 0x1, flagConstant: UInt32 = 0x2, flagInterval: UInt32 = 0x4
+    package static let flagMap: UInt32 = 0x8, flagTimeout: UInt32 = 0x10, flagEval: UInt32 = 0x20
     /// nft's default size of sets updated from the packet path.
-    static let dynamicSize: UInt32 = 65535
+    package static let dynamicSize: UInt32 = 65535
 
-    var keyTypes: [FieldType]
-    var flags: UInt32
-    var dataType: UInt32?
-    var dataLength: UInt32?
-    var timeoutMilliseconds: UInt64?
-    var size: UInt32?
-    var userdata: [UInt8]
+    package var keyTypes: [FieldType]
+    package var flags: UInt32
+    package var dataType: UInt32?
+    package var dataLength: UInt32?
+    package var timeoutMilliseconds: UInt64?
+    package var size: UInt32?
+    package var userdata: [UInt8]
 
-    var isConcatenation: Bool { keyTypes.count > 1 }
-    var isInterval: Bool { flags & Self.flagInterval != 0 }
+    package var isConcatenation: Bool { keyTypes.count > 1 }
+    package var isInterval: Bool { flags & Self.flagInterval != 0 }
 
-    var keyLength: Int {
+    package var keyLength: Int {
         isConcatenation ? keyTypes.reduce(0) { $0 + Kernel.slots(forLength: $1.length) * 4 } : keyTypes[0].length
     }
 
     /// Key datatype ids packed 6 bits per field, first field most significant.
-    var keyType: UInt32 { keyTypes.reduce(UInt32(0)) { $0 << 6 | $1.datatype } }
+    package var keyType: UInt32 { keyTypes.reduce(UInt32(0)) { $0 << 6 | $1.datatype } }
 
-    init(_ set: NamedSet) throws(NetlinkError) {
+    package init(_ set: NamedSet) throws(NetlinkError) {
         guard !set.key.isEmpty, set.key.count <= 5 else { throw NetlinkError(.unsupported, "set \(set.name): key of \(set.key.count) fields") }
         var types: [FieldType] = []
         for type in set.key { types.append(try FieldType(type)) }
@@ -106,7 +114,7 @@ struct SetLayout: Hashable, Sendable {
     }
 
     /// A layout read back from the kernel; nil when a key datatype is not one kubenft uses.
-    init?(keyType: UInt32, flags: UInt32, dataType: UInt32?, dataLength: UInt32?, timeoutMilliseconds: UInt64?,
+    package init?(keyType: UInt32, flags: UInt32, dataType: UInt32?, dataLength: UInt32?, timeoutMilliseconds: UInt64?,
           size: UInt32?, userdata: [UInt8]) {
         var types: [FieldType] = []
         var remaining = keyType
@@ -125,7 +133,7 @@ struct SetLayout: Hashable, Sendable {
     }
 
     /// The anonymous set nft declares for `{ a, b }` after a match.
-    init(anonymous set: AnonymousSet, elementCount: Int) {
+    package init(anonymous set: AnonymousSet, elementCount: Int) {
         keyTypes = [set.type]
         flags = Self.flagAnonymous | Self.flagConstant | (set.interval ? Self.flagInterval : 0)
         size = UInt32(elementCount)
@@ -137,7 +145,7 @@ struct SetLayout: Hashable, Sendable {
     }
 
     /// The data field types of a map with concatenated data (packed 6 bits per field); nil otherwise.
-    var dataTypes: [FieldType]? {
+    package var dataTypes: [FieldType]? {
         guard let dataType, dataType != Kernel.verdictMapData, dataType > 0x3f else { return nil }
         var types: [FieldType] = []
         var remaining = dataType
@@ -150,18 +158,16 @@ struct SetLayout: Hashable, Sendable {
     }
 
     /// The inverse of `typeof(_:)` for the expressions kubenft declares sets with.
-    static func typeofExpression(_ bytes: [UInt8]) -> Expression? {
+    package static func typeofExpression(_ bytes: [UInt8]) -> Expression? {
         guard let kind = UserData.find(0, in: bytes).map(ValueCodec.hostValue), let inner = UserData.find(1, in: bytes) else {
             return nil
         }
         let field = { (type: UInt8) -> UInt32? in UserData.find(type, in: inner).map { UInt32(ValueCodec.hostValue($0)) } }
         switch kind {
         case 7:
-            let all: [PayloadField] = [.ipSaddr, .ipDaddr, .ip6Saddr, .ip6Daddr, .thSport, .thDport]
-            return all.first { typeof(.payload($0)) == bytes }.map { .payload($0) }
+            return KernelFields.payloads.first { typeof(.payload($0.field)) == bytes }.map { .payload($0.field) }
         case 9:
-            let all: [MetaKey] = [.l4proto, .nfproto, .mark, .iifname, .oifname]
-            return all.first { RuleState.metaKey($0) == field(0) }.map { .meta($0) }
+            return field(0).flatMap(KernelFields.meta(number:)).map { .meta($0.key) }
         case 23:
             guard field(0) == 1, let modulus = field(1), let offset = field(2) else { return nil }
             return .randomNumber(modulus: Int(modulus), offset: Int(offset))
@@ -180,29 +186,21 @@ struct SetLayout: Hashable, Sendable {
     }
 
     /// nft's `typeof` description of a key expression (what `nft list` uses to print the key).
-    static func typeof(_ expression: Expression) -> [UInt8]? {
+    package static func typeof(_ expression: Expression) -> [UInt8]? {
         var inner = UserData()
         var outer = UserData()
         switch expression {
         case .payload(let field):
-            let (description, index): (UInt32, UInt32)
-            switch field {
-            case .ipSaddr: (description, index) = (12, 11)
-            case .ipDaddr: (description, index) = (12, 12)
-            case .ip6Saddr: (description, index) = (13, 8)
-            case .ip6Daddr: (description, index) = (13, 9)
-            case .thSport: (description, index) = (11, 1)
-            case .thDport: (description, index) = (11, 2)
-            }
-            inner.putU32(0, description)
-            inner.putU32(1, index)
+            let fact = KernelFields.payload(field)
+            inner.putU32(0, fact.typeofDescription)
+            inner.putU32(1, fact.typeofIndex)
             outer.putU32(0, 7)
         case .conntrack(let key):
-            inner.putU32(0, key == .state ? Kernel.ctState : key == .status ? Kernel.ctStatus : Kernel.ctMark)
+            inner.putU32(0, KernelFields.conntrack(key).number)
             inner.putU32(1, UInt32.max)
             outer.putU32(0, 12)
         case .meta(let key):
-            inner.putU32(0, RuleState.metaKey(key))
+            inner.putU32(0, KernelFields.meta(key).number)
             outer.putU32(0, 9)
         case .randomNumber(let modulus, let offset):
             inner.putU32(0, 1 /* NFT_NG_RANDOM */)
@@ -224,26 +222,26 @@ struct SetLayout: Hashable, Sendable {
 }
 
 /// nftnl's userdata TLVs: one type byte, one length byte, the value.
-struct UserData {
-    var bytes: [UInt8] = []
+package struct UserData {
+    package var bytes: [UInt8] = []
 
-    mutating func put(_ type: UInt8, _ value: [UInt8]) {
+    package mutating func put(_ type: UInt8, _ value: [UInt8]) {
         bytes.append(type)
         bytes.append(UInt8(truncatingIfNeeded: value.count))
         bytes += value
     }
 
-    mutating func putU32(_ type: UInt8, _ value: UInt32) { put(type, ValueCodec.littleEndian(UInt64(value), count: 4)) }
+    package mutating func putU32(_ type: UInt8, _ value: UInt32) { put(type, ValueCodec.littleEndian(UInt64(value), count: 4)) }
 
-    mutating func putString(_ type: UInt8, _ text: String) { put(type, Array(text.utf8) + [0]) }
+    package mutating func putString(_ type: UInt8, _ text: String) { put(type, Array(text.utf8) + [0]) }
 
     /// The NUL-terminated string stored under `type`, if any.
-    static func string(_ type: UInt8, in bytes: [UInt8]) -> String? {
+    package static func string(_ type: UInt8, in bytes: [UInt8]) -> String? {
         guard let value = find(type, in: bytes), let end = value.firstIndex(of: 0) else { return nil }
         return String(decoding: value[..<end], as: UTF8.self)
     }
 
-    static func find(_ type: UInt8, in bytes: [UInt8]) -> [UInt8]? {
+    package static func find(_ type: UInt8, in bytes: [UInt8]) -> [UInt8]? {
         var index = 0
         while index + 2 <= bytes.count {
             let length = Int(bytes[index + 1])
@@ -255,7 +253,7 @@ struct UserData {
     }
 
     /// Userdata holding only a comment (tables, chains, rules, elements).
-    static func comment(_ text: String?) -> [UInt8]? {
+    package static func comment(_ text: String?) -> [UInt8]? {
         guard let text else { return nil }
         var data = UserData()
         data.putString(0, text)

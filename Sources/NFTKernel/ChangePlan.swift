@@ -17,24 +17,24 @@ import NFTRuleset
 ///    any more;
 /// 7. stale chains deleted: nothing refers to them any more;
 /// 8. stale counters deleted: no rule counts into them any more (new counters come first of all).
-struct ChangePlan {
+package struct ChangePlan {
     /// A chain of the kernel's table that the desired ruleset does not have.
-    struct StaleChain {
-        var name: String
-        var hasRules: Bool
+    package struct StaleChain {
+        package var name: String
+        package var hasRules: Bool
     }
 
-    var newChains: [Chain] = []
-    var newSets: [NamedSet] = []
-    var elementChanges: [BatchOperation] = []
-    var changedChains: [Chain] = []
-    var staleChains: [StaleChain] = []
-    var staleSets: [String] = []
-    var newCounters: [CounterObject] = []
-    var staleCounters: [String] = []
+    package var newChains: [Chain] = []
+    package var newSets: [NamedSet] = []
+    package var elementChanges: [BatchOperation] = []
+    package var changedChains: [Chain] = []
+    package var staleChains: [StaleChain] = []
+    package var staleSets: [String] = []
+    package var newCounters: [CounterObject] = []
+    package var staleCounters: [String] = []
 
     /// The batch's operations, in the order above.
-    var operations: [BatchOperation] {
+    package var operations: [BatchOperation] {
         var operations: [BatchOperation] = newCounters.map { .addCounter($0) }
         operations += newChains.map { .addChain($0) }
         for set in newSets {

@@ -1,0 +1,186 @@
+import Foundation
+import NFTKernel
+import NFTRuleset
+import Testing
+@testable import NFTNetlink
+
+/// The one keyed comparison of two rulesets: for random pairs of rulesets (goldens, the empty
+/// input and generated clusters with their mutations), applying the delta to the old side gives
+/// the new side, in the IR, in the kernel's encoding and from fingerprints; and the three forms
+/// agree on which objects were added, removed and changed. No kernel is needed.
+@Suite("One table comparison")
+struct RulesetDeltaTests {
+    static let seed: UInt64 = ProcessInfo.processInfo.environment["KUBENFT_CONVERGE_SEED"].flatMap { UInt64($0) } ?? 20_251_130
+
+    /// Pairs: random golden pairs, each golden against the empty input, and generated clusters
+    /// with a few mutations each, in both directions.
+    static func pairs() throws -> [(String, Ruleset, Ruleset)] {
+        var rng = SplitMix64(state: seed ^ 0xDE17A)
+        let goldens = try [ConvergenceInput.empty()] + ConvergenceInput.goldens()
+        var pairs: [(String, Ruleset, Ruleset)] = []
+        for _ in 0..<30 {
+            let a = goldens.randomElement(using: &rng)!, b = goldens.randomElement(using: &rng)!
+            pairs.append(("\(a.name) -> \(b.name)", a.ruleset, b.ruleset))
+        }
+        for cluster in 0..<6 {
+            var current = RandomCluster.random(&rng)
+            var previous = try current.compile()
+            for step in 1...3 {
+                current = current.mutated(&rng)
+                let next = try current.compile()
+                pairs += [("generated \(cluster).\(step)", previous, next), ("generated \(cluster).\(step) back", next, previous)]
+                previous = next
+            }
+        }
+        return pairs
+    }
+
+    @Test("applying the IR delta to the old ruleset gives the new one")
+    func irDeltaApplies() throws {
+        for (name, old, new) in try Self.pairs() {
+            let delta = RulesetDelta(from: old, to: new)
+            let rebuilt = Self.applying(delta, to: old, new: new)
+            #expect(rebuilt.sets.map(\.name) == new.sets.map(\.name), "\(name)")
+            for (got, want) in zip(rebuilt.sets, new.sets) {
+                #expect(Set(got.elements) == Set(want.elements), "\(name): set \(want.name)")
+                #expect(got.hasSameDeclaration(as: want), "\(name): set \(want.name)")
+            }
+            #expect(rebuilt.chains == new.chains, "\(name)")
+            #expect(rebuilt.counters == new.counters, "\(name)")
+            if old == new { #expect(delta.isEmpty, "\(name)") }
+        }
+    }
+
+    @Test("applying the kernel delta to the old encoding gives the new one exactly")
+    func kernelDeltaApplies() throws {
+        for (name, old, new) in try Self.pairs() {
+            let before = try KernelTable(encoding: old), after = try KernelTable(encoding: new)
+            let delta = RulesetDelta(from: before, to: after)
+            var sets: [KernelSet] = []
+            for (index, want) in after.sets.enumerated() {
+                guard var set = before.sets.first(where: { $0.name == want.name }) else {
+                    #expect(delta.sets.added.contains(index), "\(name): \(want.name) is new")
+                    sets.append(want)
+                    continue
+                }
+                if let change = delta.sets.changed.first(where: { $0.newIndex == index }) {
+                    if change.declarationChanged { set.layout = change.new.layout }
+                    #expect((change.elements != nil) == change.elementsChanged, "\(name): \(want.name)")
+                    if let elements = change.elements {
+                        set.elements.subtract(elements.removed)
+                        set.elements.formUnion(elements.added)
+                    }
+                }
+                sets.append(set)
+            }
+            #expect(sets == after.sets, "\(name)")
+            var chains: [KernelChain] = []
+            for (index, want) in after.chains.enumerated() {
+                guard var chain = before.chains.first(where: { $0.name == want.name }) else {
+                    #expect(delta.chains.added.contains(index), "\(name): \(want.name) is new")
+                    chains.append(want)
+                    continue
+                }
+                if let change = delta.chains.changed.first(where: { $0.newIndex == index }) {
+                    if change.headerChanged { (chain.hook, chain.comment) = (change.new.hook, change.new.comment) }
+                    #expect((change.rules != nil) == change.rulesChanged, "\(name): \(want.name)")
+                    chain.rules = Self.applying(change.rules ?? [], to: chain.rules)
+                }
+                chains.append(chain)
+            }
+            #expect(chains == after.chains, "\(name)")
+            let removed = Set(delta.chains.removed.map { before.chains[$0].name })
+            #expect(removed == Set(before.chains.map(\.name)).subtracting(after.chains.map(\.name)), "\(name)")
+        }
+    }
+
+    @Test("fingerprints, the IR and the kernel encoding find the same changed objects")
+    func formsAgree() throws {
+        let key = HashKey.random()
+        for (name, old, new) in try Self.pairs() {
+            let ir = RulesetDelta(from: old, to: new)
+            let kernel = RulesetDelta(from: try KernelTable(encoding: old), to: try KernelTable(encoding: new))
+            let prints = RulesetDelta(from: RulesetFingerprint(old, key: key), to: RulesetFingerprint(new, key: key))
+            let changedChains = ir.chains.changed.map(\.newIndex)
+            #expect(kernel.chains.changed.map(\.newIndex) == changedChains, "\(name)")
+            #expect(prints.chains.changed.map(\.newIndex) == changedChains, "\(name)")
+            #expect(kernel.chains.added == ir.chains.added && prints.chains.added == ir.chains.added, "\(name)")
+            #expect(kernel.chains.removed == ir.chains.removed && prints.chains.removed == ir.chains.removed, "\(name)")
+            #expect(kernel.sets.added == ir.sets.added && prints.sets.added == ir.sets.added, "\(name)")
+            #expect(kernel.sets.removed == ir.sets.removed && prints.sets.removed == ir.sets.removed, "\(name)")
+            // Element positions from the prints, applied to the old IR, give the new elements.
+            for change in prints.sets.changed where change.elementsChanged {
+                let positions = try #require(change.elements)
+                let was = old.sets[change.oldIndex].elements, now = new.sets[change.newIndex].elements
+                let removed = Set(positions.removed)
+                let kept = was.indices.filter { !removed.contains($0) }.map { was[$0] }
+                #expect(Set(kept + positions.added.map { now[$0] }) == Set(now), "\(name): set \(new.sets[change.newIndex].name)")
+            }
+        }
+    }
+
+    @Test("element positions from hashes skip the common head and tail")
+    func positions() {
+        let old: [UInt64] = [1, 2, 3, 4, 5, 6], new: [UInt64] = [1, 2, 9, 4, 6, 7]
+        let delta = ElementDelta<Int>.positions(old: old, new: new)
+        #expect(delta.removed.map { old[$0] } == [3, 5])
+        #expect(delta.added.map { new[$0] } == [9, 7])
+        #expect(ElementDelta<Int>.positions(old: old, new: old) == ElementDelta(added: [], removed: []))
+    }
+
+    /// The old ruleset with the delta's changes made to it: kept objects are the old ones with
+    /// their elements or rules changed, added objects are the new ones.
+    static func applying(_ delta: RulesetDelta<Ruleset>, to old: Ruleset, new: Ruleset) -> Ruleset {
+        var result = old
+        let oldSets = Dictionary(old.sets.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        result.sets = new.sets.enumerated().map { index, want in
+            guard var set = oldSets[want.name] else { return want }
+            if let change = delta.sets.changed.first(where: { $0.newIndex == index }) {
+                if change.declarationChanged { set = NamedSet(copyingDeclarationOf: change.new, elements: set.elements) }
+                if let elements = change.elements {
+                    let removed = Set(elements.removed)
+                    set.elements = set.elements.filter { !removed.contains($0) } + elements.added
+                }
+            }
+            return set
+        }
+        let oldChains = Dictionary(old.chains.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        result.chains = new.chains.enumerated().map { index, want in
+            guard var chain = oldChains[want.name] else { return want }
+            if let change = delta.chains.changed.first(where: { $0.newIndex == index }) {
+                if change.headerChanged { (chain.hook, chain.comment) = (change.new.hook, change.new.comment) }
+                if let rules = change.rules { chain.rules = applying(rules, to: chain.rules) }
+            }
+            return chain
+        }
+        var counters = old.counters
+        if let delta = delta.counters {
+            let removed = Set(delta.removed.map { old.counters[$0].name })
+            counters.removeAll { removed.contains($0.name) }
+            for change in delta.changed { counters[counters.firstIndex { $0.name == change.old.name }!] = change.new }
+            let byName = Dictionary(counters.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+            counters = new.counters.map { byName[$0.name] ?? $0 }
+        }
+        result.counters = counters
+        result.comment = delta.headerChanged ? new.comment : old.comment
+        return result
+    }
+
+    /// Rules with every changed position replaced (and trailing positions dropped or appended).
+    static func applying<Rule: Equatable>(_ changes: [RuleChange<Rule>], to rules: [Rule]) -> [Rule] {
+        var slots: [Rule?] = rules
+        for change in changes {
+            while slots.count <= change.index { slots.append(nil) }
+            slots[change.index] = change.new
+        }
+        return slots.compactMap { $0 }
+    }
+}
+
+extension NamedSet {
+    /// `declaration`'s declaration with `elements`.
+    init(copyingDeclarationOf declaration: NamedSet, elements: [SetElement]) {
+        self = declaration
+        self.elements = elements
+    }
+}
