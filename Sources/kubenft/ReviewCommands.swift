@@ -97,7 +97,7 @@ struct MatrixCommand: ParsableCommand {
             let matrix = try Review.matrix(ports: portList, protocols: protocolList, in: result, outside: !podsOnly)
             switch output {
             case .text: Terminal.out(matrix.text(explain: explain))
-            case .json: Terminal.out(matrix.json)
+            case .json: Terminal.out(matrix.json(warnings: coverage.map(\.description)))
             case .csv: Terminal.out(matrix.csv)
             case .dot: Terminal.out(matrix.dot)
             }

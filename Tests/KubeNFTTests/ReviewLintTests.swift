@@ -89,6 +89,20 @@ struct ReviewLintTests {
         #expect(strict.stdout.isEmpty, "nothing printed under --strict")
     }
 
+    @Test("matrix --output json is an object listing every cell and the lint warnings")
+    func matrixJSONWarnings() throws {
+        let directory = try Self.write()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let file = directory + "/typos.yaml"
+        let result = try CLITests.run(["matrix", "-f", file, "--ports", "80", "--output", "json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+        let warnings = object?["warnings"] as? [String] ?? []
+        #expect(warnings == Self.expected.map { file + ":" + $0 }, "\(warnings)")
+        let cells = object?["cells"] as? [[String: Any]] ?? []
+        #expect(!cells.isEmpty && cells.allSatisfy { $0["allowed"] is Bool && $0["reason"] is String })
+    }
+
     @Test("diff lints the version under review and lists the warnings in JSON; --strict exits 2")
     func diffWarnings() throws {
         let directory = try Self.write()

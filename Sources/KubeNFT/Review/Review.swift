@@ -186,11 +186,13 @@ public struct ConnectivityMatrix: Sendable, Hashable {
         return out
     }
 
-    public var json: String {
+    /// The JSON form: an object with every cell (`cells`) and the input's warnings (`warnings`,
+    /// the lint and coverage findings also printed on stderr), as `diff --output json` lists them.
+    public func json(warnings: [String] = []) -> String {
         let items: [JSONText] = cells.map { cell in
             .object([("from", .string(cell.from)), ("to", .string(cell.to)), ("port", .number(Int64(cell.port))),
                      ("protocol", .string(cell.transport.nftName)), ("allowed", .bool(cell.allowed)), ("reason", .string(cell.reason))])
         }
-        return JSONText.array(items).serialized() + "\n"
+        return JSONText.object([("cells", .array(items)), ("warnings", .array(warnings.map { .string($0) }))]).serialized() + "\n"
     }
 }
