@@ -99,11 +99,16 @@ struct RulesetFingerprint: Sendable, Equatable {
         declaration.combine(set.size ?? -1)
         declaration.combine(set.comment)
         let hashes = elementHashes(set, key: key)
+        return SetPrint(name: set.name, declaration: declaration.finalize(), elements: elementsHash(hashes, key: key),
+                        interval: set.flags.contains(.interval), elementHashes: hashes)
+    }
+
+    /// The hash of a set's elements from their hashes, in order.
+    static func elementsHash(_ hashes: [UInt64], key: HashKey) -> UInt64 {
         var elements = StableHasher(key: key)
         elements.combine(hashes.count)
         for hash in hashes { elements.combine(hash) }
-        return SetPrint(name: set.name, declaration: declaration.finalize(), elements: elements.finalize(),
-                        interval: set.flags.contains(.interval), elementHashes: hashes)
+        return elements.finalize()
     }
 
     static func print(_ chain: Chain, key: HashKey) -> ChainPrint {
