@@ -209,6 +209,36 @@ struct KernelStateTests {
         }
     }
 
+    /// While a socket of the namespace listens to NFNLGRP_NFTABLES, the kernel builds one event
+    /// per element and rule at commit, most of a large full load's kernel time; kubenft's own event
+    /// socket (opened for the readback) must be closed once the batch's guard is settled.
+    @Test("no socket of kubenft listens to nftables events once a batch is sent")
+    func eventSocketClosedBeforeSend() throws {
+        let base = try SyntheticCluster.compile(services: 20, endpoints: 2)
+        try Namespaces.with(1) { names in
+            let transport = try NetlinkTransport(namespace: names[0])
+            let applier = RulesetApplier(transport: transport)
+            let first = try applier.apply(base)
+            #expect(first.mode == .created)
+            #expect(try Self.nftablesListeners(in: names[0]) == 0, "after the full load")
+            let changed = try SyntheticCluster.compile(services: 20, endpoints: 2, notReady: [3])
+            #expect(try applier.apply(changed).mode == .incremental)
+            #expect(try Self.nftablesListeners(in: names[0]) == 0, "after an incremental apply planned from a readback")
+            withExtendedLifetime(transport) {}
+        }
+    }
+
+    /// Netfilter netlink sockets of the namespace subscribed to NFNLGRP_NFTABLES (group 7), from
+    /// /proc/net/netlink (protocol 12; the groups column is the bitmask of the first 32 groups).
+    static func nftablesListeners(in namespace: String) throws -> Int {
+        let table = try Namespaces.run(["ip", "netns", "exec", namespace, "cat", "/proc/net/netlink"])
+        return table.split(separator: "\n").dropFirst().filter { line in
+            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+            guard fields.count > 3, fields[1] == "12", let groups = UInt32(fields[3], radix: 16) else { return false }
+            return groups & (1 << 6) != 0
+        }.count
+    }
+
     @Test("a stale generation reads the table back and still gives the desired table")
     func staleGeneration() throws {
         let base = try SyntheticCluster.compile(services: 40, endpoints: 3)
