@@ -104,12 +104,7 @@ public struct RulesetApplier {
         // counters existed does not): otherwise the table is read back.
         let trusted = incremental ? previous.flatMap { trusts($0, desired: desired, generation: generation, namespace: namespace) }
             .flatMap { $0.fingerprint.counters == nil ? nil : $0 } : nil
-        let wanted: RulesetFingerprint
-        if let trusted, let old = trusted.ruleset {
-            wanted = RulesetFingerprint(desired, reusing: trusted.fingerprint, of: old)
-        } else {
-            wanted = RulesetFingerprint(desired, key: trusted?.fingerprint.key ?? previous?.fingerprint.key ?? HashKey.random())
-        }
+        let wanted = RulesetFingerprint(desired, key: trusted?.fingerprint.key ?? previous?.fingerprint.key ?? HashKey.random())
         var mode = ApplyMode.replaced
         var operations: [BatchOperation]?
         if let trusted {
@@ -247,64 +242,5 @@ public struct RulesetApplier {
             return ["table \(desired.family) \(desired.name) does not exist"]
         }
         return TableComparison(desired: desired, wanted: wanted, current: current).differences()
-    }
-}
-
-extension RulesetFingerprint {
-    /// Fingerprints `ruleset` with the key of `previous`, the fingerprint of the remembered ruleset
-    /// `old`, hashing only what differs from it: a chain equal to the old one of its name keeps its
-    /// print, and a set re-hashes only the elements between the head and the tail it shares with
-    /// the old set. Comparing values costs less than hashing them, so a small change to a large
-    /// ruleset hashes little; the result equals `RulesetFingerprint(ruleset, key: previous.key)`.
-    init(_ ruleset: Ruleset, reusing previous: RulesetFingerprint, of old: Ruleset) {
-        let key = previous.key
-        guard previous.sets.count == old.sets.count, previous.chains.count == old.chains.count else {
-            self.init(ruleset, key: key)
-            return
-        }
-        var comment = StableHasher(key: key)
-        comment.combine(ruleset.comment)
-        let oldSets = Dictionary(old.sets.indices.map { (old.sets[$0].name, $0) }, uniquingKeysWith: { first, _ in first })
-        let sets = ruleset.sets.map { set in
-            guard let index = oldSets[set.name] else { return Self.print(set, key: key) }
-            return Self.print(set, key: key, old: old.sets[index], print: previous.sets[index])
-        }
-        let oldChains = Dictionary(old.chains.indices.map { (old.chains[$0].name, $0) }, uniquingKeysWith: { first, _ in first })
-        let chains = ruleset.chains.map { chain in
-            guard let index = oldChains[chain.name], old.chains[index] == chain else { return Self.print(chain, key: key) }
-            return previous.chains[index]
-        }
-        self.init(key: key, comment: comment.finalize(), sets: sets, chains: chains)
-        counters = ruleset.counters
-    }
-
-    /// The print of `set`, reusing the hashes of the elements it shares with `old` (whose print is
-    /// `print`) at its head and tail.
-    static func print(_ set: NamedSet, key: HashKey, old: NamedSet, print: SetPrint) -> SetPrint {
-        guard print.elementHashes.count == old.elements.count else { return Self.print(set, key: key) }
-        var declaration = set
-        declaration.elements = []
-        var result = Self.print(declaration, key: key)
-        let new = set.elements, before = old.elements
-        var head = 0
-        while head < new.count, head < before.count, new[head] == before[head] { head += 1 }
-        if head == new.count, head == before.count {
-            result.elements = print.elements
-            result.elementHashes = print.elementHashes
-            return result
-        }
-        var tail = 0
-        while tail < new.count - head, tail < before.count - head, new[new.count - 1 - tail] == before[before.count - 1 - tail] { tail += 1 }
-        var hashes = Array(print.elementHashes[..<head])
-        hashes.reserveCapacity(new.count)
-        for element in new[head..<(new.count - tail)] {
-            var hasher = StableHasher(key: key)
-            hasher.combine(element)
-            hashes.append(hasher.finalize())
-        }
-        hashes += print.elementHashes[(before.count - tail)...]
-        result.elements = elementsHash(hashes, key: key)
-        result.elementHashes = hashes
-        return result
     }
 }

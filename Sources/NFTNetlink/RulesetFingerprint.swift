@@ -57,26 +57,44 @@ struct RulesetFingerprint: Sendable, Equatable {
         counters = ruleset.counters
     }
 
-    /// Set and chain prints computed in parallel: the sets in one worker, the chains in slices
-    /// (hashing is the whole user-space cost of a small change to a large table).
+    /// Set and chain prints computed in parallel: the chains in slices, and the elements of the
+    /// sets in chunks of at most `chunkSize` (hashing is the whole user-space cost of a small
+    /// change to a large table, and in the map shape most of it is in two or three large maps).
     static func prints(_ ruleset: Ruleset, key: HashKey) -> ([SetPrint], [ChainPrint]) {
         let chains = ruleset.chains
         let slices = chains.count < 2048 ? 1 : 4
         let size = (chains.count + slices - 1) / max(slices, 1)
         let results = SliceResults<ChainPrint>(count: slices)
-        let sets = SliceResults<SetPrint>(count: 1)
-        DispatchQueue.concurrentPerform(iterations: slices + 1) { slice in
+        let chunks = ruleset.sets.indices.flatMap { index in
+            stride(from: 0, to: ruleset.sets[index].elements.count, by: chunkSize).map { start in
+                (set: index, range: start..<min(start + chunkSize, ruleset.sets[index].elements.count))
+            }
+        }
+        let hashes = SliceResults<UInt64>(count: chunks.count)
+        DispatchQueue.concurrentPerform(iterations: slices + chunks.count) { slice in
             guard slice < slices else {
-                sets.store(ruleset.sets.map { print($0, key: key) }, at: 0)
+                let chunk = chunks[slice - slices]
+                hashes.store(elementHashes(ruleset.sets[chunk.set].elements[chunk.range], key: key), at: slice - slices)
                 return
             }
             let range = min(slice * size, chains.count)..<min((slice + 1) * size, chains.count)
             results.store(chains[range].map { print($0, key: key) }, at: slice)
         }
-        return (sets.joined(), results.joined())
+        var setHashes = Array(repeating: [UInt64](), count: ruleset.sets.count)
+        for (index, chunk) in chunks.enumerated() { setHashes[chunk.set] += hashes.slot(index) }
+        let sets = ruleset.sets.indices.map { print(ruleset.sets[$0], key: key, hashes: setHashes[$0]) }
+        return (sets, results.joined())
     }
 
+    /// Elements hashed by one worker.
+    static let chunkSize = 32_768
+
     static func print(_ set: NamedSet, key: HashKey) -> SetPrint {
+        print(set, key: key, hashes: elementHashes(set, key: key))
+    }
+
+    /// The print of `set` whose element hashes are `hashes`.
+    static func print(_ set: NamedSet, key: HashKey, hashes: [UInt64]) -> SetPrint {
         var declaration = StableHasher(key: key)
         declaration.combine(set.key.count)
         for type in set.key { declaration.combine(type.rawValue) }
@@ -98,17 +116,11 @@ struct RulesetFingerprint: Sendable, Equatable {
         declaration.combine(set.timeout ?? -1)
         declaration.combine(set.size ?? -1)
         declaration.combine(set.comment)
-        let hashes = elementHashes(set, key: key)
-        return SetPrint(name: set.name, declaration: declaration.finalize(), elements: elementsHash(hashes, key: key),
-                        interval: set.flags.contains(.interval), elementHashes: hashes)
-    }
-
-    /// The hash of a set's elements from their hashes, in order.
-    static func elementsHash(_ hashes: [UInt64], key: HashKey) -> UInt64 {
         var elements = StableHasher(key: key)
         elements.combine(hashes.count)
         for hash in hashes { elements.combine(hash) }
-        return elements.finalize()
+        return SetPrint(name: set.name, declaration: declaration.finalize(), elements: elements.finalize(),
+                        interval: set.flags.contains(.interval), elementHashes: hashes)
     }
 
     static func print(_ chain: Chain, key: HashKey) -> ChainPrint {
@@ -131,7 +143,11 @@ struct RulesetFingerprint: Sendable, Equatable {
 
     /// One hash per element of `set`, in order.
     static func elementHashes(_ set: NamedSet, key: HashKey) -> [UInt64] {
-        set.elements.map { element in
+        elementHashes(set.elements[...], key: key)
+    }
+
+    static func elementHashes(_ elements: ArraySlice<SetElement>, key: HashKey) -> [UInt64] {
+        elements.map { element in
             var hasher = StableHasher(key: key)
             hasher.combine(element)
             return hasher.finalize()
@@ -153,4 +169,6 @@ final class SliceResults<Element: Sendable>: Sendable {
     }
 
     func joined() -> [Element] { slots.withLock { $0.flatMap { $0 } } }
+
+    func slot(_ index: Int) -> [Element] { slots.withLock { $0[index] } }
 }

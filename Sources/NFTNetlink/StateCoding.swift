@@ -6,11 +6,11 @@ struct StateWriter {
     var bytes: [UInt8] = []
 
     mutating func u64(_ value: UInt64) {
-        for shift in stride(from: 0, to: 64, by: 8) { bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(shift))) }
+        withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
     }
 
     mutating func u32(_ value: UInt32) {
-        for shift in stride(from: 0, to: 32, by: 8) { bytes.append(UInt8(truncatingIfNeeded: value >> UInt32(shift))) }
+        withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
     }
 
     mutating func string(_ text: String) {
@@ -72,18 +72,14 @@ struct StateReader {
 
     mutating func u64() -> UInt64? {
         guard offset + 8 <= bytes.count else { return nil }
-        var value: UInt64 = 0
-        for index in 0..<8 { value |= UInt64(bytes[offset + index]) << UInt64(8 * index) }
-        offset += 8
-        return value
+        defer { offset += 8 }
+        return bytes.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(fromByteOffset: offset, as: UInt64.self)) }
     }
 
     mutating func u32() -> UInt32? {
         guard offset + 4 <= bytes.count else { return nil }
-        var value: UInt32 = 0
-        for index in 0..<4 { value |= UInt32(bytes[offset + index]) << UInt32(8 * index) }
-        offset += 4
-        return value
+        defer { offset += 4 }
+        return bytes.withUnsafeBytes { UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: offset, as: UInt32.self)) }
     }
 
     mutating func string() -> String? {
@@ -193,8 +189,13 @@ extension StateWriter {
         string(name)
         u32(UInt32(truncatingIfNeeded: elements.hashes.count))
         bytes.reserveCapacity(bytes.count + elements.hashes.count * 12 + elements.records.count + 8)
-        for hash in elements.hashes { u64(hash) }
-        for offset in elements.offsets { u32(offset) }
+        if UInt64(1).littleEndian == 1 {
+            elements.hashes.withUnsafeBytes { bytes.append(contentsOf: $0) }
+            elements.offsets.withUnsafeBytes { bytes.append(contentsOf: $0) }
+        } else {
+            for hash in elements.hashes { u64(hash) }
+            for offset in elements.offsets { u32(offset) }
+        }
         bytes += elements.records
     }
 }
