@@ -75,26 +75,44 @@ package struct RulesetFingerprint: Sendable, Equatable {
         counters = ruleset.counters
     }
 
-    /// Set and chain prints computed in parallel: the sets in one worker, the chains in slices
-    /// (hashing is the whole user-space cost of a small change to a large table).
+    /// Set and chain prints computed in parallel: the chains in slices, and the elements of the
+    /// sets in chunks of at most `chunkSize` (hashing is the whole user-space cost of a small
+    /// change to a large table, and in the map shape most of it is in two or three large maps).
     package static func prints(_ ruleset: Ruleset, key: HashKey) -> ([SetPrint], [ChainPrint]) {
         let chains = ruleset.chains
         let slices = chains.count < 2048 ? 1 : 4
         let size = (chains.count + slices - 1) / max(slices, 1)
         let results = SliceResults<ChainPrint>(count: slices)
-        let sets = SliceResults<SetPrint>(count: 1)
-        DispatchQueue.concurrentPerform(iterations: slices + 1) { slice in
+        let chunks = ruleset.sets.indices.flatMap { index in
+            stride(from: 0, to: ruleset.sets[index].elements.count, by: chunkSize).map { start in
+                (set: index, range: start..<min(start + chunkSize, ruleset.sets[index].elements.count))
+            }
+        }
+        let hashes = SliceResults<UInt64>(count: chunks.count)
+        DispatchQueue.concurrentPerform(iterations: slices + chunks.count) { slice in
             guard slice < slices else {
-                sets.store(ruleset.sets.map { print($0, key: key) }, at: 0)
+                let chunk = chunks[slice - slices]
+                hashes.store(elementHashes(ruleset.sets[chunk.set].elements[chunk.range], key: key), at: slice - slices)
                 return
             }
             let range = min(slice * size, chains.count)..<min((slice + 1) * size, chains.count)
             results.store(chains[range].map { print($0, key: key) }, at: slice)
         }
-        return (sets.joined(), results.joined())
+        var setHashes = Array(repeating: [UInt64](), count: ruleset.sets.count)
+        for (index, chunk) in chunks.enumerated() { setHashes[chunk.set] += hashes.slot(index) }
+        let sets = ruleset.sets.indices.map { print(ruleset.sets[$0], key: key, hashes: setHashes[$0]) }
+        return (sets, results.joined())
     }
 
+    /// Elements hashed by one worker.
+    package static let chunkSize = 32_768
+
     package static func print(_ set: NamedSet, key: HashKey) -> SetPrint {
+        print(set, key: key, hashes: elementHashes(set, key: key))
+    }
+
+    /// The print of `set` whose element hashes are `hashes`.
+    package static func print(_ set: NamedSet, key: HashKey, hashes: [UInt64]) -> SetPrint {
         var declaration = StableHasher(key: key)
         declaration.combine(set.key.count)
         for type in set.key { declaration.combine(type.rawValue) }
@@ -116,7 +134,6 @@ package struct RulesetFingerprint: Sendable, Equatable {
         declaration.combine(set.timeout ?? -1)
         declaration.combine(set.size ?? -1)
         declaration.combine(set.comment)
-        let hashes = elementHashes(set, key: key)
         var elements = StableHasher(key: key)
         elements.combine(hashes.count)
         for hash in hashes { elements.combine(hash) }
@@ -144,7 +161,11 @@ package struct RulesetFingerprint: Sendable, Equatable {
 
     /// One hash per element of `set`, in order.
     package static func elementHashes(_ set: NamedSet, key: HashKey) -> [UInt64] {
-        set.elements.map { element in
+        elementHashes(set.elements[...], key: key)
+    }
+
+    package static func elementHashes(_ elements: ArraySlice<SetElement>, key: HashKey) -> [UInt64] {
+        elements.map { element in
             var hasher = StableHasher(key: key)
             hasher.combine(element)
             return hasher.finalize()
@@ -166,4 +187,6 @@ package final class SliceResults<Element: Sendable>: Sendable {
     }
 
     package func joined() -> [Element] { slots.withLock { $0.flatMap { $0 } } }
+
+    package func slot(_ index: Int) -> [Element] { slots.withLock { $0[index] } }
 }

@@ -4,15 +4,17 @@ import Glibc
 
 /// An `AppliedState` kept on disk between runs (e.g. `/run/kubenft/<namespace>.state`), so a new
 /// process can skip reading the table back while nothing changed since the last apply. The file
-/// holds the boot id, the namespace identity, the generation id, the table's name and the keyed
-/// hashes of every chain and set, followed by a checksum. Anything unexpected (missing, truncated,
+/// holds the boot id, the namespace identity, the generation id, the table's name, the keyed
+/// hashes of every chain and set, and the elements of every set that is not an interval set (one
+/// hash each and a compact record, so a changed set's delta needs no dump of the kernel's copy),
+/// followed by a checksum. Anything unexpected (missing, truncated,
 /// corrupt, another boot, namespace, table or format) makes `load` return nil, and a state whose
 /// generation no longer matches the kernel's is never used by `RulesetApplier`: both fall back to
 /// reading the table back.
 public struct AppliedStateFile: Sendable {
     public let path: String
 
-    static let magic: [UInt8] = Array("KNFTSTATE\u{1}".utf8)
+    static let magic: [UInt8] = Array("KNFTSTATE\u{2}".utf8)
 
     public init(path: String) {
         self.path = path
@@ -75,13 +77,11 @@ public struct AppliedStateFile: Sendable {
 
     private static func checksum(_ bytes: [UInt8]) -> UInt64 {
         var hasher = StableHasher(key: HashKey(first: 0x6B75_6265_6E66_7473, second: 0x7461_7465_6669_6C65))
-        var index = 0
-        while index + 8 <= bytes.count {
-            var word: UInt64 = 0
-            for offset in 0..<8 { word |= UInt64(bytes[index + offset]) << (8 * UInt64(offset)) }
-            hasher.combine(word)
-            index += 8
+        let words = bytes.count / 8
+        bytes.withUnsafeBytes { raw in
+            for word in 0..<words { hasher.combine(UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: word * 8, as: UInt64.self))) }
         }
+        let index = words * 8
         var tail = UInt64(bytes.count)
         for byte in bytes[index...] { tail = tail << 8 | UInt64(byte) }
         hasher.combine(tail)

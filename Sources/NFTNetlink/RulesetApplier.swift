@@ -40,8 +40,13 @@ public struct AppliedState: Sendable {
     /// `RulesetTransport.namespaceIdentity()` of the namespace the table is in.
     let namespace: UInt64?
     let fingerprint: RulesetFingerprint
+    /// The elements of a state loaded from a file, by set name (interval sets are not kept);
+    /// empty for a state that has its ruleset.
+    let storedElements: [String: StoredElements]
 
-    init(ruleset: Ruleset?, generation: UInt32, family: String, table: String, namespace: UInt64?, fingerprint: RulesetFingerprint) {
+    init(ruleset: Ruleset?, generation: UInt32, family: String, table: String, namespace: UInt64?, fingerprint: RulesetFingerprint,
+         storedElements: [String: StoredElements] = [:]) {
+        self.storedElements = storedElements
         self.ruleset = ruleset
         self.generation = generation
         self.family = family
@@ -144,7 +149,8 @@ public struct RulesetApplier {
     }
 
     /// Element operations for a set whose elements changed: from the remembered elements when the
-    /// state has them, else from the kernel's copy of this one set (interval sets are refilled).
+    /// state has them, else from the elements a state file keeps, else from the kernel's copy of
+    /// this one set (interval sets are refilled).
     private func elementChanges(_ set: NamedSet, _ change: SetChange<RulesetFingerprint.SetPrint>,
                                 previous: AppliedState) throws(NetlinkError) -> [BatchOperation]? {
         if let old = previous.ruleset?.set(named: set.name) {
@@ -152,6 +158,10 @@ public struct RulesetApplier {
         }
         if set.flags.contains(.interval) {
             return [.flushSet(set.name)] + (set.elements.isEmpty ? [] : [.addElements(set: set, elements: set.elements)])
+        }
+        if let stored = previous.storedElements[set.name],
+           let changes = Self.storedChanges(set, stored: stored, after: change.new, key: previous.fingerprint.key) {
+            return changes
         }
         guard let current = try transport.readSet(family: previous.family, table: previous.table, name: set.name)?.kernel else { return nil }
         let layout = try SetLayout(set)
@@ -168,6 +178,27 @@ public struct RulesetApplier {
         var operations: [BatchOperation] = []
         if !removed.isEmpty { operations.append(.deleteElements(set: set, elements: deletions.elements)) }
         if !added.isEmpty { operations.append(.addElements(set: set, elements: added)) }
+        return operations
+    }
+
+    /// Element operations from the hashes and records a state file keeps: the delta is found by
+    /// hash, and only the removed elements are read, each checked against its hash. Nil when a
+    /// record does not read back to its hash (then the set is read from the kernel).
+    private static func storedChanges(_ set: NamedSet, stored: StoredElements, after: RulesetFingerprint.SetPrint,
+                                      key: HashKey) -> [BatchOperation]? {
+        let hashes = after.elementHashes.count == set.elements.count ? after.elementHashes : RulesetFingerprint.elementHashes(set, key: key)
+        let (removed, added) = StoredElements.delta(new: hashes, old: stored.hashes)
+        var deletions: [SetElement] = []
+        for index in removed {
+            guard let element = stored.element(at: index) else { return nil }
+            var hasher = StableHasher(key: key)
+            hasher.combine(element)
+            guard hasher.finalize() == stored.hashes[index] else { return nil }
+            deletions.append(element)
+        }
+        var operations: [BatchOperation] = []
+        if !deletions.isEmpty { operations.append(.deleteElements(set: set, elements: deletions)) }
+        if !added.isEmpty { operations.append(.addElements(set: set, elements: added.map { set.elements[$0] })) }
         return operations
     }
 

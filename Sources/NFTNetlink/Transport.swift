@@ -157,6 +157,10 @@ public final class NetlinkTransport: RulesetTransport {
         if let planned = batch.generation, let current = try guardGeneration(for: batch), current != planned {
             try encoded.check(kubenft_nl_batch_set_genid(encoded.pointer, current), "generation guard")
         }
+        // The guard is settled: close the event socket before sending. While anyone in the
+        // namespace listens to NFNLGRP_NFTABLES, the kernel builds one event per element and rule
+        // at commit (most of a full load's kernel time); the next read opens a new watch.
+        watch = nil
         let (refusals, _) = try socket.send(encoded)
         if let refusal = refusals.first {
             let error = Self.error(for: refusal, in: encoded, beginSequence: first, total: refusals.count, commit: batch.commit)

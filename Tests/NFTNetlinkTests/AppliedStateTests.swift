@@ -47,6 +47,15 @@ struct AppliedStateTests {
         let loaded = try #require(file.load())
         #expect(loaded.generation == 42 && loaded.namespace == 7 && loaded.ruleset == nil)
         #expect(loaded.fingerprint == fingerprint)
+        // Every element of every set that is not an interval set reads back, with its hash.
+        let kept = ruleset.sets.filter { !$0.flags.contains(.interval) }
+        #expect(Set(loaded.storedElements.keys) == Set(kept.map(\.name)))
+        for set in kept {
+            let stored = try #require(loaded.storedElements[set.name])
+            #expect(stored.hashes == RulesetFingerprint.elementHashes(set, key: fingerprint.key), "\(set.name)")
+            #expect(set.elements.indices.map { stored.element(at: $0) } == set.elements, "\(set.name)")
+        }
+        #expect(kept.contains { $0.elements.count > 10 && $0.isMap }, "the fixture has a map with elements")
         var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
         bytes[bytes.count / 2] ^= 0x40
         try Data(bytes).write(to: URL(fileURLWithPath: path))
@@ -57,6 +66,65 @@ struct AppliedStateTests {
         #expect(file.load() == nil)
         file.remove()
         #expect(file.load() == nil)
+    }
+
+    /// The map shape's endpoint changes touch only map and set elements: a state loaded from a file
+    /// must find them from the hashes and records it keeps, as the in-memory state does, without
+    /// dumping the changed sets from the kernel.
+    @Test("a state file gives a changed set's element delta without reading it back", arguments: ["moved", "not ready"])
+    func stateFileElementDelta(change: String) throws {
+        let base = try SyntheticCluster.compile(services: 30, endpoints: 3)
+        let changed = change == "moved" ? try SyntheticCluster.compile(services: 30, endpoints: 3, moved: [4, 50])
+            : try SyntheticCluster.compile(services: 30, endpoints: 3, notReady: [7])
+        let path = NSTemporaryDirectory() + "kubenft-state-\(UUID().uuidString).state"
+        let file = AppliedStateFile(path: path)
+        defer { file.remove() }
+        let transport = IdentifiedRecording()
+        let applier = RulesetApplier(transport: transport)
+        try file.save(try #require(applier.apply(base).state))
+        let readsBefore = transport.inner.tableReads
+        let outcome = try applier.apply(changed, previous: try #require(file.load()))
+        #expect(outcome.mode == .incremental)
+        #expect(transport.setReads == 0 && transport.inner.tableReads == readsBefore,
+                "\(transport.setReads) set dumps, \(transport.inner.tableReads - readsBefore) table reads")
+        // The same batch as from the state kept in memory (which has both rulesets).
+        let memory = RulesetApplier(transport: RecordingTransport())
+        let fromMemory = try memory.apply(changed, previous: try #require(memory.apply(base).state))
+        #expect(outcome.operations.map(\.summary) == fromMemory.operations.map(\.summary))
+        #expect(outcome.operations.allSatisfy {
+            switch $0 { case .addElements, .deleteElements: return true; default: return false }
+        }, "\(outcome.operations.map(\.summary))")
+        let table = try #require(transport.inner.tables["inet kubenft"])
+        #expect(table.sets.map(\.name) == changed.sets.map(\.name))
+        for (have, want) in zip(table.sets, changed.sets) { #expect(Set(have.elements) == Set(want.elements), "\(want.name)") }
+        #expect(table.chains == changed.chains)
+    }
+
+    @Test("a stored element that does not match its hash is read from the kernel instead")
+    func damagedRecordFallsBack() throws {
+        let base = try SyntheticCluster.compile(services: 10, endpoints: 2)
+        let changed = try SyntheticCluster.compile(services: 10, endpoints: 2, moved: [3])
+        let transport = IdentifiedRecording()
+        let applier = RulesetApplier(transport: transport)
+        let state = try #require(applier.apply(base).state)
+        // Every stored hash replaced: no record reads back to its hash.
+        var stored: [String: StoredElements] = [:]
+        for set in base.sets where !set.flags.contains(.interval) {
+            var writer = StateWriter()
+            var offsets: [UInt32] = [0]
+            for element in set.elements {
+                writer.element(element)
+                offsets.append(UInt32(writer.bytes.count))
+            }
+            stored[set.name] = StoredElements(hashes: set.elements.indices.map { UInt64($0) }, offsets: offsets, records: writer.bytes)
+        }
+        let damaged = AppliedState(ruleset: nil, generation: state.generation, family: state.family, table: state.table,
+                                   namespace: 7, fingerprint: state.fingerprint, storedElements: stored)
+        let outcome = try applier.apply(changed, previous: damaged)
+        #expect(outcome.mode == .incremental)
+        #expect(transport.setReads > 0, "the changed sets were read from the kernel")
+        let table = try #require(transport.inner.tables["inet kubenft"])
+        for (have, want) in zip(table.sets, changed.sets) { #expect(Set(have.elements) == Set(want.elements), "\(want.name)") }
     }
 
     @Test("the default path names the namespace and cannot leave the directory")
@@ -73,6 +141,25 @@ enum IPAddressFixture {
     static func v4(_ index: Int) throws -> IPAddress {
         try #require(IPAddress(bytes: [10, 0, UInt8(truncatingIfNeeded: index >> 8), UInt8(truncatingIfNeeded: index)]))
     }
+}
+
+/// A `RecordingTransport` in an identified namespace (as on a kernel with namespace cookies, so a
+/// state file is trusted), counting the set dumps.
+final class IdentifiedRecording: RulesetTransport {
+    let inner = RecordingTransport()
+    var setReads = 0
+
+    func generation() throws(NetlinkError) -> UInt32 { try inner.generation() }
+    func read(family: String, table: String) throws(NetlinkError) -> TableSnapshot? { try inner.read(family: family, table: table) }
+    func tableExists(family: String, table: String) throws(NetlinkError) -> (exists: Bool, generation: UInt32?) {
+        try inner.tableExists(family: family, table: table)
+    }
+    func send(_ batch: RulesetBatch) throws(NetlinkError) -> BatchReport { try inner.send(batch) }
+    func readSet(family: String, table: String, name: String) throws(NetlinkError) -> SetSnapshot? {
+        setReads += 1
+        return try inner.readSet(family: family, table: table, name: name)
+    }
+    func namespaceIdentity() throws(NetlinkError) -> UInt64? { 7 }
 }
 
 /// Counts full readbacks, forwarding everything else to the kernel transport.
@@ -120,6 +207,36 @@ struct KernelStateTests {
             _ = try RulesetApplier(transport: try NetlinkTransport(namespace: names[1])).apply(changed)
             #expect(try Namespaces.listTable(in: names[0]) == Namespaces.listTable(in: names[1]))
         }
+    }
+
+    /// While a socket of the namespace listens to NFNLGRP_NFTABLES, the kernel builds one event
+    /// per element and rule at commit, most of a large full load's kernel time; kubenft's own event
+    /// socket (opened for the readback) must be closed once the batch's guard is settled.
+    @Test("no socket of kubenft listens to nftables events once a batch is sent")
+    func eventSocketClosedBeforeSend() throws {
+        let base = try SyntheticCluster.compile(services: 20, endpoints: 2)
+        try Namespaces.with(1) { names in
+            let transport = try NetlinkTransport(namespace: names[0])
+            let applier = RulesetApplier(transport: transport)
+            let first = try applier.apply(base)
+            #expect(first.mode == .created)
+            #expect(try Self.nftablesListeners(in: names[0]) == 0, "after the full load")
+            let changed = try SyntheticCluster.compile(services: 20, endpoints: 2, notReady: [3])
+            #expect(try applier.apply(changed).mode == .incremental)
+            #expect(try Self.nftablesListeners(in: names[0]) == 0, "after an incremental apply planned from a readback")
+            withExtendedLifetime(transport) {}
+        }
+    }
+
+    /// Netfilter netlink sockets of the namespace subscribed to NFNLGRP_NFTABLES (group 7), from
+    /// /proc/net/netlink (protocol 12; the groups column is the bitmask of the first 32 groups).
+    static func nftablesListeners(in namespace: String) throws -> Int {
+        let table = try Namespaces.run(["ip", "netns", "exec", namespace, "cat", "/proc/net/netlink"])
+        return table.split(separator: "\n").dropFirst().filter { line in
+            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+            guard fields.count > 3, fields[1] == "12", let groups = UInt32(fields[3], radix: 16) else { return false }
+            return groups & (1 << 6) != 0
+        }.count
     }
 
     @Test("a stale generation reads the table back and still gives the desired table")
