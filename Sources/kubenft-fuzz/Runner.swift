@@ -115,8 +115,9 @@ struct Runner {
 /// Compares `kubenft matrix --output json` with the reference model, cell by cell, for live pods.
 enum MatrixOracle {
     static func compare(_ data: Data, world: PolicyWorld) -> [Finding] {
-        guard let cells = try? JSONSerialization.jsonObject(with: data) as? [[String: Any]] else {
-            return [Finding(kind: "matrix-unreadable", reason: "matrix --output json is not a list of cells")]
+        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+              let cells = object["cells"] as? [[String: Any]], object["warnings"] is [String] else {
+            return [Finding(kind: "matrix-unreadable", reason: "matrix --output json is not an object with cells and warnings")]
         }
         var pods: [String: PolicyWorld.Pod] = [:]
         for pod in world.pods where pod.live { pods[pod.key] = pod }

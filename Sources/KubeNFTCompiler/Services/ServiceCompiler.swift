@@ -22,8 +22,7 @@ struct ServiceCompiler {
     private func compile(_ service: Service, into assembly: inout Assembly) {
         let name = service.meta.qualifiedName
         let limitKeys = RateLimitSpec.annotations.filter { service.meta.annotations[$0] != nil }
-        if !limitKeys.isEmpty, service.type == .externalName || service.isHeadless || service.clusterIPs.isEmpty
-            || service.meta.labels[ServiceLabels.proxyName] != nil || service.meta.labels[ServiceLabels.headless] != nil {
+        if !limitKeys.isEmpty, !ServiceFrontends.programsDNAT(service) {
             for key in limitKeys {
                 assembly.diagnostics.append(Diagnostic(.warning, at: service.meta.annotationLocations[key] ?? service.meta.location,
                                                        object: "Service \(name)", field: "metadata.annotations[\(key)]",

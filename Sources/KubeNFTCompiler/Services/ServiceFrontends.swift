@@ -53,7 +53,8 @@ public enum ServiceFrontends {
         return frontends
     }
 
-    /// The compiler's test for a Service it programs DNAT for (see `ServiceCompiler`).
+    /// The compiler's test for a Service it programs DNAT for: `ServiceCompiler` uses it for its
+    /// rate-limit warning and returns early, with a note, in exactly these cases.
     static func programsDNAT(_ service: Service) -> Bool {
         service.type != .externalName && !service.isHeadless && !service.clusterIPs.isEmpty
             && service.meta.labels[ServiceLabels.proxyName] == nil && service.meta.labels[ServiceLabels.headless] == nil
