@@ -9,9 +9,10 @@ struct ProbePort: Sendable, Hashable {
 }
 
 /// The ports `diff` probes towards each destination: its declared container ports (TCP 80 when it
-/// declares none), and, for each of their protocols, the first port of every class that the policy
-/// ports of either version cut and no declared port falls in. Containers listen on ports they do not
-/// declare, so a rule opening one must show up.
+/// declares none), and, for each of their protocols and each protocol a policy port of the pair
+/// names, the first port of every class that the policy ports of either version cut and no declared
+/// port falls in. Containers listen on ports (and protocols) they do not declare, so a rule opening
+/// one must show up.
 ///
 /// A pod-to-pod verdict reads only the source's egress rules, the destination's ingress rules and
 /// the admin tiers, so the cuts of one pair are: the ingress ports of the NetworkPolicies selecting
@@ -72,10 +73,12 @@ final class DiffPorts {
         return Self.probes(declared: declared[destination] ?? [ProbePort(port: 80, transport: .tcp)], cuts: cuts)
     }
 
-    /// The declared ports, and the first port of each class of their protocols that none falls in.
+    /// The declared ports, and the first port of each class that none falls in, for their protocols
+    /// and those the policy ports name.
     static func probes(declared: [ProbePort], cuts: PortCuts) -> [ProbePort] {
         var probes = declared
-        for transport in [L4Protocol.tcp, .udp, .sctp] where declared.contains(where: { $0.transport == transport }) {
+        let named = cuts.protocols
+        for transport in [L4Protocol.tcp, .udp, .sctp] where named.contains(transport) || declared.contains(where: { $0.transport == transport }) {
             for range in cuts.classes(transport) where !declared.contains(where: { $0.transport == transport && range.contains($0.port) }) {
                 probes.append(ProbePort(port: range.lowerBound, transport: transport, range: range))
             }
@@ -87,7 +90,7 @@ final class DiffPorts {
 
     private static func text(_ cuts: PortCuts?) -> String {
         guard let cuts else { return "" }
-        return [L4Protocol.tcp, .udp, .sctp].map { transport in
+        return cuts.protocols.map { transport in
             transport.rawValue + ":" + (cuts.starts[transport] ?? []).sorted().map(String.init).joined(separator: ",")
         }.joined(separator: ";")
     }

@@ -6,7 +6,16 @@ import KubeManifest
 /// `diff` probe the same representatives through this one type.
 struct PortCuts: Sendable, Equatable {
     /// Per protocol, the first port of each class other than the first class (which starts at 1).
+    /// A protocol is a key once any policy port names it, even with no cut (`{protocol: UDP}`).
     private(set) var starts: [L4Protocol: Set<Int>] = [:]
+
+    /// The protocols that some policy port names.
+    var protocols: [L4Protocol] { [L4Protocol.tcp, .udp, .sctp].filter { starts[$0] != nil } }
+
+    /// Records that a policy port names the protocol, without cutting its ports.
+    mutating func name(_ transport: L4Protocol) {
+        if starts[transport] == nil { starts[transport] = [] }
+    }
 
     /// Cuts before `low` and after `high`.
     mutating func cut(_ transport: L4Protocol, _ low: UInt16, _ high: UInt16) {
@@ -23,7 +32,7 @@ struct PortCuts: Sendable, Equatable {
             switch port.port {
             case .number(let number)?: cut(port.protocol, number, max(number, port.endPort ?? number))
             case .name(let name)?: for defined in names.ports(name, port.protocol) { cut(defined.protocol, defined.port, defined.port) }
-            case nil: break
+            case nil: name(port.protocol)
             }
         }
     }
