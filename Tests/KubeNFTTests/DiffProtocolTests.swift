@@ -62,3 +62,35 @@ struct DiffProtocolTests {
         #expect(result.stdout == "no changes\n")
     }
 }
+
+/// Egress to the outside classes and the node: a rule opening every port of a protocol is probed.
+@Suite("diff probes a protocol an egress rule opens towards the outside")
+struct DiffEgressProtocolTests {
+    /// Shop's web pods may reach 0.0.0.0/0 on `ports` only.
+    static func egress(_ ports: String) -> String {
+        """
+        ---
+        apiVersion: networking.k8s.io/v1
+        kind: NetworkPolicy
+        metadata: {name: web-out, namespace: shop}
+        spec:
+          podSelector: {matchLabels: {app: web}}
+          policyTypes: [Egress]
+          egress:
+          - to: [{ipBlock: {cidr: 0.0.0.0/0}}]
+            ports: [\(ports)]
+        """
+    }
+
+    @Test("widening egress from TCP 443 to also every UDP port fails the gate and names the pair")
+    func newUDPEgress() throws {
+        let before = try DiffPortTests.changedShop { $0 + "\n" + Self.egress("{port: 443}") + "\n" }
+        defer { before.cleanup() }
+        let after = try DiffPortTests.changedShop { $0 + "\n" + Self.egress("{port: 443}, {protocol: UDP}") + "\n" }
+        defer { after.cleanup() }
+        let result = try DiffPortTests.diff(before.after, after.after)
+        #expect(result.status == 1, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("+ allowed  shop/web[Deployment] -> outside:0.0.0.0/0 udp/1\n"), "\(result.stdout)")
+        #expect(!result.stdout.contains("tcp/"), "\(result.stdout)")
+    }
+}

@@ -17,7 +17,8 @@ enum OutsidePeers {
     static let node = "node"
 
     /// The ports tried towards the node and the outside world: every numeric port an egress rule of
-    /// either version names (the first of a range), and TCP 80 for "any other port".
+    /// either version names (the first of a range), port 1 of each protocol an egress rule names
+    /// without a port (all its ports), and TCP 80 for "any other port".
     static func egressPorts(_ results: [PipelineResult]) -> [(UInt16, L4Protocol)] {
         var seen = Set<String>(["TCP/80"]), ports: [(UInt16, L4Protocol)] = [(80, .tcp)]
         func add(_ port: UInt16, _ transport: L4Protocol) {
@@ -26,7 +27,11 @@ enum OutsidePeers {
         for result in results {
             for policy in result.cluster.networkPolicies {
                 for port in (policy.egress ?? []).flatMap({ $0.ports ?? [] }) {
-                    if case .number(let number)? = port.port { add(number, port.protocol) }
+                    switch port.port {
+                    case .number(let number)?: add(number, port.protocol)
+                    case nil: add(1, port.protocol)  // every port of the protocol: its first stands for it
+                    case .name?: break  // a named port is a pod's: never the node's or an outside address's
+                    }
                 }
             }
             for policy in result.cluster.adminPolicies {
