@@ -7,7 +7,7 @@ import Glibc
 #endif
 
 let usage = """
-    usage: kubenft-apply-bench [--repeats N] [--shape maps|cascade] CLUSTER.yaml ...
+    usage: kubenft-apply-bench [--repeats N] [--shape maps|cascade] [--policy] CLUSTER.yaml ...
 
     For each synthetic cluster written by kubenft-bench (--keep --workdir DIR), as root, in fresh
     network namespaces: a full load through libnftnl against `nft -f` of the same ruleset text, and
@@ -16,6 +16,12 @@ let usage = """
     from a state file (loaded, used and written again, as a new `kubenft apply` process does), and
     a one-endpoint change that keeps the count (the first endpoint's address replaced) from the
     remembered state and from a state file. Prints two markdown tables.
+
+    With --policy, for clusters of the policies suite (kubenft-bench --suites policies --keep
+    --workdir DIR writes DIR/policies/np-PxQ/cluster.yaml), a change of one NetworkPolicy rule
+    instead: a port added to the ingress rule of one allow-frontend policy, and that rule's peer
+    selector changed, each applied to the full load of node-1's table after a readback, from the
+    remembered state and from a state file. Prints one markdown table.
     """
 
 /// Seconds of monotonic time.
@@ -190,6 +196,8 @@ func main() -> Int32 {
         }
         arguments.removeSubrange(index...(index + 1))
     }
+    let policy = arguments.contains("--policy")
+    arguments.removeAll { $0 == "--policy" }
     guard !arguments.isEmpty, !arguments.contains("--help") else {
         print(usage)
         return arguments.contains("--help") ? 0 : 2
@@ -197,6 +205,15 @@ func main() -> Int32 {
     guard geteuid() == 0 else {
         FileHandle.standardError.write(Data("kubenft-apply-bench: needs root (network namespaces, CAP_NET_ADMIN)\n".utf8))
         return 2
+    }
+    if policy {
+        do {
+            try runPolicyChanges(arguments, repeats: repeats)
+            return 0
+        } catch {
+            FileHandle.standardError.write(Data("kubenft-apply-bench: \(error)\n".utf8))
+            return 1
+        }
     }
     print("| cluster | ruleset | compile | libnftnl full load | nft -f | speed-up | messages | one-endpoint change, with readback | from remembered state | from state file | batch | equals full load |")
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
