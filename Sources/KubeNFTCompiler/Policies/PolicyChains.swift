@@ -32,7 +32,7 @@ extension PolicyCompiler {
         for family in IPFamily.allCases {
             let familyRanges = ranges.filter { $0.family == family }
             guard !familyRanges.isEmpty else { continue }
-            let set = addressSet(familyRanges, family: family, comment: comment, into: &assembly)
+            let set = addressSet(familyRanges, family: family, into: &assembly)
             rules.append(Rule([.matches(direction.peerField(family), .setReference(set))] + portStatements + [.verdict(verdict)],
                               comment: comment))
         }
@@ -62,21 +62,21 @@ extension PolicyCompiler {
             }
             guard !elements.isEmpty else { continue }
             let set = namedSet(prefix: "np-ports\(Naming.familySuffix(family))", key: [family.addressType, .inetProto, .inetService],
-                               flags: [], elements: elements, comment: "\(comment) port \(name)", into: &assembly)
+                               flags: [], elements: elements, comment: "destinations of named port \(name)/\(proto.nftName)", into: &assembly)
             rules.append(Rule([.matches(.concat([family.destination, .meta(.l4proto), .payload(.thDport)]), .setReference(set)),
                                .verdict(verdict)], comment: comment))
         }
         return rules
     }
 
-    private func addressSet(_ ranges: [AddressRange], family: IPFamily, comment: String, into assembly: inout Assembly) -> String {
+    private func addressSet(_ ranges: [AddressRange], family: IPFamily, into assembly: inout Assembly) -> String {
         if let known = peerCache.setNames[ranges] { return known }
-        let name = makeAddressSet(ranges, family: family, comment: comment, into: &assembly)
+        let name = makeAddressSet(ranges, family: family, into: &assembly)
         peerCache.setNames[ranges] = name
         return name
     }
 
-    private func makeAddressSet(_ ranges: [AddressRange], family: IPFamily, comment: String, into assembly: inout Assembly) -> String {
+    private func makeAddressSet(_ ranges: [AddressRange], family: IPFamily, into assembly: inout Assembly) -> String {
         var elements: [SetElement] = []
         for range in ranges {
             for cidr in range.prefixes {
@@ -84,10 +84,14 @@ extension PolicyCompiler {
             }
         }
         return namedSet(prefix: "np-addrs\(Naming.familySuffix(family))", key: [family.addressType], flags: [.interval],
-                        elements: elements, comment: comment, into: &assembly)
+                        elements: elements, comment: "peer addresses, shared by every rule with these peers", into: &assembly)
     }
 
-    /// One named set per distinct content: equal peer lists share a set, whoever uses them.
+    /// One named set per distinct content: equal peer lists share a set, whoever uses them. Its
+    /// comment describes the content, never a user: a comment naming the first rule that uses it
+    /// would change when another rule comes first, and a set's declaration cannot be changed in
+    /// place, so an unrelated policy edit would replace the whole table (the rules that reference
+    /// the set name their policy in their own comments).
     private func namedSet(prefix: String, key: [DataType], flags: [NamedSet.Flag], elements: [SetElement], comment: String,
                           into assembly: inout Assembly) -> String {
         let sorted = elements.sorted { $0.key.lexicographicallyPrecedes($1.key) }
