@@ -33,7 +33,7 @@ struct PolicyChangePlanTests {
     }
 
     static func compile(firstPeer: String) throws -> Ruleset {
-        let directory = NSTemporaryDirectory() + "kubenft-policy-plan-\(getpid())-\(firstPeer)"
+        let directory = NSTemporaryDirectory() + "kubenft-policy-plan-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         try Self.policies(firstPeer: firstPeer).write(toFile: directory + "/policies.yaml", atomically: true, encoding: .utf8)
