@@ -97,13 +97,8 @@ func measurePolicy(_ path: String, edit: PolicyEdit, repeats: Int) throws -> Pol
             row.messages = cached.report?.messages ?? 0
             row.modes.insert(cached.mode.rawValue)
             let afterIncremental = try run(["ip", "netns", "exec", name, "nft", "list", "table", "inet", "kubenft"])
-            let file = AppliedStateFile(path: NSTemporaryDirectory() + "kubenft-apply-bench-\(getpid()).state")
-            defer { file.remove() }
-            if let state = try applier.apply(base).state { try file.save(state) }
-            start = now()
-            let fromFile = try applier.apply(changed, previous: file.load())
-            if let state = fromFile.state { try file.save(state) }
-            row.stateFile.append(now() - start)
+            let (fromFile, fileSeconds) = try applyFromStateFile(applier, base: base, changed: changed)
+            row.stateFile.append(fileSeconds)
             row.stateFileMessages = fromFile.report?.messages ?? 0
             row.modes.insert(fromFile.mode.rawValue)
             let afterFile = try run(["ip", "netns", "exec", name, "nft", "list", "table", "inet", "kubenft"])

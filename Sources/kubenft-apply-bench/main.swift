@@ -98,6 +98,18 @@ func replacedCopy(_ path: String) throws -> String {
     return target
 }
 
+/// Applies `base`, saves its state to a file, and applies `changed` from that file as a new
+/// `kubenft apply` process would (load, apply, save); returns the timed apply and its seconds.
+func applyFromStateFile(_ applier: RulesetApplier, base: Ruleset, changed: Ruleset) throws -> (ApplyOutcome, Double) {
+    let file = AppliedStateFile(path: NSTemporaryDirectory() + "kubenft-apply-bench-\(getpid()).state")
+    defer { file.remove() }
+    if let state = try applier.apply(base).state { try file.save(state) }
+    let start = now()
+    let outcome = try applier.apply(changed, previous: file.load())
+    if let state = outcome.state { try file.save(state) }
+    return (outcome, now() - start)
+}
+
 struct Row {
     var label = ""
     var size = ""
@@ -145,24 +157,15 @@ func measure(_ path: String, repeats: Int) throws -> Row {
             start = now()
             _ = try applier.apply(changed, previous: restored.state)
             row.cached.append(now() - start)
-            let file = AppliedStateFile(path: NSTemporaryDirectory() + "kubenft-apply-bench-\(getpid()).state")
-            defer { file.remove() }
-            if let state = try applier.apply(base).state { try file.save(state) }
-            start = now()
-            let fromFile = try applier.apply(changed, previous: file.load())
-            if let state = fromFile.state { try file.save(state) }
-            row.stateFile.append(now() - start)
+            let (fromFile, fileSeconds) = try applyFromStateFile(applier, base: base, changed: changed)
+            row.stateFile.append(fileSeconds)
             guard fromFile.mode == .incremental else { throw BenchFailure(description: "the state file was not used (\(fromFile.mode))") }
             let again = try applier.apply(base)
             start = now()
             let same = try applier.apply(replaced, previous: again.state)
             row.sameCached.append(now() - start)
             row.sameMessages = same.report?.messages ?? 0
-            if let state = try applier.apply(base).state { try file.save(state) }
-            start = now()
-            let sameFromFile = try applier.apply(replaced, previous: file.load())
-            if let state = sameFromFile.state { try file.save(state) }
-            row.sameStateFile.append(now() - start)
+            row.sameStateFile.append(try applyFromStateFile(applier, base: base, changed: replaced).1)
             _ = try applier.apply(changed)
             try withNamespace { fresh in
                 _ = try RulesetApplier(transport: try NetlinkTransport(namespace: fresh)).apply(changed)

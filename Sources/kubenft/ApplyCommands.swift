@@ -224,11 +224,17 @@ struct VerifyCommand: ParsableCommand {
         } catch {
             throw KernelFailure.report(error)
         }
+        try Self.report(differences, of: "table \(ruleset.family) \(ruleset.name)", matches: "matches", differs: "differs")
+    }
+
+    /// Prints `verify`'s verdict on `subject`: that it matches the manifests (exit 0), or each
+    /// difference (exit 1).
+    static func report(_ differences: [String], of subject: String, matches: String, differs: String) throws {
         guard !differences.isEmpty else {
-            Terminal.out("table \(ruleset.family) \(ruleset.name) matches the manifests\n")
+            Terminal.out("\(subject) \(matches) the manifests\n")
             return
         }
-        var text = "table \(ruleset.family) \(ruleset.name) differs from the manifests (\(differences.count) difference\(differences.count == 1 ? "" : "s")):\n"
+        var text = "\(subject) \(differs) from the manifests (\(differences.count) difference\(differences.count == 1 ? "" : "s")):\n"
         for line in differences { text += "  " + DisplayText.escaped(line) + "\n" }
         Terminal.out(text)
         throw ExitCode(1)

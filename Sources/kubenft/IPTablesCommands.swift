@@ -60,14 +60,7 @@ enum IPTablesCommands {
                 throw ExitCode(2)
             }
         }
-        guard !differences.isEmpty else {
-            Terminal.out("the kubenft iptables chains match the manifests\n")
-            return
-        }
-        var text = "the kubenft iptables chains differ from the manifests (\(differences.count) difference\(differences.count == 1 ? "" : "s")):\n"
-        for line in differences { text += "  " + DisplayText.escaped(line) + "\n" }
-        Terminal.out(text)
-        throw ExitCode(1)
+        try VerifyCommand.report(differences, of: "the kubenft iptables chains", matches: "match", differs: "differ")
     }
 
     static func delete(with kernel: IPTablesKernel) throws {

@@ -9,14 +9,7 @@ import Testing
 struct CLITests {
     /// The `kubenft` executable built beside the test bundle.
     static func binary() throws -> String {
-        let exe = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
-        var directory = URL(fileURLWithPath: exe).deletingLastPathComponent()
-        if directory.path.hasSuffix(".xctest") { directory.deleteLastPathComponent() }
-        let candidate = directory.appendingPathComponent("kubenft").path
-        guard FileManager.default.isExecutableFile(atPath: candidate) else {
-            throw Kernel.Failure(description: "kubenft not built at \(candidate); run swift build --build-tests first")
-        }
-        return candidate
+        try AgentLocator.builtProduct("kubenft")
     }
 
     static func run(_ arguments: [String], stdin: String? = nil) throws -> (status: Int32, stdout: String, stderr: String) {

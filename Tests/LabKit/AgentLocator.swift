@@ -39,6 +39,18 @@ public enum AgentLocator {
         return build()
     }
 
+    /// An executable of this package built beside the running test bundle (e.g. `kubenft`).
+    public static func builtProduct(_ name: String) throws -> String {
+        let exe = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
+        var directory = URL(fileURLWithPath: exe).deletingLastPathComponent()
+        if directory.path.hasSuffix(".xctest") { directory.deleteLastPathComponent() }
+        let candidate = directory.appendingPathComponent(name).path
+        guard FileManager.default.isExecutableFile(atPath: candidate) else {
+            throw LabError.invalidRequest("\(name) not built at \(candidate); run swift build --build-tests first")
+        }
+        return candidate
+    }
+
     /// Directories of the running executable (resolved and as invoked).
     static func productDirectories() -> [String] {
         var dirs: [String] = []

@@ -12,14 +12,7 @@ struct ConntrackLabTests {
 
     /// The `kubenft` executable built beside the test bundle.
     static func binary() throws -> String {
-        let exe = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
-        var directory = URL(fileURLWithPath: exe).deletingLastPathComponent()
-        if directory.path.hasSuffix(".xctest") { directory.deleteLastPathComponent() }
-        let candidate = directory.appendingPathComponent("kubenft").path
-        guard FileManager.default.isExecutableFile(atPath: candidate) else {
-            throw Namespaces.Failure(description: "kubenft not built at \(candidate); run swift build --build-tests first")
-        }
-        return candidate
+        try AgentLocator.builtProduct("kubenft")
     }
 
     /// A NodePort Service `lab/dns` (UDP 53 → 8080 on ClusterIP 10.96.0.53) whose one endpoint is `endpoint`.

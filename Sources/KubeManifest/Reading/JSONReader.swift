@@ -141,30 +141,30 @@ struct JSONParser {
                     if input.has(position), input[position] == UInt8(ascii: "[") {
                         streamedItems = true
                         try parseStreamedArray(depth: depth + 1, handler: streaming)
-                        skipSpace()
-                        guard input.has(position) else { throw JSONSyntaxError(reason: "unexpected end of input", offset: position) }
-                        let byte = input[position]
-                        position += 1
-                        if byte == closing { break }
-                        guard byte == UInt8(ascii: ",") else {
-                            throw JSONSyntaxError(reason: "expected ',' or '\(Character(Unicode.Scalar(closing)))'", offset: position - 1)
-                        }
+                        if try closesAfterValue(closing) { break }
                         continue
                     }
                 }
             }
             try parseValue(depth: depth + 1)
-            skipSpace()
-            guard input.has(position) else { throw JSONSyntaxError(reason: "unexpected end of input", offset: position) }
-            let byte = input[position]
-            position += 1
-            if byte == closing { break }
-            guard byte == UInt8(ascii: ",") else {
-                throw JSONSyntaxError(reason: "expected ',' or '\(Character(Unicode.Scalar(closing)))'", offset: position - 1)
-            }
+            if try closesAfterValue(closing) { break }
         }
         tree.close(index)
         if mapping { tree.checkDuplicateKeys(index) }
+    }
+
+    /// Reads what follows a value inside a container: true for the container's `closing` byte,
+    /// false for a comma; anything else is a syntax error.
+    private mutating func closesAfterValue(_ closing: UInt8) throws -> Bool {
+        skipSpace()
+        guard input.has(position) else { throw JSONSyntaxError(reason: "unexpected end of input", offset: position) }
+        let byte = input[position]
+        position += 1
+        if byte == closing { return true }
+        guard byte == UInt8(ascii: ",") else {
+            throw JSONSyntaxError(reason: "expected ',' or '\(Character(Unicode.Scalar(closing)))'", offset: position - 1)
+        }
+        return false
     }
 
     private mutating func parseLiteral(_ word: StaticString) throws {
