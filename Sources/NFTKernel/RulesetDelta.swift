@@ -50,17 +50,74 @@ package struct ElementDelta<Element: Hashable>: Equatable {
     }
 
     /// Positions of the elements added (in `new`) and removed (in `old`) between two lists of
-    /// per-element hashes. The common head and tail are skipped first, so a small change to a
-    /// large set costs one pass.
+    /// per-element hashes. The common head and tail are skipped first; what remains is compared as
+    /// a short edit script when there is one (a replaced element of a sorted set leaves at one end
+    /// and arrives at the other), else through hash sets. Either way a small change to a large set
+    /// costs about one pass and no hashing of the unchanged elements.
     package static func positions(old: [UInt64], new: [UInt64]) -> ElementDelta<Int> {
         var head = 0
         while head < new.count, head < old.count, new[head] == old[head] { head += 1 }
         var tail = 0
         while tail < new.count - head, tail < old.count - head, new[new.count - 1 - tail] == old[old.count - 1 - tail] { tail += 1 }
         let newWindow = head..<(new.count - tail), oldWindow = head..<(old.count - tail)
+        if let script = ShortEditScript(old: old[oldWindow], new: new[newWindow], limit: 32) {
+            let moved = Set(script.removed.map { old[$0] }).intersection(script.added.map { new[$0] })
+            guard !moved.isEmpty else { return ElementDelta<Int>(added: script.added, removed: script.removed) }
+            return ElementDelta<Int>(added: script.added.filter { !moved.contains(new[$0]) },
+                                     removed: script.removed.filter { !moved.contains(old[$0]) })
+        }
         let newHashes = Set(new[newWindow]), oldHashes = Set(old[oldWindow])
         return ElementDelta<Int>(added: newWindow.filter { !oldHashes.contains(new[$0]) },
                                  removed: oldWindow.filter { !newHashes.contains(old[$0]) })
+    }
+}
+
+/// The shortest edit script between two lists when it has at most `limit` insertions and
+/// deletions (Myers' greedy O((N+M)·D) algorithm, E. W. Myers, "An O(ND) Difference Algorithm and
+/// Its Variations", 1986): positions (in the lists' own indices) deleted from `old` and inserted
+/// from `new`, both ascending. Nil when the script is longer than `limit`.
+struct ShortEditScript {
+    var removed: [Int] = []
+    var added: [Int] = []
+
+    init?(old: ArraySlice<UInt64>, new: ArraySlice<UInt64>, limit: Int) {
+        let (n, m) = (old.count, new.count)
+        let most = min(limit, n + m)
+        guard abs(n - m) <= most else { return nil }
+        let offset = most + 1
+        var furthest = [Int](repeating: 0, count: 2 * most + 3)
+        var trace: [[Int]] = []
+        for step in 0...most {
+            trace.append(furthest)
+            for diagonal in stride(from: -step, through: step, by: 2) {
+                let down = diagonal == -step || (diagonal != step && furthest[offset + diagonal - 1] < furthest[offset + diagonal + 1])
+                var x = down ? furthest[offset + diagonal + 1] : furthest[offset + diagonal - 1] + 1
+                var y = x - diagonal
+                while x < n, y < m, old[old.startIndex + x] == new[new.startIndex + y] { x += 1; y += 1 }
+                furthest[offset + diagonal] = x
+                if x >= n, y >= m {
+                    backtrack(trace, offset: offset, n: n, m: m, old: old.startIndex, new: new.startIndex)
+                    return
+                }
+            }
+        }
+        return nil
+    }
+
+    /// Walks the recorded frontiers back from the end, collecting one edit per step.
+    private mutating func backtrack(_ trace: [[Int]], offset: Int, n: Int, m: Int, old: Int, new: Int) {
+        var (x, y) = (n, m)
+        for step in stride(from: trace.count - 1, to: 0, by: -1) {
+            let furthest = trace[step]
+            let diagonal = x - y
+            let down = diagonal == -step || (diagonal != step && furthest[offset + diagonal - 1] < furthest[offset + diagonal + 1])
+            let previousX = down ? furthest[offset + diagonal + 1] : furthest[offset + diagonal - 1]
+            let previousY = previousX - (down ? diagonal + 1 : diagonal - 1)
+            if down { added.append(new + previousY) } else { removed.append(old + previousX) }
+            (x, y) = (previousX, previousY)
+        }
+        removed.reverse()
+        added.reverse()
     }
 }
 

@@ -164,11 +164,18 @@ package struct RulesetFingerprint: Sendable, Equatable {
         elementHashes(set.elements[...], key: key)
     }
 
+    /// Read through the buffer, with the hashing inlined, so no element is copied (a copy retains
+    /// its arrays, an atomic write to memory that is not in cache when the ruleset is large).
     package static func elementHashes(_ elements: ArraySlice<SetElement>, key: HashKey) -> [UInt64] {
-        elements.map { element in
-            var hasher = StableHasher(key: key)
-            hasher.combine(element)
-            return hasher.finalize()
+        elements.withUnsafeBufferPointer { buffer in
+            [UInt64](unsafeUninitializedCapacity: buffer.count) { hashes, count in
+                for index in buffer.indices {
+                    var hasher = StableHasher(key: key)
+                    hasher.combine(buffer[index])
+                    hashes[index] = hasher.finalize()
+                }
+                count = buffer.count
+            }
         }
     }
 }

@@ -54,6 +54,7 @@ package struct StableHasher {
         combine(tail)
     }
 
+    @inline(__always)
     package mutating func combine(_ text: String?) {
         if let text { combine(1); combine(text) } else { combine(0) }
     }
@@ -87,30 +88,68 @@ package struct HashKey: Hashable, Sendable {
 /// so different values give different word sequences. Switches are exhaustive, so a new IR case
 /// does not compile until it is hashed here.
 extension StableHasher {
+    @inline(__always)
     package mutating func combine(_ address: IPAddress) {
         let value = address.numericValue
-        combine(address.family == .v4 ? 4 : 6)
-        combine(UInt64(truncatingIfNeeded: value >> 64))
-        combine(UInt64(truncatingIfNeeded: value))
-    }
-
-    package mutating func combine(_ value: Value) {
-        switch value {
-        case .address(let address): combine(1); combine(address)
-        case .prefix(let cidr): combine(2); combine(cidr.address); combine(cidr.prefixLength)
-        case .addressRange(let low, let high): combine(3); combine(low); combine(high)
-        case .integer(let number): combine(4); combine(number)
-        case .port(let port): combine(5); combine(UInt64(port))
-        case .portRange(let low, let high): combine(6); combine(UInt64(low) << 16 | UInt64(high))
-        case .hex(let number): combine(7); combine(UInt64(number))
-        case .proto(let name): combine(8); combine(name)
-        case .symbol(let name): combine(9); combine(name)
+        if address.family == .v4 {
+            combine(Self.tagged(0x01, UInt64(truncatingIfNeeded: value)))
+        } else {
+            combine(Self.tagged(0x02, 0))
+            combine(UInt64(truncatingIfNeeded: value >> 64))
+            combine(UInt64(truncatingIfNeeded: value))
         }
     }
 
+    /// `payload` (at most 56 bits) under a one-byte tag: one word for the common small values.
+    @inline(__always)
+    static func tagged(_ tag: UInt64, _ payload: UInt64) -> UInt64 { tag << 56 | payload }
+
+    /// Each value is self-delimiting (its first word's tag says how many words follow), so a list of
+    /// values gives a word sequence no other list gives. Addresses, ports, small integers and
+    /// protocol names of up to six bytes take one word each.
+    @inline(__always)
+    package mutating func combine(_ value: Value) {
+        switch value {
+        case .address(let address): combine(address)
+        case .prefix(let cidr): combine(Self.tagged(0x10, UInt64(cidr.prefixLength))); combine(cidr.address)
+        case .addressRange(let low, let high): combine(Self.tagged(0x11, 0)); combine(low); combine(high)
+        case .integer(let number):
+            if number < 1 << 56 {
+                combine(Self.tagged(0x12, number))
+            } else {
+                combine(Self.tagged(0x13, 0)); combine(number)
+            }
+        case .port(let port): combine(Self.tagged(0x14, UInt64(port)))
+        case .portRange(let low, let high): combine(Self.tagged(0x15, UInt64(low) << 16 | UInt64(high)))
+        case .hex(let number): combine(Self.tagged(0x16, UInt64(number)))
+        case .proto(let name): combineShort(0x17, name)
+        case .symbol(let name): combineShort(0x18, name)
+        }
+    }
+
+    /// A name of at most six bytes packed into its tag word (length in the second byte), longer
+    /// ones length-prefixed after a marker word.
+    private mutating func combineShort(_ tag: UInt64, _ name: String) {
+        var word: UInt64 = 0
+        var count: UInt64 = 0
+        for byte in name.utf8 {
+            guard count < 6 else {
+                combine(Self.tagged(tag, 0xFF << 48))
+                combine(name)
+                return
+            }
+            word |= UInt64(byte) << (8 * count)
+            count += 1
+        }
+        combine(Self.tagged(tag, count << 48 | word))
+    }
+
+    @inline(__always)
     package mutating func combine(_ values: [Value]) {
         combine(values.count)
-        for value in values { combine(value) }
+        values.withUnsafeBufferPointer { buffer in
+            for value in buffer { combine(value) }
+        }
     }
 
     package mutating func combine(_ expression: Expression) {
@@ -134,6 +173,7 @@ extension StableHasher {
         }
     }
 
+    @inline(__always)
     package mutating func combine(_ verdict: Verdict) {
         switch verdict {
         case .accept: combine(31)
@@ -189,6 +229,7 @@ extension StableHasher {
         combine(rule.comment)
     }
 
+    @inline(__always)
     package mutating func combine(_ element: SetElement) {
         combine(element.key)
         switch element.data {

@@ -14,7 +14,9 @@ import Glibc
 public struct AppliedStateFile: Sendable {
     public let path: String
 
-    static let magic: [UInt8] = Array("KNFTSTATE\u{2}".utf8)
+    /// The last byte is the format version; it changes whenever the file's layout or the hashes it
+    /// holds (`StableHasher`'s word encoding) change, so an older file is ignored, not misread.
+    static let magic: [UInt8] = Array("KNFTSTATE\u{3}".utf8)
 
     public init(path: String) {
         self.path = path

@@ -1,5 +1,5 @@
 import Foundation
-import NFTKernel
+@testable import NFTKernel
 import NFTRuleset
 import Testing
 @testable import NFTNetlink
@@ -126,6 +126,46 @@ struct RulesetDeltaTests {
         #expect(delta.removed.map { old[$0] } == [3, 5])
         #expect(delta.added.map { new[$0] } == [9, 7])
         #expect(ElementDelta<Int>.positions(old: old, new: old) == ElementDelta(added: [], removed: []))
+    }
+
+    @Test("element positions give exactly the elements only one side has, for short and long edit scripts")
+    func positionsProperty() {
+        var random = SplitMix64(state: 0x5EED_0E1E)
+        for round in 0..<400 {
+            let size = Int.random(in: 0...300, using: &random)
+            var next: UInt64 = 1
+            let old: [UInt64] = (0..<size).map { _ in next += UInt64.random(in: 1...3, using: &random); return next }
+            var new = old
+            // Few edits take the edit-script path, many the hash-set path; some moves keep an element.
+            let edits = round % 4 == 3 ? Int.random(in: 33...120, using: &random) : Int.random(in: 0...12, using: &random)
+            for _ in 0..<edits {
+                switch Int.random(in: 0..<3, using: &random) {
+                case 0 where !new.isEmpty: new.remove(at: Int.random(in: 0..<new.count, using: &random))
+                case 1 where !new.isEmpty:
+                    let moved = new.remove(at: Int.random(in: 0..<new.count, using: &random))
+                    new.insert(moved, at: Int.random(in: 0...new.count, using: &random))
+                default:
+                    next += 1_000
+                    new.insert(next, at: Int.random(in: 0...new.count, using: &random))
+                }
+            }
+            let delta = ElementDelta<Int>.positions(old: old, new: new)
+            #expect(Set(delta.removed.map { old[$0] }) == Set(old).subtracting(new), "round \(round)")
+            #expect(Set(delta.added.map { new[$0] }) == Set(new).subtracting(old), "round \(round)")
+            #expect(delta.removed.count == Set(old).subtracting(new).count && delta.added.count == Set(new).subtracting(old).count)
+            #expect(delta.removed == delta.removed.sorted() && delta.added == delta.added.sorted(), "round \(round)")
+        }
+    }
+
+    @Test("an element replaced at the start of a sorted set and one arriving at its end cost two edits")
+    func shortEditScript() throws {
+        let old = Array(UInt64(0)..<UInt64(100_000)), new = Array(old.dropFirst()) + [200_000]
+        let script = try #require(ShortEditScript(old: old[...], new: new[...], limit: 2))
+        #expect(script.removed == [0] && script.added == [new.count - 1])
+        #expect(ShortEditScript(old: old[...], new: new[...], limit: 1) == nil)
+        let disjoint: [UInt64] = [7, 8, 9]
+        #expect(ShortEditScript(old: disjoint[...], new: [1, 2, 3][...], limit: 5) == nil)
+        #expect(try #require(ShortEditScript(old: disjoint[...], new: [1, 2, 3][...], limit: 6)).removed == [0, 1, 2])
     }
 
     /// The old ruleset with the delta's changes made to it: kept objects are the old ones with
