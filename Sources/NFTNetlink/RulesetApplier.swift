@@ -43,10 +43,15 @@ public struct AppliedState: Sendable {
     /// The elements of a state loaded from a file, by set name (interval sets are not kept);
     /// empty for a state that has its ruleset.
     let storedElements: [String: StoredElements]
+    /// The stored elements of the loaded state this one was applied from: when this state is
+    /// written, a set whose elements did not change keeps its records, and a changed one has only
+    /// its new elements written.
+    let carried: [String: StoredElements]
 
     init(ruleset: Ruleset?, generation: UInt32, family: String, table: String, namespace: UInt64?, fingerprint: RulesetFingerprint,
-         storedElements: [String: StoredElements] = [:]) {
+         storedElements: [String: StoredElements] = [:], carried: [String: StoredElements] = [:]) {
         self.storedElements = storedElements
+        self.carried = carried
         self.ruleset = ruleset
         self.generation = generation
         self.family = family
@@ -126,7 +131,7 @@ public struct RulesetApplier {
         }
         func state(_ generation: UInt32) -> AppliedState {
             AppliedState(ruleset: desired, generation: generation, family: desired.family, table: desired.name,
-                         namespace: namespace, fingerprint: wanted)
+                         namespace: namespace, fingerprint: wanted, carried: trusted?.storedElements ?? [:])
         }
         if let changes = operations {
             if changes.isEmpty { return ApplyOutcome(mode: .unchanged, operations: [], report: nil, state: state(generation)) }
@@ -187,9 +192,9 @@ public struct RulesetApplier {
     private static func storedChanges(_ set: NamedSet, stored: StoredElements, after: RulesetFingerprint.SetPrint,
                                       key: HashKey) -> [BatchOperation]? {
         let hashes = after.elementHashes.count == set.elements.count ? after.elementHashes : RulesetFingerprint.elementHashes(set, key: key)
-        let (removed, added) = StoredElements.delta(new: hashes, old: stored.hashes)
+        let delta = ElementDelta<Int>.positions(old: stored.hashes, new: hashes)
         var deletions: [SetElement] = []
-        for index in removed {
+        for index in delta.removed {
             guard let element = stored.element(at: index) else { return nil }
             var hasher = StableHasher(key: key)
             hasher.combine(element)
@@ -198,7 +203,7 @@ public struct RulesetApplier {
         }
         var operations: [BatchOperation] = []
         if !deletions.isEmpty { operations.append(.deleteElements(set: set, elements: deletions)) }
-        if !added.isEmpty { operations.append(.addElements(set: set, elements: added.map { set.elements[$0] })) }
+        if !delta.added.isEmpty { operations.append(.addElements(set: set, elements: delta.added.map { set.elements[$0] })) }
         return operations
     }
 

@@ -142,16 +142,40 @@ struct StoredElements: Sendable {
         return element
     }
 
-    /// Indices of the old elements that are gone and of the new ones that are not in the old
-    /// list, compared by hash after dropping the two lists' common head and tail.
-    static func delta(new: [UInt64], old: [UInt64]) -> (removed: [Int], added: [Int]) {
-        var head = 0
-        while head < new.count, head < old.count, new[head] == old[head] { head += 1 }
-        var tail = 0
-        while tail < new.count - head, tail < old.count - head, new[new.count - 1 - tail] == old[old.count - 1 - tail] { tail += 1 }
-        let newWindow = head..<(new.count - tail), oldWindow = head..<(old.count - tail)
-        let newSet = Set(new[newWindow]), oldSet = Set(old[oldWindow])
-        return (oldWindow.filter { !newSet.contains(old[$0]) }, newWindow.filter { !oldSet.contains(new[$0]) })
+    /// The stored elements of the same set after a change, built from these: unchanged records are
+    /// copied in runs, only the elements `delta` adds are written. Nil when the kept elements are
+    /// not in their old order (then the set is written whole).
+    func carried(to set: NamedSet, hashes: [UInt64], delta: ElementDelta<Int>) -> StoredElements? {
+        guard set.elements.count == hashes.count, offsets.count == self.hashes.count + 1 else { return nil }
+        var writer = StateWriter()
+        writer.bytes.reserveCapacity(records.count + delta.added.count * 32)
+        var newOffsets: [UInt32] = [0]
+        newOffsets.reserveCapacity(hashes.count + 1)
+        var (old, removed, added) = (0, delta.removed[...], delta.added[...])
+        var run: Range<Int>?
+        func flush(_ writer: inout StateWriter) {
+            if let copied = run { writer.bytes += records[Int(offsets[copied.lowerBound])..<Int(offsets[copied.upperBound])] }
+            run = nil
+        }
+        for index in hashes.indices {
+            if added.first == index {
+                added.removeFirst()
+                flush(&writer)
+                writer.element(set.elements[index])
+            } else {
+                while removed.first == old { removed.removeFirst(); old += 1 }
+                guard old < self.hashes.count, self.hashes[old] == hashes[index] else { return nil }
+                if let current = run, current.upperBound == old { run = current.lowerBound..<old + 1 } else { flush(&writer); run = old..<old + 1 }
+                old += 1
+                // The record's end: where the run has copied to, plus the kept records since.
+                newOffsets.append(UInt32(truncatingIfNeeded: writer.bytes.count) + offsets[old] - offsets[run!.lowerBound])
+                continue
+            }
+            newOffsets.append(UInt32(truncatingIfNeeded: writer.bytes.count))
+        }
+        flush(&writer)
+        guard added.isEmpty, UInt32(truncatingIfNeeded: writer.bytes.count) == newOffsets.last else { return nil }
+        return StoredElements(hashes: hashes, offsets: newOffsets, records: writer.bytes)
     }
 }
 
@@ -173,6 +197,17 @@ extension StateWriter {
             let set = ruleset.sets[index]
             var hashes = aligned ? prints[index].elementHashes : []
             if hashes.count != set.elements.count { hashes = RulesetFingerprint.elementHashes(set, key: state.fingerprint.key) }
+            // A state applied from a loaded one: its sets' records are taken over, not rewritten.
+            if let before = state.carried[set.name] {
+                if before.hashes == hashes {
+                    stored(name: set.name, before)
+                    continue
+                }
+                if let after = before.carried(to: set, hashes: hashes, delta: ElementDelta<Int>.positions(old: before.hashes, new: hashes)) {
+                    stored(name: set.name, after)
+                    continue
+                }
+            }
             var records = StateWriter()
             records.bytes.reserveCapacity(set.elements.count * 24)
             var offsets: [UInt32] = [0]

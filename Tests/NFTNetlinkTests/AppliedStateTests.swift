@@ -1,6 +1,7 @@
 import Foundation
 import LabKit
 import NetAddress
+import NFTKernel
 import NFTRuleset
 import Testing
 @testable import NFTNetlink
@@ -98,6 +99,61 @@ struct AppliedStateTests {
         #expect(table.sets.map(\.name) == changed.sets.map(\.name))
         for (have, want) in zip(table.sets, changed.sets) { #expect(Set(have.elements) == Set(want.elements), "\(want.name)") }
         #expect(table.chains == changed.chains)
+        // The state written after it takes the loaded records over, and is the file a state
+        // written from scratch would be.
+        let after = try #require(outcome.state)
+        #expect(!after.carried.isEmpty)
+        let scratch = AppliedStateFile(path: path + ".scratch")
+        defer { scratch.remove() }
+        try file.save(after)
+        try scratch.save(AppliedState(ruleset: changed, generation: after.generation, family: after.family, table: after.table,
+                                      namespace: 7, fingerprint: after.fingerprint))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == Data(contentsOf: URL(fileURLWithPath: scratch.path)))
+    }
+
+    @Test("stored elements carried over a change equal the changed set written whole")
+    func carriedRecords() throws {
+        var random = SplitMix64(state: 0xCA22_1ED)
+        let key = HashKey.random()
+        func stored(_ set: NamedSet) -> StoredElements {
+            var writer = StateWriter()
+            var offsets: [UInt32] = [0]
+            for element in set.elements {
+                writer.element(element)
+                offsets.append(UInt32(writer.bytes.count))
+            }
+            return StoredElements(hashes: RulesetFingerprint.elementHashes(set, key: key), offsets: offsets, records: writer.bytes)
+        }
+        var next = 0
+        func element() throws -> SetElement {
+            next += Int.random(in: 1...3, using: &random)
+            return SetElement(key: [.address(try IPAddressFixture.v4(next)), .proto("tcp"), .port(UInt16(next % 60_000))],
+                              data: .values([.address(try IPAddressFixture.v4(next * 7)), .port(8080)]),
+                              comment: next % 3 == 0 ? "ns/svc-\(next)" : nil)
+        }
+        var spliced = 0
+        for round in 0..<150 {
+            let old = try (0..<Int.random(in: 0...120, using: &random)).map { _ in try element() }
+            var new = old
+            for _ in 0..<(round % 5 == 4 ? 60 : Int.random(in: 0...6, using: &random)) {
+                // Elements out of their old order (every fifth round) cannot be carried over.
+                switch Int.random(in: 0..<(round % 5 == 4 ? 3 : 2), using: &random) {
+                case 0 where !new.isEmpty: new.remove(at: Int.random(in: 0..<new.count, using: &random))
+                case 2 where !new.isEmpty: new.swapAt(Int.random(in: 0..<new.count, using: &random), Int.random(in: 0..<new.count, using: &random))
+                default: new.insert(try element(), at: Int.random(in: 0...new.count, using: &random))
+                }
+            }
+            func set(_ elements: [SetElement]) -> NamedSet {
+                NamedSet(name: "m", key: [.ipv4Address, .inetProto, .inetService], mapping: .concatenatedData([.ipv4Address, .inetService]),
+                         elements: elements)
+            }
+            let before = stored(set(old)), whole = stored(set(new))
+            let delta = ElementDelta<Int>.positions(old: before.hashes, new: whole.hashes)
+            guard let carried = before.carried(to: set(new), hashes: whole.hashes, delta: delta) else { continue }
+            spliced += 1
+            #expect(carried.hashes == whole.hashes && carried.offsets == whole.offsets && carried.records == whole.records, "round \(round)")
+        }
+        #expect(spliced >= 120, "\(spliced) of 150 rounds were carried over")
     }
 
     @Test("a stored element that does not match its hash is read from the kernel instead")
