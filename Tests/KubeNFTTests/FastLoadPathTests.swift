@@ -1,0 +1,161 @@
+import Foundation
+@testable import KubeManifest
+@testable import KubeNFT
+import NetAddress
+import Testing
+
+/// The shortcuts of the load path and of `kubenft dns` (in-place stable sorts, line-break jumps
+/// when cutting parts, byte keys and byte rendering of zones) must give exactly what the plain
+/// algorithms they replace give; each is checked against that plain algorithm on varied input.
+@Suite("Fast load path")
+struct FastLoadPathTests {
+    /// A deterministic generator, so a failure names input that can be rebuilt.
+    struct Numbers {
+        var state: UInt64
+        mutating func next(_ bound: Int) -> Int {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Int((state >> 33) % UInt64(bound))
+        }
+    }
+
+    @Test("sortStably orders as a stable sort does, equal keys in input order", arguments: [0, 1, 2, 17, 300])
+    func stableSort(count: Int) {
+        var numbers = Numbers(state: UInt64(count) + 1)
+        let items = (0..<count).map { index in (key: "k\(numbers.next(count / 3 + 1))", index: index) }
+        let reference = items.enumerated().sorted { left, right in
+            left.element.key != right.element.key ? left.element.key < right.element.key : left.offset < right.offset
+        }.map(\.element.index)
+        var sorted = items
+        sorted.sortStably { $0.key }
+        #expect(sorted.map(\.index) == reference)
+        var again = sorted
+        again.sortStably { $0.key }
+        #expect(again.map(\.index) == reference)
+        var reversed = Array(items.reversed())
+        reversed.sortStably(by: { $0.key }, >)
+        #expect(reversed.map(\.key) == reference.reversed().map { items[$0].key })
+    }
+
+    @Test("canonicalize puts pods in namespace/name order, duplicates in input order")
+    func canonicalPods() {
+        let location = SourceLocation(file: "p.yaml", line: 1, column: 1)
+        var cluster = Cluster()
+        let names = [("b", "x"), ("a", "y"), ("a-b", "a"), ("a", "y"), ("a", "b/c"), ("", "z")]
+        for (index, (namespace, name)) in names.enumerated() {
+            var meta = ObjectMeta(name: name, namespace: namespace, location: location)
+            meta.location.line = index + 1
+            cluster.pods.append(Pod(meta: meta))
+        }
+        let reference = cluster.pods.enumerated().sorted { left, right in
+            let (l, r) = (left.element.meta.qualifiedName, right.element.meta.qualifiedName)
+            return l != r ? l < r : left.offset < right.offset
+        }.map(\.element.meta.location.line)
+        cluster.canonicalize()
+        #expect(cluster.pods.map(\.meta.location.line) == reference)
+    }
+
+    @Test("a streamed source is cut where a whole one is", arguments: [1, 3, 7, 64, 4096])
+    func splitterMatchesWholeCut(chunk: Int) {
+        var text = ""
+        var numbers = Numbers(state: UInt64(chunk))
+        for index in 0..<60 {
+            let separator = ["---\n", "--- # c\n", "---\r\n", "----\n", "  ---\n", "---x\n", "---\t\n"][numbers.next(7)]
+            text += separator + "kind: Pod\nmetadata:\n  name: p\(index)\n" + String(repeating: "a: b\n", count: numbers.next(12))
+        }
+        text += "---"
+        let bytes = Array(text.utf8)
+        for size in [1, 40, 200, 1000] {
+            let whole = ManifestSource(name: "s.yaml", bytes: bytes).documentParts(size: size)
+            var splitter = DocumentSplitter(size: size)
+            var streamed: [DocumentBytes] = []
+            var offset = 0
+            while offset < bytes.count {
+                splitter.append(Array(bytes[offset..<min(offset + chunk, bytes.count)]))
+                offset += chunk
+                while let part = splitter.next(final: false) { streamed.append(part) }
+            }
+            while let part = splitter.next(final: true) { streamed.append(part) }
+            #expect(streamed.map(\.bytes.count) == whole.map(\.range.count), "size \(size)")
+            #expect(streamed.flatMap(\.bytes) == bytes, "size \(size)")
+            #expect(streamed.map(\.lineOffset) == whole.map(\.lineOffset), "size \(size)")
+        }
+    }
+
+    /// The canonical order and duplicate removal as first written: a byte key per record,
+    /// compared whole, then the type's rank, then the data's text.
+    static func referenceSortedUnique(_ records: [DNSRecord]) -> [DNSRecord] {
+        struct Keyed {
+            var key: [UInt8]
+            var rank: Int
+            var data: String
+            var offset: Int
+        }
+        let keyed = records.enumerated().map { offset, record -> Keyed in
+            var key: [UInt8] = []
+            for label in record.name.labels.reversed() {
+                key += Array(label.lowercased().utf8)
+                key.append(0)
+            }
+            return Keyed(key: key, rank: record.data.rank, data: record.data.presentation, offset: offset)
+        }
+        let sorted = keyed.sorted { (l: Keyed, r: Keyed) -> Bool in
+            if l.key != r.key { return l.key.lexicographicallyPrecedes(r.key) }
+            if l.rank != r.rank { return l.rank < r.rank }
+            if l.data != r.data { return l.data < r.data }
+            return l.offset < r.offset
+        }
+        var out: [DNSRecord] = []
+        for (index, entry) in sorted.enumerated() {
+            if index > 0, sorted[index - 1].key == entry.key, sorted[index - 1].rank == entry.rank, sorted[index - 1].data == entry.data {
+                continue
+            }
+            out.append(records[entry.offset])
+        }
+        return out
+    }
+
+    static func records(seed: UInt64, count: Int) -> [DNSRecord] {
+        var numbers = Numbers(state: seed)
+        let labels = ["a", "A", "b", "web", "Web", "x-1", "_http", "_tcp", "é", "É", "a.b", "svc", "pod", "ns"]
+        let zone = DomainName(labels: ["cluster", "local"])
+        return (0..<count).map { _ in
+            let name = DomainName(labels: (0..<numbers.next(3)).map { _ in labels[numbers.next(labels.count)] } + zone.labels)
+            let target = zone.prepending(labels[numbers.next(labels.count)])
+            let address = IPAddress("10.0.\(numbers.next(3)).\(numbers.next(12))")!
+            let data: DNSRecord.RecordData = switch numbers.next(6) {
+            case 0: .a(address)
+            case 1: .aaaa(IPAddress("fd00::\(numbers.next(20))")!)
+            case 2: .cname(target)
+            case 3: .srv(priority: 0, weight: 100, port: UInt16(numbers.next(3) + 80), target: target)
+            case 4: .ptr(target)
+            default: .txt("v\(numbers.next(3)) \"q\"\\")
+            }
+            return DNSRecord(name: name, ttl: numbers.next(4) == 0 ? 30 : 5, data: data)
+        }
+    }
+
+    @Test("zone records are sorted and made unique as the plain algorithm does", arguments: [1, 2, 3, 4])
+    func zoneOrder(seed: UInt64) {
+        let records = Self.records(seed: seed, count: 400)
+        #expect(ZoneFile.sortedUnique(records) == Self.referenceSortedUnique(records))
+    }
+
+    @Test("zone text writes each record as its name, TTL, class, type and data")
+    func zoneText() {
+        let zone = ZoneFile(kind: .forward, clusterDomain: DomainName(labels: ["cluster", "local"]), ttl: 5, serial: nil,
+                            records: Self.records(seed: 9, count: 200))
+        var expected = "; generated by kubenft dns from Kubernetes objects (DNS schema \(ServiceDiscovery.schemaVersion))\n"
+        expected += "$ORIGIN \(zone.origin)\n$TTL \(zone.records.first?.ttl ?? 5)\n"
+        var hash: UInt32 = 0x811C_9DC5
+        for record in zone.records {
+            expected += "\(record.name)\t\(record.ttl)\tIN\t\(record.data.type)\t\(record.data.presentation)\n"
+        }
+        for record in zone.records.dropFirst(2) {
+            for byte in "\(record.name) \(record.ttl) \(record.data.type) \(record.data.presentation)\n".utf8 {
+                hash = (hash ^ UInt32(byte)) &* 0x0100_0193
+            }
+        }
+        #expect(zone.text == expected)
+        #expect(zone.serial == hash)
+    }
+}
