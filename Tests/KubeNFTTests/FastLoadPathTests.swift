@@ -159,3 +159,45 @@ struct FastLoadPathTests {
         #expect(zone.serial == hash)
     }
 }
+
+/// Label keys are checked byte by byte when they are ASCII; the result must be that of the
+/// character-based check, which still serves other keys.
+@Suite("Qualified name check")
+struct QualifiedNameCheckTests {
+    /// The check as first written: split on the character '/', each part checked as a string.
+    static func reference(_ key: String) -> String? {
+        func labelName(_ name: Substring, empty: String) -> String? {
+            let bytes = Array(name.utf8)
+            if bytes.isEmpty { return empty }
+            if bytes.count > 63 { return "must be no more than 63 characters" }
+            for (index, byte) in bytes.enumerated() {
+                let alphanumeric = (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+                    || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
+                if alphanumeric { continue }
+                if index != 0, index != bytes.count - 1, [UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: ".")].contains(byte) { continue }
+                return "must consist of letters, digits, '-', '_' or '.', and start and end with a letter or digit"
+            }
+            return nil
+        }
+        let parts = key.split(separator: "/", maxSplits: 2, omittingEmptySubsequences: false)
+        switch parts.count {
+        case 1: return labelName(parts[0], empty: "must not be empty")
+        case 2:
+            if parts[0].isEmpty { return "prefix part must not be empty" }
+            if let problem = Validation.dnsSubdomainProblem(String(parts[0])) { return "prefix part " + problem }
+            return labelName(parts[1], empty: "name part must not be empty")
+        default: return "must be a name with an optional DNS subdomain prefix and '/'"
+        }
+    }
+
+    @Test("ASCII and other keys get the problem the character-based check finds")
+    func sameProblems() {
+        let long = String(repeating: "a", count: 63)
+        let keys = ["", "/", "a", "a/", "/a", "a/b", "a/b/c", "a//b", "example.com/app", "Example.com/app", "ex_ample.com/app",
+                    "-a", "a-", "a_b", "a.b", "A", "a b", "k8s.io/" + long, "k8s.io/" + long + "a", long + "a",
+                    ".a/b", "a./b", "a..b/c", "é", "a/é", "é/a", "a/\u{301}b", "a\u{301}/b", "a/b\u{301}/c", "1/2", "a.1-b/c_d"]
+        for key in keys {
+            #expect(Validation.qualifiedNameProblem(key) == Self.reference(key), "\(key)")
+        }
+    }
+}
