@@ -34,7 +34,11 @@ public struct ServiceDiscovery: Sendable {
     /// The _hostname_ of an endpoint without one: its address with `.` or `:` as `-`, as CoreDNS
     /// names it (the specification leaves the identifier to the implementation).
     static func addressLabel(_ address: IPAddress) -> String {
-        String(address.description.map { $0 == "." || $0 == ":" ? "-" : $0 })
+        var bytes = Array(address.description.utf8)
+        for index in bytes.indices where bytes[index] == UInt8(ascii: ".") || bytes[index] == UInt8(ascii: ":") {
+            bytes[index] = UInt8(ascii: "-")
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// `<d>.<c>.<b>.<a>.in-addr.arpa.` or the nibble form under `ip6.arpa.`.
