@@ -201,3 +201,28 @@ struct QualifiedNameCheckTests {
         }
     }
 }
+
+/// Label maps spelled alike are decoded once per part; a map with a problem is decoded (and
+/// reported) each time it occurs.
+@Suite("Repeated label maps")
+struct RepeatedLabelMapTests {
+    @Test("every copy of a bad label map is reported at its own place; good copies decode alike")
+    func repeatedMaps() {
+        var text = ""
+        for index in 0..<4 {
+            text += "---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: p\(index)\n  labels:\n    app: web\n    \"bad key!\": x\n"
+            text += "---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: q\(index)\n  labels:\n    app: web\n    tier: \"1\"\n"
+            text += "---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: r\(index)\n  labels:\n    app: web\n    tier: 1\n"
+        }
+        let result = ManifestLoader.load([ManifestSource(name: "l.yaml", bytes: Array(text.utf8))])
+        let badKeys = result.diagnostics.filter { $0.reason.contains("bad key!") }
+        #expect(badKeys.map(\.object) == (0..<4).map { "Pod default/p\($0)" })
+        #expect(badKeys.map(\.location.line) == (0..<4).map { 24 * $0 + 8 })
+        let tiers = result.diagnostics.filter { $0.object?.hasPrefix("Pod default/r") == true }
+        #expect(tiers.count == 4)
+        for pod in result.cluster.pods where pod.meta.name.hasPrefix("q") {
+            #expect(pod.meta.labels == ["app": "web", "tier": "1"])
+        }
+        #expect(result.cluster.pods.filter { $0.meta.name.hasPrefix("p") }.allSatisfy { $0.meta.labels == ["app": "web"] })
+    }
+}

@@ -298,6 +298,17 @@ struct ObjectDecoder {
     /// a null value is "" (Go's decoding of null into a map of strings).
     func stringMap(_ node: Int32, as role: StringMapRole = .labels) -> [String: String] {
         guard isMapping(node) else { return [:] }
+        // A map spelled exactly like one already decoded without a problem decodes to the same
+        // map, again without a problem: the pods of one workload repeat their labels.
+        let signature = tree.signature(of: node, tag: role == .labels ? 0 : 1)
+        if let known = sink.values.map(signed: signature) { return known }
+        let reported = sink.diagnostics.count
+        let map = decodeStringMap(node, as: role)
+        if sink.diagnostics.count == reported { sink.values.remember(map, signed: signature) }
+        return map
+    }
+
+    private func decodeStringMap(_ node: Int32, as role: StringMapRole) -> [String: String] {
         var result: [String: String] = [:]
         var totalBytes = 0
         for (keyNode, valueNode) in tree.entries(node) {
