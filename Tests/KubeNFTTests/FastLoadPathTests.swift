@@ -190,6 +190,22 @@ struct QualifiedNameCheckTests {
         }
     }
 
+    @Test("display text: every ASCII byte, and other text, is judged as by its scalars' categories")
+    func displayText() {
+        func reference(_ text: String) -> String? {
+            if text.utf8.count > 63 { return "must be no more than 63 bytes" }
+            for scalar in text.unicodeScalars where scalar.properties.generalCategory == .control
+                || scalar.properties.generalCategory == .format || scalar == "\u{2028}" || scalar == "\u{2029}" {
+                return "must not contain control or format characters"
+            }
+            return nil
+        }
+        let texts = (0..<128).map { "Pod" + String(UnicodeScalar(UInt8($0))) } + ["", "Pod", "P\u{200B}d", "é", "a\u{2028}", String(repeating: "k", count: 64)]
+        for text in texts {
+            #expect(Validation.displayTextProblem(text, maximumBytes: 63) == reference(text), "\(Array(text.utf8))")
+        }
+    }
+
     @Test("ASCII and other keys get the problem the character-based check finds")
     func sameProblems() {
         let long = String(repeating: "a", count: 63)

@@ -148,6 +148,8 @@ enum Validation {
     /// Free text kubenft prints (such as an admin policy rule name): no control characters, bounded.
     static func displayTextProblem(_ text: String, maximumBytes: Int) -> String? {
         if text.utf8.count > maximumBytes { return "must be no more than \(maximumBytes) bytes" }
+        // Printable ASCII is neither a control nor a format character.
+        if text.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) { return nil }
         for scalar in text.unicodeScalars where scalar.properties.generalCategory == .control
             || scalar.properties.generalCategory == .format || scalar == "\u{2028}" || scalar == "\u{2029}" {
             return "must not contain control or format characters"
