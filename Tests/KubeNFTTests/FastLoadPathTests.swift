@@ -241,4 +241,21 @@ struct RepeatedLabelMapTests {
         }
         #expect(result.cluster.pods.filter { $0.meta.name.hasPrefix("p") }.allSatisfy { $0.meta.labels == ["app": "web"] })
     }
+
+    @Test("every copy of a bad container list is reported; good copies give the same ports")
+    func repeatedContainers() {
+        let good = "  containers:\n  - name: c\n    ports:\n    - containerPort: 80\n      name: http\n"
+        let bad = "  containers:\n  - name: c\n    ports:\n    - containerPort: 80\n      name: Bad_Name\n"
+        let sidecar = "  initContainers:\n  - name: s\n    restartPolicy: Always\n    ports:\n    - containerPort: 9000\n"
+        var text = ""
+        for index in 0..<3 {
+            text += "---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: g\(index)\nspec:\n" + good + sidecar
+            text += "---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: b\(index)\nspec:\n" + bad
+        }
+        let result = ManifestLoader.load([ManifestSource(name: "c.yaml", bytes: Array(text.utf8))])
+        #expect(result.diagnostics.filter { $0.reason.contains("Bad_Name") }.map(\.object) == (0..<3).map { "Pod default/b\($0)" })
+        for pod in result.cluster.pods where pod.meta.name.hasPrefix("g") {
+            #expect(pod.containerPorts == [Pod.ContainerPort(name: "http", port: 80), Pod.ContainerPort(port: 9000)])
+        }
+    }
 }

@@ -8,8 +8,10 @@ final class ValueTable {
     private var labelMaps: Set<[String: String]> = []
     private var portLists: Set<[Pod.ContainerPort]> = []
     private var references: Set<Boxed<ObjectReference>> = []
-    /// String maps decoded without a problem, by how they are spelled.
-    private var mapsBySignature: [SubtreeSignature: [String: String]] = [:]
+    /// String maps and pods' container port lists decoded without a problem, by how they are
+    /// spelled (see `ObjectDecoder.memoized`).
+    var maps: [SubtreeSignature: [String: String]] = [:]
+    var containerPorts: [SubtreeSignature: [Pod.ContainerPort]] = [:]
 
     /// Strings of up to 15 UTF-8 bytes are stored inline and gain nothing from sharing.
     func string(_ text: String) -> String {
@@ -25,11 +27,6 @@ final class ValueTable {
         guard !map.isEmpty else { return map }
         return labelMaps.insert(map).memberAfterInsert
     }
-
-    /// The map decoded earlier from a subtree with this signature, if it had no problem.
-    func map(signed signature: SubtreeSignature) -> [String: String]? { mapsBySignature[signature] }
-
-    func remember(_ map: [String: String], signed signature: SubtreeSignature) { mapsBySignature[signature] = map }
 
     func ports(_ list: [Pod.ContainerPort]) -> [Pod.ContainerPort] {
         guard !list.isEmpty else { return list }
