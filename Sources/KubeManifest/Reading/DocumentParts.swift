@@ -62,8 +62,14 @@ struct DocumentSplitter {
     /// The next part once it is complete; at the end (`final`), whatever is left.
     mutating func next(final: Bool) -> DocumentBytes? {
         if let cut = findCut(final: final) {
-            let part = DocumentBytes(bytes: Array(buffer[..<cut]), lineOffset: lineOffset)
-            buffer.removeFirst(cut)
+            // The part keeps the buffer's storage; only the bytes after the cut are copied out.
+            var bytes = buffer
+            var rest: [UInt8] = []
+            rest.reserveCapacity(bytes.count - cut + size)
+            rest.append(contentsOf: bytes[cut...])
+            buffer = rest
+            bytes.removeLast(bytes.count - cut)
+            let part = DocumentBytes(bytes: bytes, lineOffset: lineOffset)
             lineOffset += lines
             lines = 0
             scanned = 0
