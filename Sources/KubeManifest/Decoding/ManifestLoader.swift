@@ -62,7 +62,7 @@ public enum ManifestLoader {
             case .failure(let problem): sink.diagnostics.append(problem)
             }
         }
-        // The sink lets go of the objects, so each list is freed as its sorted copy replaces it.
+        // Taken out of the sink, so sorting swaps the objects in place instead of copying every list.
         var cluster = sink.cluster
         sink.cluster = Cluster()
         cluster.canonicalize()
