@@ -21,15 +21,19 @@ enum ClusterChecks {
     }
 
     private static func checkPodAddresses(_ pods: [Pod], into diagnostics: inout [Diagnostic]) {
-        var owners: [IPAddress: String] = [:]
-        for pod in pods where !pod.hostNetwork {
-            for address in Set(pod.podIPs).sorted() {
+        // The index of the pod that holds each address; its name is spelled only when reported.
+        var owners: [IPAddress: Int] = [:]
+        owners.reserveCapacity(pods.count)
+        for index in pods.indices where !pods[index].hostNetwork {
+            let podIPs = pods[index].podIPs
+            for address in podIPs.count == 1 ? podIPs : Set(podIPs).sorted() {
                 if let other = owners[address] {
+                    let pod = pods[index]
                     diagnostics.append(Diagnostic(at: pod.meta.location, object: "Pod \(pod.meta.qualifiedName)",
                                                   field: "status.podIPs",
-                                                  reason: "\(address) is also the address of running Pod \(other)"))
+                                                  reason: "\(address) is also the address of running Pod \(pods[other].meta.qualifiedName)"))
                 } else {
-                    owners[address] = pod.meta.qualifiedName
+                    owners[address] = index
                 }
             }
         }

@@ -298,6 +298,24 @@ struct ObjectDecoder {
     /// a null value is "" (Go's decoding of null into a map of strings).
     func stringMap(_ node: Int32, as role: StringMapRole = .labels) -> [String: String] {
         guard isMapping(node) else { return [:] }
+        // The pods of one workload repeat their labels.
+        return memoized(node, tag: role == .labels ? 0 : 1, in: \.maps) { decodeStringMap(node, as: role) }
+    }
+
+    /// What `decode` makes of the subtree at `node`. A subtree spelled exactly like one decoded
+    /// earlier without a problem decodes to the same value, again without a problem, so that
+    /// value is reused; a subtree with a problem is decoded (and reported) every time.
+    func memoized<Value>(_ node: Int32, tag: UInt8, in cache: ReferenceWritableKeyPath<ValueTable, [SubtreeSignature: Value]>,
+                         _ decode: () -> Value) -> Value {
+        let signature = tree.signature(of: node, tag: tag)
+        if let known = sink.values[keyPath: cache][signature] { return known }
+        let reported = sink.diagnostics.count
+        let value = decode()
+        if sink.diagnostics.count == reported { sink.values[keyPath: cache][signature] = value }
+        return value
+    }
+
+    private func decodeStringMap(_ node: Int32, as role: StringMapRole) -> [String: String] {
         var result: [String: String] = [:]
         var totalBytes = 0
         for (keyNode, valueNode) in tree.entries(node) {

@@ -10,7 +10,10 @@ enum Validation {
     /// IANA_SVC_NAME (RFC 6335): 1-15 lower-case letters, digits and '-', at least one letter,
     /// no leading, trailing or doubled '-'.
     static func ianaServiceNameProblem(_ name: String) -> String? {
-        let bytes = Array(name.utf8)
+        withBytes(name) { bytes in ianaServiceNameProblem(bytes) }
+    }
+
+    private static func ianaServiceNameProblem(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
         guard !bytes.isEmpty, bytes.count <= 15 else { return "must be 1-15 characters" }
         var hasLetter = false
         for (index, byte) in bytes.enumerated() {
@@ -31,31 +34,40 @@ enum Validation {
 
     /// DNS_LABEL (RFC 1123): namespaces, service port names, endpoint port names.
     static func dnsLabelProblem(_ name: String) -> String? {
-        let bytes = Array(name.utf8)
-        guard !bytes.isEmpty, bytes.count <= 63 else { return "must be 1-63 characters" }
-        guard isLabel(bytes[...], firstMayBeDigit: true) else {
-            return "must consist of lower-case letters, digits and '-', and start and end with a letter or digit"
+        withBytes(name) { bytes in
+            guard !bytes.isEmpty, bytes.count <= 63 else { return "must be 1-63 characters" }
+            guard isLabel(bytes, firstMayBeDigit: true) else {
+                return "must consist of lower-case letters, digits and '-', and start and end with a letter or digit"
+            }
+            return nil
         }
-        return nil
     }
 
     /// DNS-1035 label: Service names (they become DNS labels and environment variables).
     static func dns1035LabelProblem(_ name: String) -> String? {
-        let bytes = Array(name.utf8)
-        guard !bytes.isEmpty, bytes.count <= 63 else { return "must be 1-63 characters" }
-        guard isLabel(bytes[...], firstMayBeDigit: false) else {
-            return "must consist of lower-case letters, digits and '-', start with a letter and end with a letter or digit"
+        withBytes(name) { bytes in
+            guard !bytes.isEmpty, bytes.count <= 63 else { return "must be 1-63 characters" }
+            guard isLabel(bytes, firstMayBeDigit: false) else {
+                return "must consist of lower-case letters, digits and '-', start with a letter and end with a letter or digit"
+            }
+            return nil
         }
-        return nil
     }
 
     /// DNS-1123 subdomain: most object names, node names, externalName.
     static func dnsSubdomainProblem(_ name: String) -> String? {
-        let bytes = Array(name.utf8)
+        withBytes(name) { bytes in dnsSubdomainProblem(bytes) }
+    }
+
+    private static func dnsSubdomainProblem(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
         guard !bytes.isEmpty, bytes.count <= 253 else { return "must be 1-253 characters" }
-        for part in bytes.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
-        where part.isEmpty || !isLabel(part, firstMayBeDigit: true) {
-            return "must consist of lower-case letters, digits, '-' and '.', and start and end with a letter or digit"
+        var start = 0
+        for end in 0...bytes.count where end == bytes.count || bytes[end] == UInt8(ascii: ".") {
+            let part = UnsafeBufferPointer(rebasing: bytes[start..<end])
+            if part.isEmpty || !isLabel(part, firstMayBeDigit: true) {
+                return "must consist of lower-case letters, digits, '-' and '.', and start and end with a letter or digit"
+            }
+            start = end + 1
         }
         return nil
     }
@@ -63,6 +75,21 @@ enum Validation {
     /// A label or annotation key: an optional DNS-subdomain prefix and '/', then a name of at most
     /// 63 letters, digits, '-', '_' and '.', starting and ending with a letter or digit.
     static func qualifiedNameProblem(_ key: String) -> String? {
+        // ASCII keys (all but a few) split on the byte '/'; others on the character, as before.
+        if let problem = withBytes(key, { bytes -> String?? in
+            guard bytes.allSatisfy({ $0 < 0x80 }) else { return nil }
+            guard let slash = bytes.firstIndex(of: UInt8(ascii: "/")) else {
+                return .some(labelNameProblem(bytes, empty: "must not be empty"))
+            }
+            let prefix = UnsafeBufferPointer(rebasing: bytes[..<slash])
+            let name = UnsafeBufferPointer(rebasing: bytes[(slash + 1)...])
+            if name.contains(UInt8(ascii: "/")) { return .some("must be a name with an optional DNS subdomain prefix and '/'") }
+            if prefix.isEmpty { return .some("prefix part must not be empty") }
+            if let problem = dnsSubdomainProblem(prefix) { return .some("prefix part " + problem) }
+            return .some(labelNameProblem(name, empty: "name part must not be empty"))
+        }) {
+            return problem
+        }
         let parts = key.split(separator: "/", maxSplits: 2, omittingEmptySubsequences: false)
         switch parts.count {
         case 1:
@@ -83,7 +110,10 @@ enum Validation {
     }
 
     private static func labelNameProblem(_ name: String, empty: String) -> String? {
-        let bytes = Array(name.utf8)
+        withBytes(name) { bytes in labelNameProblem(bytes, empty: empty) }
+    }
+
+    private static func labelNameProblem(_ bytes: UnsafeBufferPointer<UInt8>, empty: String) -> String? {
         if bytes.isEmpty { return empty }
         if bytes.count > 63 { return "must be no more than 63 characters" }
         for (index, byte) in bytes.enumerated() {
@@ -118,6 +148,8 @@ enum Validation {
     /// Free text kubenft prints (such as an admin policy rule name): no control characters, bounded.
     static func displayTextProblem(_ text: String, maximumBytes: Int) -> String? {
         if text.utf8.count > maximumBytes { return "must be no more than \(maximumBytes) bytes" }
+        // Printable ASCII is neither a control nor a format character.
+        if text.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) { return nil }
         for scalar in text.unicodeScalars where scalar.properties.generalCategory == .control
             || scalar.properties.generalCategory == .format || scalar == "\u{2028}" || scalar == "\u{2029}" {
             return "must not contain control or format characters"
@@ -144,7 +176,13 @@ enum Validation {
         return out + "\""
     }
 
-    private static func isLabel(_ bytes: ArraySlice<UInt8>, firstMayBeDigit: Bool) -> Bool {
+    /// The text's UTF-8 bytes, without copying a native string.
+    private static func withBytes<Result>(_ text: String, _ body: (UnsafeBufferPointer<UInt8>) -> Result) -> Result {
+        var text = text
+        return text.withUTF8(body)
+    }
+
+    private static func isLabel(_ bytes: UnsafeBufferPointer<UInt8>, firstMayBeDigit: Bool) -> Bool {
         guard let first = bytes.first, let last = bytes.last, bytes.count <= 63 else { return false }
         guard isAlphanumeric(first, upperCase: false), isAlphanumeric(last, upperCase: false) else { return false }
         if !firstMayBeDigit, !(UInt8(ascii: "a")...UInt8(ascii: "z")).contains(first) { return false }

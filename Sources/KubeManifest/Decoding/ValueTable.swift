@@ -8,6 +8,10 @@ final class ValueTable {
     private var labelMaps: Set<[String: String]> = []
     private var portLists: Set<[Pod.ContainerPort]> = []
     private var references: Set<Boxed<ObjectReference>> = []
+    /// String maps and pods' container port lists decoded without a problem, by how they are
+    /// spelled (see `ObjectDecoder.memoized`).
+    var maps: [SubtreeSignature: [String: String]] = [:]
+    var containerPorts: [SubtreeSignature: [Pod.ContainerPort]] = [:]
 
     /// Strings of up to 15 UTF-8 bytes are stored inline and gain nothing from sharing.
     func string(_ text: String) -> String {

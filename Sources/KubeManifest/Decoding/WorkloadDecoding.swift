@@ -43,9 +43,13 @@ extension ObjectDecoder {
             case "hostNetwork":
                 pod.hostNetwork = bool(value) ?? false
             case "containers":
-                for container in items(value) { pod.containerPorts += containerPorts(container, initContainer: false) }
+                pod.containerPorts += memoized(value, tag: 2, in: \.containerPorts) {
+                    items(value).flatMap { containerPorts($0, initContainer: false) }
+                }
             case "initContainers":
-                for container in items(value) { sidecarPorts += containerPorts(container, initContainer: true) }
+                sidecarPorts += memoized(value, tag: 3, in: \.containerPorts) {
+                    items(value).flatMap { containerPorts($0, initContainer: true) }
+                }
             default:
                 if !PodFields.spec.contains(name) { unknownField(keyNode) }
             }

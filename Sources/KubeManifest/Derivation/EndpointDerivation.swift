@@ -10,13 +10,19 @@ enum EndpointDerivation {
         for slice in cluster.endpointSlices {
             if let name = slice.serviceName { declared.insert("\(slice.meta.namespace)/\(name)") }
         }
+        let candidates = cluster.services.indices.filter { index in
+            let service = cluster.services[index]
+            return service.selector != nil && service.type != .externalName && !declared.contains(service.meta.qualifiedName)
+        }
+        // A runtime dump declares every Service's endpoints: nothing to group pods for.
+        guard !candidates.isEmpty else { return }
         var podsByNamespace: [String: [Pod]] = [:]
         for pod in cluster.pods where !pod.podIPs.isEmpty && !pod.isTerminated {
             podsByNamespace[pod.meta.namespace, default: []].append(pod)
         }
-        for service in cluster.services {
-            guard let selector = service.selector, service.type != .externalName,
-                  !declared.contains(service.meta.qualifiedName) else { continue }
+        for index in candidates {
+            let service = cluster.services[index]
+            guard let selector = service.selector else { continue }
             let selected = (podsByNamespace[service.meta.namespace] ?? []).filter { pod in
                 selector.allSatisfy { pod.meta.labels[$0.key] == $0.value }
             }

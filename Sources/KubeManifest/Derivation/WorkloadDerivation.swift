@@ -34,11 +34,12 @@ public struct DerivationPlacement: Sendable, Hashable {
 public enum WorkloadDerivation {
     public static func derive(_ cluster: inout Cluster, placement: DerivationPlacement) -> [Diagnostic] {
         var diagnostics: [Diagnostic] = []
-        var allocator = AddressAllocator(taken: takenAddresses(cluster, placement))
-        let owners = OwnerGraph(cluster)
         var derived: [(key: String, pod: Pod)] = []
-        for workload in cluster.workloads where !owners.isRealised(workload) && !owners.hasOwnerInInput(workload) {
-            derived += pods(of: workload, placement, &diagnostics)
+        if !cluster.workloads.isEmpty {
+            let owners = OwnerGraph(cluster)
+            for workload in cluster.workloads where !owners.isRealised(workload) && !owners.hasOwnerInInput(workload) {
+                derived += pods(of: workload, placement, &diagnostics)
+            }
         }
         for index in cluster.pods.indices where isDeclaredWithoutAddress(cluster.pods[index]) {
             var pod = cluster.pods[index]
@@ -48,6 +49,9 @@ public enum WorkloadDerivation {
         }
         let bare = cluster.pods.filter { $0.origin?.kind == "Pod" && $0.podIPs.isEmpty && !$0.hostNetwork }
         let keys = derived.filter { !$0.pod.hostNetwork }.map(\.key) + bare.map { "\($0.meta.qualifiedName)[Pod]" }
+        // The addresses in use matter only when one is to be handed out (a runtime dump needs none).
+        let allocates = !keys.isEmpty || cluster.services.contains(where: needsClusterIP)
+        var allocator = AddressAllocator(taken: allocates ? takenAddresses(cluster, placement) : [])
         let addresses = allocator.assign(keys.sorted(), in: placement.podRange, reserved: 1)
         for index in derived.indices where !derived[index].pod.hostNetwork {
             derived[index].pod.podIPs = addresses[derived[index].key].map { [$0] } ?? []
@@ -112,14 +116,16 @@ public enum WorkloadDerivation {
         }
     }
 
+    /// A Service the API server would give a cluster IP and that has none.
+    private static func needsClusterIP(_ service: Service) -> Bool {
+        service.type != .externalName && !service.isHeadless && service.clusterIPs.isEmpty
+    }
+
     /// A cluster IP from the service range for every Service the API server would give one:
     /// not ExternalName, not headless, none declared. Returns the names of those Services.
     private static func assignClusterIPs(_ cluster: inout Cluster, _ placement: DerivationPlacement,
                                          _ allocator: inout AddressAllocator, _ diagnostics: inout [Diagnostic]) -> Set<String> {
-        let needing = cluster.services.indices.filter { index in
-            let service = cluster.services[index]
-            return service.type != .externalName && !service.isHeadless && service.clusterIPs.isEmpty
-        }
+        let needing = cluster.services.indices.filter { needsClusterIP(cluster.services[$0]) }
         let keys = needing.map { cluster.services[$0].meta.qualifiedName }
         let addresses = allocator.assign(keys.sorted(), in: placement.serviceRange, reserved: 2)
         var assigned = Set<String>()

@@ -18,17 +18,19 @@ public struct Cluster: Sendable, Hashable {
     public init() {}
 
     /// Sorts every list by namespace and name (and slices by name), so output never depends on input order.
+    /// Each sort key is computed once, and a list already in order is only checked (this runs
+    /// after loading and again after each step that may add objects).
     public mutating func canonicalize() {
-        services.sort { $0.meta.qualifiedName < $1.meta.qualifiedName }
-        endpointSlices.sort { $0.meta.qualifiedName < $1.meta.qualifiedName }
-        endpoints.sort { $0.meta.qualifiedName < $1.meta.qualifiedName }
-        pods.sort { $0.meta.qualifiedName < $1.meta.qualifiedName }
-        namespaces.sort { $0.meta.name < $1.meta.name }
-        nodes.sort { $0.meta.name < $1.meta.name }
-        networkPolicies.sort { $0.meta.qualifiedName < $1.meta.qualifiedName }
-        proxyConfigurations.sort { $0.location < $1.location }
-        serviceCIDRs.sort { $0.meta.name < $1.meta.name }
-        workloads.sort { ($0.meta.qualifiedName, $0.kind) < ($1.meta.qualifiedName, $1.kind) }
-        adminPolicies.sort { ($0.tier.rawValue, $0.priority, $0.meta.name) < ($1.tier.rawValue, $1.priority, $1.meta.name) }
+        services.sortStably { $0.meta.qualifiedName }
+        endpointSlices.sortStably { $0.meta.qualifiedName }
+        endpoints.sortStably { $0.meta.qualifiedName }
+        pods.sortStably { $0.meta.qualifiedName }
+        namespaces.sortStably { $0.meta.name }
+        nodes.sortStably { $0.meta.name }
+        networkPolicies.sortStably { $0.meta.qualifiedName }
+        proxyConfigurations.sortStably(by: \.location) { $0 < $1 }
+        serviceCIDRs.sortStably { $0.meta.name }
+        workloads.sortStably(by: { ($0.meta.qualifiedName, $0.kind) }) { $0 < $1 }
+        adminPolicies.sortStably(by: { ($0.tier.rawValue, $0.priority, $0.meta.name) }) { $0 < $1 }
     }
 }

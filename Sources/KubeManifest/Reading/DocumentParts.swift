@@ -62,8 +62,14 @@ struct DocumentSplitter {
     /// The next part once it is complete; at the end (`final`), whatever is left.
     mutating func next(final: Bool) -> DocumentBytes? {
         if let cut = findCut(final: final) {
-            let part = DocumentBytes(bytes: Array(buffer[..<cut]), lineOffset: lineOffset)
-            buffer.removeFirst(cut)
+            // The part keeps the buffer's storage; only the bytes after the cut are copied out.
+            var bytes = buffer
+            var rest: [UInt8] = []
+            rest.reserveCapacity(bytes.count - cut + size)
+            rest.append(contentsOf: bytes[cut...])
+            buffer = rest
+            bytes.removeLast(bytes.count - cut)
+            let part = DocumentBytes(bytes: bytes, lineOffset: lineOffset)
             lineOffset += lines
             lines = 0
             scanned = 0
@@ -74,21 +80,29 @@ struct DocumentSplitter {
         return DocumentBytes(bytes: buffer, lineOffset: lineOffset)
     }
 
+    /// Searches from `scanned` for a line start at or past `size` where a document starts,
+    /// jumping from line break to line break (`memchr`) and counting them in `lines`.
     private mutating func findCut(final: Bool) -> Int? {
         let count = buffer.count
+        let size = size
         return buffer.withUnsafeBufferPointer { bytes -> Int? in
-            var index = scanned
             // A cut needs the four bytes after a line start, unless the input ends sooner.
             let end = final ? count : count - 4
-            while index < end {
-                if index >= size, index > 0, bytes[index - 1] == UInt8(ascii: "\n"), ManifestSource.isDocumentStart(bytes, at: index) {
+            guard scanned < end, let base = bytes.baseAddress else { return nil }
+            func isCut(_ index: Int) -> Bool {
+                index >= size && index > 0 && bytes[index - 1] == UInt8(ascii: "\n") && ManifestSource.isDocumentStart(bytes, at: index)
+            }
+            if isCut(scanned) { return scanned }
+            var index = scanned
+            while index < end, let found = memchr(base + index, Int32(UInt8(ascii: "\n")), end - index) {
+                lines += 1
+                index = base.distance(to: found.assumingMemoryBound(to: UInt8.self)) + 1
+                if index < end, isCut(index) {
                     scanned = index
                     return index
                 }
-                if bytes[index] == UInt8(ascii: "\n") { lines += 1 }
-                index += 1
             }
-            scanned = max(index, scanned)
+            scanned = end
             return nil
         }
     }

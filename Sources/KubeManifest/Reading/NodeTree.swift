@@ -18,6 +18,15 @@ struct TreeNode: Sendable {
     var length: Int32
 }
 
+/// The bytes of `NodeTree.signature(of:tag:)`, hashed as one block.
+struct SubtreeSignature: Hashable {
+    var bytes: [UInt8]
+
+    func hash(into hasher: inout Hasher) {
+        bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
+    }
+}
+
 /// A key that repeats an earlier key of the same mapping.
 struct DuplicateKey: Sendable, Hashable {
     var key: Int32
@@ -189,6 +198,22 @@ struct NodeTree: Sendable {
         return text.withUnsafeBufferPointer { buffer in
             String(decoding: UnsafeBufferPointer(rebasing: buffer[start..<(start + count)]), as: UTF8.self)
         }
+    }
+
+    /// Everything decoding can see of the subtree at `index` (each node's kind and quoting, each
+    /// scalar's bytes), and not where it is: equal signatures decode to equal values.
+    func signature(of index: Int32, tag: UInt8) -> SubtreeSignature {
+        var bytes: [UInt8] = [tag]
+        let end = Int(nodes[Int(index)].end)
+        text.withUnsafeBufferPointer { buffer in
+            for node in nodes[Int(index)..<end] {
+                bytes.append(node.kind.rawValue << 1 | (node.quoted ? 1 : 0))
+                guard node.kind == .scalar else { continue }
+                withUnsafeBytes(of: node.length.littleEndian) { bytes.append(contentsOf: $0) }
+                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[Int(node.start)..<Int(node.start + node.length)]))
+            }
+        }
+        return SubtreeSignature(bytes: bytes)
     }
 
     /// True when the scalar's bytes are exactly `literal` (ASCII).

@@ -22,7 +22,10 @@ public struct ServiceDiscovery: Sendable {
         var builder = Builder(discovery: self, cluster: cluster)
         builder.add(.init(name: zone.prepending("dns-version"), ttl: ttl, data: .txt(Self.schemaVersion)))
         for service in cluster.services { builder.addService(service) }
-        for pod in cluster.pods { builder.addPod(pod) }
+        // By index: only each pod's addresses and namespace are read, not a copy of the pod.
+        for index in cluster.pods.indices {
+            builder.addPod(addresses: cluster.pods[index].podIPs, namespace: cluster.pods[index].meta.namespace)
+        }
         return (builder.records, builder.diagnostics)
     }
 
@@ -34,7 +37,11 @@ public struct ServiceDiscovery: Sendable {
     /// The _hostname_ of an endpoint without one: its address with `.` or `:` as `-`, as CoreDNS
     /// names it (the specification leaves the identifier to the implementation).
     static func addressLabel(_ address: IPAddress) -> String {
-        String(address.description.map { $0 == "." || $0 == ":" ? "-" : $0 })
+        var bytes = Array(address.description.utf8)
+        for index in bytes.indices where bytes[index] == UInt8(ascii: ".") || bytes[index] == UInt8(ascii: ":") {
+            bytes[index] = UInt8(ascii: "-")
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// `<d>.<c>.<b>.<a>.in-addr.arpa.` or the nibble form under `ip6.arpa.`.
@@ -59,6 +66,7 @@ private struct Builder {
 
     init(discovery: ServiceDiscovery, cluster: Cluster) {
         self.discovery = discovery
+        records.reserveCapacity(cluster.pods.count + cluster.services.count * 4)
         for slice in cluster.endpointSlices {
             guard let service = slice.serviceName else { continue }
             slicesByService["\(slice.meta.namespace)/\(service)", default: []].append(slice)
@@ -177,9 +185,9 @@ private struct Builder {
 
     /// The deprecated but still required `<a>-<b>-<c>-<d>.<ns>.pod.<zone>` record (section 2.6),
     /// for the addresses of the pods in the input: a zone file cannot hold "every address".
-    mutating func addPod(_ pod: Pod) {
-        for address in pod.podIPs {
-            let name = discovery.zone.prepending(ServiceDiscovery.addressLabel(address), pod.meta.namespace, "pod")
+    mutating func addPod(addresses: [IPAddress], namespace: String) {
+        for address in addresses {
+            let name = discovery.zone.prepending(ServiceDiscovery.addressLabel(address), namespace, "pod")
             guard name.isValid else { continue }
             records.append(DNSRecord(name: name, ttl: ttl, data: address.family == .v4 ? .a(address) : .aaaa(address)))
         }

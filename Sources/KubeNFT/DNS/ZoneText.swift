@@ -1,0 +1,122 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Record lines of a zone written as bytes into one growing buffer: the text of a large zone (a
+/// hundred thousand records and more) is built without a string per name, number or line. Each
+/// piece is written exactly as `DomainName.description` and `RecordData.presentation` spell it.
+struct ZoneText {
+    var bytes: [UInt8] = []
+    /// The last TTL written and its digits: every record of a zone has the same TTL.
+    private var ttl: (value: Int, digits: [UInt8])?
+
+    mutating func append(_ text: String) { bytes.append(contentsOf: text.utf8) }
+
+    /// The name's presentation form, as `DomainName.description` writes it.
+    mutating func append(_ name: DomainName) {
+        guard !name.labels.isEmpty else { bytes.append(UInt8(ascii: ".")); return }
+        for label in name.labels {
+            for byte in label.utf8 {
+                if DomainName.isPlain(byte) {
+                    bytes.append(byte)
+                } else {
+                    bytes.append(UInt8(ascii: "\\"))
+                    bytes.append(UInt8(ascii: "0") + byte / 100)
+                    bytes.append(UInt8(ascii: "0") + byte / 10 % 10)
+                    bytes.append(UInt8(ascii: "0") + byte % 10)
+                }
+            }
+            bytes.append(UInt8(ascii: "."))
+        }
+    }
+
+    mutating func append(number: Int) {
+        if let ttl, ttl.value == number {
+            bytes.append(contentsOf: ttl.digits)
+            return
+        }
+        let digits = Array(String(number).utf8)
+        ttl = (number, digits)
+        bytes.append(contentsOf: digits)
+    }
+
+    /// `name TTL [IN] TYPE data` and a newline, the fields apart by `separator`.
+    mutating func append(_ record: DNSRecord, separator: UInt8, withClass: Bool) {
+        append(record.name)
+        bytes.append(separator)
+        append(number: record.ttl)
+        bytes.append(separator)
+        if withClass {
+            bytes.append(UInt8(ascii: "I"))
+            bytes.append(UInt8(ascii: "N"))
+            bytes.append(separator)
+        }
+        append(record.data.type)
+        bytes.append(separator)
+        switch record.data {
+        case .ns(let name), .cname(let name), .ptr(let name):
+            append(name)
+        case let .srv(priority, weight, port, target):
+            append("\(priority) \(weight) \(port) ")
+            append(target)
+        default:
+            append(record.data.presentation)
+        }
+        bytes.append(UInt8(ascii: "\n"))
+    }
+}
+
+/// The canonical sort keys of many names (labels from the right, each lower-cased and ended by a
+/// zero byte) in one buffer, so sorting compares bytes in place instead of allocating a key per
+/// name or per comparison.
+struct CanonicalKeys {
+    private var bytes: [UInt8] = []
+    /// Where each name's key starts in `bytes`; one more entry than names, for the end.
+    private var starts: [Int] = [0]
+
+    init(_ names: [DomainName]) {
+        starts.reserveCapacity(names.count + 1)
+        for name in names {
+            for label in name.labels.reversed() {
+                if label.utf8.allSatisfy({ $0 < 0x80 }) {
+                    for byte in label.utf8 {
+                        bytes.append(byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte + 32 : byte)
+                    }
+                } else {
+                    bytes.append(contentsOf: label.lowercased().utf8)
+                }
+                bytes.append(0)
+            }
+            starts.append(bytes.count)
+        }
+    }
+
+    /// Lexicographic order of the keys of names `left` and `right` (a key that is a prefix of the
+    /// other comes first).
+    func compare(_ left: Int, _ right: Int) -> Int {
+        bytes.withUnsafeBufferPointer { buffer in
+            let leftCount = starts[left + 1] - starts[left], rightCount = starts[right + 1] - starts[right]
+            let common = min(leftCount, rightCount)
+            if common > 0 {
+                let order = memcmp(buffer.baseAddress! + starts[left], buffer.baseAddress! + starts[right], common)
+                if order != 0 { return Int(order) }
+            }
+            return leftCount - rightCount
+        }
+    }
+
+    func equal(_ left: Int, _ right: Int) -> Bool { compare(left, right) == 0 }
+
+    /// Indices of the names in key order; `less` orders names with equal keys, then input order.
+    func sortedIndices(thenBy less: (Int, Int) -> Bool) -> [Int] {
+        (0..<(starts.count - 1)).sorted { left, right in
+            let order = compare(left, right)
+            if order != 0 { return order < 0 }
+            if less(left, right) { return true }
+            if less(right, left) { return false }
+            return left < right
+        }
+    }
+}

@@ -1,0 +1,261 @@
+import Foundation
+@testable import KubeManifest
+@testable import KubeNFT
+import NetAddress
+import Testing
+
+/// The shortcuts of the load path and of `kubenft dns` (in-place stable sorts, line-break jumps
+/// when cutting parts, byte keys and byte rendering of zones) must give exactly what the plain
+/// algorithms they replace give; each is checked against that plain algorithm on varied input.
+@Suite("Fast load path")
+struct FastLoadPathTests {
+    /// A deterministic generator, so a failure names input that can be rebuilt.
+    struct Numbers {
+        var state: UInt64
+        mutating func next(_ bound: Int) -> Int {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Int((state >> 33) % UInt64(bound))
+        }
+    }
+
+    @Test("sortStably orders as a stable sort does, equal keys in input order", arguments: [0, 1, 2, 17, 300])
+    func stableSort(count: Int) {
+        var numbers = Numbers(state: UInt64(count) + 1)
+        let items = (0..<count).map { index in (key: "k\(numbers.next(count / 3 + 1))", index: index) }
+        let reference = items.enumerated().sorted { left, right in
+            left.element.key != right.element.key ? left.element.key < right.element.key : left.offset < right.offset
+        }.map(\.element.index)
+        var sorted = items
+        sorted.sortStably { $0.key }
+        #expect(sorted.map(\.index) == reference)
+        var again = sorted
+        again.sortStably { $0.key }
+        #expect(again.map(\.index) == reference)
+        var reversed = Array(items.reversed())
+        reversed.sortStably(by: { $0.key }, >)
+        #expect(reversed.map(\.key) == reference.reversed().map { items[$0].key })
+    }
+
+    @Test("canonicalize puts pods in namespace/name order, duplicates in input order")
+    func canonicalPods() {
+        let location = SourceLocation(file: "p.yaml", line: 1, column: 1)
+        var cluster = Cluster()
+        let names = [("b", "x"), ("a", "y"), ("a-b", "a"), ("a", "y"), ("a", "b/c"), ("", "z")]
+        for (index, (namespace, name)) in names.enumerated() {
+            var meta = ObjectMeta(name: name, namespace: namespace, location: location)
+            meta.location.line = index + 1
+            cluster.pods.append(Pod(meta: meta))
+        }
+        let reference = cluster.pods.enumerated().sorted { left, right in
+            let (l, r) = (left.element.meta.qualifiedName, right.element.meta.qualifiedName)
+            return l != r ? l < r : left.offset < right.offset
+        }.map(\.element.meta.location.line)
+        cluster.canonicalize()
+        #expect(cluster.pods.map(\.meta.location.line) == reference)
+    }
+
+    @Test("a streamed source is cut where a whole one is", arguments: [1, 3, 7, 64, 4096])
+    func splitterMatchesWholeCut(chunk: Int) {
+        var text = ""
+        var numbers = Numbers(state: UInt64(chunk))
+        for index in 0..<60 {
+            let separator = ["---\n", "--- # c\n", "---\r\n", "----\n", "  ---\n", "---x\n", "---\t\n"][numbers.next(7)]
+            text += separator + "kind: Pod\nmetadata:\n  name: p\(index)\n" + String(repeating: "a: b\n", count: numbers.next(12))
+        }
+        text += "---"
+        let bytes = Array(text.utf8)
+        for size in [1, 40, 200, 1000] {
+            let whole = ManifestSource(name: "s.yaml", bytes: bytes).documentParts(size: size)
+            var splitter = DocumentSplitter(size: size)
+            var streamed: [DocumentBytes] = []
+            var offset = 0
+            while offset < bytes.count {
+                splitter.append(Array(bytes[offset..<min(offset + chunk, bytes.count)]))
+                offset += chunk
+                while let part = splitter.next(final: false) { streamed.append(part) }
+            }
+            while let part = splitter.next(final: true) { streamed.append(part) }
+            #expect(streamed.map(\.bytes.count) == whole.map(\.range.count), "size \(size)")
+            #expect(streamed.flatMap(\.bytes) == bytes, "size \(size)")
+            #expect(streamed.map(\.lineOffset) == whole.map(\.lineOffset), "size \(size)")
+        }
+    }
+
+    /// The canonical order and duplicate removal as first written: a byte key per record,
+    /// compared whole, then the type's rank, then the data's text.
+    static func referenceSortedUnique(_ records: [DNSRecord]) -> [DNSRecord] {
+        struct Keyed {
+            var key: [UInt8]
+            var rank: Int
+            var data: String
+            var offset: Int
+        }
+        let keyed = records.enumerated().map { offset, record -> Keyed in
+            var key: [UInt8] = []
+            for label in record.name.labels.reversed() {
+                key += Array(label.lowercased().utf8)
+                key.append(0)
+            }
+            return Keyed(key: key, rank: record.data.rank, data: record.data.presentation, offset: offset)
+        }
+        let sorted = keyed.sorted { (l: Keyed, r: Keyed) -> Bool in
+            if l.key != r.key { return l.key.lexicographicallyPrecedes(r.key) }
+            if l.rank != r.rank { return l.rank < r.rank }
+            if l.data != r.data { return l.data < r.data }
+            return l.offset < r.offset
+        }
+        var out: [DNSRecord] = []
+        for (index, entry) in sorted.enumerated() {
+            if index > 0, sorted[index - 1].key == entry.key, sorted[index - 1].rank == entry.rank, sorted[index - 1].data == entry.data {
+                continue
+            }
+            out.append(records[entry.offset])
+        }
+        return out
+    }
+
+    static func records(seed: UInt64, count: Int) -> [DNSRecord] {
+        var numbers = Numbers(state: seed)
+        let labels = ["a", "A", "b", "web", "Web", "x-1", "_http", "_tcp", "é", "É", "a.b", "svc", "pod", "ns"]
+        let zone = DomainName(labels: ["cluster", "local"])
+        return (0..<count).map { _ in
+            let name = DomainName(labels: (0..<numbers.next(3)).map { _ in labels[numbers.next(labels.count)] } + zone.labels)
+            let target = zone.prepending(labels[numbers.next(labels.count)])
+            let address = IPAddress("10.0.\(numbers.next(3)).\(numbers.next(12))")!
+            let data: DNSRecord.RecordData = switch numbers.next(6) {
+            case 0: .a(address)
+            case 1: .aaaa(IPAddress("fd00::\(numbers.next(20))")!)
+            case 2: .cname(target)
+            case 3: .srv(priority: 0, weight: 100, port: UInt16(numbers.next(3) + 80), target: target)
+            case 4: .ptr(target)
+            default: .txt("v\(numbers.next(3)) \"q\"\\")
+            }
+            return DNSRecord(name: name, ttl: numbers.next(4) == 0 ? 30 : 5, data: data)
+        }
+    }
+
+    @Test("zone records are sorted and made unique as the plain algorithm does", arguments: [1, 2, 3, 4])
+    func zoneOrder(seed: UInt64) {
+        let records = Self.records(seed: seed, count: 400)
+        #expect(ZoneFile.sortedUnique(records) == Self.referenceSortedUnique(records))
+    }
+
+    @Test("zone text writes each record as its name, TTL, class, type and data")
+    func zoneText() {
+        let zone = ZoneFile(kind: .forward, clusterDomain: DomainName(labels: ["cluster", "local"]), ttl: 5, serial: nil,
+                            records: Self.records(seed: 9, count: 200))
+        var expected = "; generated by kubenft dns from Kubernetes objects (DNS schema \(ServiceDiscovery.schemaVersion))\n"
+        expected += "$ORIGIN \(zone.origin)\n$TTL \(zone.records.first?.ttl ?? 5)\n"
+        var hash: UInt32 = 0x811C_9DC5
+        for record in zone.records {
+            expected += "\(record.name)\t\(record.ttl)\tIN\t\(record.data.type)\t\(record.data.presentation)\n"
+        }
+        for record in zone.records.dropFirst(2) {
+            for byte in "\(record.name) \(record.ttl) \(record.data.type) \(record.data.presentation)\n".utf8 {
+                hash = (hash ^ UInt32(byte)) &* 0x0100_0193
+            }
+        }
+        #expect(zone.text == expected)
+        #expect(zone.serial == hash)
+    }
+}
+
+/// Label keys are checked byte by byte when they are ASCII; the result must be that of the
+/// character-based check, which still serves other keys.
+@Suite("Qualified name check")
+struct QualifiedNameCheckTests {
+    /// The check as first written: split on the character '/', each part checked as a string.
+    static func reference(_ key: String) -> String? {
+        func labelName(_ name: Substring, empty: String) -> String? {
+            let bytes = Array(name.utf8)
+            if bytes.isEmpty { return empty }
+            if bytes.count > 63 { return "must be no more than 63 characters" }
+            for (index, byte) in bytes.enumerated() {
+                let alphanumeric = (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+                    || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
+                if alphanumeric { continue }
+                if index != 0, index != bytes.count - 1, [UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: ".")].contains(byte) { continue }
+                return "must consist of letters, digits, '-', '_' or '.', and start and end with a letter or digit"
+            }
+            return nil
+        }
+        let parts = key.split(separator: "/", maxSplits: 2, omittingEmptySubsequences: false)
+        switch parts.count {
+        case 1: return labelName(parts[0], empty: "must not be empty")
+        case 2:
+            if parts[0].isEmpty { return "prefix part must not be empty" }
+            if let problem = Validation.dnsSubdomainProblem(String(parts[0])) { return "prefix part " + problem }
+            return labelName(parts[1], empty: "name part must not be empty")
+        default: return "must be a name with an optional DNS subdomain prefix and '/'"
+        }
+    }
+
+    @Test("display text: every ASCII byte, and other text, is judged as by its scalars' categories")
+    func displayText() {
+        func reference(_ text: String) -> String? {
+            if text.utf8.count > 63 { return "must be no more than 63 bytes" }
+            for scalar in text.unicodeScalars where scalar.properties.generalCategory == .control
+                || scalar.properties.generalCategory == .format || scalar == "\u{2028}" || scalar == "\u{2029}" {
+                return "must not contain control or format characters"
+            }
+            return nil
+        }
+        let texts = (0..<128).map { "Pod" + String(UnicodeScalar(UInt8($0))) } + ["", "Pod", "P\u{200B}d", "é", "a\u{2028}", String(repeating: "k", count: 64)]
+        for text in texts {
+            #expect(Validation.displayTextProblem(text, maximumBytes: 63) == reference(text), "\(Array(text.utf8))")
+        }
+    }
+
+    @Test("ASCII and other keys get the problem the character-based check finds")
+    func sameProblems() {
+        let long = String(repeating: "a", count: 63)
+        let keys = ["", "/", "a", "a/", "/a", "a/b", "a/b/c", "a//b", "example.com/app", "Example.com/app", "ex_ample.com/app",
+                    "-a", "a-", "a_b", "a.b", "A", "a b", "k8s.io/" + long, "k8s.io/" + long + "a", long + "a",
+                    ".a/b", "a./b", "a..b/c", "é", "a/é", "é/a", "a/\u{301}b", "a\u{301}/b", "a/b\u{301}/c", "1/2", "a.1-b/c_d"]
+        for key in keys {
+            #expect(Validation.qualifiedNameProblem(key) == Self.reference(key), "\(key)")
+        }
+    }
+}
+
+/// Label maps spelled alike are decoded once per part; a map with a problem is decoded (and
+/// reported) each time it occurs.
+@Suite("Repeated label maps")
+struct RepeatedLabelMapTests {
+    @Test("every copy of a bad label map is reported at its own place; good copies decode alike")
+    func repeatedMaps() {
+        var text = ""
+        for index in 0..<4 {
+            text += "---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: p\(index)\n  labels:\n    app: web\n    \"bad key!\": x\n"
+            text += "---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: q\(index)\n  labels:\n    app: web\n    tier: \"1\"\n"
+            text += "---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: r\(index)\n  labels:\n    app: web\n    tier: 1\n"
+        }
+        let result = ManifestLoader.load([ManifestSource(name: "l.yaml", bytes: Array(text.utf8))])
+        let badKeys = result.diagnostics.filter { $0.reason.contains("bad key!") }
+        #expect(badKeys.map(\.object) == (0..<4).map { "Pod default/p\($0)" })
+        #expect(badKeys.map(\.location.line) == (0..<4).map { 24 * $0 + 8 })
+        let tiers = result.diagnostics.filter { $0.object?.hasPrefix("Pod default/r") == true }
+        #expect(tiers.count == 4)
+        for pod in result.cluster.pods where pod.meta.name.hasPrefix("q") {
+            #expect(pod.meta.labels == ["app": "web", "tier": "1"])
+        }
+        #expect(result.cluster.pods.filter { $0.meta.name.hasPrefix("p") }.allSatisfy { $0.meta.labels == ["app": "web"] })
+    }
+
+    @Test("every copy of a bad container list is reported; good copies give the same ports")
+    func repeatedContainers() {
+        let good = "  containers:\n  - name: c\n    ports:\n    - containerPort: 80\n      name: http\n"
+        let bad = "  containers:\n  - name: c\n    ports:\n    - containerPort: 80\n      name: Bad_Name\n"
+        let sidecar = "  initContainers:\n  - name: s\n    restartPolicy: Always\n    ports:\n    - containerPort: 9000\n"
+        var text = ""
+        for index in 0..<3 {
+            text += "---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: g\(index)\nspec:\n" + good + sidecar
+            text += "---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: b\(index)\nspec:\n" + bad
+        }
+        let result = ManifestLoader.load([ManifestSource(name: "c.yaml", bytes: Array(text.utf8))])
+        #expect(result.diagnostics.filter { $0.reason.contains("Bad_Name") }.map(\.object) == (0..<3).map { "Pod default/b\($0)" })
+        for pod in result.cluster.pods where pod.meta.name.hasPrefix("g") {
+            #expect(pod.containerPorts == [Pod.ContainerPort(name: "http", port: 80), Pod.ContainerPort(port: 9000)])
+        }
+    }
+}
