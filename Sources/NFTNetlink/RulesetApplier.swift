@@ -208,17 +208,18 @@ public struct RulesetApplier {
     }
 
     /// Create-if-missing, delete, create, then every object: the replacement `nft -f` also does.
+    /// Sets are created empty and filled after the rules: a rule that looks up a map makes the
+    /// kernel walk every element the map already holds (`nf_tables_bind_set`), once per binding
+    /// chain, which for the backend maps of a large cluster cost more than inserting them.
     public static func fullReplacement(_ ruleset: Ruleset) -> [BatchOperation] {
         var operations: [BatchOperation] = [.ensureTable, .deleteTable, .createTable(comment: ruleset.comment)]
         operations += ruleset.counters.map { .addCounter($0) }
         for chain in ruleset.chains { operations.append(.addChain(chain)) }
-        for set in ruleset.sets {
-            operations.append(.addSet(set))
-            if !set.elements.isEmpty { operations.append(.addElements(set: set, elements: set.elements)) }
-        }
+        operations += ruleset.sets.map { .addSet($0) }
         for chain in ruleset.chains {
             for rule in chain.rules { operations.append(.addRule(chain: chain.name, rule)) }
         }
+        for set in ruleset.sets where !set.elements.isEmpty { operations.append(.addElements(set: set, elements: set.elements)) }
         return operations
     }
 
