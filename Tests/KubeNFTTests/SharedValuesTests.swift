@@ -1,5 +1,6 @@
 import Foundation
 @testable import KubeManifest
+import NFTRuleset
 import Testing
 
 /// The Pods of one workload repeat their labels, container ports and controller; a load stores
@@ -50,5 +51,13 @@ struct SharedValuesTests {
             #expect(pod.controllerBox === first.controllerBox)
             #expect(Self.storage(pod.nodeName) == Self.storage(first.nodeName))
         }
+    }
+
+    /// A ruleset value is as small as an address: the rare prefixes and ranges are boxed, so the
+    /// hundreds of thousands of set-element keys of a large cluster are not twice their size.
+    @Test("a ruleset value takes no more room than an address")
+    func valueSize() {
+        #expect(MemoryLayout<Value>.stride <= 24, "\(MemoryLayout<Value>.stride) bytes")
+        #expect(Value.prefix(CIDR("10.0.0.0/8")!) != Value.prefix(CIDR("10.0.0.0/9")!))
     }
 }
