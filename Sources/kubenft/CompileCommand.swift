@@ -1,6 +1,7 @@
 import ArgumentParser
 import KubeNFT
 import NetAddress
+import NFTRuleset
 
 /// `kubenft compile`: print the ruleset for review or a golden file.
 struct CompileCommand: ParsableCommand {
@@ -24,25 +25,31 @@ struct CompileCommand: ParsableCommand {
         // JSON for nft 1.0.6 and iptables cannot express backend maps: they get the cascade shape.
         let result = Pipeline.run(paths: input.files, node: input.nodeOptions, strict: input.strict,
                                   shape: format == .nft ? .maps : .cascade)
-        Terminal.report(result.diagnostics)
-        guard let ruleset = result.ruleset else { throw ExitCode(2) }
-        let text: String
+        // The ruleset, model and input are freed by the process exit; tearing down hundreds of
+        // thousands of small objects one by one would cost a noticeable share of the run (the
+        // result would otherwise be released right after its last use, before the output).
+        try withExtendedLifetime(result) {
+            Terminal.report(result.diagnostics)
+            guard let ruleset = result.ruleset else { throw ExitCode(2) }
+            try FileOutput.emit(try render(ruleset), to: output, followSymlinks: followSymlinks)
+            Terminal.finish()
+        }
+    }
+
+    /// The ruleset in the chosen format; exits 2 when it has no exact iptables form.
+    private func render(_ ruleset: Ruleset) throws -> String {
         switch format {
-        case .nft: text = Pipeline.render(ruleset, format: .nft)
-        case .json: text = Pipeline.render(ruleset, format: .json)
+        case .nft: return Pipeline.render(ruleset, format: .nft)
+        case .json: return Pipeline.render(ruleset, format: .json)
         case .iptables, .ip6tables:
             try IPTablesCommands.reportLimitations(ruleset, strict: input.strict)
             do {
-                text = try Pipeline.renderIPTables(ruleset, family: format == .iptables ? .v4 : .v6)
+                return try Pipeline.renderIPTables(ruleset, family: format == .iptables ? .v4 : .v6)
             } catch {
                 Terminal.error("\(error)")
                 throw ExitCode(2)
             }
         }
-        try FileOutput.emit(text, to: output, followSymlinks: followSymlinks)
-        // The ruleset, model and input are freed by the process exit; tearing down hundreds of
-        // thousands of small objects one by one would cost a noticeable share of the run.
-        Terminal.finish()
     }
 }
 

@@ -34,11 +34,14 @@ struct DNSCommand: ParsableCommand {
     func run() throws {
         let options = DNSOptions(clusterDomain: clusterDomain, ttl: ttl, serial: serial, reverse: reverse, format: format)
         let result = DNSGeneration.run(paths: input.files, node: input.nodeOptions, strict: input.strict, options: options)
-        Terminal.report(result.diagnostics)
-        guard let zone = result.zone else { throw ExitCode(2) }
-        let text = DNSGeneration.render(zone, format: format)
-        try FileOutput.emit(text, to: output, followSymlinks: followSymlinks)
-        Terminal.finish()
+        // The loaded model is left to the process exit to free (see CompileCommand.run).
+        try withExtendedLifetime(result) {
+            Terminal.report(result.diagnostics)
+            guard let zone = result.zone else { throw ExitCode(2) }
+            let text = DNSGeneration.render(zone, format: format)
+            try FileOutput.emit(text, to: output, followSymlinks: followSymlinks)
+            Terminal.finish()
+        }
     }
 }
 

@@ -36,6 +36,31 @@ struct FastLoadPathTests {
         #expect(reversed.map(\.key) == reference.reversed().map { items[$0].key })
     }
 
+    @Test("names sort as Strings do: packed ASCII names, long ones, non-ASCII ones, and mixes", arguments: [2, 9, 40, 500])
+    func nameSort(count: Int) {
+        var numbers = Numbers(state: UInt64(count) &* 7 + 3)
+        // Short and long ASCII names sharing prefixes, with a few non-ASCII ones (which fall
+        // back to String comparison, also against packed ones).
+        let ascii: [String] = ["a", "b", "-", "/", ".", "z", "0", "9", "A", "Z", "~", " ", "\u{7f}"]
+        let other: [String] = ["é", "e\u{301}", "ß", "\u{1F600}"]
+        let items: [(name: String, index: Int)] = (0..<count).map { index in
+            var name = ""
+            for _ in 0..<numbers.next(24) {
+                let pick = numbers.next(100)
+                name += pick < 96 ? ascii[pick % ascii.count] : other[pick % other.count]
+            }
+            return (name: name, index: index)
+        }
+        let reference = items.enumerated().sorted { left, right in
+            left.element.name != right.element.name ? left.element.name < right.element.name : left.offset < right.offset
+        }.map(\.element.index)
+        var sorted = items
+        sorted.sortStably(byName: { $0.name })
+        #expect(sorted.map(\.index) == reference)
+        #expect(PackedName("abc")! < PackedName("abcd")! && PackedName("abd")! > PackedName("abcz")!)
+        #expect(PackedName(String(repeating: "a", count: 17)) == nil && PackedName("é") == nil)
+    }
+
     @Test("canonicalize puts pods in namespace/name order, duplicates in input order")
     func canonicalPods() {
         let location = SourceLocation(file: "p.yaml", line: 1, column: 1)

@@ -21,15 +21,15 @@ public struct Cluster: Sendable, Hashable {
     /// Each sort key is computed once, and a list already in order is only checked (this runs
     /// after loading and again after each step that may add objects).
     public mutating func canonicalize() {
-        services.sortStably { $0.meta.qualifiedName }
-        endpointSlices.sortStably { $0.meta.qualifiedName }
-        endpoints.sortStably { $0.meta.qualifiedName }
-        pods.sortStably { $0.meta.qualifiedName }
-        namespaces.sortStably { $0.meta.name }
-        nodes.sortStably { $0.meta.name }
-        networkPolicies.sortStably { $0.meta.qualifiedName }
+        services.sortStably(byName:) { $0.meta.qualifiedName }
+        endpointSlices.sortStably(byName:) { $0.meta.qualifiedName }
+        endpoints.sortStably(byName:) { $0.meta.qualifiedName }
+        pods.sortStably(byName:) { $0.meta.qualifiedName }
+        namespaces.sortStably(byName:) { $0.meta.name }
+        nodes.sortStably(byName:) { $0.meta.name }
+        networkPolicies.sortStably(byName:) { $0.meta.qualifiedName }
         proxyConfigurations.sortStably(by: \.location) { $0 < $1 }
-        serviceCIDRs.sortStably { $0.meta.name }
+        serviceCIDRs.sortStably(byName:) { $0.meta.name }
         workloads.sortStably(by: { ($0.meta.qualifiedName, $0.kind) }) { $0 < $1 }
         adminPolicies.sortStably(by: { ($0.tier.rawValue, $0.priority, $0.meta.name) }) { $0 < $1 }
     }

@@ -30,6 +30,8 @@ public struct DNSOptions: Sendable, Hashable {
 public struct DNSResult: Sendable {
     public var zone: ZoneFile?
     public var diagnostics: [Diagnostic]
+    /// The loaded and derived cluster the records came from.
+    public var cluster: Cluster
 
     public var errors: [Diagnostic] { diagnostics.filter { $0.severity == .error } }
 }
@@ -48,14 +50,14 @@ public enum DNSGeneration {
                                               + "not read from a cluster: their records hold made-up addresses"))
         }
         guard let kind, let domain, !diagnostics.contains(where: { $0.severity == .error }) else {
-            return DNSResult(zone: nil, diagnostics: diagnostics.map { strict ? $0.strict : $0 }.sorted())
+            return DNSResult(zone: nil, diagnostics: diagnostics.map { strict ? $0.strict : $0 }.sorted(), cluster: loaded.cluster)
         }
         let (records, warnings) = ServiceDiscovery(zone: domain, ttl: options.ttl).records(for: loaded.cluster)
         diagnostics += warnings
         if strict { diagnostics = diagnostics.map(\.strict) }
         let zone = ZoneFile(kind: kind, clusterDomain: domain, ttl: options.ttl, serial: options.serial, records: records)
         let failed = diagnostics.contains { $0.severity == .error }
-        return DNSResult(zone: failed ? nil : zone, diagnostics: diagnostics.sorted())
+        return DNSResult(zone: failed ? nil : zone, diagnostics: diagnostics.sorted(), cluster: loaded.cluster)
     }
 
     /// The cluster domain (a DNS name of letters, digits and hyphens, at most 200 bytes so records
