@@ -25,11 +25,40 @@ enum Namespaces {
     }
 
     static func listTable(in namespace: String) throws -> String {
-        try nft(["list", "table", "inet", "kubenft"], in: namespace)
+        sortingElements(try nft(["list", "table", "inet", "kubenft"], in: namespace))
     }
 
     static func listRuleset(in namespace: String) throws -> String {
-        try nft(["list", "ruleset"], in: namespace)
+        sortingElements(try nft(["list", "ruleset"], in: namespace))
+    }
+
+    /// `nft list` output with the entries of every `elements = { … }` block sorted. The kernel
+    /// lists a hash set's elements in its own internal order, which no batch programs; a table
+    /// replaced in one batch has (rarely) listed a verdict map's elements in another order than a
+    /// fresh load of the same ruleset. Comparisons of two listings compare the elements each set
+    /// holds, and everything else in its order.
+    static func sortingElements(_ listing: String) -> String {
+        var output = ""
+        var rest = Substring(listing)
+        while let start = rest.range(of: "elements = {") {
+            output += rest[..<start.upperBound]
+            rest = rest[start.upperBound...]
+            var entries: [String] = [], current = "", quoted = false
+            while let character = rest.first, quoted || character != "}" {
+                rest.removeFirst()
+                if character == "\"" { quoted.toggle() }
+                if character == ",", !quoted {
+                    entries.append(current)
+                    current = ""
+                } else {
+                    current.append(character)
+                }
+            }
+            entries.append(current)
+            let tidy = entries.map { $0.split(whereSeparator: \.isWhitespace).joined(separator: " ") }.filter { !$0.isEmpty }
+            output += " " + tidy.sorted().joined(separator: ", ") + " "
+        }
+        return output + rest
     }
 
     /// Runs a command and returns stdout; throws with stderr on a non-zero exit.
