@@ -20,6 +20,12 @@ struct Backend: Sendable, Hashable, Comparable {
     var label: String { address.family == .v4 ? "\(address):\(port)" : "[\(address)]:\(port)" }
 }
 
+/// A namespace and a name: the key of a namespaced object, without building its `ns/name` string.
+struct ObjectName: Hashable {
+    var namespace: String
+    var name: String
+}
+
 /// A port's name and protocol, the key that joins Service ports and endpoint ports.
 struct PortKey: Hashable {
     var name: String
@@ -35,7 +41,11 @@ struct EndpointResolver {
     /// so a Service with many ports finds each in constant time.
     private var slicePorts: [String: [[PortKey: UInt16?]]] = [:]
     private var endpointsByService: [String: Endpoints] = [:]
-    private var podsByName: [String: Pod] = [:]
+    /// The cluster's pods, and the position in it of each namespace and name (the last of equal
+    /// names wins). Positions rather than copies: a `Pod` is large, and a dictionary of them copied
+    /// every pod on each resize.
+    private var pods: [Pod] = []
+    private var podPositions: [ObjectName: Int] = [:]
     /// Node name to its `topology.kubernetes.io/zone` label.
     private var zonesByNode: [String: String] = [:]
 
@@ -55,7 +65,11 @@ struct EndpointResolver {
             slicePorts[key, default: []].append(ports)
         }
         for endpoints in cluster.endpoints { endpointsByService[endpoints.meta.qualifiedName] = endpoints }
-        for pod in cluster.pods { podsByName[pod.meta.qualifiedName] = pod }
+        pods = cluster.pods
+        podPositions.reserveCapacity(pods.count)
+        for (position, pod) in pods.enumerated() {
+            podPositions[ObjectName(namespace: pod.meta.namespace, name: pod.meta.name)] = position
+        }
     }
 
     /// The zone of a node, from its Node object's `topology.kubernetes.io/zone` label.
@@ -63,7 +77,7 @@ struct EndpointResolver {
 
     func pod(_ reference: ObjectReference?) -> Pod? {
         guard let reference, reference.kind == "Pod" || reference.kind.isEmpty else { return nil }
-        return podsByName["\(reference.namespace)/\(reference.name)"]
+        return podPositions[ObjectName(namespace: reference.namespace, name: reference.name)].map { pods[$0] }
     }
 
     /// Every known backend of the port in one family, deduplicated by address and port.
@@ -98,13 +112,20 @@ struct EndpointResolver {
 
     /// Keeps one entry per address and port, preferring the most usable copy.
     static func deduplicated(_ backends: [Backend]) -> [Backend] {
-        var best: [String: Backend] = [:]
+        var best: [AddressPort: Backend] = [:]
+        best.reserveCapacity(backends.count)
         for backend in backends {
-            let key = backend.label
+            let key = AddressPort(address: backend.address, port: backend.port)
             if let existing = best[key], rank(existing) >= rank(backend) { continue }
             best[key] = backend
         }
         return best.values.sorted()
+    }
+
+    /// What `deduplicated` keeps one backend per (the same as the backend's `label`, without the string).
+    private struct AddressPort: Hashable {
+        var address: IPAddress
+        var port: UInt16
     }
 
     private static func rank(_ backend: Backend) -> Int { backend.ready ? 2 : (backend.serving ? 1 : 0) }
