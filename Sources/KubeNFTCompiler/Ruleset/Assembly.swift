@@ -86,20 +86,8 @@ struct Assembly {
 extension Assembly {
     /// Elements in key order, the first of equal keys kept; each sort key is computed once.
     static func sortedUnique(_ elements: [SetElement]) -> [SetElement] {
-        let keys = elements.map { element -> [UInt8] in
-            var bytes: [UInt8] = []
-            for value in element.key { bytes += value.sortKey + [0xFF] }
-            return bytes
-        }
-        let order = keys.indices.sorted { keys[$0].lexicographicallyPrecedes(keys[$1]) || (keys[$0] == keys[$1] && $0 < $1) }
-        var result: [SetElement] = []
-        result.reserveCapacity(elements.count)
-        var previous: [UInt8]?
-        for index in order where keys[index] != previous {
-            result.append(elements[index])
-            previous = keys[index]
-        }
-        return result
+        guard let order = ElementSortKeys(elements).sortedUniqueOrder() else { return elements }
+        return order.map { elements[$0] }
     }
 }
 
