@@ -39,7 +39,8 @@ public struct NFTTextEmitter: Sendable {
         if !set.elements.isEmpty {
             out += "\t\telements = {\n"
             for (index, element) in set.elements.enumerated() {
-                out += "\t\t\t" + Self.element(element)
+                out += "\t\t\t"
+                Self.appendElement(element, to: &out)
                 out += index == set.elements.count - 1 ? "\n" : ",\n"
             }
             out += "\t\t}\n"
@@ -63,14 +64,46 @@ public struct NFTTextEmitter: Sendable {
 
     /// One set or map element as nft writes it inside `elements = { … }`.
     public static func element(_ element: SetElement) -> String {
-        var text = element.key.map(Self.value).joined(separator: " . ")
-        if let comment = element.comment { text += " comment \"\(NFTQuoting.comment(comment))\"" }
+        var text = ""
+        appendElement(element, to: &text)
+        return text
+    }
+
+    /// `element`, appended to `out` without building a string per value: a large ruleset has a
+    /// million elements, and their text is most of the output.
+    static func appendElement(_ element: SetElement, to out: inout String) {
+        appendValues(element.key, to: &out)
+        if let comment = element.comment {
+            out += " comment \""
+            out += NFTQuoting.comment(comment)
+            out += "\""
+        }
         switch element.data {
         case nil: break
-        case .values(let values)?: text += " : " + values.map(Self.value).joined(separator: " . ")
-        case .verdict(let verdict)?: text += " : " + Self.verdict(verdict)
+        case .values(let values)?:
+            out += " : "
+            appendValues(values, to: &out)
+        case .verdict(let verdict)?:
+            out += " : "
+            out += Self.verdict(verdict)
         }
-        return text
+    }
+
+    /// Values joined with ` . `, as a concatenated key or data is written.
+    private static func appendValues(_ values: [Value], to out: inout String) {
+        for (index, value) in values.enumerated() {
+            if index > 0 { out += " . " }
+            appendValue(value, to: &out)
+        }
+    }
+
+    /// `value(_:)`, appended to `out`; addresses and ports are written without intermediate strings.
+    private static func appendValue(_ value: Value, to out: inout String) {
+        switch value {
+        case .address(let address): address.appendDescription(to: &out)
+        case .port(let port): out += String(port)
+        default: out += Self.value(value)
+        }
     }
 
     private func emit(_ chain: Chain, into out: inout String) {
