@@ -23,13 +23,14 @@ struct Assembly {
     /// reported as an error (so nothing is emitted or applied) rather than dropping the element,
     /// which could leave out an allow or a drop without a trace.
     mutating func add(_ element: SetElement, to name: String) {
-        guard sets[name] != nil else {
+        // One lookup, and the element appended in place.
+        guard let position = sets.index(forKey: name) else {
             let what = element.comment.map { " (\($0))" } ?? ""
             diagnostics.append(Diagnostic(at: SourceLocation(file: "<compiler>", line: 0, column: 0), object: nil, field: "",
                                           reason: "internal error: an element\(what) was added to set \(name), which was never declared"))
             return
         }
-        sets[name]?.elements.append(element)
+        sets.values[position].elements.append(element)
     }
 
     mutating func add(_ counter: CounterObject) {

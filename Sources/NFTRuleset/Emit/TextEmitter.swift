@@ -85,7 +85,13 @@ public struct NFTTextEmitter: Sendable {
             appendValues(values, to: &out)
         case .verdict(let verdict)?:
             out += " : "
-            out += Self.verdict(verdict)
+            switch verdict {
+            case .jump(let chain), .goto(let chain):
+                out += verdict == .jump(chain) ? "jump " : "goto "
+                out += NFTQuoting.identifier(chain)
+            default:
+                out += Self.verdict(verdict)
+            }
         }
     }
 
