@@ -133,4 +133,38 @@ import KubeManifest
             }
         }
     }
+
+    /// The element block of a set as printed one element after another with the public `element`.
+    static func referenceBlock(_ set: NamedSet) -> String {
+        let lines = set.elements.enumerated().map { index, element in
+            "\t\t\t" + NFTTextEmitter.element(element) + (index == set.elements.count - 1 ? "\n" : ",\n")
+        }
+        return "\t\telements = {\n" + lines.joined() + "\t\t}\n"
+    }
+
+    @Test("element lines printed in chunks on two threads join to the lines printed in order")
+    func parallelElementLines() throws {
+        let sizes = [ElementLines.chunkSize * 3 + 17, 1, 0, ElementLines.chunkSize, 3]
+        let sets = sizes.enumerated().map { index, size in
+            NamedSet(name: "s\(index)", key: [.ipv4Address, .inetService],
+                     elements: Self.elements(count: size, keyLength: 2, seed: UInt64(index + 20)))
+        }
+        let chunks = try #require(ElementLines.chunks(of: sets, threshold: 1))
+        #expect(chunks.count == sets.count)
+        for (set, pieces) in zip(sets, chunks) {
+            #expect(pieces.count == (set.elements.count + ElementLines.chunkSize - 1) / ElementLines.chunkSize)
+            if set.elements.isEmpty { continue }
+            #expect("\t\telements = {\n" + pieces.joined() + "\t\t}\n" == Self.referenceBlock(set))
+        }
+        #expect(ElementLines.chunks(of: sets, threshold: sizes.reduce(0, +) + 1) == nil)
+        // A whole ruleset over the threshold prints every set's block whole and in order.
+        let text = NFTTextEmitter().emit(Ruleset(sets: sets))
+        #expect(sizes.reduce(0, +) >= ElementLines.parallelThreshold)
+        var rest = Substring(text)
+        for set in sets where !set.elements.isEmpty {
+            let block = Self.referenceBlock(set)
+            let found = try #require(rest.range(of: block), "block of \(set.name)")
+            rest = rest[found.upperBound...]
+        }
+    }
 }

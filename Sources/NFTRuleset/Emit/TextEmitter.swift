@@ -17,7 +17,8 @@ public struct NFTTextEmitter: Sendable {
         out += "table \(table) {\n"
         if let comment = ruleset.comment { out += "\tcomment \"\(NFTQuoting.comment(comment))\"\n" }
         for counter in ruleset.counters { emit(counter, into: &out) }
-        for set in ruleset.sets { emit(set, into: &out) }
+        let elementChunks = ElementLines.chunks(of: ruleset.sets)
+        for (index, set) in ruleset.sets.enumerated() { emit(set, elementChunks: elementChunks?[index], into: &out) }
         for chain in ruleset.chains { emit(chain, into: &out) }
         out += "}\n"
         return out
@@ -29,7 +30,8 @@ public struct NFTTextEmitter: Sendable {
         out += "\t}\n"
     }
 
-    private func emit(_ set: NamedSet, into out: inout String) {
+    /// `elementChunks`, when given, are the set's element lines already printed (`ElementLines`).
+    private func emit(_ set: NamedSet, elementChunks: [String]?, into out: inout String) {
         out += "\n\t\(set.isMap ? "map" : "set") \(NFTQuoting.identifier(set.name)) {\n"
         out += "\t\t" + Self.keyDeclaration(set) + "\n"
         if !set.flags.isEmpty { out += "\t\tflags \(set.flags.map(\.rawValue).joined(separator: ","))\n" }
@@ -38,10 +40,12 @@ public struct NFTTextEmitter: Sendable {
         if let comment = set.comment { out += "\t\tcomment \"\(NFTQuoting.comment(comment))\"\n" }
         if !set.elements.isEmpty {
             out += "\t\telements = {\n"
-            for (index, element) in set.elements.enumerated() {
-                out += "\t\t\t"
-                Self.appendElement(element, to: &out)
-                out += index == set.elements.count - 1 ? "\n" : ",\n"
+            if let elementChunks {
+                for chunk in elementChunks { out += chunk }
+            } else {
+                for (index, element) in set.elements.enumerated() {
+                    ElementLines.append(element, last: index == set.elements.count - 1, to: &out)
+                }
             }
             out += "\t\t}\n"
         }
