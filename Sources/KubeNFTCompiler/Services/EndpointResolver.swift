@@ -20,12 +20,6 @@ struct Backend: Sendable, Hashable, Comparable {
     var label: String { address.family == .v4 ? "\(address):\(port)" : "[\(address)]:\(port)" }
 }
 
-/// A namespace and a name: the key of a namespaced object, without building its `ns/name` string.
-struct ObjectName: Hashable {
-    var namespace: String
-    var name: String
-}
-
 /// A port's name and protocol, the key that joins Service ports and endpoint ports.
 struct PortKey: Hashable {
     var name: String
@@ -45,7 +39,7 @@ struct EndpointResolver {
     /// names wins). Positions rather than copies: a `Pod` is large, and a dictionary of them copied
     /// every pod on each resize.
     private var pods: [Pod] = []
-    private var podPositions: [ObjectName: Int] = [:]
+    private var podPositions: [PodName: Int] = [:]
     /// Node name to its `topology.kubernetes.io/zone` label.
     private var zonesByNode: [String: String] = [:]
 
@@ -68,7 +62,7 @@ struct EndpointResolver {
         pods = cluster.pods
         podPositions.reserveCapacity(pods.count)
         for (position, pod) in pods.enumerated() {
-            podPositions[ObjectName(namespace: pod.meta.namespace, name: pod.meta.name)] = position
+            podPositions[PodName(namespace: pod.meta.namespace, name: pod.meta.name)] = position
         }
     }
 
@@ -77,7 +71,7 @@ struct EndpointResolver {
 
     func pod(_ reference: ObjectReference?) -> Pod? {
         guard let reference, reference.kind == "Pod" || reference.kind.isEmpty else { return nil }
-        return podPositions[ObjectName(namespace: reference.namespace, name: reference.name)].map { pods[$0] }
+        return podPositions[PodName(namespace: reference.namespace, name: reference.name)].map { pods[$0] }
     }
 
     /// Every known backend of the port in one family, deduplicated by address and port.
@@ -120,6 +114,12 @@ struct EndpointResolver {
             best[key] = backend
         }
         return best.values.sorted()
+    }
+
+    /// A pod's namespace and name: its key, without building its `ns/name` string.
+    private struct PodName: Hashable {
+        var namespace: String
+        var name: String
     }
 
     /// What `deduplicated` keeps one backend per (the same as the backend's `label`, without the string).
