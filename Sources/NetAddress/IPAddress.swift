@@ -68,9 +68,7 @@ public struct IPAddress: Sendable, Hashable, Comparable, CustomStringConvertible
 
     /// Canonical text: dotted quad, or RFC 5952 compressed IPv6.
     public var description: String {
-        if family == .v4 {
-            return "\((low >> 24) & 0xFF).\((low >> 16) & 0xFF).\((low >> 8) & 0xFF).\(low & 0xFF)"
-        }
+        if family == .v4 { return v4Description }
         var buffer = [CChar](repeating: 0, count: 64)
         let raw = bytes
         let ok: Bool = raw.withUnsafeBytes { pointer in
@@ -80,6 +78,37 @@ public struct IPAddress: Sendable, Hashable, Comparable, CustomStringConvertible
         }
         guard ok else { return "?" }
         return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// Appends `description` to `text`; an IPv4 address is written without allocating (its at
+    /// most 15 bytes make a small string), which matters when printing a million of them.
+    public func appendDescription(to text: inout String) {
+        text += family == .v4 ? v4Description : description
+    }
+
+    /// The dotted quad, formatted in a stack buffer of 15 bytes.
+    private var v4Description: String {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 15) { buffer in
+            var count = 0
+            for shift in stride(from: 24, through: 0, by: -8) {
+                if shift != 24 {
+                    buffer[count] = UInt8(ascii: ".")
+                    count += 1
+                }
+                let octet = UInt8(truncatingIfNeeded: low >> UInt64(shift))
+                if octet >= 100 {
+                    buffer[count] = UInt8(ascii: "0") + octet / 100
+                    count += 1
+                }
+                if octet >= 10 {
+                    buffer[count] = UInt8(ascii: "0") + (octet / 10) % 10
+                    count += 1
+                }
+                buffer[count] = UInt8(ascii: "0") + octet % 10
+                count += 1
+            }
+            return String(decoding: UnsafeBufferPointer(rebasing: buffer[..<count]), as: UTF8.self)
+        }
     }
 
     public static func < (lhs: IPAddress, rhs: IPAddress) -> Bool {

@@ -49,6 +49,13 @@ struct PolicyCompiler {
         var pods: [Pod]
     }
 
+    /// Compiles the cluster's policies; without any policy there is nothing to compile, and the pod
+    /// index (a pass over every pod) is not built.
+    static func compile(_ cluster: Cluster, context: NodeContext, into assembly: inout Assembly) {
+        guard !cluster.networkPolicies.isEmpty || !cluster.adminPolicies.isEmpty else { return }
+        PolicyCompiler(cluster: cluster, context: context).compile(into: &assembly)
+    }
+
     func compile(into assembly: inout Assembly) {
         guard !policies.isEmpty || !adminPolicies.isEmpty else { return }
         declareDispatch(into: &assembly)

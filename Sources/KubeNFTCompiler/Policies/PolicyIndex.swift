@@ -21,6 +21,7 @@ struct PodIndex {
             namespaceLabels[namespace.meta.name] = labels
         }
         var positions: [ClassKey: Int] = [:]
+        allPods.reserveCapacity(cluster.pods.count)
         for pod in cluster.pods where !pod.hostNetwork && !pod.podIPs.isEmpty {
             let key = ClassKey(namespace: pod.meta.namespace, labels: pod.meta.labels)
             if let index = positions[key] {

@@ -23,13 +23,14 @@ struct Assembly {
     /// reported as an error (so nothing is emitted or applied) rather than dropping the element,
     /// which could leave out an allow or a drop without a trace.
     mutating func add(_ element: SetElement, to name: String) {
-        guard sets[name] != nil else {
+        // One lookup, and the element appended in place.
+        guard let position = sets.index(forKey: name) else {
             let what = element.comment.map { " (\($0))" } ?? ""
             diagnostics.append(Diagnostic(at: SourceLocation(file: "<compiler>", line: 0, column: 0), object: nil, field: "",
                                           reason: "internal error: an element\(what) was added to set \(name), which was never declared"))
             return
         }
-        sets[name]?.elements.append(element)
+        sets.values[position].elements.append(element)
     }
 
     mutating func add(_ counter: CounterObject) {
@@ -86,20 +87,8 @@ struct Assembly {
 extension Assembly {
     /// Elements in key order, the first of equal keys kept; each sort key is computed once.
     static func sortedUnique(_ elements: [SetElement]) -> [SetElement] {
-        let keys = elements.map { element -> [UInt8] in
-            var bytes: [UInt8] = []
-            for value in element.key { bytes += value.sortKey + [0xFF] }
-            return bytes
-        }
-        let order = keys.indices.sorted { keys[$0].lexicographicallyPrecedes(keys[$1]) || (keys[$0] == keys[$1] && $0 < $1) }
-        var result: [SetElement] = []
-        result.reserveCapacity(elements.count)
-        var previous: [UInt8]?
-        for index in order where keys[index] != previous {
-            result.append(elements[index])
-            previous = keys[index]
-        }
-        return result
+        guard let order = ElementSortKeys(elements).sortedUniqueOrder() else { return elements }
+        return order.map { elements[$0] }
     }
 }
 

@@ -35,7 +35,11 @@ struct EndpointResolver {
     /// so a Service with many ports finds each in constant time.
     private var slicePorts: [String: [[PortKey: UInt16?]]] = [:]
     private var endpointsByService: [String: Endpoints] = [:]
-    private var podsByName: [String: Pod] = [:]
+    /// The cluster's pods, and the position in it of each namespace and name (the last of equal
+    /// names wins). Positions rather than copies: a `Pod` is large, and a dictionary of them copied
+    /// every pod on each resize.
+    private var pods: [Pod] = []
+    private var podPositions: [PodName: Int] = [:]
     /// Node name to its `topology.kubernetes.io/zone` label.
     private var zonesByNode: [String: String] = [:]
 
@@ -55,7 +59,11 @@ struct EndpointResolver {
             slicePorts[key, default: []].append(ports)
         }
         for endpoints in cluster.endpoints { endpointsByService[endpoints.meta.qualifiedName] = endpoints }
-        for pod in cluster.pods { podsByName[pod.meta.qualifiedName] = pod }
+        pods = cluster.pods
+        podPositions.reserveCapacity(pods.count)
+        for (position, pod) in pods.enumerated() {
+            podPositions[PodName(namespace: pod.meta.namespace, name: pod.meta.name)] = position
+        }
     }
 
     /// The zone of a node, from its Node object's `topology.kubernetes.io/zone` label.
@@ -63,7 +71,7 @@ struct EndpointResolver {
 
     func pod(_ reference: ObjectReference?) -> Pod? {
         guard let reference, reference.kind == "Pod" || reference.kind.isEmpty else { return nil }
-        return podsByName["\(reference.namespace)/\(reference.name)"]
+        return podPositions[PodName(namespace: reference.namespace, name: reference.name)].map { pods[$0] }
     }
 
     /// Every known backend of the port in one family, deduplicated by address and port.
@@ -98,13 +106,26 @@ struct EndpointResolver {
 
     /// Keeps one entry per address and port, preferring the most usable copy.
     static func deduplicated(_ backends: [Backend]) -> [Backend] {
-        var best: [String: Backend] = [:]
+        var best: [AddressPort: Backend] = [:]
+        best.reserveCapacity(backends.count)
         for backend in backends {
-            let key = backend.label
+            let key = AddressPort(address: backend.address, port: backend.port)
             if let existing = best[key], rank(existing) >= rank(backend) { continue }
             best[key] = backend
         }
         return best.values.sorted()
+    }
+
+    /// A pod's namespace and name: its key, without building its `ns/name` string.
+    private struct PodName: Hashable {
+        var namespace: String
+        var name: String
+    }
+
+    /// What `deduplicated` keeps one backend per (the same as the backend's `label`, without the string).
+    private struct AddressPort: Hashable {
+        var address: IPAddress
+        var port: UInt16
     }
 
     private static func rank(_ backend: Backend) -> Int { backend.ready ? 2 : (backend.serving ? 1 : 0) }

@@ -17,7 +17,8 @@ public struct NFTTextEmitter: Sendable {
         out += "table \(table) {\n"
         if let comment = ruleset.comment { out += "\tcomment \"\(NFTQuoting.comment(comment))\"\n" }
         for counter in ruleset.counters { emit(counter, into: &out) }
-        for set in ruleset.sets { emit(set, into: &out) }
+        let elementChunks = ElementLines.chunks(of: ruleset.sets)
+        for (index, set) in ruleset.sets.enumerated() { emit(set, elementChunks: elementChunks?[index], into: &out) }
         for chain in ruleset.chains { emit(chain, into: &out) }
         out += "}\n"
         return out
@@ -29,7 +30,8 @@ public struct NFTTextEmitter: Sendable {
         out += "\t}\n"
     }
 
-    private func emit(_ set: NamedSet, into out: inout String) {
+    /// `elementChunks`, when given, are the set's element lines already printed (`ElementLines`).
+    private func emit(_ set: NamedSet, elementChunks: [String]?, into out: inout String) {
         out += "\n\t\(set.isMap ? "map" : "set") \(NFTQuoting.identifier(set.name)) {\n"
         out += "\t\t" + Self.keyDeclaration(set) + "\n"
         if !set.flags.isEmpty { out += "\t\tflags \(set.flags.map(\.rawValue).joined(separator: ","))\n" }
@@ -38,9 +40,12 @@ public struct NFTTextEmitter: Sendable {
         if let comment = set.comment { out += "\t\tcomment \"\(NFTQuoting.comment(comment))\"\n" }
         if !set.elements.isEmpty {
             out += "\t\telements = {\n"
-            for (index, element) in set.elements.enumerated() {
-                out += "\t\t\t" + Self.element(element)
-                out += index == set.elements.count - 1 ? "\n" : ",\n"
+            if let elementChunks {
+                for chunk in elementChunks { out += chunk }
+            } else {
+                for (index, element) in set.elements.enumerated() {
+                    ElementLines.append(element, last: index == set.elements.count - 1, to: &out)
+                }
             }
             out += "\t\t}\n"
         }
@@ -63,14 +68,52 @@ public struct NFTTextEmitter: Sendable {
 
     /// One set or map element as nft writes it inside `elements = { … }`.
     public static func element(_ element: SetElement) -> String {
-        var text = element.key.map(Self.value).joined(separator: " . ")
-        if let comment = element.comment { text += " comment \"\(NFTQuoting.comment(comment))\"" }
+        var text = ""
+        appendElement(element, to: &text)
+        return text
+    }
+
+    /// `element`, appended to `out` without building a string per value: a large ruleset has a
+    /// million elements, and their text is most of the output.
+    static func appendElement(_ element: SetElement, to out: inout String) {
+        appendValues(element.key, to: &out)
+        if let comment = element.comment {
+            out += " comment \""
+            out += NFTQuoting.comment(comment)
+            out += "\""
+        }
         switch element.data {
         case nil: break
-        case .values(let values)?: text += " : " + values.map(Self.value).joined(separator: " . ")
-        case .verdict(let verdict)?: text += " : " + Self.verdict(verdict)
+        case .values(let values)?:
+            out += " : "
+            appendValues(values, to: &out)
+        case .verdict(let verdict)?:
+            out += " : "
+            switch verdict {
+            case .jump(let chain), .goto(let chain):
+                out += verdict == .jump(chain) ? "jump " : "goto "
+                out += NFTQuoting.identifier(chain)
+            default:
+                out += Self.verdict(verdict)
+            }
         }
-        return text
+    }
+
+    /// Values joined with ` . `, as a concatenated key or data is written.
+    private static func appendValues(_ values: [Value], to out: inout String) {
+        for (index, value) in values.enumerated() {
+            if index > 0 { out += " . " }
+            appendValue(value, to: &out)
+        }
+    }
+
+    /// `value(_:)`, appended to `out`; addresses and ports are written without intermediate strings.
+    private static func appendValue(_ value: Value, to out: inout String) {
+        switch value {
+        case .address(let address): address.appendDescription(to: &out)
+        case .port(let port): out += String(port)
+        default: out += Self.value(value)
+        }
     }
 
     private func emit(_ chain: Chain, into out: inout String) {
