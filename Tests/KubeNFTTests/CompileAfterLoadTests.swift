@@ -167,4 +167,23 @@ import KubeManifest
             rest = rest[found.upperBound...]
         }
     }
+
+    @Test("large sets are declared with a size a quarter above their elements; small, interval and dynamic sets are not")
+    func declaredSizes() throws {
+        func set(_ count: Int, flags: [NamedSet.Flag] = [], timeout: Int? = nil, size: Int? = nil) throws -> NamedSet {
+            let elements = (0..<count).map { index in
+                SetElement(key: [.address(IPAddress(numericValue: UInt128(0x0A00_0000 + index), family: .v4))])
+            }
+            return NamedSet(name: "s", key: [.ipv4Address], flags: flags, timeout: timeout, size: size, elements: elements)
+        }
+        for count in [Assembly.sizedFrom, 5_000, 6_553, 6_554, 20_000, 140_000] {
+            let size = try #require(Assembly.declaredSize(try set(count)), "\(count)")
+            #expect(size >= count + count / 4 && size.nonzeroBitCount == 1 && size / 2 < max(count + count / 4, Assembly.sizedFrom),
+                    "\(count) elements: size \(size)")
+        }
+        #expect(Assembly.declaredSize(try set(Assembly.sizedFrom - 1)) == nil)
+        #expect(Assembly.declaredSize(try set(10_000, flags: [.interval])) == nil)
+        #expect(Assembly.declaredSize(try set(10_000, flags: [.dynamic], timeout: 10)) == nil)
+        #expect(Assembly.declaredSize(try set(10_000, size: 65_535)) == 65_535)
+    }
 }
