@@ -164,8 +164,8 @@ package struct RulesetFingerprint: Sendable, Equatable {
         elementHashes(set.elements[...], key: key)
     }
 
-    /// Read through the buffer, with the hashing inlined, so no element is copied (a copy retains
-    /// its arrays, an atomic write to memory that is not in cache when the ruleset is large).
+    /// The loop runs over the set's buffer with the hashing inlined into it (called per element
+    /// through a generic `map` it was about 1.5 times slower on a large ruleset).
     package static func elementHashes(_ elements: ArraySlice<SetElement>, key: HashKey) -> [UInt64] {
         elements.withUnsafeBufferPointer { buffer in
             [UInt64](unsafeUninitializedCapacity: buffer.count) { hashes, count in
