@@ -53,6 +53,18 @@ import KubeManifest
         return result
     }
 
+    @Test("a value's sort key is its kind's tag, then its bytes in network order")
+    func sortKeyBytes() throws {
+        #expect(Value.address(try #require(IPAddress("10.0.0.1"))).sortKey == [0, 4, 10, 0, 0, 1])
+        #expect(Value.prefix(try #require(CIDR("10.1.0.0/16"))).sortKey == [0, 4, 10, 1, 0, 0, 16])
+        #expect(Value.port(80).sortKey == [1, 0, 0, 0, 0, 0, 0, 0, 80])
+        #expect(Value.portRange(8000, 8080).sortKey == [1, 0, 0, 0, 0, 0, 0, 0x1F, 0x40, 1])
+        #expect(Value.integer(0x0102).sortKey == [1, 0, 0, 0, 0, 0, 0, 1, 2])
+        #expect(Value.proto("tcp").sortKey == [2, 0x74, 0x63, 0x70])
+        #expect(Value.symbol("ok").sortKey == [3, 0x6F, 0x6B])
+        #expect(Value.address(try #require(IPAddress("::1"))).sortKey == [0, 16] + Array(repeating: 0, count: 15) + [1])
+    }
+
     @Test("the flat sort keys are each value's sortKey followed by 0xFF")
     func flatKeys() {
         let single = Self.values.map { SetElement(key: [$0]) }

@@ -16,7 +16,7 @@ struct ElementSortKeys {
         for element in elements {
             starts.append(bytes.count)
             for value in element.key {
-                Self.appendSortKey(of: value, to: &bytes)
+                value.appendSortKey(to: &bytes)
                 bytes.append(0xFF)
             }
         }
@@ -61,53 +61,5 @@ struct ElementSortKeys {
             offset += 1
         }
         return lhs.count - rhs.count
-    }
-
-    /// Appends exactly the bytes of `value.sortKey`, without building an array for them.
-    static func appendSortKey(of value: Value, to bytes: inout [UInt8]) {
-        switch value {
-        case .address(let address):
-            appendAddress(address, to: &bytes)
-        case .prefix(let cidr):
-            appendAddress(cidr.address, to: &bytes)
-            bytes.append(UInt8(truncatingIfNeeded: cidr.prefixLength))
-        case .addressRange(let low, _):
-            appendAddress(low, to: &bytes)
-            bytes.append(255)
-        case .integer(let number):
-            appendNumber(number, to: &bytes)
-        case .port(let port):
-            appendNumber(UInt64(port), to: &bytes)
-        case .portRange(let low, _):
-            appendNumber(UInt64(low), to: &bytes)
-            bytes.append(1)
-        case .hex(let number):
-            appendNumber(UInt64(number), to: &bytes)
-        case .proto(let name):
-            bytes.append(2)
-            bytes.append(contentsOf: name.utf8)
-        case .symbol(let name):
-            bytes.append(3)
-            bytes.append(contentsOf: name.utf8)
-        }
-    }
-
-    /// `0`, the address length, then the address in network order.
-    private static func appendAddress(_ address: IPAddress, to bytes: inout [UInt8]) {
-        let width = address.bitWidth / 8
-        bytes.append(0)
-        bytes.append(UInt8(width))
-        let number = address.numericValue
-        for shift in stride(from: (width - 1) * 8, through: 0, by: -8) {
-            bytes.append(UInt8(truncatingIfNeeded: number >> shift))
-        }
-    }
-
-    /// `1`, then the number as eight bytes, big-endian.
-    private static func appendNumber(_ number: UInt64, to bytes: inout [UInt8]) {
-        bytes.append(1)
-        for shift in stride(from: 56, through: 0, by: -8) {
-            bytes.append(UInt8(truncatingIfNeeded: number >> shift))
-        }
     }
 }

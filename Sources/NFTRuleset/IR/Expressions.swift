@@ -22,16 +22,54 @@ public enum Value: Sendable, Hashable, Comparable {
 
     /// Bytes whose lexicographic order is the value order; compute once when sorting many values.
     public var sortKey: [UInt8] {
+        var bytes: [UInt8] = []
+        appendSortKey(to: &bytes)
+        return bytes
+    }
+
+    /// Appends the bytes of `sortKey`: a tag per kind, addresses with their length in network
+    /// order, numbers as eight big-endian bytes. Lets a caller put many keys in one buffer.
+    public func appendSortKey(to bytes: inout [UInt8]) {
         switch self {
-        case .address(let address): return [0, UInt8(address.bytes.count)] + address.bytes
-        case .prefix(let cidr): return [0, UInt8(cidr.address.bytes.count)] + cidr.address.bytes + [UInt8(cidr.prefixLength)]
-        case .addressRange(let low, _): return [0, UInt8(low.bytes.count)] + low.bytes + [255]
-        case .integer(let value): return [1] + withUnsafeBytes(of: value.bigEndian) { Array($0) }
-        case .port(let port): return [1] + withUnsafeBytes(of: UInt64(port).bigEndian) { Array($0) }
-        case .portRange(let low, _): return [1] + withUnsafeBytes(of: UInt64(low).bigEndian) { Array($0) } + [1]
-        case .hex(let value): return [1] + withUnsafeBytes(of: UInt64(value).bigEndian) { Array($0) }
-        case .proto(let name): return [2] + Array(name.utf8)
-        case .symbol(let name): return [3] + Array(name.utf8)
+        case .address(let address):
+            Self.appendAddress(address, to: &bytes)
+        case .prefix(let cidr):
+            Self.appendAddress(cidr.address, to: &bytes)
+            bytes.append(UInt8(truncatingIfNeeded: cidr.prefixLength))
+        case .addressRange(let low, _):
+            Self.appendAddress(low, to: &bytes)
+            bytes.append(255)
+        case .integer(let number): Self.appendNumber(number, to: &bytes)
+        case .port(let port): Self.appendNumber(UInt64(port), to: &bytes)
+        case .portRange(let low, _):
+            Self.appendNumber(UInt64(low), to: &bytes)
+            bytes.append(1)
+        case .hex(let number): Self.appendNumber(UInt64(number), to: &bytes)
+        case .proto(let name):
+            bytes.append(2)
+            bytes.append(contentsOf: name.utf8)
+        case .symbol(let name):
+            bytes.append(3)
+            bytes.append(contentsOf: name.utf8)
+        }
+    }
+
+    /// `0`, the address length, then the address in network order.
+    private static func appendAddress(_ address: IPAddress, to bytes: inout [UInt8]) {
+        let width = address.bitWidth / 8
+        bytes.append(0)
+        bytes.append(UInt8(width))
+        let number = address.numericValue
+        for shift in stride(from: (width - 1) * 8, through: 0, by: -8) {
+            bytes.append(UInt8(truncatingIfNeeded: number >> shift))
+        }
+    }
+
+    /// `1`, then the number as eight bytes, big-endian.
+    private static func appendNumber(_ number: UInt64, to bytes: inout [UInt8]) {
+        bytes.append(1)
+        for shift in stride(from: 56, through: 0, by: -8) {
+            bytes.append(UInt8(truncatingIfNeeded: number >> shift))
         }
     }
 }
