@@ -79,6 +79,41 @@ struct FastLoadPathTests {
         #expect(cluster.pods.map(\.meta.location.line) == reference)
     }
 
+    @Test("qualified names sort as their Strings do: byte keys, long and non-ASCII names, empty namespaces",
+          arguments: [2, 9, 40, 700])
+    func qualifiedNameSort(count: Int) {
+        var numbers = Numbers(state: UInt64(count) &* 13 + 5)
+        // Bytes around `/` (which joins namespace and name) and around the ASCII limit.
+        let ascii: [String] = ["a", "b", "-", ".", "/", "0", "z", "~", "\u{7f}", "\u{0}", "."]
+        func word(_ nonASCII: Bool) -> String {
+            var text = ""
+            for _ in 0..<numbers.next(30) {
+                text += nonASCII && numbers.next(40) == 0 ? ["é", "e\u{301}", "\u{1F600}"][numbers.next(3)] : ascii[numbers.next(ascii.count)]
+            }
+            return text
+        }
+        for nonASCII in [false, true] {
+            // A few namespaces shared by many objects, some empty (cluster-scoped).
+            let namespaces = (0..<4).map { $0 == 0 ? "" : word(nonASCII) }
+            let items: [(namespace: String, name: String, tag: [Int])] = (0..<count).map { index in
+                (namespaces[numbers.next(namespaces.count)], numbers.next(5) == 0 ? "same" : word(nonASCII), [index])
+            }
+            let reference = items.enumerated().sorted { left, right in
+                let l = left.element.namespace.isEmpty ? left.element.name : "\(left.element.namespace)/\(left.element.name)"
+                let r = right.element.namespace.isEmpty ? right.element.name : "\(right.element.namespace)/\(right.element.name)"
+                return l != r ? l < r : left.offset < right.offset
+            }.map(\.element.tag)
+            var sorted = items
+            sorted.sortStably(namespace: { $0.namespace }, name: { $0.name })
+            // Elements are moved whole: each keeps its own tag array and strings.
+            #expect(sorted.map(\.tag) == reference, "non-ASCII: \(nonASCII)")
+            #expect(sorted.map { $0.namespace + "/" + $0.name } == reference.map { items[$0[0]].namespace + "/" + items[$0[0]].name })
+            var again = sorted
+            again.sortStably(namespace: { $0.namespace }, name: { $0.name })
+            #expect(again.map(\.tag) == reference)
+        }
+    }
+
     @Test("a streamed source is cut where a whole one is", arguments: [1, 3, 7, 64, 4096])
     func splitterMatchesWholeCut(chunk: Int) {
         var text = ""

@@ -1,3 +1,5 @@
+import Foundation
+
 extension Array {
     /// Puts the elements in the order a stable sort by `key` and `less` gives, computing each key
     /// once. An array already in that order is left alone after one pass over the keys (the usual
@@ -17,32 +19,72 @@ extension Array {
         applyPermutation(order)
     }
 
-    /// `sortStably(by:)` for names in `String` order. Kubernetes names and namespaces are ASCII,
-    /// whose `String` order is the order of their bytes; a name of up to 16 ASCII bytes is packed
-    /// into two integers compared without touching the strings again. Longer or non-ASCII names
-    /// compare as strings.
+    /// `sortStably(by:)` for names in `String` order.
     mutating func sortStably(byName name: (Element) -> String) {
+        sortStably(namespace: { _ in "" }, name: name)
+    }
+
+    /// `sortStably(by:)` for qualified names (`namespace/name`, or `name` when the namespace is
+    /// empty) in `String` order, without building the qualified names. Kubernetes names and
+    /// namespaces are ASCII, whose `String` order is the order of their bytes: the keys are written
+    /// once into one byte buffer and compared with `memcmp`. When any key is not ASCII, they are
+    /// compared as strings (ASCII names of up to 16 bytes packed into two integers).
+    mutating func sortStably(namespace: (Element) -> String, name: (Element) -> String) {
         guard count > 1 else { return }
-        let names = map(name)
-        let packed = names.map(PackedName.init)
-        sortStably(positions: { left, right in
-            if let first = packed[left], let second = packed[right] { return first < second }
-            return names[left] < names[right]
-        })
+        var keys = ByteKeys(capacity: count)
+        for index in indices { keys.append(namespace: namespace(self[index]), name: name(self[index])) }
+        guard keys.isASCII else {
+            let names = indices.map { keys.string($0) }
+            let packed = names.map(PackedName.init)
+            sortStably(positions: { left, right in
+                if let first = packed[left], let second = packed[right] { return first < second }
+                return names[left] < names[right]
+            })
+            return
+        }
+        keys.bytes.withUnsafeBufferPointer { buffer in
+            let base = buffer.baseAddress!
+            let starts = keys.starts
+            /// memcmp order of keys `left` and `right`: negative, zero or positive.
+            func compare(_ left: Int, _ right: Int) -> Int32 {
+                let leftStart = starts[left], leftCount = starts[left + 1] - leftStart
+                let rightStart = starts[right], rightCount = starts[right + 1] - rightStart
+                let common = memcmp(base + leftStart, base + rightStart, Swift.min(leftCount, rightCount))
+                if common != 0 { return common }
+                return leftCount == rightCount ? 0 : (leftCount < rightCount ? -1 : 1)
+            }
+            guard indices.dropFirst().contains(where: { compare($0, $0 - 1) < 0 }) else { return }
+            // Equal keys keep their input order: the index breaks ties.
+            let order = indices.sorted { left, right in
+                let order = compare(left, right)
+                return order < 0 || (order == 0 && left < right)
+            }
+            applyPermutation(order)
+        }
     }
 
     /// Rearranges the elements so that position i holds the element that was at `order[i]`,
-    /// following the permutation's cycles with swaps.
+    /// following the permutation's cycles and moving each element once (no copies, so no
+    /// retains of what the elements hold).
     private mutating func applyPermutation(_ order: [Int]) {
         var placed = [Bool](repeating: false, count: count)
-        for start in indices where !placed[start] {
-            var position = start
-            while true {
-                placed[position] = true
-                let source = order[position]
-                if source == start { break }
-                swapAt(position, source)
-                position = source
+        withUnsafeMutableBufferPointer { buffer in
+            guard let base = buffer.baseAddress else { return }
+            for start in buffer.indices where !placed[start] {
+                placed[start] = true
+                guard order[start] != start else { continue }
+                let held = (base + start).move()
+                var position = start
+                while true {
+                    let source = order[position]
+                    if source == start {
+                        (base + position).initialize(to: held)
+                        break
+                    }
+                    (base + position).initialize(to: (base + source).move())
+                    placed[source] = true
+                    position = source
+                }
             }
         }
     }
@@ -74,4 +116,37 @@ struct PackedName: Comparable {
     static func < (left: PackedName, right: PackedName) -> Bool {
         left.high != right.high ? left.high < right.high : left.low < right.low
     }
+}
+
+/// Sort keys of many objects written into one byte buffer: `namespace/name` (or `name`), one
+/// after the other, so that sorting compares bytes in place instead of building a string each.
+struct ByteKeys {
+    var bytes: [UInt8] = []
+    /// Where key i starts; key i ends where key i + 1 starts (one more entry than keys).
+    var starts: [Int] = [0]
+    /// False once a key holds a byte outside ASCII, whose `String` order is not byte order.
+    private(set) var isASCII = true
+
+    init(capacity: Int) {
+        bytes.reserveCapacity(capacity * 32)
+        starts.reserveCapacity(capacity + 1)
+    }
+
+    mutating func append(namespace: String, name: String) {
+        if !namespace.isEmpty {
+            append(namespace)
+            bytes.append(UInt8(ascii: "/"))
+        }
+        append(name)
+        starts.append(bytes.count)
+    }
+
+    private mutating func append(_ text: String) {
+        let from = bytes.count
+        bytes.append(contentsOf: text.utf8)
+        if isASCII, bytes[from...].contains(where: { $0 >= 0x80 }) { isASCII = false }
+    }
+
+    /// Key `index` as a string.
+    func string(_ index: Int) -> String { String(decoding: bytes[starts[index]..<starts[index + 1]], as: UTF8.self) }
 }

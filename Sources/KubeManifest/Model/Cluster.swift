@@ -21,13 +21,13 @@ public struct Cluster: Sendable, Hashable {
     /// Each sort key is computed once, and a list already in order is only checked (this runs
     /// after loading and again after each step that may add objects).
     public mutating func canonicalize() {
-        services.sortStably(byName:) { $0.meta.qualifiedName }
-        endpointSlices.sortStably(byName:) { $0.meta.qualifiedName }
-        endpoints.sortStably(byName:) { $0.meta.qualifiedName }
-        pods.sortStably(byName:) { $0.meta.qualifiedName }
+        services.sortStably(namespace: { $0.meta.namespace }, name: { $0.meta.name })
+        endpointSlices.sortStably(namespace: { $0.meta.namespace }, name: { $0.meta.name })
+        endpoints.sortStably(namespace: { $0.meta.namespace }, name: { $0.meta.name })
+        pods.sortStably(namespace: { $0.meta.namespace }, name: { $0.meta.name })
         namespaces.sortStably(byName:) { $0.meta.name }
         nodes.sortStably(byName:) { $0.meta.name }
-        networkPolicies.sortStably(byName:) { $0.meta.qualifiedName }
+        networkPolicies.sortStably(namespace: { $0.meta.namespace }, name: { $0.meta.name })
         proxyConfigurations.sortStably(by: \.location) { $0 < $1 }
         serviceCIDRs.sortStably(byName:) { $0.meta.name }
         workloads.sortStably(by: { ($0.meta.qualifiedName, $0.kind) }) { $0 < $1 }
