@@ -10,7 +10,7 @@ final class LoadSink {
     /// Repeated values of the objects decoded into this sink, stored once.
     let values = ValueTable()
     /// `Kind\0namespace\0name` to where the first definition starts.
-    private var seen: [String: SourceLocation] = [:]
+    private var seen: [ClaimKey: SourceLocation] = [:]
     /// Cluster IP to the Service that claimed it first.
     private var clusterIPOwners: [IPAddress: String] = [:]
 
@@ -31,9 +31,12 @@ final class LoadSink {
         var location: SourceLocation
         var label: String?
         var clusterIPSites: [(field: String, location: SourceLocation)] = []
+        /// The object's key for the duplicate check, hashed where the object was decoded.
+        var key: ClaimKey
 
-        init(_ decoder: ObjectDecoder, clusterIPs: Int = 0) {
+        init(_ decoder: ObjectDecoder, meta: ObjectMeta, clusterIPs: Int = 0) {
             kind = decoder.kind
+            key = ClaimKey(kind: decoder.kind, meta: meta)
             location = decoder.tree.location(decoder.root)
             label = decoder.label
             clusterIPSites = (0..<clusterIPs).map { index in
@@ -80,7 +83,7 @@ final class LoadSink {
         fileprivate var cluster: Cluster
         fileprivate var diagnostics: [Diagnostic]
         fileprivate var unusedKinds: UnusedKinds
-        fileprivate var seen: [String: SourceLocation]
+        fileprivate var seen: [ClaimKey: SourceLocation]
         fileprivate var clusterIPOwners: [IPAddress: String]
     }
 
@@ -98,7 +101,7 @@ final class LoadSink {
 
     /// False, after reporting, when the object was already defined.
     func claim(_ meta: ObjectMeta, _ origin: Origin) -> Bool {
-        let key = "\(origin.kind.rawValue)\u{0}\(meta.namespace)\u{0}\(meta.name)"
+        let key = origin.key
         if let first = seen[key] {
             diagnostics.append(origin.error("duplicate object, first defined at \(first)"))
             return false
@@ -108,7 +111,7 @@ final class LoadSink {
     }
 
     func add(_ service: Service, _ decoder: ObjectDecoder) {
-        accept(Origin(decoder, clusterIPs: service.clusterIPs.count)) { sink, origin in
+        accept(Origin(decoder, meta: service.meta, clusterIPs: service.clusterIPs.count)) { sink, origin in
             guard sink.claim(service.meta, origin) else { return }
             sink.checkClusterIPs(of: service, origin)
             sink.cluster.services.append(service)
@@ -116,39 +119,39 @@ final class LoadSink {
     }
 
     func add(_ slice: EndpointSlice, _ decoder: ObjectDecoder) {
-        accept(Origin(decoder)) { sink, origin in if sink.claim(slice.meta, origin) { sink.cluster.endpointSlices.append(slice) } }
+        accept(Origin(decoder, meta: slice.meta)) { sink, origin in if sink.claim(slice.meta, origin) { sink.cluster.endpointSlices.append(slice) } }
     }
 
     func add(_ endpoints: Endpoints, _ decoder: ObjectDecoder) {
-        accept(Origin(decoder)) { sink, origin in if sink.claim(endpoints.meta, origin) { sink.cluster.endpoints.append(endpoints) } }
+        accept(Origin(decoder, meta: endpoints.meta)) { sink, origin in if sink.claim(endpoints.meta, origin) { sink.cluster.endpoints.append(endpoints) } }
     }
 
     func add(_ pod: Pod, _ decoder: ObjectDecoder) {
-        accept(Origin(decoder)) { sink, origin in if sink.claim(pod.meta, origin) { sink.cluster.pods.append(pod) } }
+        accept(Origin(decoder, meta: pod.meta)) { sink, origin in if sink.claim(pod.meta, origin) { sink.cluster.pods.append(pod) } }
     }
 
     func add(_ namespace: Namespace, _ decoder: ObjectDecoder) {
-        accept(Origin(decoder)) { sink, origin in if sink.claim(namespace.meta, origin) { sink.cluster.namespaces.append(namespace) } }
+        accept(Origin(decoder, meta: namespace.meta)) { sink, origin in if sink.claim(namespace.meta, origin) { sink.cluster.namespaces.append(namespace) } }
     }
 
     func add(_ node: Node, _ decoder: ObjectDecoder) {
-        accept(Origin(decoder)) { sink, origin in if sink.claim(node.meta, origin) { sink.cluster.nodes.append(node) } }
+        accept(Origin(decoder, meta: node.meta)) { sink, origin in if sink.claim(node.meta, origin) { sink.cluster.nodes.append(node) } }
     }
 
     func add(_ policy: AdminNetworkPolicy, _ decoder: ObjectDecoder) {
-        accept(Origin(decoder)) { sink, origin in if sink.claim(policy.meta, origin) { sink.cluster.adminPolicies.append(policy) } }
+        accept(Origin(decoder, meta: policy.meta)) { sink, origin in if sink.claim(policy.meta, origin) { sink.cluster.adminPolicies.append(policy) } }
     }
 
     func add(_ serviceCIDR: ServiceCIDR, _ decoder: ObjectDecoder) {
-        accept(Origin(decoder)) { sink, origin in if sink.claim(serviceCIDR.meta, origin) { sink.cluster.serviceCIDRs.append(serviceCIDR) } }
+        accept(Origin(decoder, meta: serviceCIDR.meta)) { sink, origin in if sink.claim(serviceCIDR.meta, origin) { sink.cluster.serviceCIDRs.append(serviceCIDR) } }
     }
 
     func add(_ policy: NetworkPolicy, _ decoder: ObjectDecoder) {
-        accept(Origin(decoder)) { sink, origin in if sink.claim(policy.meta, origin) { sink.cluster.networkPolicies.append(policy) } }
+        accept(Origin(decoder, meta: policy.meta)) { sink, origin in if sink.claim(policy.meta, origin) { sink.cluster.networkPolicies.append(policy) } }
     }
 
     func add(_ workload: Workload, _ decoder: ObjectDecoder) {
-        accept(Origin(decoder)) { sink, origin in if sink.claim(workload.meta, origin) { sink.cluster.workloads.append(workload) } }
+        accept(Origin(decoder, meta: workload.meta)) { sink, origin in if sink.claim(workload.meta, origin) { sink.cluster.workloads.append(workload) } }
     }
 
     func add(_ configuration: KubeProxyConfiguration) {
@@ -182,4 +185,20 @@ final class LoadSink {
         }
         return tree.value(spec, "clusterIP") ?? spec
     }
+}
+
+/// `Kind\0namespace\0name` of a decoded object with its hash, computed on the thread that
+/// decoded the object, so that the duplicate check on the merging thread hashes only an integer.
+struct ClaimKey: Hashable {
+    let text: String
+    let hash: Int
+
+    init(kind: KnownKind, meta: ObjectMeta) {
+        text = "\(kind.rawValue)\u{0}\(meta.namespace)\u{0}\(meta.name)"
+        hash = text.hashValue
+    }
+
+    static func == (left: ClaimKey, right: ClaimKey) -> Bool { left.hash == right.hash && left.text == right.text }
+
+    func hash(into hasher: inout Hasher) { hasher.combine(hash) }
 }
