@@ -33,6 +33,14 @@ extension Array {
         guard count > 1 else { return }
         var keys = ByteKeys(capacity: count)
         for index in indices { keys.append(namespace: namespace(self[index]), name: name(self[index])) }
+        sortStably(keys: keys)
+    }
+
+    /// The stable sort by `keys` (key i is element i's), as `sortStably(namespace:name:)` orders.
+    /// Callers that know the element type build the keys by reading each element's name in place,
+    /// where a closure taking the element would copy it.
+    mutating func sortStably(keys: ByteKeys) {
+        guard count > 1 else { return }
         guard keys.isASCII else {
             let names = indices.map { keys.string($0) }
             let packed = names.map(PackedName.init)
@@ -130,6 +138,15 @@ struct ByteKeys {
     init(capacity: Int) {
         bytes.reserveCapacity(capacity * 32)
         starts.reserveCapacity(capacity + 1)
+    }
+
+    /// The keys of `count` objects, `key(i)` giving the namespace and name of object i.
+    init(count: Int, _ key: (Int) -> (namespace: String, name: String)) {
+        self.init(capacity: count)
+        for index in 0..<count {
+            let (namespace, name) = key(index)
+            append(namespace: namespace, name: name)
+        }
     }
 
     mutating func append(namespace: String, name: String) {

@@ -20,14 +20,20 @@ public struct Cluster: Sendable, Hashable {
     /// Sorts every list by namespace and name (and slices by name), so output never depends on input order.
     /// Each sort key is computed once, and a list already in order is only checked (this runs
     /// after loading and again after each step that may add objects).
+    /// Qualified-name keys are read from each object in place (a closure taking the object would
+    /// copy it, retaining everything it holds).
     public mutating func canonicalize() {
-        services.sortStably(namespace: { $0.meta.namespace }, name: { $0.meta.name })
-        endpointSlices.sortStably(namespace: { $0.meta.namespace }, name: { $0.meta.name })
-        endpoints.sortStably(namespace: { $0.meta.namespace }, name: { $0.meta.name })
-        pods.sortStably(namespace: { $0.meta.namespace }, name: { $0.meta.name })
+        services.sortStably(keys: ByteKeys(count: services.count) { (services[$0].meta.namespace, services[$0].meta.name) })
+        let sliceKeys = ByteKeys(count: endpointSlices.count) { (endpointSlices[$0].meta.namespace, endpointSlices[$0].meta.name) }
+        endpointSlices.sortStably(keys: sliceKeys)
+        endpoints.sortStably(keys: ByteKeys(count: endpoints.count) { (endpoints[$0].meta.namespace, endpoints[$0].meta.name) })
+        pods.sortStably(keys: ByteKeys(count: pods.count) { (pods[$0].meta.namespace, pods[$0].meta.name) })
         namespaces.sortStably(byName:) { $0.meta.name }
         nodes.sortStably(byName:) { $0.meta.name }
-        networkPolicies.sortStably(namespace: { $0.meta.namespace }, name: { $0.meta.name })
+        let policyKeys = ByteKeys(count: networkPolicies.count) {
+            (networkPolicies[$0].meta.namespace, networkPolicies[$0].meta.name)
+        }
+        networkPolicies.sortStably(keys: policyKeys)
         proxyConfigurations.sortStably(by: \.location) { $0 < $1 }
         serviceCIDRs.sortStably(byName:) { $0.meta.name }
         workloads.sortStably(by: { ($0.meta.qualifiedName, $0.kind) }) { $0 < $1 }
