@@ -66,7 +66,11 @@ final class LoadSink {
     func merge(_ part: LoadSink) {
         diagnostics += part.diagnostics
         unusedKinds.merge(part.unusedKinds)
-        for item in part.pending ?? [] { item.commit(self, item.origin) }
+        // Taken out of the part and consumed from the back, so no item is copied.
+        guard var items = part.pending else { return }
+        part.pending = nil
+        items.reverse()
+        while let item = items.popLast() { item.commit(self, item.origin) }
     }
 
     private func accept(_ origin: Origin, _ commit: @escaping (LoadSink, Origin) -> Void) {
