@@ -19,16 +19,25 @@ struct BlockYAMLReaderTests {
         return lines
     }
 
-    /// nil when the block reader declined; otherwise whether it agreed with libyaml.
+    /// nil when the block reader declined; otherwise whether it agreed with libyaml, both when it
+    /// copies the scalars into its tree and when its tree shares the input array.
     static func compare(_ text: String, lineOffset: Int = 0) -> (agrees: Bool, detail: String)? {
         let bytes = Array(text.utf8)
         return bytes.withUnsafeBufferPointer { buffer -> (Bool, String)? in
             guard let fast = BlockYAMLReader.read(buffer, file: "g.yaml", lineOffset: lineOffset) else { return nil }
+            guard let shared = BlockYAMLReader.read(buffer, file: "g.yaml", lineOffset: lineOffset, sharing: bytes) else {
+                return (false, "declined when sharing the input, read when copying\n--- input ---\n\(text)")
+            }
             let reference = YAMLReader.readWithLibYAML(buffer, name: "g.yaml", lineOffset: lineOffset)
-            let (left, right) = (dump(fast), dump(reference))
-            guard left != right else { return (true, "") }
-            let first = zip(left, right).first { $0 != $1 }.map { "block: \($0.0)\nlibyaml: \($0.1)" } ?? "lengths differ"
-            return (false, "\(first)\n--- input ---\n\(text)")
+            for (mode, tree) in [("block", fast), ("block (shared input)", shared)] {
+                let (left, right) = (dump(tree), dump(reference))
+                guard left != right else { continue }
+                let first = zip(left, right).first { $0 != $1 }.map { "\(mode): \($0.0)\nlibyaml: \($0.1)" } ?? "lengths differ"
+                return (false, "\(first)\n--- input ---\n\(text)")
+            }
+            // Sharing means no scalar byte was copied: the tree's text is the input.
+            guard shared.text == bytes else { return (false, "the shared tree's text is not its input") }
+            return (true, "")
         }
     }
 

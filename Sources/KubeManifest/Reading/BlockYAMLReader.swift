@@ -26,11 +26,13 @@ struct BlockYAMLReader {
     private static let maximumKeyLength = 1024
 
     /// The tree of `bytes` (whole documents, as a source or one of its parts), or nil when they
-    /// leave the subset.
-    static func read(_ bytes: UnsafeBufferPointer<UInt8>, file: String, lineOffset: Int) -> NodeTree? {
-        var tree = NodeTree(file: file, expectedSize: bytes.count)
+    /// leave the subset. With `array`, the array `bytes` points into, the tree's scalars are
+    /// ranges of that array instead of copies of its bytes.
+    static func read(_ bytes: UnsafeBufferPointer<UInt8>, file: String, lineOffset: Int, sharing array: [UInt8]? = nil) -> NodeTree? {
+        let shared = array.map { $0.withUnsafeBufferPointer { $0.baseAddress } == bytes.baseAddress && $0.count == bytes.count } ?? false
+        var tree = shared ? NodeTree(file: file, sharing: array!) : NodeTree(file: file, expectedSize: bytes.count)
         tree.lineOffset = lineOffset
-        var reader = BlockYAMLReader(input: bytes, tree: tree)
+        var reader = BlockYAMLReader(input: bytes, tree: tree, shared: shared)
         do {
             try reader.run()
         } catch {
@@ -41,10 +43,14 @@ struct BlockYAMLReader {
         return tree
     }
 
-    private init(input: UnsafeBufferPointer<UInt8>, tree: NodeTree) {
+    private init(input: UnsafeBufferPointer<UInt8>, tree: NodeTree, shared: Bool) {
         self.input = input
         self.tree = tree
+        self.shared = shared
     }
+
+    /// The tree's text is the input itself: scalars are recorded as ranges of it.
+    private let shared: Bool
 
     private mutating func run() throws(Unsupported) {
         var inDocument = false
@@ -115,6 +121,10 @@ struct BlockYAMLReader {
     }
 
     private mutating func emptyValue(_ pending: (column: Int, line: Int, markColumn: Int)) {
+        if shared {
+            tree.appendScalar(at: 0, length: 0, quoted: false, line: pending.line, column: pending.markColumn)
+            return
+        }
         tree.appendScalar(UnsafeBufferPointer(start: input.baseAddress, count: 0), quoted: false,
                           line: pending.line, column: pending.markColumn)
     }
@@ -208,6 +218,11 @@ struct BlockYAMLReader {
     }
 
     private mutating func append(_ scalar: Scalar, at position: Int) {
+        if shared {
+            tree.appendScalar(at: scalar.contentStart, length: scalar.contentEnd - scalar.contentStart, quoted: scalar.quoted,
+                              line: line, column: position - lineBegin)
+            return
+        }
         let bytes = UnsafeBufferPointer(rebasing: input[scalar.contentStart..<scalar.contentEnd])
         tree.appendScalar(bytes, quoted: scalar.quoted, line: line, column: position - lineBegin)
     }

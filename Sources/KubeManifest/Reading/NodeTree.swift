@@ -66,6 +66,14 @@ struct NodeTree: Sendable {
         text.reserveCapacity(expectedSize / 2)
     }
 
+    /// A tree whose scalars are ranges of `input` itself (shared, not copied): for a reader that
+    /// takes every scalar's bytes verbatim from the input (`appendScalar(at:length:…)`).
+    init(file: String, sharing input: [UInt8]) {
+        self.file = file
+        nodes.reserveCapacity(input.count / 8)
+        text = input
+    }
+
     /// Deepest nesting accepted before a document is rejected, so no input can exhaust the stack.
     static let maximumDepth = 200
 
@@ -78,6 +86,14 @@ struct NodeTree: Sendable {
         nodes.append(TreeNode(kind: .scalar, quoted: quoted, line: Int32(truncatingIfNeeded: line),
                               column: Int32(truncatingIfNeeded: column), end: index + 1,
                               start: start, length: Int32(truncatingIfNeeded: bytes.count)))
+    }
+
+    /// A scalar whose bytes are `text[start ..< start + length]` already (a tree sharing its input).
+    mutating func appendScalar(at start: Int, length: Int, quoted: Bool, line: Int, column: Int) {
+        let index = Int32(truncatingIfNeeded: nodes.count)
+        nodes.append(TreeNode(kind: .scalar, quoted: quoted, line: Int32(truncatingIfNeeded: line),
+                              column: Int32(truncatingIfNeeded: column), end: index + 1,
+                              start: Int32(truncatingIfNeeded: start), length: Int32(truncatingIfNeeded: length)))
     }
 
     /// Opens a container; `close` fills in its end once the children are in.

@@ -20,8 +20,12 @@ enum YAMLReader {
     }
 
     /// Reads whole documents that start `lineOffset` lines into the file `name`.
+    /// The block reader's tree shares `bytes` (its scalars are ranges of them, not copies).
     static func read(_ bytes: [UInt8], name: String, lineOffset: Int) -> NodeTree {
-        bytes.withUnsafeBufferPointer { read($0, name: name, lineOffset: lineOffset) }
+        bytes.withUnsafeBufferPointer { buffer in
+            if let tree = BlockYAMLReader.read(buffer, file: name, lineOffset: lineOffset, sharing: bytes) { return tree }
+            return readWithLibYAML(buffer, name: name, lineOffset: lineOffset)
+        }
     }
 
     /// The block-style subset kubectl prints goes through `BlockYAMLReader`; whatever it does not
