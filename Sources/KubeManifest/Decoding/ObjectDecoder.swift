@@ -2,7 +2,10 @@
 /// with the object's name and the field path of the offending node. Accessors return nil after
 /// reporting, so each decoder keeps going and every problem in the object is found.
 struct ObjectDecoder {
-    let tree: NodeTree
+    /// The tree, held by reference: decoders and field iterators are copied many times per object,
+    /// and a copy of the tree itself would retain each of its arrays every time.
+    private let box: TreeBox
+    var tree: NodeTree { _read { yield box.tree } }
     /// The object's root mapping; field paths are relative to it.
     let root: Int32
     let sink: LoadSink
@@ -13,7 +16,7 @@ struct ObjectDecoder {
     var kind: KnownKind = .service
 
     init(tree: NodeTree, root: Int32, sink: LoadSink) {
-        self.tree = tree
+        self.box = TreeBox(tree)
         self.root = root
         self.sink = sink
     }
@@ -101,7 +104,7 @@ struct ObjectDecoder {
     /// The entries of a mapping whose values are not null; empty when the mapping is null or wrongly
     /// typed (after reporting).
     func entries(_ node: Int32) -> Fields {
-        Fields(tree: tree, entries: isMapping(node) ? tree.entries(node) : NodeTree.Entries(empty: tree.nodes))
+        Fields(box: box, entries: isMapping(node) ? tree.entries(node) : NodeTree.Entries(empty: tree.nodes))
     }
 
     /// The value under `key` in a mapping, nil when absent or null.
@@ -112,15 +115,15 @@ struct ObjectDecoder {
 
     /// A mapping's entries without the null-valued ones (null is the same as absent).
     struct Fields: Sequence {
-        let tree: NodeTree
+        let box: TreeBox
         let entries: NodeTree.Entries
-        func makeIterator() -> Iterator { Iterator(tree: tree, inner: entries.makeIterator()) }
+        func makeIterator() -> Iterator { Iterator(box: box, inner: entries.makeIterator()) }
         struct Iterator: IteratorProtocol {
-            let tree: NodeTree
+            let box: TreeBox
             var inner: NodeTree.Entries.Iterator
             mutating func next() -> (key: Int32, value: Int32)? {
                 while let entry = inner.next() {
-                    if !tree.isNull(entry.value) { return entry }
+                    if !box.tree.isNull(entry.value) { return entry }
                 }
                 return nil
             }
@@ -128,6 +131,12 @@ struct ObjectDecoder {
     }
 
     func key(_ node: Int32) -> String { tree.string(node) }
+
+    /// A tree shared by the decoders of its objects without copying it.
+    final class TreeBox: Sendable {
+        let tree: NodeTree
+        init(_ tree: NodeTree) { self.tree = tree }
+    }
 
     // MARK: Scalars
 
