@@ -9,7 +9,7 @@ final class LoadSink {
     var unusedKinds = UnusedKinds()
     /// Repeated values of the objects decoded into this sink, stored once.
     let values = ValueTable()
-    /// `Kind\0namespace\0name` to where the first definition starts.
+    /// Kind, namespace and name to where the first definition starts.
     private var seen: [ClaimKey: SourceLocation] = [:]
     /// Cluster IP to the Service that claimed it first.
     private var clusterIPOwners: [IPAddress: String] = [:]
@@ -191,18 +191,29 @@ final class LoadSink {
     }
 }
 
-/// `Kind\0namespace\0name` of a decoded object with its hash, computed on the thread that
+/// The kind, namespace and name of a decoded object with their hash, computed on the thread that
 /// decoded the object, so that the duplicate check on the merging thread hashes only an integer.
+/// The strings are the object's own (no key string is built).
 struct ClaimKey: Hashable {
-    let text: String
+    let kind: KnownKind
+    let namespace: String
+    let name: String
     let hash: Int
 
     init(kind: KnownKind, meta: ObjectMeta) {
-        text = "\(kind.rawValue)\u{0}\(meta.namespace)\u{0}\(meta.name)"
-        hash = text.hashValue
+        self.kind = kind
+        namespace = meta.namespace
+        name = meta.name
+        var hasher = Hasher()
+        hasher.combine(kind)
+        hasher.combine(namespace)
+        hasher.combine(name)
+        hash = hasher.finalize()
     }
 
-    static func == (left: ClaimKey, right: ClaimKey) -> Bool { left.hash == right.hash && left.text == right.text }
+    static func == (left: ClaimKey, right: ClaimKey) -> Bool {
+        left.hash == right.hash && left.kind == right.kind && left.namespace == right.namespace && left.name == right.name
+    }
 
     func hash(into hasher: inout Hasher) { hasher.combine(hash) }
 }
