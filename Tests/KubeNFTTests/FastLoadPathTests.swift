@@ -218,6 +218,34 @@ struct FastLoadPathTests {
         #expect(zone.text == expected)
         #expect(zone.serial == hash)
     }
+
+    @Test("zone text, serial and pod records made in two halves are those made in one piece", arguments: [1, 2, 7, 300])
+    func halves(count: Int) {
+        let zone = ZoneFile(kind: .forward, clusterDomain: DomainName(labels: ["cluster", "local"]), ttl: 5, serial: nil,
+                            records: Self.records(seed: UInt64(count), count: count))
+        #expect(zone.text(threshold: 2) == zone.text(threshold: .max))
+        let body = Array(zone.records.dropFirst(2))
+        #expect(ZoneFile.contentHash(of: body, threshold: 2) == zone.serial)
+        #expect(ZoneFile.contentHash(of: body, threshold: .max) == zone.serial)
+        // Pods with zero, one and two addresses in a few namespaces, and services before them.
+        var numbers = Numbers(state: UInt64(count) &* 31)
+        var cluster = Cluster()
+        let location = SourceLocation(file: "c.yaml", line: 1, column: 1)
+        for index in 0..<count {
+            var pod = Pod(meta: ObjectMeta(name: "p\(index)", namespace: "ns-\(numbers.next(3))", location: location))
+            pod.podIPs = (0..<numbers.next(3)).map { _ in IPAddress("10.\(numbers.next(4)).\(numbers.next(250)).\(numbers.next(250))")! }
+            cluster.pods.append(pod)
+        }
+        var service = Service(meta: ObjectMeta(name: "web", namespace: "ns-0", location: location))
+        service.clusterIPs = [IPAddress("10.96.0.10")!]
+        cluster.services = [service]
+        let discovery = ServiceDiscovery(zone: DomainName(labels: ["cluster", "local"]), ttl: 5)
+        let (split, splitWarnings) = discovery.records(for: cluster, threshold: 2)
+        let (whole, wholeWarnings) = discovery.records(for: cluster, threshold: .max)
+        #expect(split == whole)
+        #expect(splitWarnings == wholeWarnings)
+        #expect(whole.count == 3 + cluster.pods.reduce(0) { $0 + $1.podIPs.count })
+    }
 }
 
 /// Label keys are checked byte by byte when they are ASCII; the result must be that of the

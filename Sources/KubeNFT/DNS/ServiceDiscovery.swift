@@ -19,14 +19,36 @@ public struct ServiceDiscovery: Sendable {
     /// Every forward and reverse record of the cluster (no SOA or NS: the zone adds those), and a
     /// warning for each object whose records cannot be written.
     public func records(for cluster: Cluster) -> (records: [DNSRecord], diagnostics: [Diagnostic]) {
+        records(for: cluster, threshold: InHalves.threshold)
+    }
+
+    /// `records(for:)`, the pod records of at least `threshold` pods made in two halves at once.
+    func records(for cluster: Cluster, threshold: Int) -> (records: [DNSRecord], diagnostics: [Diagnostic]) {
         var builder = Builder(discovery: self, cluster: cluster)
         builder.add(.init(name: zone.prepending("dns-version"), ttl: ttl, data: .txt(Self.schemaVersion)))
         for service in cluster.services { builder.addService(service) }
-        // By index: only each pod's addresses and namespace are read, not a copy of the pod.
-        for index in cluster.pods.indices {
-            builder.addPod(addresses: cluster.pods[index].podIPs, namespace: cluster.pods[index].meta.namespace)
+        let pods = cluster.pods
+        let halves = InHalves.map(pods.count, threshold: threshold) { range in
+            var records: [DNSRecord] = []
+            records.reserveCapacity(range.count)
+            // By index: only each pod's addresses and namespace are read, not a copy of the pod.
+            for index in range {
+                podRecords(addresses: pods[index].podIPs, namespace: pods[index].meta.namespace, into: &records)
+            }
+            return records
         }
+        for half in halves { builder.records.append(contentsOf: half) }
         return (builder.records, builder.diagnostics)
+    }
+
+    /// The deprecated but still required `<a>-<b>-<c>-<d>.<ns>.pod.<zone>` record (section 2.6),
+    /// for the addresses of the pods in the input: a zone file cannot hold "every address".
+    func podRecords(addresses: [IPAddress], namespace: String, into records: inout [DNSRecord]) {
+        for address in addresses {
+            let name = zone.prepending(Self.addressLabel(address), namespace, "pod")
+            guard name.isValid else { continue }
+            records.append(DNSRecord(name: name, ttl: ttl, data: address.family == .v4 ? .a(address) : .aaaa(address)))
+        }
     }
 
     /// `<service>.<ns>.svc.<zone>`.
@@ -181,15 +203,5 @@ private struct Builder {
             }
         }
         return found
-    }
-
-    /// The deprecated but still required `<a>-<b>-<c>-<d>.<ns>.pod.<zone>` record (section 2.6),
-    /// for the addresses of the pods in the input: a zone file cannot hold "every address".
-    mutating func addPod(addresses: [IPAddress], namespace: String) {
-        for address in addresses {
-            let name = discovery.zone.prepending(ServiceDiscovery.addressLabel(address), namespace, "pod")
-            guard name.isValid else { continue }
-            records.append(DNSRecord(name: name, ttl: ttl, data: address.family == .v4 ? .a(address) : .aaaa(address)))
-        }
     }
 }
