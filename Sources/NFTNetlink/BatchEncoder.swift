@@ -177,15 +177,13 @@ struct BatchEncoder {
 
     private func addElements(of set: NamedSet, adding: Bool, into output: NetlinkBatch) throws(NetlinkError) {
         let layout = try SetLayout(set)
-        let elements = try ElementEncoder.encode(set, layout: layout)
-        guard !elements.isEmpty else { return }
-        let object = try NftnlObjects.set(family: family, table: table, name: set.name, id: createdSetIDs[set.name], layout: nil)
-        defer { nftnl_set_free(object) }
-        try NftnlObjects.addElements(elements, to: object, keyLength: layout.keyLength, dataLength: layout.dataLength.map(Int.init))
-        var first: UInt32 = 0, count: UInt32 = 0
+        try NftnlObjects.checkName(set.name, "set")
+        let elements = try PackedElements(set, layout: layout)
+        guard elements.count > 0 else { return }
         let type = adding ? NFT_MSG_NEWSETELEM : NFT_MSG_DELSETELEM
-        try output.check(kubenft_nl_batch_add_elements(output.pointer, UInt16(type.rawValue), messageFamily,
-                                                       adding ? Self.createFlags : 0, object, &first, &count), "elements")
+        let (first, count) = try output.addElements(elements, type: UInt16(type.rawValue), family: messageFamily,
+                                                    flags: adding ? Self.createFlags : 0, table: table, set: set.name,
+                                                    id: createdSetIDs[set.name])
         let comments = set.elements.compactMap(\.comment)
         let hint = comments.isEmpty ? "" : " (" + comments.prefix(3).joined(separator: "; ") + (comments.count > 3 ? "; ..." : "") + ")"
         for offset in 0..<count { output.note(first &+ offset, "\(adding ? "adding" : "deleting") elements of \(set.name)\(hint)") }
@@ -211,10 +209,10 @@ struct BatchEncoder {
             try output.check(kubenft_nl_batch_add_set(output.pointer, UInt16(NFT_MSG_NEWSET.rawValue), messageFamily,
                                                       Self.createFlags, object, &sequence), "anonymous set")
             output.note(sequence, "anonymous set of a rule in chain \(chain)" + (rule.comment.map { " (\($0))" } ?? ""))
-            try NftnlObjects.addElements(elements, to: object, keyLength: layout.keyLength, dataLength: nil)
-            var first: UInt32 = 0, count: UInt32 = 0
-            try output.check(kubenft_nl_batch_add_elements(output.pointer, UInt16(NFT_MSG_NEWSETELEM.rawValue), messageFamily,
-                                                           Self.createFlags, object, &first, &count), "anonymous elements")
+            let (first, count) = try output.addElements(try PackedElements(elements, keyLength: layout.keyLength, dataLength: nil),
+                                                        type: UInt16(NFT_MSG_NEWSETELEM.rawValue), family: messageFamily,
+                                                        flags: Self.createFlags, table: table, set: "__set%d", id: id,
+                                                        what: "anonymous elements")
             for offset in 0..<count { output.note(first &+ offset, "elements of an anonymous set in chain \(chain)") }
         }
         let ids = createdSetIDs
