@@ -9,7 +9,7 @@ import NFTRuleset
 /// and userdata bytes), which `kubenft_nl_batch_add_packed_elements` writes into the batch as the
 /// same attributes libnftnl writes. A full load sends about 280k elements: packing them into one
 /// buffer avoids a libnftnl object and several Swift arrays per element.
-struct PackedElements {
+struct PackedElements: Sendable {
     private(set) var bytes: [UInt8] = []
     private(set) var count = 0
 

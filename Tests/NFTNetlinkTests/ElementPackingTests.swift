@@ -204,4 +204,43 @@ struct ElementPackingTests {
         let short = [EncodedElement(key: [1, 2, 3])]
         #expect(throws: NetlinkError.self) { _ = try PackedElements(short, keyLength: 4, dataLength: nil) }
     }
+
+    static func encode(_ batch: RulesetBatch, prepack: Bool) throws -> (bytes: [UInt8], notes: [UInt32: String]) {
+        var encoder = try BatchEncoder(batch: batch)
+        if !prepack { encoder.prepackThreshold = .max }
+        let encoded = try encoder.encode(batch, firstSequence: 10)
+        return (bytes(of: encoded), encoded.descriptions.mapValues(\.text))
+    }
+
+    @Test("large element operations packed in parallel give the batch sequential packing gives, errors included")
+    func parallelPackingKeepsTheBatch() throws {
+        var generator = SplitMix64(state: 0x2_7AC4)
+        let sets = Self.randomSets(&generator, count: 5000).filter { $0.elements.count >= BatchEncoder.defaultPrepackThreshold }
+        #expect(sets.count >= 3)
+        var operations: [BatchOperation] = [.ensureTable]
+        operations += sets.map { .addSet($0) }
+        operations += sets.map { .addElements(set: $0, elements: $0.elements) }
+        operations.append(.deleteElements(set: sets[0], elements: Array(sets[0].elements.suffix(4500))))
+        let batch = RulesetBatch(family: "inet", table: "kubenft", operations: operations,
+                                 sets: Dictionary(uniqueKeysWithValues: sets.map { ($0.name, $0) }))
+        let parallel = try Self.encode(batch, prepack: true)
+        let sequential = try Self.encode(batch, prepack: false)
+        #expect(parallel.bytes == sequential.bytes)
+        #expect(parallel.notes == sequential.notes)
+
+        var broken = sets[1]
+        broken.elements[4321].key = [.port(1)]
+        var failing = batch
+        failing.operations.insert(.addElements(set: broken, elements: broken.elements), at: operations.count - 2)
+        var errors: [String] = []
+        for prepack in [true, false] {
+            do {
+                _ = try Self.encode(failing, prepack: prepack)
+                Issue.record("an element with a wrong key was encoded")
+            } catch let error as NetlinkError {
+                errors.append(error.message)
+            }
+        }
+        #expect(errors.count == 2 && errors[0] == errors[1], "\(errors)")
+    }
 }
