@@ -72,7 +72,8 @@ int kubenft_nl_batch_add_set(kubenft_nl_batch *batch, uint16_t msg_type, uint16_
 int kubenft_nl_batch_add_rule(kubenft_nl_batch *batch, uint16_t msg_type, uint16_t family, uint16_t flags,
                               const struct nftnl_rule *rule, uint32_t *seq);
 /* The set's elements (table, name and, if present, id identify the set), split over as many
- * messages as needed to keep each element list under 64 KiB. *first_seq and *count describe them. */
+ * messages as needed to keep each element list under 64 KiB. *first_seq and *count describe them.
+ * libnftnl's encoding: the reference the packed encoder below is tested against. */
 int kubenft_nl_batch_add_elements(kubenft_nl_batch *batch, uint16_t msg_type, uint16_t family, uint16_t flags,
                                   struct nftnl_set *set, uint32_t *first_seq, uint32_t *count);
 
