@@ -298,6 +298,107 @@ int kubenft_nl_batch_add_elements(kubenft_nl_batch *batch, uint16_t msg_type, ui
     return 0;
 }
 
+/* A packed record's parts, checked against the bytes left in the buffer. */
+struct packed_record {
+    kubenft_packed_element header;
+    const uint8_t *key, *data, *userdata;
+    size_t size;
+};
+
+static int read_record(const uint8_t *bytes, size_t left, struct packed_record *record) {
+    if (left < sizeof(record->header)) return EINVAL;
+    memcpy(&record->header, bytes, sizeof(record->header));
+    const kubenft_packed_element *h = &record->header;
+    bool verdict = h->flags & KUBENFT_PACKED_VERDICT, data = h->flags & KUBENFT_PACKED_DATA;
+    if (verdict && data) return EINVAL;
+    if (h->key_length == 0 || h->key_length > NFT_DATA_VALUE_MAXLEN) return EINVAL;
+    if (data && (h->data_length == 0 || h->data_length > NFT_DATA_VALUE_MAXLEN)) return EINVAL;
+    if (!verdict && !data && h->data_length != 0) return EINVAL;
+    if (!userdata_fits(h->userdata_length)) return EMSGSIZE;
+    size_t size = sizeof(*h) + (size_t)h->key_length + h->data_length + h->userdata_length;
+    if (size > left) return EINVAL;
+    record->key = bytes + sizeof(*h);
+    record->data = record->key + h->key_length;
+    record->userdata = record->data + h->data_length;
+    record->size = size;
+    /* A chain name carries its NUL and must fit like every other name. */
+    if (verdict && h->data_length != 0
+        && (record->data[h->data_length - 1] != 0 || !name_fits((const char *)record->data)))
+        return EINVAL;
+    return 0;
+}
+
+/* One element in libnftnl's attribute order (nftnl_set_elem_nlmsg_build_payload): flags, key,
+ * verdict or data, userdata. */
+static void put_record(struct nlmsghdr *nlh, const struct packed_record *record, uint16_t index) {
+    const kubenft_packed_element *h = &record->header;
+    struct nlattr *element = mnl_attr_nest_start(nlh, index);
+    if (h->flags & KUBENFT_PACKED_INTERVAL_END) mnl_attr_put_u32(nlh, NFTA_SET_ELEM_FLAGS, htonl(NFT_SET_ELEM_INTERVAL_END));
+    struct nlattr *key = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_KEY);
+    mnl_attr_put(nlh, NFTA_DATA_VALUE, h->key_length, record->key);
+    mnl_attr_nest_end(nlh, key);
+    if (h->flags & KUBENFT_PACKED_VERDICT) {
+        struct nlattr *data = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_DATA);
+        struct nlattr *verdict = mnl_attr_nest_start(nlh, NFTA_DATA_VERDICT);
+        mnl_attr_put_u32(nlh, NFTA_VERDICT_CODE, htonl((uint32_t)h->verdict));
+        if (h->data_length != 0) mnl_attr_put_strz(nlh, NFTA_VERDICT_CHAIN, (const char *)record->data);
+        mnl_attr_nest_end(nlh, verdict);
+        mnl_attr_nest_end(nlh, data);
+    } else if (h->flags & KUBENFT_PACKED_DATA) {
+        struct nlattr *data = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_DATA);
+        mnl_attr_put(nlh, NFTA_DATA_VALUE, h->data_length, record->data);
+        mnl_attr_nest_end(nlh, data);
+    }
+    if (h->userdata_length != 0) mnl_attr_put(nlh, NFTA_SET_ELEM_USERDATA, h->userdata_length, record->userdata);
+    mnl_attr_nest_end(nlh, element);
+}
+
+/* Like write_element, for one packed record. */
+static int write_record(struct element_writer *writer, const struct packed_record *record) {
+    int rc;
+    if (writer->nlh == NULL && (rc = open_element_message(writer)) != 0) return rc;
+    uint32_t mark = writer->nlh->nlmsg_len;
+    put_record(writer->nlh, record, (uint16_t)++writer->index);
+    if (writer->nlh->nlmsg_len - ((char *)writer->list - (char *)writer->nlh) <= KUBENFT_ELEMENT_LIST_LIMIT) return 0;
+    if (writer->index == 1) return EMSGSIZE;
+    writer->nlh->nlmsg_len = mark;
+    close_element_message(writer);
+    if ((rc = open_element_message(writer)) != 0) return rc;
+    put_record(writer->nlh, record, (uint16_t)++writer->index);
+    return 0;
+}
+
+int kubenft_nl_batch_add_packed_elements(kubenft_nl_batch *batch, uint16_t msg_type, uint16_t family, uint16_t flags,
+                                         const char *table, const char *set, bool has_id, uint32_t id,
+                                         const uint8_t *packed, size_t length, uint32_t *first_seq, uint32_t *count) {
+    if (batch == NULL || table == NULL || set == NULL || (packed == NULL && length != 0)) return EINVAL;
+    if (!name_fits(table) || !name_fits(set)) return EINVAL;
+    struct element_writer writer = {
+        .batch = batch, .msg_type = msg_type, .family = family, .flags = flags,
+        .table = table, .name = set, .has_id = has_id, .id = id,
+    };
+    /* Every record is checked before anything is written, so a bad one leaves the batch as it was. */
+    struct packed_record record;
+    for (size_t offset = 0; offset < length; offset += record.size) {
+        int rc = read_record(packed + offset, length - offset, &record);
+        if (rc != 0) return rc;
+    }
+    if (first_seq != NULL) *first_seq = batch->next_seq;
+    for (size_t offset = 0; offset < length; offset += record.size) {
+        (void)read_record(packed + offset, length - offset, &record);
+        int rc = write_record(&writer, &record);
+        if (rc != 0) return rc;
+    }
+    if (writer.nlh != NULL) close_element_message(&writer);
+    if (count != NULL) *count = writer.messages;
+    return 0;
+}
+
+const void *kubenft_nl_batch_bytes(const kubenft_nl_batch *batch, size_t *length) {
+    if (length != NULL) *length = batch == NULL ? 0 : batch->length;
+    return batch == NULL ? NULL : batch->buffer;
+}
+
 int kubenft_nl_batch_flush_set(kubenft_nl_batch *batch, uint16_t family, const char *table, const char *set,
                                uint32_t *seq) {
     if (batch == NULL || table == NULL || set == NULL || !name_fits(table) || !name_fits(set)) return EINVAL;

@@ -34,20 +34,41 @@ package enum ElementEncoder {
             throw NetlinkError(.unsupported, "set \(set): element with \(values.count) fields for a key of \(types.count)")
         }
         var bytes: [UInt8] = []
-        if types.count == 1 {
-            bytes.reserveCapacity(types[0].length)
-            try append(values[0], as: types[0], padded: false, to: &bytes)
-            return bytes
-        }
-        bytes.reserveCapacity(types.reduce(0) { $0 + Kernel.slots(forLength: $1.length) * 4 })
-        for (value, type) in zip(values, types) { try append(value, as: type, padded: true, to: &bytes) }
+        bytes.reserveCapacity(types.count == 1 ? types[0].length : types.reduce(0) { $0 + Kernel.slots(forLength: $1.length) * 4 })
+        try appendKey(values, types: types, set: set, to: &bytes)
         return bytes
+    }
+
+    /// Appends the bytes `key(_:types:set:)` returns to `bytes` (a packed buffer of many elements).
+    @inline(__always)
+    package static func appendKey(_ values: [Value], types: [FieldType], set: String, to bytes: inout [UInt8]) throws(NetlinkError) {
+        guard values.count == types.count else {
+            throw NetlinkError(.unsupported, "set \(set): element with \(values.count) fields for a key of \(types.count)")
+        }
+        if types.count == 1 {
+            try append(values[0], as: types[0], padded: false, to: &bytes)
+            return
+        }
+        for index in types.indices { try append(values[index], as: types[index], padded: true, to: &bytes) }
+    }
+
+    /// The field types of a map's data; nil for a set or a verdict map.
+    package static func dataFields(_ mapping: NamedSet.Mapping) throws(NetlinkError) -> [FieldType]? {
+        switch mapping {
+        case .none, .verdict: return nil
+        case .data(let type): return [try FieldType(type)]
+        case .concatenatedData(let types):
+            var fields: [FieldType] = []
+            for type in types { fields.append(try FieldType(type)) }
+            return fields
+        }
     }
 
     /// Appends one field's bytes (padded to its 4-byte register slots in a concatenation): the
     /// address and port fields of large sets directly, every other field through `ValueCodec`,
     /// with the same bytes and errors; a full load encodes hundreds of thousands of them.
-    static func append(_ value: Value, as type: FieldType, padded: Bool, to bytes: inout [UInt8]) throws(NetlinkError) {
+    @inline(__always)
+    package static func append(_ value: Value, as type: FieldType, padded: Bool, to bytes: inout [UInt8]) throws(NetlinkError) {
         let start = bytes.count
         switch (type, value) {
         case (.ipv4, .address(let address)) where address.family == .v4:

@@ -1,6 +1,8 @@
 import CNftnl
+import Dispatch
 import CNftnlShim
 import NFTRuleset
+import Synchronization
 
 /// A netlink batch under construction in the C shim, with a description of every message so a
 /// kernel error can be traced back to the object (and its comment) that caused it.
@@ -73,6 +75,8 @@ struct BatchEncoder {
     let linearizer: Linearizer
     private var nextSetID: UInt32 = 1
     private var createdSetIDs: [String: UInt32] = [:]
+    /// Elements of the batch's large element operations, packed ahead on every core, by operation index.
+    private var prepacked: [Int: Result<PackedElements, NetlinkError>] = [:]
 
     init(batch: RulesetBatch) throws(NetlinkError) {
         guard let family = Self.familyNumber(batch.family) else { throw NetlinkError(.unsupported, "table family \(batch.family)") }
@@ -94,7 +98,15 @@ struct BatchEncoder {
     mutating func encode(_ batch: RulesetBatch, firstSequence: UInt32) throws(NetlinkError) -> NetlinkBatch {
         let output = try NetlinkBatch(firstSequence: firstSequence)
         try output.check(kubenft_nl_batch_begin(output.pointer, batch.generation != nil, batch.generation ?? 0), "begin")
-        for operation in batch.operations { try encode(operation, into: output) }
+        prepacked = Self.prepack(batch.operations, threshold: prepackThreshold)
+        defer { prepacked = [:] }
+        for (index, operation) in batch.operations.enumerated() {
+            if let packed = prepacked[index] {
+                try addElements(packed.get(), of: operation, into: output)
+            } else {
+                try encode(operation, into: output)
+            }
+        }
         if batch.commit { try output.check(kubenft_nl_batch_end(output.pointer), "end") }
         return output
     }
@@ -175,18 +187,61 @@ struct BatchEncoder {
         output.note(sequence, "\(set.isMap ? "map" : "set") \(set.name)" + (set.comment.map { " (\($0))" } ?? ""))
     }
 
-    private func addElements(of set: NamedSet, adding: Bool, into output: NetlinkBatch) throws(NetlinkError) {
+    /// Element operations of at least this many elements are packed ahead, concurrently.
+    static let defaultPrepackThreshold = 4096
+    var prepackThreshold = defaultPrepackThreshold
+
+    /// The packed elements (or the error packing them gave) of each large element operation,
+    /// packed in parallel, largest first; the messages are still written in the batch's order.
+    static func prepack(_ operations: [BatchOperation], threshold: Int) -> [Int: Result<PackedElements, NetlinkError>] {
+        var large: [(index: Int, set: NamedSet)] = []
+        for (index, operation) in operations.enumerated() {
+            switch operation {
+            case .addElements(let set, let elements), .deleteElements(let set, let elements):
+                guard elements.count >= threshold else { continue }
+                var partial = set
+                partial.elements = elements
+                large.append((index, partial))
+            default: continue
+            }
+        }
+        guard large.count > 1 else { return [:] }
+        let work = large.sorted { $0.set.elements.count > $1.set.elements.count }
+        let results = Mutex<[Int: Result<PackedElements, NetlinkError>]>([:])
+        DispatchQueue.concurrentPerform(iterations: large.count) { slot in
+            let (index, set) = work[slot]
+            let packed = Result { () throws(NetlinkError) in try pack(set) }
+            results.withLock { $0[index] = packed }
+        }
+        return results.withLock { $0 }
+    }
+
+    private static func pack(_ set: NamedSet) throws(NetlinkError) -> PackedElements {
         let layout = try SetLayout(set)
-        let elements = try ElementEncoder.encode(set, layout: layout)
-        guard !elements.isEmpty else { return }
-        let object = try NftnlObjects.set(family: family, table: table, name: set.name, id: createdSetIDs[set.name], layout: nil)
-        defer { nftnl_set_free(object) }
-        try NftnlObjects.addElements(elements, to: object, keyLength: layout.keyLength, dataLength: layout.dataLength.map(Int.init))
-        var first: UInt32 = 0, count: UInt32 = 0
+        try NftnlObjects.checkName(set.name, "set")
+        return try PackedElements(set, layout: layout)
+    }
+
+    private func addElements(_ elements: PackedElements, of operation: BatchOperation, into output: NetlinkBatch) throws(NetlinkError) {
+        switch operation {
+        case .addElements(let set, let partial): try addElements(elements, of: set, partial, adding: true, into: output)
+        case .deleteElements(let set, let partial): try addElements(elements, of: set, partial, adding: false, into: output)
+        default: throw NetlinkError(.unsupported, "elements packed for an operation without elements")
+        }
+    }
+
+    private func addElements(of set: NamedSet, adding: Bool, into output: NetlinkBatch) throws(NetlinkError) {
+        try addElements(try Self.pack(set), of: set, set.elements, adding: adding, into: output)
+    }
+
+    private func addElements(_ elements: PackedElements, of set: NamedSet, _ partial: [SetElement], adding: Bool,
+                             into output: NetlinkBatch) throws(NetlinkError) {
+        guard elements.count > 0 else { return }
         let type = adding ? NFT_MSG_NEWSETELEM : NFT_MSG_DELSETELEM
-        try output.check(kubenft_nl_batch_add_elements(output.pointer, UInt16(type.rawValue), messageFamily,
-                                                       adding ? Self.createFlags : 0, object, &first, &count), "elements")
-        let comments = set.elements.compactMap(\.comment)
+        let (first, count) = try output.addElements(elements, type: UInt16(type.rawValue), family: messageFamily,
+                                                    flags: adding ? Self.createFlags : 0, table: table, set: set.name,
+                                                    id: createdSetIDs[set.name])
+        let comments = partial.compactMap(\.comment)
         let hint = comments.isEmpty ? "" : " (" + comments.prefix(3).joined(separator: "; ") + (comments.count > 3 ? "; ..." : "") + ")"
         for offset in 0..<count { output.note(first &+ offset, "\(adding ? "adding" : "deleting") elements of \(set.name)\(hint)") }
     }
@@ -211,10 +266,10 @@ struct BatchEncoder {
             try output.check(kubenft_nl_batch_add_set(output.pointer, UInt16(NFT_MSG_NEWSET.rawValue), messageFamily,
                                                       Self.createFlags, object, &sequence), "anonymous set")
             output.note(sequence, "anonymous set of a rule in chain \(chain)" + (rule.comment.map { " (\($0))" } ?? ""))
-            try NftnlObjects.addElements(elements, to: object, keyLength: layout.keyLength, dataLength: nil)
-            var first: UInt32 = 0, count: UInt32 = 0
-            try output.check(kubenft_nl_batch_add_elements(output.pointer, UInt16(NFT_MSG_NEWSETELEM.rawValue), messageFamily,
-                                                           Self.createFlags, object, &first, &count), "anonymous elements")
+            let (first, count) = try output.addElements(try PackedElements(elements, keyLength: layout.keyLength, dataLength: nil),
+                                                        type: UInt16(NFT_MSG_NEWSETELEM.rawValue), family: messageFamily,
+                                                        flags: Self.createFlags, table: table, set: "__set%d", id: id,
+                                                        what: "anonymous elements")
             for offset in 0..<count { output.note(first &+ offset, "elements of an anonymous set in chain \(chain)") }
         }
         let ids = createdSetIDs

@@ -77,6 +77,8 @@ enum NftnlObjects {
     }
 
     /// Adds elements to a set object (which takes ownership of them).
+    /// Elements as libnftnl objects: no longer on the apply path (`PackedElements` is), kept as the
+    /// reference `ElementPackingTests` compares the packed encoding with, byte for byte.
     static func addElements(_ elements: [EncodedElement], to set: OpaquePointer, keyLength: Int, dataLength: Int?) throws(NetlinkError) {
         for element in elements {
             guard element.key.count == keyLength else {

@@ -72,9 +72,36 @@ int kubenft_nl_batch_add_set(kubenft_nl_batch *batch, uint16_t msg_type, uint16_
 int kubenft_nl_batch_add_rule(kubenft_nl_batch *batch, uint16_t msg_type, uint16_t family, uint16_t flags,
                               const struct nftnl_rule *rule, uint32_t *seq);
 /* The set's elements (table, name and, if present, id identify the set), split over as many
- * messages as needed to keep each element list under 64 KiB. *first_seq and *count describe them. */
+ * messages as needed to keep each element list under 64 KiB. *first_seq and *count describe them.
+ * libnftnl's encoding: the reference the packed encoder below is tested against. */
 int kubenft_nl_batch_add_elements(kubenft_nl_batch *batch, uint16_t msg_type, uint16_t family, uint16_t flags,
                                   struct nftnl_set *set, uint32_t *first_seq, uint32_t *count);
+
+/* One element record of kubenft_nl_batch_add_packed_elements: this header (host byte order),
+ * then key_length key bytes, data_length bytes of data (KUBENFT_PACKED_DATA) or of the verdict's
+ * chain name with its NUL (KUBENFT_PACKED_VERDICT; 0 for a verdict without a chain), then
+ * userdata_length bytes of userdata. */
+typedef struct {
+    uint16_t flags;
+    uint16_t key_length;
+    uint16_t data_length;
+    uint16_t userdata_length;
+    int32_t verdict;
+} kubenft_packed_element;
+
+enum {
+    KUBENFT_PACKED_INTERVAL_END = 1, /* NFTA_SET_ELEM_FLAGS = NFT_SET_ELEM_INTERVAL_END */
+    KUBENFT_PACKED_DATA = 2,         /* NFTA_SET_ELEM_DATA holds a value */
+    KUBENFT_PACKED_VERDICT = 4,      /* NFTA_SET_ELEM_DATA holds a verdict */
+};
+
+/* The same messages as kubenft_nl_batch_add_elements, byte for byte, written straight from
+ * packed element records (length bytes at packed) without a libnftnl object per element. Every
+ * record is checked first: EINVAL (or EMSGSIZE for userdata over the limit) leaves the batch
+ * unchanged. */
+int kubenft_nl_batch_add_packed_elements(kubenft_nl_batch *batch, uint16_t msg_type, uint16_t family, uint16_t flags,
+                                         const char *table, const char *set, bool has_id, uint32_t id,
+                                         const uint8_t *packed, size_t length, uint32_t *first_seq, uint32_t *count);
 
 /* NFT_MSG_DELSETELEM naming only the set: removes every element of it. */
 int kubenft_nl_batch_flush_set(kubenft_nl_batch *batch, uint16_t family, const char *table, const char *set,
@@ -86,6 +113,9 @@ size_t kubenft_nl_batch_byte_count(const kubenft_nl_batch *batch);
  * sequence number of message index. */
 int kubenft_nl_batch_message(const kubenft_nl_batch *batch, uint32_t index, uint16_t *type, uint16_t *flags,
                              uint32_t *seq);
+
+/* The batch's bytes so far (every message, in order); *length receives their count. */
+const void *kubenft_nl_batch_bytes(const kubenft_nl_batch *batch, size_t *length);
 
 /* Rewrites the NFNL_BATCH_GENID guard of a batch begun with guard = true. */
 int kubenft_nl_batch_set_genid(kubenft_nl_batch *batch, uint32_t genid);
