@@ -1,0 +1,142 @@
+import Foundation
+import KubeManifest
+import KubeNFT
+import NFTTrace
+import Testing
+
+/// Packet flows taken from kube-proxy's own tests and code (pkg/proxy/nftables proxier tests and
+/// packet tests, pkg/proxy CategorizeEndpoints and the EndpointSlice cache): each case is the
+/// outcome upstream states for one packet, written here by hand, not computed by kubenft.
+/// The node is `node-1` at 192.168.0.2 with cluster CIDR 10.0.0.0/8 (detectLocalMode ClusterCIDR);
+/// 10.0.0.2 is a pod on this node, 203.0.113.x are outside clients.
+@Suite("Upstream kube-proxy packet flows")
+struct UpstreamProxyCaseTests {
+    /// What upstream says happens to the first packet of a connection.
+    enum Outcome: Sendable, CustomStringConvertible {
+        /// Accepted and DNATed to exactly these `address:port` backends (each with a non-zero share).
+        case dnat(Set<String>, masqueraded: Bool)
+        case drop
+        case reject
+
+        var description: String {
+            switch self {
+            case .dnat(let backends, let masqueraded): return "dnat \(backends.sorted()) masq=\(masqueraded)"
+            case .drop: return "drop"
+            case .reject: return "reject"
+            }
+        }
+    }
+
+    struct Case: Sendable, CustomStringConvertible {
+        var name: String
+        var manifests: String
+        var from: TraceEndpoint
+        var to: TraceEndpoint
+        var port: UInt16
+        var expected: Outcome
+        var description: String { name }
+    }
+
+    static let podHere = TraceEndpoint.address(ip("10.0.0.2"))
+    static let outside = TraceEndpoint.external(ip("203.0.113.2"))
+    static let outsideRanges = TraceEndpoint.external(ip("203.0.113.200"))
+
+    /// One Service (with `spec` lines indented under `spec:`) and one EndpointSlice of its port `p80`.
+    static func service(_ name: String, clusterIP: String, spec: String = "", status: String = "", endpoints: String) -> String {
+        let nodePort = spec.contains("type: NodePort") || spec.contains("type: LoadBalancer") ? ", nodePort: 30080" : ""
+        let extra = spec.isEmpty ? "" : "\n" + spec.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n")
+        let statusBlock = status.isEmpty ? "" : "\nstatus:\n" + status.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n")
+        let slice = endpoints.isEmpty ? "" : """
+
+            ---
+            apiVersion: discovery.k8s.io/v1
+            kind: EndpointSlice
+            metadata: {name: \(name)-1, namespace: ns1, labels: {kubernetes.io/service-name: \(name)}}
+            addressType: IPv4
+            ports: [{name: p80, port: 80, protocol: TCP}]
+            endpoints:
+            \(endpoints)
+            """
+        return """
+            ---
+            apiVersion: v1
+            kind: Service
+            metadata: {name: \(name), namespace: ns1}
+            spec:
+              clusterIP: \(clusterIP)
+              clusterIPs: [\(clusterIP)]\(extra)
+              ports: [{name: p80, port: 80, protocol: TCP, targetPort: 80\(nodePort)}]\(statusBlock)
+            """ + slice + "\n"
+    }
+
+    static func endpoint(_ address: String, node: String, conditions: String) -> String {
+        "- {addresses: [\(address)], nodeName: \(node), conditions: {\(conditions)}}"
+    }
+
+    static func compile(_ manifests: String) throws -> PipelineResult {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("kubenft-upstream-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("cluster.yaml")
+        try manifests.write(to: file, atomically: true, encoding: .utf8)
+        let result = Pipeline.run(paths: [file.path],
+                                  node: NodeOptions(nodeName: "node-1", nodeIPs: ["192.168.0.2"], clusterCIDRs: ["10.0.0.0/8"]))
+        #expect(result.errors.isEmpty, "\(result.errors)")
+        return result
+    }
+
+    static func check(_ flow: Case) throws {
+        let result = try compile(flow.manifests)
+        let report = try Review.trace(TraceQuery(from: flow.from, to: flow.to, port: flow.port, transport: .tcp), in: result)
+        let traced = report.result
+        switch flow.expected {
+        case .drop:
+            #expect(traced.verdict == .drop, "\(flow.name): \(report.text)")
+        case .reject:
+            #expect(traced.verdict == .reject, "\(flow.name): \(report.text)")
+        case .dnat(let backends, let masqueraded):
+            #expect(traced.verdict == .accept, "\(flow.name): \(report.text)")
+            let found = Set(report.backends.filter { $0.verdict == .accept && $0.probability > 0 }.map { "\($0.address):\($0.port)" })
+            #expect(found == backends, "\(flow.name): \(report.text)")
+            #expect(traced.paths.allSatisfy { $0.masqueraded == masqueraded }, "\(flow.name): \(report.text)")
+        }
+    }
+
+    // MARK: endpoint conditions (EndpointSlice cache, CategorizeEndpoints)
+
+    /// kube-proxy reads `ready` as written (a terminating endpoint marked ready is still ready) and an
+    /// unset `serving` as true.
+    static let conditionCases: [Case] = [
+        Case(name: "ready and terminating is still ready: both ready endpoints are used",
+             manifests: service("a", clusterIP: "172.30.0.41", endpoints: [
+                endpoint("10.180.0.1", node: "node-2", conditions: "ready: true, serving: true, terminating: true"),
+                endpoint("10.180.0.2", node: "node-2", conditions: "ready: true, serving: true, terminating: false"),
+             ].joined(separator: "\n")),
+             from: podHere, to: .address(ip("172.30.0.41")), port: 80,
+             expected: .dnat(["10.180.0.1:80", "10.180.0.2:80"], masqueraded: false)),
+        Case(name: "a terminating endpoint with serving unset counts as serving: fallback uses it",
+             manifests: service("b", clusterIP: "172.30.0.42", endpoints:
+                endpoint("10.180.0.3", node: "node-2", conditions: "ready: false, terminating: true")),
+             from: podHere, to: .address(ip("172.30.0.42")), port: 80,
+             expected: .dnat(["10.180.0.3:80"], masqueraded: false)),
+        Case(name: "terminating and not serving: no endpoints, reject",
+             manifests: service("c", clusterIP: "172.30.0.43", endpoints:
+                endpoint("10.180.0.4", node: "node-2", conditions: "ready: false, serving: false, terminating: true")),
+             from: podHere, to: .address(ip("172.30.0.43")), port: 80, expected: .reject),
+        Case(name: "ready endpoints win over serving-terminating ones",
+             manifests: service("d", clusterIP: "172.30.0.44", endpoints: [
+                endpoint("10.180.0.5", node: "node-2", conditions: "ready: false, serving: true, terminating: true"),
+                endpoint("10.180.0.6", node: "node-2", conditions: "ready: true"),
+             ].joined(separator: "\n")),
+             from: podHere, to: .address(ip("172.30.0.44")), port: 80,
+             expected: .dnat(["10.180.0.6:80"], masqueraded: false)),
+        Case(name: "no conditions at all: ready",
+             manifests: service("e", clusterIP: "172.30.0.45", endpoints:
+                "- {addresses: [10.180.0.7], nodeName: node-2}"),
+             from: podHere, to: .address(ip("172.30.0.45")), port: 80,
+             expected: .dnat(["10.180.0.7:80"], masqueraded: false)),
+    ]
+
+    @Test("endpoint conditions as kube-proxy reads them", arguments: conditionCases)
+    func conditions(_ flow: Case) throws { try Self.check(flow) }
+}
