@@ -139,4 +139,34 @@ struct UpstreamProxyCaseTests {
 
     @Test("endpoint conditions as kube-proxy reads them", arguments: conditionCases)
     func conditions(_ flow: Case) throws { try Self.check(flow) }
+
+    // MARK: loadBalancerSourceRanges (the firewall-check chain, before DNAT and the endpoint check)
+
+    static let lbSpec = "type: LoadBalancer\nloadBalancerSourceRanges: [203.0.113.0/25]"
+    static let lbStatus = "loadBalancer:\n  ingress: [{ip: 5.6.7.8}]"
+    static let lbWithEndpoints = service("lb", clusterIP: "172.30.0.51", spec: lbSpec, status: lbStatus,
+                                         endpoints: endpoint("10.180.2.1", node: "node-2", conditions: "ready: true"))
+    static let lbWithoutEndpoints = service("lbe", clusterIP: "172.30.0.52", spec: lbSpec, status: lbStatus, endpoints: "")
+
+    static let firewallCases: [Case] = [
+        Case(name: "a source inside the ranges reaches the endpoint, masqueraded (eTP Cluster)",
+             manifests: lbWithEndpoints, from: outside, to: .address(ip("5.6.7.8")), port: 80,
+             expected: .dnat(["10.180.2.1:80"], masqueraded: true)),
+        Case(name: "a source outside the ranges is dropped",
+             manifests: lbWithEndpoints, from: outsideRanges, to: .address(ip("5.6.7.8")), port: 80, expected: .drop),
+        Case(name: "NodePorts are not subject to the ranges",
+             manifests: lbWithEndpoints, from: outsideRanges, to: .address(ip("192.168.0.2")), port: 30080,
+             expected: .dnat(["10.180.2.1:80"], masqueraded: true)),
+        Case(name: "no endpoints: a source outside the ranges is dropped by the firewall, not rejected",
+             manifests: lbWithoutEndpoints, from: outsideRanges, to: .address(ip("5.6.7.8")), port: 80, expected: .drop),
+        Case(name: "no endpoints: a source inside the ranges is rejected",
+             manifests: lbWithoutEndpoints, from: outside, to: .address(ip("5.6.7.8")), port: 80, expected: .reject),
+        Case(name: "ranges of the other family do not filter this family",
+             manifests: service("lb6", clusterIP: "172.30.0.53", spec: "type: LoadBalancer\nloadBalancerSourceRanges: [\"2001:db8::/64\"]",
+                                status: lbStatus, endpoints: endpoint("10.180.2.2", node: "node-2", conditions: "ready: true")),
+             from: outsideRanges, to: .address(ip("5.6.7.8")), port: 80, expected: .dnat(["10.180.2.2:80"], masqueraded: true)),
+    ]
+
+    @Test("loadBalancerSourceRanges as kube-proxy's firewall check applies them", arguments: firewallCases)
+    func firewall(_ flow: Case) throws { try Self.check(flow) }
 }

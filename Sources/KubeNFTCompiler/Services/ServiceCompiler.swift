@@ -220,6 +220,14 @@ struct ServicePortCompiler {
                 assembly.add(SetElement(key: [.address(address), proto, .port(port.port)], data: reject, comment: "\(label) has no endpoints"),
                              to: Names.noEndpointServices(family))
             }
+            // As kube-proxy's firewall check runs before its endpoint check, sources outside
+            // loadBalancerSourceRanges are dropped even when there is nothing to reject them for.
+            if let firewallChain = firewall(allowed: .return, into: &assembly) {
+                for address in loadBalancerOnlyAddresses {
+                    assembly.add(SetElement(key: [.address(address), proto, .port(port.port)], data: .verdict(.goto(firewallChain)),
+                                            comment: "\(label) load balancer, no endpoints"), to: Names.serviceIPs(family))
+                }
+            }
             if let nodePort {
                 assembly.add(SetElement(key: [proto, .port(nodePort)], data: reject, comment: "\(label) has no endpoints"),
                              to: Names.noEndpointNodePorts(family))
@@ -229,16 +237,14 @@ struct ServicePortCompiler {
         let externalChain = cascade.chainName("ext")
         assembly.add(Chain(name: externalChain, comment: "\(label) external traffic, externalTrafficPolicy \(service.externalTrafficPolicy.rawValue)",
                            rules: externalRules(hasLocal: hasLocal, clusterChain: clusterChain, localChain: localChain)))
-        let firewallChain = firewall(externalChain: externalChain, into: &assembly)
+        let firewallChain = firewall(allowed: .goto(externalChain), into: &assembly)
         for address in service.externalIPs where address.family == family {
             assembly.add(SetElement(key: [.address(address), proto, .port(port.port)], data: .verdict(.goto(externalChain)),
                                     comment: "\(label) externalIP"), to: Names.serviceIPs(family))
         }
-        if service.type == .loadBalancer {
-            for address in service.loadBalancerIngressIPs where address.family == family && !service.externalIPs.contains(address) {
-                assembly.add(SetElement(key: [.address(address), proto, .port(port.port)], data: .verdict(.goto(firewallChain ?? externalChain)),
-                                        comment: "\(label) load balancer"), to: Names.serviceIPs(family))
-            }
+        for address in loadBalancerOnlyAddresses {
+            assembly.add(SetElement(key: [.address(address), proto, .port(port.port)], data: .verdict(.goto(firewallChain ?? externalChain)),
+                                    comment: "\(label) load balancer"), to: Names.serviceIPs(family))
         }
         if let nodePort {
             assembly.add(SetElement(key: [proto, .port(nodePort)], data: .verdict(.goto(externalChain)), comment: "\(label) NodePort"),
@@ -280,18 +286,34 @@ struct ServicePortCompiler {
         assembly.diagnostics.append(diagnostic)
     }
 
-    /// The loadBalancerSourceRanges check for LB addresses; nil when the service has no ranges.
-    private func firewall(externalChain: String, into assembly: inout Assembly) -> String? {
-        guard service.type == .loadBalancer, !service.loadBalancerSourceRanges.isEmpty else { return nil }
+    /// The load-balancer addresses of this family that are not also externalIPs (those go to the
+    /// external chain unfiltered).
+    private var loadBalancerOnlyAddresses: [IPAddress] {
+        guard service.type == .loadBalancer else { return [] }
+        return service.loadBalancerIngressIPs.filter { $0.family == family && !service.externalIPs.contains($0) }
+    }
+
+    /// The loadBalancerSourceRanges of this family, as kube-proxy uses them: ranges of the other
+    /// family do not apply, and a zero-length prefix allows everyone, like no ranges at all.
+    private var familySourceRanges: [CIDR] {
+        let ranges = service.loadBalancerSourceRanges.filter { $0.family == family }
+        return ranges.contains { $0.prefixLength == 0 } ? [] : ranges
+    }
+
+    /// The loadBalancerSourceRanges check for LB addresses, ending in `allowed` for sources inside
+    /// them; nil when the service has no ranges of this family.
+    private func firewall(allowed verdict: Verdict, into assembly: inout Assembly) -> String? {
+        let ranges = familySourceRanges
+        guard service.type == .loadBalancer, !ranges.isEmpty, !loadBalancerOnlyAddresses.isEmpty else { return nil }
         let name = cascade.chainName("fw")
-        var allowed: [Value] = service.loadBalancerSourceRanges.filter { $0.family == family }.map { .prefix($0) }
-        let nodeInside = context.nodeIPs(family).contains { ip in service.loadBalancerSourceRanges.contains { $0.contains(ip) } }
+        var allowed: [Value] = ranges.map { .prefix($0) }
+        let nodeInside = context.nodeIPs(family).contains { ip in ranges.contains { $0.contains(ip) } }
         if nodeInside {
             allowed += service.loadBalancerIngressIPs.filter { $0.family == family }.map { .address($0) }
         }
         var rules: [Rule] = []
         if !allowed.isEmpty {
-            rules.append(Rule([.matches(family.source, .anonymousSet(allowed.sorted())), .verdict(.goto(externalChain))],
+            rules.append(Rule([.matches(family.source, .anonymousSet(allowed.sorted())), .verdict(verdict)],
                               comment: "\(label) loadBalancerSourceRanges"))
         }
         rules.append(Rule([.verdict(.drop)], comment: "\(label) source outside loadBalancerSourceRanges"))
