@@ -169,4 +169,68 @@ struct UpstreamProxyCaseTests {
 
     @Test("loadBalancerSourceRanges as kube-proxy's firewall check applies them", arguments: firewallCases)
     func firewall(_ flow: Case) throws { try Self.check(flow) }
+
+    // MARK: traffic policies and missing endpoints (TestExternalTrafficPolicy*, TestInternalTrafficPolicy*,
+    // TestNoEndpointsReject, TestClusterIPGeneral packet tests)
+
+    static let localAndRemote = [endpoint("10.180.0.1", node: "node-1", conditions: "ready: true"),
+                                 endpoint("10.180.2.1", node: "node-2", conditions: "ready: true")].joined(separator: "\n")
+    static let remoteOnly = endpoint("10.180.2.1", node: "node-2", conditions: "ready: true")
+    static let externalLocal = "type: LoadBalancer\nexternalTrafficPolicy: Local\nexternalIPs: [192.168.99.11]"
+    static let lb9 = "loadBalancer:\n  ingress: [{ip: 5.6.7.9}]"
+    static let etp = service("etp", clusterIP: "172.30.0.61", spec: externalLocal, status: lb9, endpoints: localAndRemote)
+    static let etpRemote = service("etpr", clusterIP: "172.30.0.62", spec: externalLocal, status: lb9, endpoints: remoteOnly)
+    static let itp = service("itp", clusterIP: "172.30.0.63", spec: "internalTrafficPolicy: Local", endpoints: localAndRemote)
+    static let itpRemote = service("itpr", clusterIP: "172.30.0.64", spec: "internalTrafficPolicy: Local", endpoints: remoteOnly)
+    static let none = service("none", clusterIP: "172.30.0.65", spec: "type: LoadBalancer\nexternalIPs: [192.168.99.12]", status: lb9,
+                              endpoints: "")
+    static let both: Set<String> = ["10.180.0.1:80", "10.180.2.1:80"]
+    static let node = TraceEndpoint.address(ip("192.168.0.2"))
+
+    static let policyCases: [Case] = [
+        Case(name: "eTP Local: pod to ClusterIP hits both endpoints, unmasqueraded", manifests: etp,
+             from: podHere, to: .address(ip("172.30.0.61")), port: 80, expected: .dnat(both, masqueraded: false)),
+        Case(name: "eTP Local: external to ClusterIP hits both endpoints, masqueraded", manifests: etp,
+             from: outside, to: .address(ip("172.30.0.61")), port: 80, expected: .dnat(both, masqueraded: true)),
+        Case(name: "eTP Local: pod to LB IP hits both endpoints, unmasqueraded", manifests: etp,
+             from: podHere, to: .address(ip("5.6.7.9")), port: 80, expected: .dnat(both, masqueraded: false)),
+        Case(name: "eTP Local: node to LB IP hits both endpoints, masqueraded", manifests: etp,
+             from: .node, to: .address(ip("5.6.7.9")), port: 80, expected: .dnat(both, masqueraded: true)),
+        Case(name: "eTP Local: external to LB IP hits only the local endpoint, unmasqueraded", manifests: etp,
+             from: outside, to: .address(ip("5.6.7.9")), port: 80, expected: .dnat(["10.180.0.1:80"], masqueraded: false)),
+        Case(name: "eTP Local: external to NodePort hits only the local endpoint, unmasqueraded", manifests: etp,
+             from: outside, to: node, port: 30080, expected: .dnat(["10.180.0.1:80"], masqueraded: false)),
+        Case(name: "eTP Local: external to externalIP hits only the local endpoint, unmasqueraded", manifests: etp,
+             from: outside, to: .address(ip("192.168.99.11")), port: 80, expected: .dnat(["10.180.0.1:80"], masqueraded: false)),
+        Case(name: "eTP Local: pod to NodePort hits both endpoints, unmasqueraded", manifests: etp,
+             from: podHere, to: node, port: 30080, expected: .dnat(both, masqueraded: false)),
+        Case(name: "eTP Local, no local endpoints: external to LB IP is dropped", manifests: etpRemote,
+             from: outside, to: .address(ip("5.6.7.9")), port: 80, expected: .drop),
+        Case(name: "eTP Local, no local endpoints: external to NodePort is dropped", manifests: etpRemote,
+             from: outside, to: node, port: 30080, expected: .drop),
+        Case(name: "eTP Local, no local endpoints: pod to LB IP reaches the remote endpoint", manifests: etpRemote,
+             from: podHere, to: .address(ip("5.6.7.9")), port: 80, expected: .dnat(["10.180.2.1:80"], masqueraded: false)),
+        Case(name: "eTP Local, no local endpoints: node to NodePort reaches the remote endpoint, masqueraded", manifests: etpRemote,
+             from: .node, to: node, port: 30080, expected: .dnat(["10.180.2.1:80"], masqueraded: true)),
+        Case(name: "iTP Local: pod to ClusterIP hits only the local endpoint", manifests: itp,
+             from: podHere, to: .address(ip("172.30.0.63")), port: 80, expected: .dnat(["10.180.0.1:80"], masqueraded: false)),
+        Case(name: "iTP Local, no local endpoints: pod to ClusterIP is dropped", manifests: itpRemote,
+             from: podHere, to: .address(ip("172.30.0.64")), port: 80, expected: .drop),
+        Case(name: "no endpoints: pod to ClusterIP is rejected", manifests: none,
+             from: podHere, to: .address(ip("172.30.0.65")), port: 80, expected: .reject),
+        Case(name: "no endpoints: external to NodePort is rejected", manifests: none,
+             from: outside, to: node, port: 30080, expected: .reject),
+        Case(name: "no endpoints: external to LB IP is rejected", manifests: none,
+             from: outside, to: .address(ip("5.6.7.9")), port: 80, expected: .reject),
+        Case(name: "no endpoints: external to externalIP is rejected", manifests: none,
+             from: outside, to: .address(ip("192.168.99.12")), port: 80, expected: .reject),
+        Case(name: "ClusterIP on a port the Service does not define is rejected", manifests: itp,
+             from: podHere, to: .address(ip("172.30.0.63")), port: 81, expected: .reject),
+        Case(name: "hairpin: an endpoint reaching itself through the ClusterIP is masqueraded",
+             manifests: service("hp", clusterIP: "172.30.0.66", endpoints: endpoint("10.0.0.2", node: "node-1", conditions: "ready: true")),
+             from: podHere, to: .address(ip("172.30.0.66")), port: 80, expected: .dnat(["10.0.0.2:80"], masqueraded: true)),
+    ]
+
+    @Test("traffic policies and services without endpoints", arguments: policyCases)
+    func policies(_ flow: Case) throws { try Self.check(flow) }
 }
