@@ -231,6 +231,29 @@ struct UpstreamProxyCaseTests {
              from: podHere, to: .address(ip("172.30.0.66")), port: 80, expected: .dnat(["10.0.0.2:80"], masqueraded: true)),
     ]
 
+    /// kube-proxy decides locality from the endpoint's own `nodeName` only, never from the Pod its
+    /// `targetRef` names.
+    static let noNodeName = service("nn", clusterIP: "172.30.0.67", spec: externalLocal, status: lb9, endpoints: """
+        - {addresses: [10.0.0.9], targetRef: {kind: Pod, name: web, namespace: ns1}, conditions: {ready: true}}
+        """) + """
+        ---
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: web, namespace: ns1}
+        spec: {nodeName: node-1, containers: [{name: c, image: i}]}
+        status: {podIP: 10.0.0.9, podIPs: [{ip: 10.0.0.9}]}
+
+        """
+    static let localityCases: [Case] = [
+        Case(name: "eTP Local: an endpoint without nodeName is not local, even when its Pod is on this node", manifests: noNodeName,
+             from: outside, to: node, port: 30080, expected: .drop),
+        Case(name: "eTP Local: the same endpoint still serves pod traffic", manifests: noNodeName,
+             from: podHere, to: .address(ip("5.6.7.9")), port: 80, expected: .dnat(["10.0.0.9:80"], masqueraded: false)),
+    ]
+
+    @Test("endpoint locality comes from the endpoint's nodeName", arguments: localityCases)
+    func locality(_ flow: Case) throws { try Self.check(flow) }
+
     @Test("traffic policies and services without endpoints", arguments: policyCases)
     func policies(_ flow: Case) throws { try Self.check(flow) }
 }

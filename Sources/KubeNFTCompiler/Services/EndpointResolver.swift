@@ -85,7 +85,7 @@ struct EndpointResolver {
                 else { continue }
                 for endpoint in slice.endpoints {
                     guard let address = endpoint.addresses.first else { continue }
-                    found.append(Backend(address: address, port: number, nodeName: endpoint.nodeName ?? pod(endpoint.targetRef)?.nodeName,
+                    found.append(Backend(address: address, port: number, nodeName: endpoint.nodeName,
                                          pod: endpoint.targetRef, ready: endpoint.isReady,
                                          serving: endpoint.isServing, terminating: endpoint.isTerminating,
                                          zoneHints: Set(endpoint.zoneHints), nodeHints: Set(endpoint.nodeHints)))
@@ -97,7 +97,7 @@ struct EndpointResolver {
                       let number = subsetPort.port else { continue }
                 for (addresses, ready) in [(subset.addresses, true), (subset.notReadyAddresses, false)] {
                     for address in addresses where address.ip.family == family {
-                        found.append(Backend(address: address.ip, port: number, nodeName: address.nodeName ?? pod(address.targetRef)?.nodeName,
+                        found.append(Backend(address: address.ip, port: number, nodeName: address.nodeName,
                                              pod: address.targetRef, ready: ready, serving: ready, terminating: false))
                     }
                 }
