@@ -73,14 +73,14 @@ struct UpstreamProxyCaseTests {
         "- {addresses: [\(address)], nodeName: \(node), conditions: {\(conditions)}}"
     }
 
-    static func compile(_ manifests: String) throws -> PipelineResult {
+    static func compile(_ manifests: String, nodeIPs: [String] = ["192.168.0.2"]) throws -> PipelineResult {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("kubenft-upstream-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let file = directory.appendingPathComponent("cluster.yaml")
         try manifests.write(to: file, atomically: true, encoding: .utf8)
         let result = Pipeline.run(paths: [file.path],
-                                  node: NodeOptions(nodeName: "node-1", nodeIPs: ["192.168.0.2"], clusterCIDRs: ["10.0.0.0/8"]))
+                                  node: NodeOptions(nodeName: "node-1", nodeIPs: nodeIPs, clusterCIDRs: ["10.0.0.0/8"]))
         #expect(result.errors.isEmpty, "\(result.errors)")
         return result
     }
@@ -169,6 +169,18 @@ struct UpstreamProxyCaseTests {
 
     @Test("loadBalancerSourceRanges as kube-proxy's firewall check applies them", arguments: firewallCases)
     func firewall(_ flow: Case) throws { try Self.check(flow) }
+
+    /// kube-proxy allows the LB addresses themselves as sources only when its primary node address
+    /// is inside the ranges; a secondary address inside them does not count.
+    @Test("the LB address as a source is allowed only when the node's primary address is inside the ranges")
+    func firewallAllowsTheVIPFromTheNode() throws {
+        let lbIP = TraceEndpoint.address(ip("5.6.7.8"))
+        for (nodeIPs, allowed) in [(["203.0.113.9"], true), (["192.168.0.2", "203.0.113.9"], false)] {
+            let result = try Self.compile(Self.lbWithEndpoints, nodeIPs: nodeIPs)
+            let report = try Review.trace(TraceQuery(from: lbIP, to: lbIP, port: 80, transport: .tcp), in: result)
+            #expect(report.result.verdict == (allowed ? .accept : .drop), "node IPs \(nodeIPs): \(report.text)")
+        }
+    }
 
     // MARK: traffic policies and missing endpoints (TestExternalTrafficPolicy*, TestInternalTrafficPolicy*,
     // TestNoEndpointsReject, TestClusterIPGeneral packet tests)

@@ -307,7 +307,9 @@ struct ServicePortCompiler {
         guard service.type == .loadBalancer, !ranges.isEmpty, !loadBalancerOnlyAddresses.isEmpty else { return nil }
         let name = cascade.chainName("fw")
         var allowed: [Value] = ranges.map { .prefix($0) }
-        let nodeInside = context.nodeIPs(family).contains { ip in ranges.contains { $0.contains(ip) } }
+        // As kube-proxy: when the node's primary address is inside the ranges, the LB addresses are
+        // allowed as sources too (a VIP held locally loops back with itself as the source).
+        let nodeInside = context.nodeIPs(family).first.map { primary in ranges.contains { $0.contains(primary) } } ?? false
         if nodeInside {
             allowed += service.loadBalancerIngressIPs.filter { $0.family == family }.map { .address($0) }
         }
