@@ -223,7 +223,7 @@ struct ServicePortCompiler {
             // As kube-proxy's firewall check runs before its endpoint check, sources outside
             // loadBalancerSourceRanges are dropped even when there is nothing to reject them for.
             if let firewallChain = firewall(allowed: .return, into: &assembly) {
-                for address in loadBalancerOnlyAddresses {
+                for address in loadBalancerAddresses {
                     assembly.add(SetElement(key: [.address(address), proto, .port(port.port)], data: .verdict(.goto(firewallChain)),
                                             comment: "\(label) load balancer, no endpoints"), to: Names.serviceIPs(family))
                 }
@@ -238,11 +238,14 @@ struct ServicePortCompiler {
         assembly.add(Chain(name: externalChain, comment: "\(label) external traffic, externalTrafficPolicy \(service.externalTrafficPolicy.rawValue)",
                            rules: externalRules(hasLocal: hasLocal, clusterChain: clusterChain, localChain: localChain)))
         let firewallChain = firewall(allowed: .goto(externalChain), into: &assembly)
+        // An address that is both an externalIP and a load-balancer address is still firewalled,
+        // as kube-proxy's firewall check keys on the LB address whatever else it is.
         for address in service.externalIPs where address.family == family {
-            assembly.add(SetElement(key: [.address(address), proto, .port(port.port)], data: .verdict(.goto(externalChain)),
+            let target = loadBalancerAddresses.contains(address) ? firewallChain ?? externalChain : externalChain
+            assembly.add(SetElement(key: [.address(address), proto, .port(port.port)], data: .verdict(.goto(target)),
                                     comment: "\(label) externalIP"), to: Names.serviceIPs(family))
         }
-        for address in loadBalancerOnlyAddresses {
+        for address in loadBalancerAddresses where !service.externalIPs.contains(address) {
             assembly.add(SetElement(key: [.address(address), proto, .port(port.port)], data: .verdict(.goto(firewallChain ?? externalChain)),
                                     comment: "\(label) load balancer"), to: Names.serviceIPs(family))
         }
@@ -286,11 +289,11 @@ struct ServicePortCompiler {
         assembly.diagnostics.append(diagnostic)
     }
 
-    /// The load-balancer addresses of this family that are not also externalIPs (those go to the
-    /// external chain unfiltered).
-    private var loadBalancerOnlyAddresses: [IPAddress] {
+    /// The load-balancer addresses of this family, the ones loadBalancerSourceRanges guard.
+    private var loadBalancerAddresses: [IPAddress] {
         guard service.type == .loadBalancer else { return [] }
-        return service.loadBalancerIngressIPs.filter { $0.family == family && !service.externalIPs.contains($0) }
+        var seen = Set<IPAddress>()
+        return service.loadBalancerIngressIPs.filter { $0.family == family && seen.insert($0).inserted }
     }
 
     /// The loadBalancerSourceRanges of this family, as kube-proxy uses them: ranges of the other
@@ -304,7 +307,7 @@ struct ServicePortCompiler {
     /// them; nil when the service has no ranges of this family.
     private func firewall(allowed verdict: Verdict, into assembly: inout Assembly) -> String? {
         let ranges = familySourceRanges
-        guard service.type == .loadBalancer, !ranges.isEmpty, !loadBalancerOnlyAddresses.isEmpty else { return nil }
+        guard service.type == .loadBalancer, !ranges.isEmpty, !loadBalancerAddresses.isEmpty else { return nil }
         let name = cascade.chainName("fw")
         var allowed: [Value] = ranges.map { .prefix($0) }
         // As kube-proxy: when the node's primary address is inside the ranges, the LB addresses are
