@@ -130,6 +130,20 @@ struct UpstreamProxyCaseTests {
              ].joined(separator: "\n")),
              from: podHere, to: .address(ip("172.30.0.44")), port: 80,
              expected: .dnat(["10.180.0.6:80"], masqueraded: false)),
+        Case(name: "eTP Local, only a serving-terminating endpoint here: external traffic falls back to it",
+             manifests: service("tl", clusterIP: "172.30.0.46", spec: "type: LoadBalancer\nexternalTrafficPolicy: Local",
+                                status: "loadBalancer:\n  ingress: [{ip: 5.6.7.10}]", endpoints: [
+                endpoint("10.180.0.8", node: "node-1", conditions: "ready: false, serving: true, terminating: true"),
+                endpoint("10.180.2.8", node: "node-2", conditions: "ready: true, serving: true, terminating: false"),
+             ].joined(separator: "\n")),
+             from: outside, to: .address(ip("5.6.7.10")), port: 80, expected: .dnat(["10.180.0.8:80"], masqueraded: false)),
+        Case(name: "eTP Local, only a serving-terminating endpoint here: ClusterIP traffic uses the ready remote one",
+             manifests: service("tl", clusterIP: "172.30.0.46", spec: "type: LoadBalancer\nexternalTrafficPolicy: Local",
+                                status: "loadBalancer:\n  ingress: [{ip: 5.6.7.10}]", endpoints: [
+                endpoint("10.180.0.8", node: "node-1", conditions: "ready: false, serving: true, terminating: true"),
+                endpoint("10.180.2.8", node: "node-2", conditions: "ready: true, serving: true, terminating: false"),
+             ].joined(separator: "\n")),
+             from: podHere, to: .address(ip("172.30.0.46")), port: 80, expected: .dnat(["10.180.2.8:80"], masqueraded: false)),
         Case(name: "no conditions at all: ready",
              manifests: service("e", clusterIP: "172.30.0.45", endpoints:
                 "- {addresses: [10.180.0.7], nodeName: node-2}"),
