@@ -189,6 +189,32 @@ struct ManifestValidationTests {
         ])
     }
 
+    @Test("an EndpointSlice without kubernetes.io/service-name is warned about, an error under strict")
+    func sliceWithoutServiceName() {
+        let text = """
+        apiVersion: discovery.k8s.io/v1
+        kind: EndpointSlice
+        metadata: {name: web-1, namespace: shop}
+        addressType: IPv4
+        ports: [{name: http, port: 80}]
+        endpoints: [{addresses: [10.244.1.5]}]
+        ---
+        apiVersion: discovery.k8s.io/v1
+        kind: EndpointSlice
+        metadata: {name: web-2, namespace: shop, labels: {kubernetes.io/service-name: ""}}
+        addressType: IPv4
+        endpoints: []
+        """
+        let reason = "missing or empty: the slice belongs to no Service, and its endpoints are not used"
+        let result = loadManifests(text)
+        #expect(diagnosticLines(result) == [
+            "m.yaml:3:11: warning: EndpointSlice shop/web-1: metadata.labels[kubernetes.io/service-name]: \(reason)",
+            "m.yaml:10:11: warning: EndpointSlice shop/web-2: metadata.labels[kubernetes.io/service-name]: \(reason)",
+        ])
+        #expect(result.cluster.endpointSlices.allSatisfy { $0.serviceName == nil })
+        #expect(loadManifests(text, options: LoadOptions(strict: true)).errors.count == 2)
+    }
+
     @Test func malformedYAMLKeepsEarlierDocuments() {
         let result = loadManifests("""
         apiVersion: v1

@@ -27,9 +27,18 @@ extension ObjectDecoder {
         let endpoints = endpointsNode.map { node in
             items(node).compactMap { sliceEndpoint($0, addressType: addressType) }
         } ?? []
-        return EndpointSlice(meta: meta, serviceName: meta.labels["kubernetes.io/service-name"],
-                             addressType: addressType, endpoints: endpoints, ports: ports)
+        let serviceName = meta.labels[Self.serviceNameLabel].flatMap { $0.isEmpty ? nil : $0 }
+        if serviceName == nil {
+            // kube-proxy skips such a slice (its cache has no Service to file it under): say so
+            // rather than drop its endpoints silently.
+            report(options.strict ? .error : .warning, field: "metadata.labels[\(Self.serviceNameLabel)]", at: field(root, "metadata") ?? root,
+                   "missing or empty: the slice belongs to no Service, and its endpoints are not used")
+        }
+        return EndpointSlice(meta: meta, serviceName: serviceName, addressType: addressType, endpoints: endpoints, ports: ports)
     }
+
+    /// The label naming the Service a slice belongs to.
+    static var serviceNameLabel: String { "kubernetes.io/service-name" }
 
     /// One `endpoints[]` entry. FQDN slices keep their conditions but no addresses, since
     /// kube-proxy does not program FQDN endpoints.

@@ -35,10 +35,12 @@ public struct EndpointSlice: Sendable, Hashable {
             self.nodeHints = nodeHints
         }
 
-        /// Ready unless explicitly not ready (the API's documented default).
+        /// Ready unless explicitly not ready (the API's documented default). Read as kube-proxy reads
+        /// it: a terminating endpoint marked ready is still ready.
         public var isReady: Bool { ready ?? true }
-        /// Serving defaults to the ready condition.
-        public var isServing: Bool { serving ?? isReady }
+        /// Serving unless explicitly not serving: kube-proxy reads an unset `serving` as true, not as
+        /// the ready condition, so an unset `serving` on a terminating endpoint keeps it usable.
+        public var isServing: Bool { serving ?? true }
         public var isTerminating: Bool { terminating ?? false }
     }
 

@@ -28,7 +28,9 @@ struct PortKey: Hashable {
 
 /// Finds the backends of a service port from EndpointSlices (or legacy Endpoints when the service has
 /// no slices), with kube-proxy's readiness rules: ready endpoints, else serving and terminating ones,
-/// decided separately for cluster-wide and node-local traffic.
+/// decided separately for cluster-wide and node-local traffic. Conditions are read as kube-proxy reads
+/// them: `ready` as written (a ready endpoint that is also terminating is ready), an unset `serving` as
+/// true.
 struct EndpointResolver {
     private var slicesByService: [String: [EndpointSlice]] = [:]
     /// Per Service, per slice (aligned with `slicesByService`): port name and protocol to the port,
@@ -83,8 +85,8 @@ struct EndpointResolver {
                 else { continue }
                 for endpoint in slice.endpoints {
                     guard let address = endpoint.addresses.first else { continue }
-                    found.append(Backend(address: address, port: number, nodeName: endpoint.nodeName ?? pod(endpoint.targetRef)?.nodeName,
-                                         pod: endpoint.targetRef, ready: endpoint.isReady && !endpoint.isTerminating,
+                    found.append(Backend(address: address, port: number, nodeName: endpoint.nodeName,
+                                         pod: endpoint.targetRef, ready: endpoint.isReady,
                                          serving: endpoint.isServing, terminating: endpoint.isTerminating,
                                          zoneHints: Set(endpoint.zoneHints), nodeHints: Set(endpoint.nodeHints)))
                 }
@@ -95,7 +97,7 @@ struct EndpointResolver {
                       let number = subsetPort.port else { continue }
                 for (addresses, ready) in [(subset.addresses, true), (subset.notReadyAddresses, false)] {
                     for address in addresses where address.ip.family == family {
-                        found.append(Backend(address: address.ip, port: number, nodeName: address.nodeName ?? pod(address.targetRef)?.nodeName,
+                        found.append(Backend(address: address.ip, port: number, nodeName: address.nodeName,
                                              pod: address.targetRef, ready: ready, serving: ready, terminating: false))
                     }
                 }
@@ -128,7 +130,11 @@ struct EndpointResolver {
         var port: UInt16
     }
 
-    private static func rank(_ backend: Backend) -> Int { backend.ready ? 2 : (backend.serving ? 1 : 0) }
+    /// Which copy of a duplicated endpoint wins: kube-proxy prefers one that is not terminating (a pod
+    /// address reused before the old Pod is gone), then the more usable copy.
+    private static func rank(_ backend: Backend) -> Int {
+        (backend.terminating ? 0 : 4) + (backend.ready ? 2 : (backend.serving ? 1 : 0))
+    }
 
     /// kube-proxy's choice: the ready backends, or when none is ready the serving, terminating ones.
     static func usable(_ backends: [Backend]) -> [Backend] {

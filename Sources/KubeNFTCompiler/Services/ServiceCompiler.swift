@@ -220,6 +220,14 @@ struct ServicePortCompiler {
                 assembly.add(SetElement(key: [.address(address), proto, .port(port.port)], data: reject, comment: "\(label) has no endpoints"),
                              to: Names.noEndpointServices(family))
             }
+            // As kube-proxy's firewall check runs before its endpoint check, sources outside
+            // loadBalancerSourceRanges are dropped even when there is nothing to reject them for.
+            if let firewallChain = firewall(allowed: .return, into: &assembly) {
+                for address in loadBalancerAddresses {
+                    assembly.add(SetElement(key: [.address(address), proto, .port(port.port)], data: .verdict(.goto(firewallChain)),
+                                            comment: "\(label) load balancer, no endpoints"), to: Names.serviceIPs(family))
+                }
+            }
             if let nodePort {
                 assembly.add(SetElement(key: [proto, .port(nodePort)], data: reject, comment: "\(label) has no endpoints"),
                              to: Names.noEndpointNodePorts(family))
@@ -229,16 +237,17 @@ struct ServicePortCompiler {
         let externalChain = cascade.chainName("ext")
         assembly.add(Chain(name: externalChain, comment: "\(label) external traffic, externalTrafficPolicy \(service.externalTrafficPolicy.rawValue)",
                            rules: externalRules(hasLocal: hasLocal, clusterChain: clusterChain, localChain: localChain)))
-        let firewallChain = firewall(externalChain: externalChain, into: &assembly)
+        let firewallChain = firewall(allowed: .goto(externalChain), into: &assembly)
+        // An address that is both an externalIP and a load-balancer address is still firewalled,
+        // as kube-proxy's firewall check keys on the LB address whatever else it is.
         for address in service.externalIPs where address.family == family {
-            assembly.add(SetElement(key: [.address(address), proto, .port(port.port)], data: .verdict(.goto(externalChain)),
+            let target = loadBalancerAddresses.contains(address) ? firewallChain ?? externalChain : externalChain
+            assembly.add(SetElement(key: [.address(address), proto, .port(port.port)], data: .verdict(.goto(target)),
                                     comment: "\(label) externalIP"), to: Names.serviceIPs(family))
         }
-        if service.type == .loadBalancer {
-            for address in service.loadBalancerIngressIPs where address.family == family && !service.externalIPs.contains(address) {
-                assembly.add(SetElement(key: [.address(address), proto, .port(port.port)], data: .verdict(.goto(firewallChain ?? externalChain)),
-                                        comment: "\(label) load balancer"), to: Names.serviceIPs(family))
-            }
+        for address in loadBalancerAddresses where !service.externalIPs.contains(address) {
+            assembly.add(SetElement(key: [.address(address), proto, .port(port.port)], data: .verdict(.goto(firewallChain ?? externalChain)),
+                                    comment: "\(label) load balancer"), to: Names.serviceIPs(family))
         }
         if let nodePort {
             assembly.add(SetElement(key: [proto, .port(nodePort)], data: .verdict(.goto(externalChain)), comment: "\(label) NodePort"),
@@ -280,18 +289,36 @@ struct ServicePortCompiler {
         assembly.diagnostics.append(diagnostic)
     }
 
-    /// The loadBalancerSourceRanges check for LB addresses; nil when the service has no ranges.
-    private func firewall(externalChain: String, into assembly: inout Assembly) -> String? {
-        guard service.type == .loadBalancer, !service.loadBalancerSourceRanges.isEmpty else { return nil }
+    /// The load-balancer addresses of this family, the ones loadBalancerSourceRanges guard.
+    private var loadBalancerAddresses: [IPAddress] {
+        guard service.type == .loadBalancer else { return [] }
+        var seen = Set<IPAddress>()
+        return service.loadBalancerIngressIPs.filter { $0.family == family && seen.insert($0).inserted }
+    }
+
+    /// The loadBalancerSourceRanges of this family, as kube-proxy uses them: ranges of the other
+    /// family do not apply, and a zero-length prefix allows everyone, like no ranges at all.
+    private var familySourceRanges: [CIDR] {
+        let ranges = service.loadBalancerSourceRanges.filter { $0.family == family }
+        return ranges.contains { $0.prefixLength == 0 } ? [] : ranges
+    }
+
+    /// The loadBalancerSourceRanges check for LB addresses, ending in `allowed` for sources inside
+    /// them; nil when the service has no ranges of this family.
+    private func firewall(allowed verdict: Verdict, into assembly: inout Assembly) -> String? {
+        let ranges = familySourceRanges
+        guard service.type == .loadBalancer, !ranges.isEmpty, !loadBalancerAddresses.isEmpty else { return nil }
         let name = cascade.chainName("fw")
-        var allowed: [Value] = service.loadBalancerSourceRanges.filter { $0.family == family }.map { .prefix($0) }
-        let nodeInside = context.nodeIPs(family).contains { ip in service.loadBalancerSourceRanges.contains { $0.contains(ip) } }
+        var allowed: [Value] = ranges.map { .prefix($0) }
+        // As kube-proxy: when the node's primary address is inside the ranges, the LB addresses are
+        // allowed as sources too (a VIP held locally loops back with itself as the source).
+        let nodeInside = context.nodeIPs(family).first.map { primary in ranges.contains { $0.contains(primary) } } ?? false
         if nodeInside {
             allowed += service.loadBalancerIngressIPs.filter { $0.family == family }.map { .address($0) }
         }
         var rules: [Rule] = []
         if !allowed.isEmpty {
-            rules.append(Rule([.matches(family.source, .anonymousSet(allowed.sorted())), .verdict(.goto(externalChain))],
+            rules.append(Rule([.matches(family.source, .anonymousSet(allowed.sorted())), .verdict(verdict)],
                               comment: "\(label) loadBalancerSourceRanges"))
         }
         rules.append(Rule([.verdict(.drop)], comment: "\(label) source outside loadBalancerSourceRanges"))
