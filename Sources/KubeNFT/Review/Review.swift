@@ -15,11 +15,12 @@ public enum Review {
         let tracer = try tracer(for: result)
         let resolver = TraceResolver(cluster: result.cluster, nodeIPs: result.context.nodeIPs)
         var (packet, origin) = try resolver.resolve(query)
-        // A pod on this node arrives on the interface an interface-based detectLocalMode expects.
+        // A pod on this node arrives on the interface an interface-based detectLocalMode expects; a
+        // hostNetwork pod on this node is the node itself: its packets leave through the output hook.
         if case .pod(let namespace, let name) = query.from,
            let pod = result.cluster.pods.first(where: { $0.meta.namespace == namespace && $0.meta.name == name }),
            result.context.nodeName == nil || pod.nodeName == result.context.nodeName {
-            packet.inputInterface = result.context.localPodInterface
+            if pod.hostNetwork { origin = .node } else { packet.inputInterface = result.context.localPodInterface }
         }
         return TraceReport(query: query, packet: packet, origin: origin, result: try tracer.trace(packet, origin: origin))
     }
