@@ -81,3 +81,51 @@ extension UpstreamPolicyCaseTests {
     @Test("NetworkPolicy verdicts as the upstream e2e suite states them", arguments: networkPolicyCases)
     func networkPolicy(_ flow: Case) throws { try Self.check(flow) }
 }
+
+extension UpstreamPolicyCaseTests {
+    static let xSubject = "subject: {namespaces: {matchLabels: {ns: x}}}"
+
+    static let adminCases: [Case] = [
+        Case(name: "anp conformance: Deny wins over a NetworkPolicy that allows",
+             policies: admin("deny-y", priority: 10, "\(xSubject)\ningress: [{name: d, action: Deny, from: [{namespaces: {matchLabels: {ns: \"y\"}}}]}]")
+                + "\n---\n" + np("allow-all", "podSelector: {}\ningress: [{}]"),
+             probes: [deny("y/a", "x/a"), allow("z/a", "x/a")]),
+        Case(name: "anp conformance: Allow wins over a NetworkPolicy that denies",
+             policies: admin("allow-y", priority: 10, "\(xSubject)\ningress: [{name: a, action: Allow, from: [{namespaces: {matchLabels: {ns: \"y\"}}}]}]")
+                + "\n---\n" + np("deny-all", "podSelector: {}\npolicyTypes: [Ingress]"),
+             probes: [allow("y/a", "x/a"), deny("z/a", "x/a")]),
+        Case(name: "anp conformance: lower priority number wins",
+             policies: admin("allow-first", priority: 5, "\(xSubject)\ningress: [{name: a, action: Allow, from: [{pods: {namespaceSelector: {}, podSelector: {matchLabels: {pod: b}}}}]}]")
+                + "\n---\n" + admin("deny-later", priority: 50, "\(xSubject)\ningress: [{name: d, action: Deny, from: [{namespaces: {}}]}]"),
+             probes: [allow("y/b", "x/a"), allow("z/b", "x/c"), deny("y/c", "x/a")]),
+        Case(name: "anp conformance: Pass skips the remaining admin rules; the NetworkPolicy decides",
+             policies: admin("pass", priority: 5, "\(xSubject)\ningress: [{name: p, action: Pass, from: [{namespaces: {matchLabels: {ns: \"y\"}}}]}]")
+                + "\n---\n" + admin("deny", priority: 10, "\(xSubject)\ningress: [{name: d, action: Deny, from: [{namespaces: {}}]}]")
+                + "\n---\n" + np("from-y-b", "podSelector: {matchLabels: {pod: a}}\ningress: [{from: [{namespaceSelector: {}, podSelector: {matchLabels: {pod: b}}}]}]"),
+             probes: [allow("y/b", "x/a"), deny("y/c", "x/a"), allow("y/c", "x/b"), deny("z/b", "x/a")]),
+        Case(name: "banp conformance: the baseline applies only to pods no NetworkPolicy isolates",
+             policies: admin("default", priority: nil, "subject: {namespaces: {}}\ningress: [{name: d, action: Deny, from: [{namespaces: {matchLabels: {ns: z}}}]}]")
+                + "\n---\n" + np("allow-all", "podSelector: {matchLabels: {pod: a}}\ningress: [{}]"),
+             probes: [allow("z/a", "x/a"), deny("z/a", "x/b"), allow("y/a", "x/b")]),
+        Case(name: "anp conformance: named ports (ingress: the subject's port; egress: the peer's port)",
+             policies: admin("named", priority: 3, """
+                subject: {pods: {namespaceSelector: {matchLabels: {ns: x}}, podSelector: {matchLabels: {pod: a}}}}
+                ingress: [{name: d81, action: Deny, from: [{namespaces: {}}], ports: [{namedPort: serve-81-tcp}]}]
+                egress: [{name: d80, action: Deny, to: [{pods: {namespaceSelector: {}, podSelector: {matchLabels: {pod: b}}}}], ports: [{namedPort: serve-80-udp}]}]
+                """),
+             probes: [deny("y/c", "x/a", 81), allow("y/c", "x/a", 80), allow("y/c", "x/a", 81, .udp),
+                      deny("x/a", "z/b", 80, .udp), allow("x/a", "z/b", 80), allow("x/a", "z/c", 80, .udp)]),
+        Case(name: "anp conformance: port ranges",
+             policies: admin("range", priority: 3, "\(xSubject)\negress: [{name: r, action: Deny, to: [{namespaces: {}}], ports: [{portRange: {protocol: UDP, start: 80, end: 81}}]}]"),
+             probes: [deny("x/a", "y/a", 80, .udp), deny("x/a", "y/a", 81, .udp), allow("x/a", "y/a", 80), allow("y/a", "x/a", 80, .udp)]),
+        Case(name: "anp conformance: egress networks peer covers pod addresses too",
+             policies: admin("net", priority: 3, "\(xSubject)\negress: [{name: deny-net, action: Deny, to: [{networks: [10.244.1.20/30]}]}]"),
+             probes: [deny("x/a", "y/a"), deny("x/b", "y/c", 81, .sctp), allow("x/a", "z/a"), allow("z/a", "y/a")]),
+        Case(name: "anp conformance: egress nodes peer covers the node's addresses",
+             policies: admin("nodes", priority: 3, "\(xSubject)\negress: [{name: deny-nodes, action: Deny, to: [{nodes: {matchLabels: {}}}]}]"),
+             probes: [deny("x/a", "x/h2"), deny("x/a", "node"), allow("x/a", "y/r"), allow("y/a", "node")]),
+    ]
+
+    @Test("AdminNetworkPolicy verdicts as the network-policy-api conformance tests state them", arguments: adminCases)
+    func adminPolicy(_ flow: Case) throws { try Self.check(flow) }
+}
