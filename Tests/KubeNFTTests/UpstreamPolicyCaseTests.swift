@@ -107,4 +107,28 @@ struct UpstreamPolicyCaseTests {
                     "\(flow.name): \(probe.from) -> \(probe.to) \(probe.transport)/\(probe.port) expected \(probe.allowed ? "allowed" : "denied")\n\(report.text)")
         }
     }
+
+    /// Upstream's API server accepts rules of a direction that an explicit `policyTypes` leaves out
+    /// and never enforces them (the "policyTypes [Egress] with ingress rules" case above): kubenft
+    /// reads them, so it must say it does not honour them.
+    @Test("rules of a direction policyTypes leaves out are warned about")
+    func unenforcedRulesAreWarned() {
+        let text = """
+            apiVersion: networking.k8s.io/v1
+            kind: NetworkPolicy
+            metadata: {name: p, namespace: x}
+            spec:
+              podSelector: {}
+              policyTypes: [Egress]
+              ingress: [{from: [{podSelector: {}}]}]
+              egress: [{}]
+            """
+        #expect(diagnosticLines(loadManifests(text)) == [
+            "m.yaml:7:12: warning: NetworkPolicy x/p: spec.ingress: these rules are not enforced: spec.policyTypes does not list Ingress",
+        ])
+        let defaulted = text.replacingOccurrences(of: "  policyTypes: [Egress]\n", with: "")
+        #expect(diagnosticLines(loadManifests(defaulted)).isEmpty)
+        let empty = text.replacingOccurrences(of: "ingress: [{from: [{podSelector: {}}]}]", with: "ingress: []")
+        #expect(diagnosticLines(loadManifests(empty)).isEmpty)
+    }
 }

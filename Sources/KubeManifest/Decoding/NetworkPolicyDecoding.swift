@@ -2,6 +2,7 @@ extension ObjectDecoder {
     func decodeNetworkPolicy() -> NetworkPolicy? {
         guard let meta = decodeMeta() else { return nil }
         var policy = NetworkPolicy(meta: meta)
+        var ruleNodes: [NetworkPolicy.PolicyType: Int32] = [:]
         for (keyNode, value) in entries(root) {
             guard key(keyNode) == "spec" else { checkTopLevel(keyNode); continue }
             for (specKey, specValue) in entries(value) {
@@ -13,14 +14,27 @@ extension ObjectDecoder {
                     if (policy.policyTypes?.count ?? 0) > 2 { error(specValue, "may not specify more than two policyTypes") }
                 case "ingress":
                     policy.ingress = items(specValue).compactMap { policyRule($0, peersKey: "from") }
+                    ruleNodes[.ingress] = specValue
                 case "egress":
                     policy.egress = items(specValue).compactMap { policyRule($0, peersKey: "to") }
+                    ruleNodes[.egress] = specValue
                 default:
                     unknownField(specKey)
                 }
             }
         }
+        warnUnenforcedRules(policy, ruleNodes)
         return policy
+    }
+
+    /// Rules of a direction that an explicit `policyTypes` leaves out are accepted by the API server
+    /// and never enforced: say so rather than drop them silently.
+    private func warnUnenforcedRules(_ policy: NetworkPolicy, _ ruleNodes: [NetworkPolicy.PolicyType: Int32]) {
+        guard let types = policy.policyTypes, !types.isEmpty else { return }
+        for (type, node) in ruleNodes.sorted(by: { $0.key.rawValue < $1.key.rawValue })
+        where !types.contains(type) && items(node).contains(where: { _ in true }) {
+            warning(node, "these rules are not enforced: spec.policyTypes does not list \(type.rawValue)")
+        }
     }
 
     private func policyType(_ node: Int32) -> NetworkPolicy.PolicyType? {
