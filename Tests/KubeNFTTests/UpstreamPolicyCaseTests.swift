@@ -11,7 +11,7 @@ import Testing
 ///
 /// Besides the model, every case sees `node-2` (198.51.100.2) with pod `y/r` (10.244.2.5), and two
 /// hostNetwork pods labelled `pod: h`: `x/h` on node-1 (the node's own address 198.51.100.1) and
-/// `x/h2` on node-2.
+/// `x/h2` on node-2, and pod `w/q` (10.244.1.90) in a namespace with no Namespace object.
 @Suite("Upstream NetworkPolicy and AdminNetworkPolicy verdicts")
 struct UpstreamPolicyCaseTests {
     /// One probed connection: `from` and `to` as `trace` reads them, and whether upstream allows it.
@@ -70,6 +70,14 @@ struct UpstreamPolicyCaseTests {
           hostNetwork: true
           containers: [{name: c, image: i, ports: [{name: serve-80-tcp, containerPort: 80, protocol: TCP}]}]
         status: {phase: Running, podIP: 198.51.100.2, podIPs: [{ip: 198.51.100.2}]}
+        ---
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: q, namespace: w, labels: {pod: q}}
+        spec:
+          nodeName: node-1
+          containers: [{name: c, image: i, ports: [{name: serve-80-tcp, containerPort: 80, protocol: TCP}]}]
+        status: {phase: Running, podIP: 10.244.1.90, podIPs: [{ip: 10.244.1.90}]}
         """
 
     /// A NetworkPolicy in `namespace` with the given `spec` lines.

@@ -76,6 +76,12 @@ extension UpstreamPolicyCaseTests {
         Case(name: "netpol: pods on another node are matched by selectors",
              policies: np("from-y", "podSelector: {matchLabels: {pod: a}}\ningress: [{from: [{namespaceSelector: {matchLabels: {ns: \"y\"}}}]}]\negress: [{to: [{podSelector: {matchLabels: {pod: b}}}]}]"),
              probes: [allow("y/r", "x/a"), deny("x/a", "y/r"), allow("x/a", "x/b")]),
+        Case(name: "netpol: namespaceSelector {} and the kubernetes.io/metadata.name label also cover a namespace without a Namespace object",
+             policies: np("all-ns", "podSelector: {matchLabels: {pod: a}}\ningress: [{from: [{namespaceSelector: {}}], ports: [{port: 80}]}, {from: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: w}}}], ports: [{port: 81}]}]"),
+             probes: [allow("w/q", "x/a", 80), allow("w/q", "x/a", 81), deny("y/a", "x/a", 81)]),
+        Case(name: "netpol: an IPv4 ipBlock does not allow IPv6 traffic of dual-stack pods",
+             policies: np("v4-only", "podSelector: {matchLabels: {pod: a}}\npolicyTypes: [Egress]\negress: [{to: [{ipBlock: {cidr: 10.244.1.0/24}}]}]"),
+             probes: [allow("x/a", "y/a"), deny("fd00:10:244:1::11", "fd00:10:244:1::21")]),
     ]
 
     @Test("NetworkPolicy verdicts as the upstream e2e suite states them", arguments: networkPolicyCases)
@@ -124,6 +130,9 @@ extension UpstreamPolicyCaseTests {
         Case(name: "anp conformance: egress nodes peer covers the node's addresses",
              policies: admin("nodes", priority: 3, "\(xSubject)\negress: [{name: deny-nodes, action: Deny, to: [{nodes: {matchLabels: {}}}]}]"),
              probes: [deny("x/a", "x/h2"), deny("x/a", "node"), allow("x/a", "y/r"), allow("y/a", "node")]),
+        Case(name: "anp conformance: a pods peer does not select hostNetwork pods",
+             policies: admin("pods-h", priority: 3, "\(xSubject)\negress: [{name: deny-h, action: Deny, to: [{pods: {namespaceSelector: {}, podSelector: {matchLabels: {pod: h}}}}]}]"),
+             probes: [allow("x/a", "x/h2"), allow("x/a", "x/h"), allow("x/a", "node")]),
     ]
 
     @Test("AdminNetworkPolicy verdicts as the network-policy-api conformance tests state them", arguments: adminCases)
