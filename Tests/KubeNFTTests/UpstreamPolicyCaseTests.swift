@@ -140,3 +140,19 @@ struct UpstreamPolicyCaseTests {
         #expect(diagnosticLines(loadManifests(empty)).isEmpty)
     }
 }
+
+extension UpstreamPolicyCaseTests {
+    /// NetworkPolicy and AdminNetworkPolicy do not apply to hostNetwork pods (the "policy selecting
+    /// hostNetwork pods" case above allows everything): a policy that selects only such pods is
+    /// read and not honoured, so the review says so; a Service selecting them still has endpoints.
+    @Test("a policy selecting only hostNetwork pods is warned about; a Service selecting them is not")
+    func hostNetworkOnlySelectionIsWarned() throws {
+        let result = try Self.compile(Self.np("deny-h", "podSelector: {matchLabels: {pod: h}}\npolicyTypes: [Ingress, Egress]")
+            + "\n---\n" + Self.admin("admin-h", priority: 3, "subject: {pods: {namespaceSelector: {}, podSelector: {matchLabels: {pod: h}}}}\ningress: [{name: deny-all, action: Deny, from: [{namespaces: {}}]}]")
+            + "\n---\napiVersion: v1\nkind: Service\nmetadata: {name: host, namespace: x}\nspec:\n  selector: {pod: h}\n  ports: [{port: 80}]")
+        let lines = Review.lint(result, strict: false).map { "\($0.object ?? "") \($0.field): \($0.reason)" }
+        #expect(lines.contains("NetworkPolicy x/deny-h spec.podSelector: selects only hostNetwork pods, which policies do not apply to: the policy has no effect"), "\(lines)")
+        #expect(lines.contains("AdminNetworkPolicy admin-h spec.subject: selects only hostNetwork pods, which policies do not apply to: the policy has no effect"), "\(lines)")
+        #expect(!lines.contains { $0.hasPrefix("Service x/host") }, "\(lines)")
+    }
+}

@@ -8,12 +8,13 @@ extension Review {
     /// connection open or closed, so it is a warning (an error under `--strict`).
     public static func lint(_ result: PipelineResult, strict: Bool) -> [Diagnostic] {
         let index = LintIndex(result.cluster)
-        guard !index.pods.isEmpty else { return [] }
+        guard !index.pods.isEmpty || !index.hostNetworkPods.isEmpty else { return [] }
         var problems: [Diagnostic] = []
         for policy in result.cluster.networkPolicies { problems += lint(policy, index) }
         for policy in result.cluster.adminPolicies where index.pods(policy.subject).isEmpty {
+            let hostNetwork = index.hostNetworkPods.contains { index.selects(policy.subject, $0) }
             problems.append(Diagnostic(.warning, at: policy.meta.location, object: "\(policy.tier == .admin ? "AdminNetworkPolicy" : "BaselineAdminNetworkPolicy") \(policy.meta.name)",
-                                       field: "spec.subject", reason: "selects no pod, real or derived: the policy has no effect"))
+                                       field: "spec.subject", reason: noEffect(hostNetworkOnly: hostNetwork)))
         }
         for service in result.cluster.services { problems += lint(service, index) }
         if result.ruleset != nil { problems += ShadowCheck(result, index: index).diagnostics() }
@@ -24,8 +25,9 @@ extension Review {
         let object = "NetworkPolicy \(policy.meta.qualifiedName)"
         let selected = index.pods(in: policy.meta.namespace).filter { policy.podSelector.matches($0.meta.labels) }
         if selected.isEmpty {
+            let hostNetwork = index.hostNetworkPods.contains { $0.meta.namespace == policy.meta.namespace && policy.podSelector.matches($0.meta.labels) }
             return [Diagnostic(.warning, at: policy.meta.location, object: object, field: "spec.podSelector",
-                               reason: "selects no pod, real or derived: the policy has no effect")]
+                               reason: noEffect(hostNetworkOnly: hostNetwork))]
         }
         var problems: [Diagnostic] = []
         for (direction, rules, peerField) in [("ingress", policy.ingress ?? [], "from"), ("egress", policy.egress ?? [], "to")] {
@@ -53,10 +55,19 @@ extension Review {
         return problems
     }
 
+    /// Why a policy whose pod selector selects no pod does nothing: hostNetwork pods share the node's
+    /// addresses, and policies do not apply to them (traffic to and from the node is always allowed).
+    static func noEffect(hostNetworkOnly: Bool) -> String {
+        hostNetworkOnly ? "selects only hostNetwork pods, which policies do not apply to: the policy has no effect"
+            : "selects no pod, real or derived: the policy has no effect"
+    }
+
     static func lint(_ service: Service, _ index: LintIndex) -> [Diagnostic] {
         guard let selector = service.selector, !selector.isEmpty else { return [] }
         let object = "Service \(service.meta.qualifiedName)"
-        let selected = index.pods(in: service.meta.namespace).filter { pod in selector.allSatisfy { pod.meta.labels[$0.key] == $0.value } }
+        // A Service does select hostNetwork pods: its endpoints are then node addresses.
+        let candidates = index.pods(in: service.meta.namespace) + index.hostNetworkPods.filter { $0.meta.namespace == service.meta.namespace }
+        let selected = candidates.filter { pod in selector.allSatisfy { pod.meta.labels[$0.key] == $0.value } }
         if selected.isEmpty {
             return [Diagnostic(.warning, at: service.meta.location, object: object, field: "spec.selector",
                                reason: "selects no pod, real or derived: the Service has no endpoints")]
@@ -73,18 +84,22 @@ extension Review {
 }
 
 /// Pods and namespace labels (Namespace objects, and namespaces implied by use) for `Review.lint`,
-/// with the pods grouped by namespace so a selector is matched only where it can select.
+/// with the pods grouped by namespace so a selector is matched only where it can select. hostNetwork
+/// pods are kept apart: policy selectors and peers never select them.
 struct LintIndex {
     var pods: [Pod]
+    var hostNetworkPods: [Pod]
     var namespaceLabels: [String: [String: String]] = [:]
     private var byNamespace: [String: [Pod]] = [:]
 
     init(_ cluster: Cluster) {
-        pods = cluster.pods.filter { !$0.podIPs.isEmpty || $0.origin != nil }
-        for pod in pods {
+        let known = cluster.pods.filter { !$0.podIPs.isEmpty || $0.origin != nil }
+        pods = known.filter { !$0.hostNetwork }
+        hostNetworkPods = known.filter(\.hostNetwork)
+        for pod in known {
             namespaceLabels[pod.meta.namespace] = ["kubernetes.io/metadata.name": pod.meta.namespace]
-            byNamespace[pod.meta.namespace, default: []].append(pod)
         }
+        for pod in pods { byNamespace[pod.meta.namespace, default: []].append(pod) }
         for namespace in cluster.namespaces {
             var labels = namespace.meta.labels
             labels["kubernetes.io/metadata.name"] = namespace.meta.name
