@@ -65,20 +65,21 @@ package struct RulesetFingerprint: Sendable, Equatable {
         self.chains = chains
     }
 
-    /// Fingerprints `ruleset` with `key`.
-    package init(_ ruleset: Ruleset, key: HashKey) {
+    /// Fingerprints `ruleset` with `key`. With `digests` false the elements are hashed in full
+    /// even under `SetElement.digestKey` (what a state written by another process costs).
+    package init(_ ruleset: Ruleset, key: HashKey, digests: Bool = true) {
         self.key = key
         var hasher = StableHasher(key: key)
         hasher.combine(ruleset.comment)
         comment = hasher.finalize()
-        (sets, chains) = Self.prints(ruleset, key: key)
+        (sets, chains) = Self.prints(ruleset, key: key, digests: digests)
         counters = ruleset.counters
     }
 
     /// Set and chain prints computed in parallel: the chains in slices, and the elements of the
     /// sets in chunks of at most `chunkSize` (hashing is the whole user-space cost of a small
     /// change to a large table, and in the map shape most of it is in two or three large maps).
-    package static func prints(_ ruleset: Ruleset, key: HashKey) -> ([SetPrint], [ChainPrint]) {
+    package static func prints(_ ruleset: Ruleset, key: HashKey, digests: Bool = true) -> ([SetPrint], [ChainPrint]) {
         let chains = ruleset.chains
         let slices = chains.count < 2048 ? 1 : 4
         let size = (chains.count + slices - 1) / max(slices, 1)
@@ -92,7 +93,7 @@ package struct RulesetFingerprint: Sendable, Equatable {
         DispatchQueue.concurrentPerform(iterations: slices + chunks.count) { slice in
             guard slice < slices else {
                 let chunk = chunks[slice - slices]
-                hashes.store(elementHashes(ruleset.sets[chunk.set].elements[chunk.range], key: key), at: slice - slices)
+                hashes.store(elementHashes(ruleset.sets[chunk.set].elements[chunk.range], key: key, digests: digests), at: slice - slices)
                 return
             }
             let range = min(slice * size, chains.count)..<min((slice + 1) * size, chains.count)
@@ -164,10 +165,12 @@ package struct RulesetFingerprint: Sendable, Equatable {
         elementHashes(set.elements[...], key: key)
     }
 
-    /// The loop runs over the set's buffer with the hashing inlined into it (called per element
-    /// through a generic `map` it was about 1.5 times slower on a large ruleset).
-    package static func elementHashes(_ elements: ArraySlice<SetElement>, key: HashKey) -> [UInt64] {
-        elements.withUnsafeBufferPointer { buffer in
+    /// Under `SetElement.digestKey` each element's hash is its `digest`, read from the set's
+    /// buffer. Otherwise the loop hashes each element, inlined into it (called per element through
+    /// a generic `map` it was about 1.5 times slower on a large ruleset).
+    package static func elementHashes(_ elements: ArraySlice<SetElement>, key: HashKey, digests: Bool = true) -> [UInt64] {
+        if digests && key == SetElement.digestKey { return elements.map(\.digest) }
+        return elements.withUnsafeBufferPointer { buffer in
             [UInt64](unsafeUninitializedCapacity: buffer.count) { hashes, count in
                 for index in buffer.indices {
                     var hasher = StableHasher(key: key)

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import NFTRuleset
 
 /// An `AppliedState` kept on disk between runs (e.g. `/run/kubenft/<namespace>.state`), so a new
 /// process can skip reading the table back while nothing changed since the last apply. The file

@@ -110,7 +110,11 @@ public struct RulesetApplier {
         // counters existed does not): otherwise the table is read back.
         let trusted = incremental ? previous.flatMap { trusts($0, desired: desired, generation: generation, namespace: namespace) }
             .flatMap { $0.fingerprint.counters == nil ? nil : $0 } : nil
-        let wanted = RulesetFingerprint(desired, key: trusted?.fingerprint.key ?? previous?.fingerprint.key ?? HashKey.random())
+        // A new state is keyed with this process's element digest key, so the next apply from it
+        // in this process reads each element's digest instead of hashing it; a state read from a
+        // file keeps its key and its elements are hashed in full.
+        let wanted = RulesetFingerprint(desired, key: trusted?.fingerprint.key ?? previous?.fingerprint.key ?? SetElement.digestKey,
+                                        digests: previous.map { $0.ruleset != nil } ?? true)
         var mode = ApplyMode.replaced
         var operations: [BatchOperation]?
         if let trusted {

@@ -149,13 +149,29 @@ public struct SetElement: Sendable, Hashable {
         case verdict(Verdict)
     }
 
-    public var key: [Value]
-    public var data: Data?
-    public var comment: String?
+    /// The element's `StableHasher` hash under `digestKey`, kept up to date by every change:
+    /// made while the element is built (its parts are then in cache), it lets a fingerprint under
+    /// that key read one word per element instead of walking each element's arrays again.
+    package private(set) var digest: UInt64
+    public var key: [Value] { didSet { digest = Self.digest(key: key, data: data, comment: comment) } }
+    public var data: Data? { didSet { digest = Self.digest(key: key, data: data, comment: comment) } }
+    public var comment: String? { didSet { digest = Self.digest(key: key, data: data, comment: comment) } }
 
     public init(key: [Value], data: Data? = nil, comment: String? = nil) {
         self.key = key
         self.data = data
         self.comment = comment
+        digest = Self.digest(key: key, data: data, comment: comment)
+    }
+
+    /// The key of `digest`: drawn at random once per process, so elements cannot be crafted to
+    /// collide, and used as the key of every new applied state this process makes.
+    package static let digestKey = HashKey.random()
+
+    @inline(__always)
+    private static func digest(key: [Value], data: Data?, comment: String?) -> UInt64 {
+        var hasher = StableHasher(key: digestKey)
+        hasher.combine(key: key, data: data, comment: comment)
+        return hasher.finalize()
     }
 }

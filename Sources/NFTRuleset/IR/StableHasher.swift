@@ -1,5 +1,5 @@
 import NetAddress
-import NFTRuleset
+
 
 /// A keyed 64-bit hash whose value depends only on the key and the input, so it can be stored and
 /// compared in a later process. Each word is mixed with a 64×64→128-bit multiplication by a
@@ -231,12 +231,17 @@ extension StableHasher {
 
     @inline(__always)
     package mutating func combine(_ element: SetElement) {
-        combine(element.key)
-        switch element.data {
+        combine(key: element.key, data: element.data, comment: element.comment)
+    }
+
+    @inline(__always)
+    package mutating func combine(key: [Value], data: SetElement.Data?, comment: String?) {
+        combine(key)
+        switch data {
         case nil: combine(0)
         case .values(let values)?: combine(1); combine(values)
         case .verdict(let verdict)?: combine(2); combine(verdict)
         }
-        combine(element.comment)
+        combine(comment)
     }
 }
