@@ -57,11 +57,10 @@ public enum Pipeline {
         }
         var loaded = ManifestLoader.load(sources, options: LoadOptions(strict: strict))
         diagnostics += loaded.diagnostics
-        // Taken out of the load result so that sorting and deriving change it in place instead of
-        // copying every list while the result still holds the originals.
+        // Taken out of the load result (already in canonical order) so that deriving changes it in
+        // place instead of copying every list while the result still holds the originals.
         var cluster = loaded.cluster
         loaded.cluster = Cluster()
-        cluster.canonicalize()
         configs += cluster.proxyConfigurations
         let (context, contextDiagnostics) = NodeContextResolver.resolve(node, cluster: cluster, configs: configs)
         diagnostics += contextDiagnostics

@@ -114,6 +114,30 @@ struct FastLoadPathTests {
         }
     }
 
+    @Test("line breaks counted eight bytes at a time equal a byte-by-byte count")
+    func lineBreaksCounted() {
+        var numbers = Numbers(state: 0x11E5)
+        // Bytes next to the line break in value and in their high bit, where a word trick could miscount.
+        let alphabet: [UInt8] = [0x0A, 0x8A, 0x0B, 0x09, 0x00, 0x7F, 0x80, 0xFF, 0x4A, 0x0A]
+        var mismatches: [String] = []
+        var checked = 0
+        for _ in 0..<40 {
+            let bytes = (0..<80).map { _ in alphabet[numbers.next(alphabet.count)] }
+            bytes.withUnsafeBufferPointer { buffer in
+                for start in 0..<9 {
+                    for count in 0...(bytes.count - start) {
+                        let expected = bytes[start..<start + count].filter { $0 == 0x0A }.count
+                        let counted = DocumentSplitter.lineBreaks(buffer.baseAddress! + start, count: count)
+                        if counted != expected { mismatches.append("\(bytes[start..<start + count]): \(counted), not \(expected)") }
+                        checked += 1
+                    }
+                }
+            }
+        }
+        #expect(mismatches.count == 0, "\(mismatches.prefix(3))")
+        #expect(checked > 20_000)
+    }
+
     @Test("a streamed source is cut where a whole one is", arguments: [1, 3, 7, 64, 4096])
     func splitterMatchesWholeCut(chunk: Int) {
         var text = ""

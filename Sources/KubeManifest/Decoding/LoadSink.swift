@@ -29,7 +29,10 @@ final class LoadSink {
     struct Origin {
         var kind: KnownKind
         var location: SourceLocation
-        var label: String?
+        /// The object's namespace and name as decoded (valid, as the object was kept), for `label`.
+        var namespace: String
+        var name: String
+        var label: String? { ObjectDecoder.label(kind: kind, namespace: namespace, name: name) }
         var clusterIPSites: [(field: String, location: SourceLocation)] = []
         /// The object's key for the duplicate check, hashed where the object was decoded.
         var key: ClaimKey
@@ -38,7 +41,8 @@ final class LoadSink {
             kind = decoder.kind
             key = ClaimKey(kind: decoder.kind, meta: meta)
             location = decoder.tree.location(decoder.root)
-            label = decoder.label
+            namespace = meta.namespace
+            name = meta.name
             clusterIPSites = (0..<clusterIPs).map { index in
                 let node = LoadSink.clusterIPNode(index, decoder)
                 return (decoder.tree.path(to: node, from: decoder.root), decoder.tree.location(node))
@@ -102,6 +106,13 @@ final class LoadSink {
         seen = snapshot.seen
         clusterIPOwners = snapshot.clusterIPOwners
     }
+
+    /// How many objects have been claimed so far.
+    var claimCount: Int { seen.count }
+
+    /// Makes room for `count` claims in one step (a large source's objects, projected from its
+    /// first part), instead of growing the table again and again while its parts are merged.
+    func reserveClaims(_ count: Int) { seen.reserveCapacity(count) }
 
     /// False, after reporting, when the object was already defined.
     func claim(_ meta: ObjectMeta, _ origin: Origin) -> Bool {

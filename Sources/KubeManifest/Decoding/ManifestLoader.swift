@@ -15,6 +15,7 @@ public struct LoadOptions: Sendable, Hashable {
 /// problems are kept on a best-effort basis (invalid fields dropped) so that later stages can still
 /// look at them, but callers should not compile a cluster whose load `hasErrors`.
 public struct LoadResult: Sendable {
+    /// The decoded objects, in canonical order (`Cluster.canonicalize`).
     public var cluster: Cluster
     /// Errors and warnings, sorted by location.
     public var diagnostics: [Diagnostic]
@@ -99,13 +100,20 @@ public enum ManifestLoader {
     /// the first part with a syntax error (or a failure to read) is decoded.
     private static func decodeInParallel(_ source: ManifestSource, partSize: Int, threads: Int, sink: LoadSink) {
         let feed = YAMLPartFeed(source, partSize: partSize)
-        let workers = OrderedWorkers<(part: LoadSink, last: Bool)>(threads: threads)
+        let workers = OrderedWorkers<(part: LoadSink, last: Bool, size: Int)>(threads: threads)
         defer { workers.close() }
         let name = source.name, options = sink.options
+        var projected = false
         /// Merges the oldest part; false once no part may follow it.
         func mergeOldest() -> Bool {
-            guard let (part, last) = workers.take() else { return true }
+            guard let (part, last, size) = workers.take() else { return true }
+            let claimed = sink.claimCount
             sink.merge(part)
+            if !projected, size > 0 {
+                projected = true
+                let perByte = Double(sink.claimCount - claimed) / Double(size)
+                sink.reserveClaims(claimed + min(Int(perByte * Double(source.byteCount) * 1.1), 1 << 22))
+            }
             return !last
         }
         while true {
@@ -115,7 +123,7 @@ public enum ManifestLoader {
                     let tree = YAMLReader.read(bytes.bytes, name: name, lineOffset: bytes.lineOffset)
                     let part = LoadSink.part(options: options)
                     decodeTree(tree, sink: part)
-                    return (part, !tree.diagnostics.isEmpty)
+                    return (part, !tree.diagnostics.isEmpty, bytes.bytes.count)
                 }
                 while workers.inFlight >= threads * 2 {
                     guard mergeOldest() else { return }

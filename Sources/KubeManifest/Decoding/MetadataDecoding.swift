@@ -3,28 +3,30 @@ extension ObjectDecoder {
     /// object carries it whatever order the keys come in.
     mutating func prepareLabel(kind: KnownKind) {
         self.kind = kind
-        var name = ""
         var namespace = ""
+        nameNode = nil
         if let metadata = field(root, "metadata"), tree.node(metadata).kind == .mapping {
             if let node = field(metadata, "name"), tree.node(node).kind == .scalar, tree.scalarType(node) == .string {
-                name = tree.string(node)
+                nameNode = node
             }
-            if let node = field(metadata, "namespace"), tree.node(node).kind == .scalar,
+            if kind.isNamespaced, let node = field(metadata, "namespace"), tree.node(node).kind == .scalar,
                tree.scalarType(node) == .string {
                 namespace = tree.string(node)
             }
         }
         if kind.isNamespaced, namespace.isEmpty { namespace = "default" }
-        if !kind.isNamespaced { namespace = "" }
         self.namespace = namespace
-        // An invalid name or namespace is shown quoted and escaped, so no diagnostic can carry it raw.
+        labelled = true
+    }
+
+    /// `Kind ns/name` (`Kind name` for cluster-scoped kinds, `Kind` without a name). An invalid
+    /// name or namespace is shown quoted and escaped, so no diagnostic can carry it raw.
+    static func label(kind: KnownKind, namespace: String, name: String) -> String {
+        guard !name.isEmpty else { return kind.rawValue }
         let shownName = kind.nameProblem(name) == nil ? name : Validation.quoted(name)
+        guard !namespace.isEmpty else { return "\(kind.rawValue) \(shownName)" }
         let shownNamespace = Validation.dnsLabelProblem(namespace) == nil ? namespace : Validation.quoted(namespace)
-        if name.isEmpty {
-            label = kind.rawValue
-        } else {
-            label = namespace.isEmpty ? "\(kind.rawValue) \(shownName)" : "\(kind.rawValue) \(shownNamespace)/\(shownName)"
-        }
+        return "\(kind.rawValue) \(shownNamespace)/\(shownName)"
     }
 
     /// True when the apiVersion is the one kubenft understands for the kind.

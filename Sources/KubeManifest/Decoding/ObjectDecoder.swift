@@ -9,8 +9,14 @@ struct ObjectDecoder {
     /// The object's root mapping; field paths are relative to it.
     let root: Int32
     let sink: LoadSink
-    /// `Kind ns/name`, once known.
-    var label: String?
+    /// `Kind ns/name` once `prepareLabel` ran, spelled only when a diagnostic needs it.
+    var label: String? {
+        guard labelled else { return nil }
+        return Self.label(kind: kind, namespace: namespace, name: nameNode.map { tree.string($0) } ?? "")
+    }
+    /// Set by `prepareLabel`: the object's name node, if it has a string name.
+    var nameNode: Int32?
+    var labelled = false
     /// The object's namespace after defaulting; empty for cluster-scoped kinds.
     var namespace: String = ""
     var kind: KnownKind = .service

@@ -33,6 +33,7 @@ public struct DerivationPlacement: Sendable, Hashable {
 /// Workloads whose pods are already in the input (through `ownerReferences`) are not derived again.
 public enum WorkloadDerivation {
     public static func derive(_ cluster: inout Cluster, placement: DerivationPlacement) -> [Diagnostic] {
+        let countsBefore = cluster.objectCounts
         var diagnostics: [Diagnostic] = []
         var derived: [(key: String, pod: Pod)] = []
         if !cluster.workloads.isEmpty {
@@ -68,7 +69,9 @@ public enum WorkloadDerivation {
         let derivedServices = assignClusterIPs(&cluster, placement, &allocator, &diagnostics)
         EndpointDerivation.derive(&cluster, services: derivedServices)
         addImpliedNamespaces(&cluster)
-        cluster.canonicalize()
+        // Objects are only ever added here, and changed ones keep their names: a cluster that
+        // gained nothing (a runtime dump) is still in the order it came in.
+        if cluster.objectCounts != countsBefore { cluster.canonicalize() }
         return diagnostics
     }
 

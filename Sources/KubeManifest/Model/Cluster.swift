@@ -17,6 +17,13 @@ public struct Cluster: Sendable, Hashable {
 
     public init() {}
 
+    /// How many objects each list holds: a step that only adds objects (and never renames one)
+    /// left the order alone when these did not change.
+    var objectCounts: [Int] {
+        [services.count, endpointSlices.count, endpoints.count, pods.count, namespaces.count, nodes.count, networkPolicies.count,
+         adminPolicies.count, proxyConfigurations.count, serviceCIDRs.count, workloads.count]
+    }
+
     /// Sorts every list by namespace and name (and slices by name), so output never depends on input order.
     /// Each sort key is computed once, and a list already in order is only checked (this runs
     /// after loading and again after each step that may add objects).

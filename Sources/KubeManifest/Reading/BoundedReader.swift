@@ -128,6 +128,30 @@ final class FileChunks {
 
     deinit { close(descriptor) }
 
+    /// Reads the next chunk (shorter only at the end of the file) onto the end of `buffer`
+    /// through one scratch buffer reused for every chunk, so no chunk is allocated and cleared;
+    /// false at the end.
+    func read(appendingTo buffer: inout [UInt8]) -> Result<Bool, BoundedReader.Problem> {
+        if scratch.isEmpty { scratch = [UInt8](repeating: 0, count: chunkSize) }
+        var filled = 0
+        while filled < chunkSize {
+            let got = scratch.withUnsafeMutableBytes { systemRead(descriptor, $0.baseAddress! + filled, chunkSize - filled) }
+            if got < 0 {
+                if errno == EINTR { continue }
+                return .failure(.unreadable(reason: BoundedReader.errorText()))
+            }
+            if got == 0 { break }
+            filled += got
+        }
+        total += filled
+        if total > limit { return .failure(.tooLarge(limit: limit)) }
+        guard filled > 0 else { return .success(false) }
+        scratch.withUnsafeBufferPointer { buffer.append(contentsOf: $0[..<filled]) }
+        return .success(true)
+    }
+
+    private var scratch: [UInt8] = []
+
     /// The next chunk (shorter only at the end of the file), nil at the end.
     func next() -> Result<[UInt8]?, BoundedReader.Problem> {
         var chunk = [UInt8](repeating: 0, count: chunkSize)

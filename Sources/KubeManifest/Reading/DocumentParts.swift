@@ -59,6 +59,11 @@ struct DocumentSplitter {
 
     mutating func append(_ chunk: [UInt8]) { buffer += chunk }
 
+    /// Appends the next chunk of `chunks` straight onto the pending bytes; false at the end.
+    mutating func append(from chunks: FileChunks) -> Result<Bool, BoundedReader.Problem> {
+        chunks.read(appendingTo: &buffer)
+    }
+
     /// The next part once it is complete; at the end (`final`), whatever is left.
     mutating func next(final: Bool) -> DocumentBytes? {
         if let cut = findCut(final: final) {
@@ -80,8 +85,29 @@ struct DocumentSplitter {
         return DocumentBytes(bytes: buffer, lineOffset: lineOffset)
     }
 
-    /// Searches from `scanned` for a line start at or past `size` where a document starts,
-    /// jumping from line break to line break (`memchr`) and counting them in `lines`.
+    /// How many `\n` bytes the `count` bytes at `start` hold, eight at a time: XOR with `\n` in
+    /// every byte leaves zero bytes where the line breaks are, and the high bit of
+    /// `((x & 0x7F..) + 0x7F..) | x` is clear in exactly those bytes (no carry crosses a byte).
+    static func lineBreaks(_ start: UnsafePointer<UInt8>, count: Int) -> Int {
+        let low7: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
+        let breaks: UInt64 = 0x0A0A_0A0A_0A0A_0A0A
+        let raw = UnsafeRawPointer(start)
+        var total = 0
+        var index = 0
+        while index + 8 <= count {
+            let x = raw.loadUnaligned(fromByteOffset: index, as: UInt64.self) ^ breaks
+            total &+= (~(((x & low7) &+ low7) | x) & ~low7).nonzeroBitCount
+            index += 8
+        }
+        while index < count {
+            if start[index] == UInt8(ascii: "\n") { total += 1 }
+            index += 1
+        }
+        return total
+    }
+
+    /// Searches from `scanned` for a line start at or past `size` where a document starts, counting
+    /// the line breaks in `lines`: in bulk up to `size`, then jumping from one to the next (`memchr`).
     private mutating func findCut(final: Bool) -> Int? {
         let count = buffer.count
         let size = size
@@ -94,6 +120,12 @@ struct DocumentSplitter {
             }
             if isCut(scanned) { return scanned }
             var index = scanned
+            // No cut can come before `size`: the line breaks up to there are only counted, in bulk.
+            let counted = Swift.min(end, Swift.max(index, size - 1))
+            if counted > index {
+                lines += Self.lineBreaks(base + index, count: counted - index)
+                index = counted
+            }
             while index < end, let found = memchr(base + index, Int32(UInt8(ascii: "\n")), end - index) {
                 lines += 1
                 index = base.distance(to: found.assumingMemoryBound(to: UInt8.self)) + 1
@@ -202,9 +234,9 @@ final class YAMLPartFeed: @unchecked Sendable {
         while true {
             if let part = splitter.next(final: atEnd) { return .success(part) }
             guard !atEnd, let chunks else { return .success(nil) }
-            switch chunks.next() {
-            case .success(let chunk?): splitter.append(chunk)
-            case .success(nil): atEnd = true
+            switch splitter.append(from: chunks) {
+            case .success(true): break
+            case .success(false): atEnd = true
             case .failure(let problem):
                 failure = problem.diagnostic(file: name)
                 return .failure(problem.diagnostic(file: name))
