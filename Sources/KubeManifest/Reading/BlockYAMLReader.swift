@@ -67,7 +67,7 @@ struct BlockYAMLReader {
             var indent = lineStart
             while indent < end, input[indent] == 0x20 { indent += 1 }
             if indent < end {
-                if indent == lineStart, try isMarkerLine(lineStart, end) {
+                if indent == lineStart, try Self.isMarkerLine(input, lineStart, end) {
                     if inDocument {
                         try finishDocument()
                     } else if explicitStart {
@@ -97,7 +97,7 @@ struct BlockYAMLReader {
     private var explicitStart = false
 
     /// True for `---` alone on its line; refuses other lines starting with a marker or a directive.
-    private func isMarkerLine(_ start: Int, _ end: Int) throws(Unsupported) -> Bool {
+    private static func isMarkerLine(_ input: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) throws(Unsupported) -> Bool {
         let first = input[start]
         if first == UInt8(ascii: "%") { throw Unsupported() }
         guard end - start >= 3, first == UInt8(ascii: "-") || first == UInt8(ascii: "."),
@@ -129,7 +129,7 @@ struct BlockYAMLReader {
                           line: pending.line, column: pending.markColumn)
     }
 
-    private func isDash(_ position: Int, _ end: Int) -> Bool {
+    private static func isDash(_ input: UnsafeBufferPointer<UInt8>, _ position: Int, _ end: Int) -> Bool {
         input[position] == UInt8(ascii: "-") && (position + 1 == end || input[position + 1] == 0x20)
     }
 
@@ -137,7 +137,7 @@ struct BlockYAMLReader {
     private mutating func content(at column: Int, start: Int, end: Int) throws(Unsupported) {
         guard column <= inlineColumn else { throw Unsupported() }
         inlineColumn = Int.max
-        let dash = isDash(start, end)
+        let dash = Self.isDash(input, start, end)
         if let key = pending {
             pending = nil
             if column > key.column || (dash && column == key.column) {
@@ -171,8 +171,8 @@ struct BlockYAMLReader {
     private mutating func entry(column: Int, start: Int, end: Int) throws(Unsupported) {
         var position = start + 1
         while position < end, input[position] == 0x20 { position += 1 }
-        guard position < end, !isDash(position, end) else { throw Unsupported() }
-        let scalar = try scan(position, end)
+        guard position < end, !Self.isDash(input, position, end) else { throw Unsupported() }
+        let scalar = try Self.scan(input, position, end)
         if scalar.isKey {
             guard stack.count < NodeTree.maximumDepth - 1 else { throw Unsupported() }
             let itemColumn = position - lineBegin
@@ -187,7 +187,7 @@ struct BlockYAMLReader {
 
     /// `key: value` or `key:` at `column`, inside the mapping on top of the stack.
     private mutating func keyLine(column: Int, start: Int, end: Int) throws(Unsupported) {
-        let key = try scan(start, end)
+        let key = try Self.scan(input, start, end)
         guard key.isKey, key.after - start < Self.maximumKeyLength else { throw Unsupported() }
         append(key, at: start)
         let colon = key.after
@@ -197,8 +197,8 @@ struct BlockYAMLReader {
             pending = (column, line, colon + 1 - lineBegin)
             return
         }
-        guard !isDash(position, end) else { throw Unsupported() }
-        let scalar = try scan(position, end)
+        guard !Self.isDash(input, position, end) else { throw Unsupported() }
+        let scalar = try Self.scan(input, position, end)
         guard !scalar.isKey else { throw Unsupported() }
         try value(position, end, scalar)
         inlineColumn = column
@@ -241,14 +241,14 @@ struct BlockYAMLReader {
 
     /// Reads the scalar at `position`: it either is a key (`after` at its colon) or runs to the
     /// end of the line (trailing spaces dropped).
-    private func scan(_ position: Int, _ end: Int) throws(Unsupported) -> Scalar {
+    private static func scan(_ input: UnsafeBufferPointer<UInt8>, _ position: Int, _ end: Int) throws(Unsupported) -> Scalar {
         let first = input[position]
         switch first {
         case UInt8(ascii: "\""), UInt8(ascii: "'"):
-            return try scanQuoted(position, end, quote: first)
+            return try Self.scanQuoted(input, position, end, quote: first)
         case UInt8(ascii: "{"), UInt8(ascii: "["):
             let closing = first == UInt8(ascii: "{") ? UInt8(ascii: "}") : UInt8(ascii: "]")
-            guard position + 1 < end, input[position + 1] == closing, restIsBlank(position + 2, end) else { throw Unsupported() }
+            guard position + 1 < end, input[position + 1] == closing, Self.restIsBlank(input, position + 2, end) else { throw Unsupported() }
             return Scalar(contentStart: position, contentEnd: position, quoted: false, isKey: false, after: end, emptyFlow: true)
         case UInt8(ascii: "-"):
             guard position + 1 < end, input[position + 1] != 0x20 else { throw Unsupported() }
@@ -263,27 +263,27 @@ struct BlockYAMLReader {
         while index < end {
             if input[index] == UInt8(ascii: ":"), index + 1 == end || input[index + 1] == 0x20 {
                 // `a: b: c` and `a: b:` are errors for libyaml; only a key may end at a colon.
-                return Scalar(contentStart: position, contentEnd: trimmed(position, index), quoted: false, isKey: true, after: index)
+                return Scalar(contentStart: position, contentEnd: Self.trimmed(input, position, index), quoted: false, isKey: true, after: index)
             }
             index += 1
         }
-        return Scalar(contentStart: position, contentEnd: trimmed(position, end), quoted: false, isKey: false, after: end)
+        return Scalar(contentStart: position, contentEnd: Self.trimmed(input, position, end), quoted: false, isKey: false, after: end)
     }
 
-    private func trimmed(_ start: Int, _ end: Int) -> Int {
+    private static func trimmed(_ input: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Int {
         var last = end
         while last > start, input[last - 1] == 0x20 { last -= 1 }
         return last
     }
 
-    private func restIsBlank(_ position: Int, _ end: Int) -> Bool {
+    private static func restIsBlank(_ input: UnsafeBufferPointer<UInt8>, _ position: Int, _ end: Int) -> Bool {
         var index = position
         while index < end, input[index] == 0x20 { index += 1 }
         return index == end
     }
 
     /// A quoted scalar closed on the same line, without escapes (`\` or `''`).
-    private func scanQuoted(_ position: Int, _ end: Int, quote: UInt8) throws(Unsupported) -> Scalar {
+    private static func scanQuoted(_ input: UnsafeBufferPointer<UInt8>, _ position: Int, _ end: Int, quote: UInt8) throws(Unsupported) -> Scalar {
         var index = position + 1
         while index < end, input[index] != quote {
             if input[index] == UInt8(ascii: "\\"), quote == UInt8(ascii: "\"") { throw Unsupported() }
