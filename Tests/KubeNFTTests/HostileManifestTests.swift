@@ -142,6 +142,20 @@ struct HostileManifestTests {
         #expect(good.diagnostics == [])
     }
 
+    @Test("an external address already served by another Service is named at its own position in the list")
+    func externalAddressCollisionField() {
+        let services = [
+            "apiVersion: v1\nkind: Service\nmetadata: {name: e}\nspec: {type: LoadBalancer, clusterIP: 10.96.0.5, ports: [{port: 443, nodePort: 30443}]}\nstatus: {loadBalancer: {ingress: [{ip: 192.0.2.10}]}}",
+            // Its own cluster IP listed again as an external address is no collision.
+            "apiVersion: v1\nkind: Service\nmetadata: {name: f}\nspec: {clusterIP: 10.96.0.6, externalIPs: [192.0.2.10, 10.96.0.6, 192.0.2.10], ports: [{port: 443}]}",
+        ]
+        for order in [services, services.reversed()] {
+            let result = loadManifests(order.joined(separator: "\n---\n"))
+            let lines = diagnosticLines(result).map { $0.replacingOccurrences(of: #"^m\.yaml:\d+:\d+: "#, with: "", options: .regularExpression) }
+            #expect(lines == ["Service default/f: spec.externalIPs[0]: 192.0.2.10 port 443/TCP is already served by Service default/e"])
+        }
+    }
+
     @Test("two Services on one nodePort, or on one address and port, are errors whatever the file order")
     func crossServiceConflicts() {
         let services = [

@@ -59,39 +59,69 @@ enum ClusterChecks {
 
     /// Every `address:port/protocol` a Service answers on (cluster IPs, external IPs, load-balancer
     /// ingress IPs) must belong to one Service only.
+    /// Where a Service lists an address, spelled as a field path only when a collision is reported.
+    private enum AddressSite {
+        case clusterIP(Int), externalIP(Int), loadBalancerIngress(Int)
+
+        var field: String {
+            switch self {
+            case .clusterIP(let index): "spec.clusterIPs[\(index)]"
+            case .externalIP(let index): "spec.externalIPs[\(index)]"
+            case .loadBalancerIngress(let index): "status.loadBalancer.ingress[\(index)].ip"
+            }
+        }
+
+        var isClusterIP: Bool { if case .clusterIP = self { true } else { false } }
+    }
+
+    /// An address, port and protocol one Service serves.
+    private struct ServedPort: Hashable {
+        var address: IPAddress
+        var port: UInt16
+        var proto: L4Protocol
+    }
+
     private static func checkServiceAddresses(_ services: [Service], into diagnostics: inout [Diagnostic]) {
-        var owners: [String: (name: String, isClusterIP: Bool)] = [:]
-        let claims = services.filter { $0.type != .externalName }.map { service in (service, addresses(of: service)) }
+        // The index of the Service that serves each address and port first (names are unique after
+        // loading, so two indices differ exactly when two names do).
+        var owners: [ServedPort: (service: Int, isClusterIP: Bool)] = [:]
+        owners.reserveCapacity(services.count * 2)
+        let claims = services.indices.filter { services[$0].type != .externalName }.map { ($0, addresses(of: services[$0])) }
         // Cluster IPs first: they are allocated by the API server, so an external address that
         // collides with one is the one in the wrong.
         for pass in [true, false] {
-            for (service, addresses) in claims {
-                for (address, field, isClusterIP) in addresses where isClusterIP == pass {
-                    for port in service.ports {
-                        let key = "\(address)|\(port.port)|\(port.protocol.rawValue)"
+            for (index, addresses) in claims {
+                for (address, site) in addresses where site.isClusterIP == pass {
+                    for port in services[index].ports {
+                        let key = ServedPort(address: address, port: port.port, proto: port.protocol)
                         guard let other = owners[key] else {
-                            owners[key] = (service.meta.qualifiedName, isClusterIP)
+                            owners[key] = (index, pass)
                             continue
                         }
                         // Two Services on one cluster IP are reported while loading.
-                        guard other.name != service.meta.qualifiedName, !(other.isClusterIP && isClusterIP) else { continue }
-                        diagnostics.append(problem(service, service.meta.location, field,
-                                                   "\(address) port \(port.port)/\(port.protocol.rawValue) is already served by Service \(other.name)"))
+                        guard other.service != index, !(other.isClusterIP && pass) else { continue }
+                        let service = services[index]
+                        diagnostics.append(problem(service, service.meta.location, site.field,
+                                                   "\(address) port \(port.port)/\(port.protocol.rawValue) is already served by Service "
+                                                       + services[other.service].meta.qualifiedName))
                     }
                 }
             }
         }
     }
 
-    private static func addresses(of service: Service) -> [(IPAddress, String, Bool)] {
-        var result: [(IPAddress, String, Bool)] = []
-        for (index, address) in service.clusterIPs.enumerated() { result.append((address, "spec.clusterIPs[\(index)]", true)) }
-        for (index, address) in Set(service.externalIPs).sorted().enumerated() {
-            result.append((address, "spec.externalIPs[\(index)]", false))
+    private static func addresses(of service: Service) -> [(IPAddress, AddressSite)] {
+        var result: [(IPAddress, AddressSite)] = []
+        for (index, address) in service.clusterIPs.enumerated() { result.append((address, .clusterIP(index))) }
+        guard !service.externalIPs.isEmpty || service.type == .loadBalancer else { return result }
+        // Each address once, at the position it is first listed.
+        var listed: Set<IPAddress> = []
+        for (index, address) in service.externalIPs.enumerated() where listed.insert(address).inserted {
+            result.append((address, .externalIP(index)))
         }
         if service.type == .loadBalancer {
             for (index, address) in Set(service.loadBalancerIngressIPs).sorted().enumerated() {
-                result.append((address, "status.loadBalancer.ingress[\(index)].ip", false))
+                result.append((address, .loadBalancerIngress(index)))
             }
         }
         return result
