@@ -156,6 +156,27 @@ struct HostileManifestTests {
         }
     }
 
+    @Test("the pod and Service checks find the same, in the same order, on one thread or two")
+    func checksInParallel() throws {
+        var documents: [String] = []
+        for index in 0..<30 {
+            documents.append("apiVersion: v1\nkind: Pod\nmetadata: {name: p\(index)}\nstatus: {podIP: 10.0.0.\(index % 7)}")
+        }
+        for index in 0..<6 {
+            documents.append("apiVersion: v1\nkind: Service\nmetadata: {name: s\(index)}\nspec: {type: NodePort, clusterIP: 10.96.0.\(index + 1), "
+                + "externalIPs: [10.96.0.\((index + 1) % 6 + 1)], ports: [{port: 80, nodePort: \(30000 + index % 2)}]}")
+        }
+        let loaded = loadManifests(documents.joined(separator: "\n---\n")).cluster
+        var serial = loaded, parallel = loaded
+        var serialFindings: [Diagnostic] = [], parallelFindings: [Diagnostic] = []
+        ClusterChecks.run(&serial, into: &serialFindings, parallelFrom: .max)
+        ClusterChecks.run(&parallel, into: &parallelFindings, parallelFrom: 0)
+        #expect(parallelFindings == serialFindings)
+        #expect(serialFindings.contains { $0.field == "status.podIPs" } && serialFindings.contains { $0.field.hasPrefix("spec.ports") }
+            && serialFindings.contains { $0.field.hasPrefix("spec.externalIPs") }, "\(serialFindings.map(\.reason))")
+        #expect(serial == parallel)
+    }
+
     @Test("two Services on one nodePort, or on one address and port, are errors whatever the file order")
     func crossServiceConflicts() {
         let services = [

@@ -1,4 +1,6 @@
+import Dispatch
 import NetAddress
+import Synchronization
 
 /// Checks that span objects and need the whole input, run once everything is decoded and sorted so
 /// that the result never depends on file order: which pods are still enforced, two live pods with one
@@ -6,12 +8,36 @@ import NetAddress
 /// refuses the last three (its allocators and validation); kube-proxy would otherwise let whichever
 /// rule comes first win, silently.
 enum ClusterChecks {
-    static func run(_ cluster: inout Cluster, into diagnostics: inout [Diagnostic]) {
+    static func run(_ cluster: inout Cluster, into diagnostics: inout [Diagnostic], parallelFrom threshold: Int = parallelThreshold) {
         forgetTerminatedPods(&cluster.pods)
-        checkPodAddresses(cluster.pods, into: &diagnostics)
-        checkNodePorts(cluster.services, into: &diagnostics)
-        checkServiceAddresses(cluster.services, into: &diagnostics)
+        let pods = cluster.pods, services = cluster.services
+        /// The check of one list: 0 the pods, 1 the Services.
+        @Sendable func check(_ list: Int) -> [Diagnostic] {
+            var found: [Diagnostic] = []
+            if list == 0 {
+                checkPodAddresses(pods, into: &found)
+            } else {
+                checkNodePorts(services, into: &found)
+                checkServiceAddresses(services, into: &found)
+            }
+            return found
+        }
+        // The two read disjoint lists: on a large cluster they run side by side, and their findings
+        // are joined in the order one thread gives.
+        guard pods.count + services.count >= threshold else {
+            diagnostics += check(0) + check(1)
+            return
+        }
+        let found = Mutex<[[Diagnostic]]>([[], []])
+        DispatchQueue.concurrentPerform(iterations: 2) { list in
+            let result = check(list)
+            found.withLock { $0[list] = result }
+        }
+        diagnostics += found.withLock { $0[0] + $0[1] }
     }
+
+    /// Objects from which the pod and Service checks run on two threads.
+    static let parallelThreshold = 16_384
 
     /// Pods in phase Succeeded or Failed no longer hold their address: the kubelet has released it
     /// and a new pod may get it. Like upstream policy implementations, kubenft does not enforce them
