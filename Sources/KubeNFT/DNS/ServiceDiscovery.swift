@@ -117,6 +117,11 @@ private struct Builder {
     mutating func addService(_ service: Service) {
         let name = discovery.serviceName(service)
         if service.type == .externalName {
+            if let text = service.externalName, IPAddress(text) != nil {
+                // The API takes `192.0.2.1` as a name of digits; CoreDNS serves no CNAME for it.
+                warn(service, field: "spec.externalName", "the external name \(text) is an IP address, which DNS does not alias; no DNS record")
+                return
+            }
             guard let target = service.externalName.flatMap(DomainName.init(dotted:)), !target.labels.isEmpty else {
                 warn(service, field: "spec.externalName", "an ExternalName Service without an external name gets no DNS record")
                 return
