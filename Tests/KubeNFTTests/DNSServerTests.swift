@@ -58,7 +58,7 @@ struct DNSServerTests {
             zones.append((zone.origin.description, zone.text))
         }
         try DNSLab.withServer(zones: zones) { (dig: (String, String) throws -> DNSLab.Answer) throws in
-            #expect(try dig("dns-version.cluster.local", "TXT").answers == ["\"1.0.1\""])
+            #expect(try dig("dns-version.cluster.local", "TXT").answers == ["\"1.1.0\""])
             // 2.3: a ClusterIP Service (dual-stack), its SRV per named port, none for unnamed ports.
             #expect(try dig("web.shop.svc.cluster.local", "A").answers == ["10.96.0.20"])
             #expect(try dig("web.shop.svc.cluster.local", "AAAA").answers == ["fd00:10:96::20"])

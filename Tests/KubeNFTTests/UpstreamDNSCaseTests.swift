@@ -3,7 +3,7 @@ import KubeManifest
 import KubeNFT
 import Testing
 
-/// Records the Kubernetes DNS specification (kubernetes/dns docs/specification.md, schema 1.0.1)
+/// Records the Kubernetes DNS specification (kubernetes/dns docs/specification.md, schema 1.1.0)
 /// requires, and what CoreDNS's kubernetes plugin answers for the same objects (its
 /// handler_test.go and reverse tests), written here by hand for small inputs: each case is
 /// manifests → the exact set of records (`name TYPE data`, TTL left out) kubenft must produce,
@@ -19,7 +19,7 @@ struct UpstreamDNSCaseTests {
         var description: String { name }
     }
 
-    static let version = "dns-version.cluster.local. TXT \"1.0.1\""
+    static let version = "dns-version.cluster.local. TXT \"1.1.0\""
 
     /// A Service in `ns1` with the given `spec` body.
     static func service(_ name: String, _ spec: String, annotations: String = "") -> String {
@@ -46,7 +46,8 @@ struct UpstreamDNSCaseTests {
     static func join(_ documents: String...) -> String { documents.joined(separator: "\n---\n") + "\n" }
 
     static let cases: [Case] = [
-        // Spec 2.2 (an unnamed port has no SRV, 2.3.2).
+        // Spec 2.2 (an unnamed port has no SRV, 2.3.2): the spec on master is schema 1.1.0, and
+        // CoreDNS answers "1.1.0" (handler_test "TXT Schema").
         Case(name: "schema version", manifests: join(service("a", "{clusterIP: 10.96.0.10, ports: [{port: 80}]}")),
              records: [version, "a.ns1.svc.cluster.local. A 10.96.0.10", "10.0.96.10.in-addr.arpa. PTR a.ns1.svc.cluster.local."]),
         // Spec 2.3.1–2.3.3: A, SRV per named port (TCP and UDP) targeting the Service, PTR.

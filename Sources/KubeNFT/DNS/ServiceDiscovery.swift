@@ -2,11 +2,11 @@ import KubeManifest
 import NetAddress
 
 /// The records of the Kubernetes DNS-Based Service Discovery specification (kubernetes/dns
-/// docs/specification.md, schema 1.0.1) for one cluster: what CoreDNS would answer for the same
+/// docs/specification.md, schema 1.1.0) for one cluster: what CoreDNS would answer for the same
 /// objects, as data, so a lab or a reviewer can serve or read them without a cluster.
 public struct ServiceDiscovery: Sendable {
     /// The schema version published in `dns-version.<zone>`.
-    public static let schemaVersion = "1.0.1"
+    public static let schemaVersion = "1.1.0"
 
     public var zone: DomainName
     public var ttl: Int
