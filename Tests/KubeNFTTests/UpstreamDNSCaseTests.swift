@@ -45,6 +45,12 @@ struct UpstreamDNSCaseTests {
 
     static func join(_ documents: String...) -> String { documents.joined(separator: "\n---\n") + "\n" }
 
+    // 5678:abcd:0:…:1 and :2, nibbles from the right.
+    static let hdls1PTR1: String = "1." + String(repeating: "0.", count: 23) + "d.c.b.a.8.7.6.5.ip6.arpa. PTR 5678-abcd--1.hdls1.ns1.svc.cluster.local."
+    static let hdls1PTR2: String = "2." + String(repeating: "0.", count: 23) + "d.c.b.a.8.7.6.5.ip6.arpa. PTR 5678-abcd--2.hdls1.ns1.svc.cluster.local."
+    // fd00:0010:0000:0000:0000:0000:0000:000a, nibbles from the right.
+    static let fd00PTR: String = "a." + String(repeating: "0.", count: 24) + "1.0.0.0.0.d.f.ip6.arpa. PTR fd00-10--a.h.ns1.svc.cluster.local."
+
     static let cases: [Case] = [
         // Spec 2.2 (an unnamed port has no SRV, 2.3.2): the spec on master is schema 1.1.0, and
         // CoreDNS answers "1.1.0" (handler_test "TXT Schema").
@@ -58,15 +64,17 @@ struct UpstreamDNSCaseTests {
                        "_http._tcp.web.ns1.svc.cluster.local. SRV 0 100 80 web.ns1.svc.cluster.local.",
                        "_dns._udp.web.ns1.svc.cluster.local. SRV 0 100 53 web.ns1.svc.cluster.local.",
                        "11.0.96.10.in-addr.arpa. PTR web.ns1.svc.cluster.local."]),
-        // CoreDNS handler_test "Dual Stack ClusterIP Services": A, AAAA, and one SRV.
+        // CoreDNS handler_test "Dual Stack ClusterIP Services": A, AAAA, and one SRV of weight 50
+        // (its weight is shared by the two cluster IPs before the duplicate target is dropped).
         Case(name: "dual-stack ClusterIP",
              manifests: join(service("ds", "{clusterIP: 10.96.0.3, clusterIPs: [10.96.0.3, 'fd00::3'], ipFamilies: [IPv4, IPv6], ipFamilyPolicy: RequireDualStack, ports: [{name: http, port: 80}]}")),
              records: [version, "ds.ns1.svc.cluster.local. A 10.96.0.3", "ds.ns1.svc.cluster.local. AAAA fd00::3",
-                       "_http._tcp.ds.ns1.svc.cluster.local. SRV 0 100 80 ds.ns1.svc.cluster.local.",
+                       "_http._tcp.ds.ns1.svc.cluster.local. SRV 0 50 80 ds.ns1.svc.cluster.local.",
                        "3.0.96.10.in-addr.arpa. PTR ds.ns1.svc.cluster.local.",
                        "3.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.d.f.ip6.arpa. PTR ds.ns1.svc.cluster.local."]),
         // Spec 2.4: A per ready endpoint; hostnames from the address (CoreDNS `172-0-0-2`,
-        // `5678-abcd--1`); SRV per endpoint with the endpoint's port; not-ready left out;
+        // `5678-abcd--1`); SRV per endpoint with the endpoint's port, weight 100/N rounded down
+        // (CoreDNS handler_test "SRV Service (Headless)": 6 endpoints → 16); not-ready left out;
         // PTR of each ready address to its hostname name (spec 2.4.3).
         Case(name: "headless without hostnames",
              manifests: join(service("h", "{clusterIP: None, ports: [{name: http, port: 80, targetPort: 8080}]}"),
@@ -78,15 +86,15 @@ struct UpstreamDNSCaseTests {
                        "h.ns1.svc.cluster.local. AAAA fd00:10::a",
                        "10-0-0-2.h.ns1.svc.cluster.local. A 10.0.0.2", "10-0-0-3.h.ns1.svc.cluster.local. A 10.0.0.3",
                        "fd00-10--a.h.ns1.svc.cluster.local. AAAA fd00:10::a",
-                       "_http._tcp.h.ns1.svc.cluster.local. SRV 0 100 8080 10-0-0-2.h.ns1.svc.cluster.local.",
-                       "_http._tcp.h.ns1.svc.cluster.local. SRV 0 100 8080 10-0-0-3.h.ns1.svc.cluster.local.",
-                       "_http._tcp.h.ns1.svc.cluster.local. SRV 0 100 8080 fd00-10--a.h.ns1.svc.cluster.local.",
+                       "_http._tcp.h.ns1.svc.cluster.local. SRV 0 33 8080 10-0-0-2.h.ns1.svc.cluster.local.",
+                       "_http._tcp.h.ns1.svc.cluster.local. SRV 0 33 8080 10-0-0-3.h.ns1.svc.cluster.local.",
+                       "_http._tcp.h.ns1.svc.cluster.local. SRV 0 33 8080 fd00-10--a.h.ns1.svc.cluster.local.",
                        "2.0.0.10.in-addr.arpa. PTR 10-0-0-2.h.ns1.svc.cluster.local.",
                        "3.0.0.10.in-addr.arpa. PTR 10-0-0-3.h.ns1.svc.cluster.local.",
-                       // fd00:0010:0000:0000:0000:0000:0000:000a, nibbles from the right.
-                       "a." + String(repeating: "0.", count: 24) + "1.0.0.0.0.d.f.ip6.arpa. PTR fd00-10--a.h.ns1.svc.cluster.local."]),
+                       fd00PTR]),
         // Spec 2.4.1: one A per IP of a hostname (CoreDNS `dup-name`); the same address in two
-        // slices is one record; terminating (ready false, serving true) is not ready.
+        // slices is one record; terminating (ready false, serving true) is not ready. Both
+        // addresses of db-0 share the weight of its one SRV record (CoreDNS `dup-name`).
         Case(name: "headless with hostnames across slices",
              manifests: join(service("db", "{clusterIP: None, ports: [{name: pg, port: 5432}]}"),
                              slice("db-1", service: "db", ports: "[{name: pg, port: 5432}]",
@@ -95,9 +103,34 @@ struct UpstreamDNSCaseTests {
                                    endpoints: "[{addresses: [10.0.1.1], hostname: db-0}, {addresses: [10.0.1.3], hostname: db-1, conditions: {ready: false, serving: true, terminating: true}}]")),
              records: [version, "db.ns1.svc.cluster.local. A 10.0.1.1", "db.ns1.svc.cluster.local. A 10.0.1.2",
                        "db-0.db.ns1.svc.cluster.local. A 10.0.1.1", "db-0.db.ns1.svc.cluster.local. A 10.0.1.2",
-                       "_pg._tcp.db.ns1.svc.cluster.local. SRV 0 100 5432 db-0.db.ns1.svc.cluster.local.",
+                       "_pg._tcp.db.ns1.svc.cluster.local. SRV 0 50 5432 db-0.db.ns1.svc.cluster.local.",
                        "1.1.0.10.in-addr.arpa. PTR db-0.db.ns1.svc.cluster.local.",
                        "2.1.0.10.in-addr.arpa. PTR db-0.db.ns1.svc.cluster.local."]),
+        // CoreDNS handler_test hdls1: six ready addresses (two under hostname dup-name) → five SRV
+        // records of weight 16, dup-name with both addresses.
+        Case(name: "CoreDNS hdls1",
+             manifests: join(service("hdls1", "{clusterIP: None, ports: [{name: http, port: 80}]}"),
+                             slice("hdls1-4", service: "hdls1", ports: "[{name: http, port: 80}]",
+                                   endpoints: "[{addresses: [172.0.0.2]}, {addresses: [172.0.0.3]}, {addresses: [172.0.0.4], hostname: dup-name}, {addresses: [172.0.0.5], hostname: dup-name}]"),
+                             slice("hdls1-6", service: "hdls1", type: "IPv6", ports: "[{name: http, port: 80}]",
+                                   endpoints: "[{addresses: ['5678:abcd::1']}, {addresses: ['5678:abcd::2']}]")),
+             records: [version,
+                 "hdls1.ns1.svc.cluster.local. A 172.0.0.2", "hdls1.ns1.svc.cluster.local. A 172.0.0.3",
+                 "hdls1.ns1.svc.cluster.local. A 172.0.0.4", "hdls1.ns1.svc.cluster.local. A 172.0.0.5",
+                 "hdls1.ns1.svc.cluster.local. AAAA 5678:abcd::1", "hdls1.ns1.svc.cluster.local. AAAA 5678:abcd::2",
+                 "172-0-0-2.hdls1.ns1.svc.cluster.local. A 172.0.0.2", "172-0-0-3.hdls1.ns1.svc.cluster.local. A 172.0.0.3",
+                 "dup-name.hdls1.ns1.svc.cluster.local. A 172.0.0.4", "dup-name.hdls1.ns1.svc.cluster.local. A 172.0.0.5",
+                 "5678-abcd--1.hdls1.ns1.svc.cluster.local. AAAA 5678:abcd::1", "5678-abcd--2.hdls1.ns1.svc.cluster.local. AAAA 5678:abcd::2",
+                 "_http._tcp.hdls1.ns1.svc.cluster.local. SRV 0 16 80 172-0-0-2.hdls1.ns1.svc.cluster.local.",
+                 "_http._tcp.hdls1.ns1.svc.cluster.local. SRV 0 16 80 172-0-0-3.hdls1.ns1.svc.cluster.local.",
+                 "_http._tcp.hdls1.ns1.svc.cluster.local. SRV 0 16 80 5678-abcd--1.hdls1.ns1.svc.cluster.local.",
+                 "_http._tcp.hdls1.ns1.svc.cluster.local. SRV 0 16 80 5678-abcd--2.hdls1.ns1.svc.cluster.local.",
+                 "_http._tcp.hdls1.ns1.svc.cluster.local. SRV 0 16 80 dup-name.hdls1.ns1.svc.cluster.local.",
+                 "2.0.0.172.in-addr.arpa. PTR 172-0-0-2.hdls1.ns1.svc.cluster.local.",
+                 "3.0.0.172.in-addr.arpa. PTR 172-0-0-3.hdls1.ns1.svc.cluster.local.",
+                 "4.0.0.172.in-addr.arpa. PTR dup-name.hdls1.ns1.svc.cluster.local.",
+                 "5.0.0.172.in-addr.arpa. PTR dup-name.hdls1.ns1.svc.cluster.local.",
+                 hdls1PTR1, hdls1PTR2]),
         // publishNotReadyAddresses: every endpoint is published.
         Case(name: "headless publishing not-ready addresses",
              manifests: join(service("p", "{clusterIP: None, publishNotReadyAddresses: true, ports: [{port: 80}]}"),

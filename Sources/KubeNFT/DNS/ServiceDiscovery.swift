@@ -136,16 +136,23 @@ private struct Builder {
                 guard add(name, address.family == .v4 ? .a(address) : .aaaa(address), for: service) else { return }
                 records.append(DNSRecord(name: ServiceDiscovery.reverseName(address), ttl: ttl, data: .ptr(name)))
             }
+            // CoreDNS shares a weight of 100 among the cluster IPs, then drops the duplicate target.
+            let weight = Self.weight(sharedBy: service.clusterIPs.count)
             for port in service.ports where !port.name.isEmpty {
                 _ = add(name.prepending("_" + port.name, "_" + port.protocol.rawValue.lowercased()),
-                        .srv(priority: 0, weight: 100, port: port.port, target: name), for: service)
+                        .srv(priority: 0, weight: weight, port: port.port, target: name), for: service)
             }
         }
     }
 
+    /// The SRV weight CoreDNS gives each of `count` answers of one priority: 100 shared equally,
+    /// rounded down, at least 1.
+    static func weight(sharedBy count: Int) -> UInt16 { UInt16(max(1, 100 / max(1, count))) }
+
     /// A headless Service: an address record per _ready_ endpoint under the Service's name and
     /// under `<hostname>.<service>…`, SRV records per named port and hostname, and PTR records.
     mutating func addHeadless(_ service: Service, name: DomainName) {
+        var targets: [[SRVTarget]] = Array(repeating: [], count: service.ports.count)
         for endpoint in publishedEndpoints(of: service) {
             let host = name.prepending(endpoint.hostname)
             guard host.isValid else {
@@ -156,12 +163,29 @@ private struct Builder {
             records.append(DNSRecord(name: name, ttl: ttl, data: data))
             records.append(DNSRecord(name: host, ttl: ttl, data: data))
             records.append(DNSRecord(name: ServiceDiscovery.reverseName(endpoint.address), ttl: ttl, data: .ptr(host)))
-            for port in service.ports where !port.name.isEmpty {
+            for (index, port) in service.ports.enumerated() where !port.name.isEmpty {
                 let number = endpoint.ports[PortKey(name: port.name, protocol: port.protocol)] ?? port.port
-                _ = add(name.prepending("_" + port.name, "_" + port.protocol.rawValue.lowercased()),
-                        .srv(priority: 0, weight: 100, port: number, target: host), for: service)
+                targets[index].append(SRVTarget(address: endpoint.address, host: host, port: number))
             }
         }
+        for (index, port) in service.ports.enumerated() where !targets[index].isEmpty {
+            // As CoreDNS: the weight is shared by every endpoint address of the port, so two
+            // addresses of one hostname count twice though they make one SRV record.
+            var seen = Set<SRVTarget>()
+            let unique = targets[index].filter { seen.insert($0).inserted }
+            let weight = Self.weight(sharedBy: unique.count)
+            let srvName = name.prepending("_" + port.name, "_" + port.protocol.rawValue.lowercased())
+            for target in unique {
+                _ = add(srvName, .srv(priority: 0, weight: weight, port: target.port, target: target.host), for: service)
+            }
+        }
+    }
+
+    /// One endpoint address behind a named port of a headless Service.
+    struct SRVTarget: Hashable {
+        var address: IPAddress
+        var host: DomainName
+        var port: UInt16
     }
 
     struct PortKey: Hashable {
