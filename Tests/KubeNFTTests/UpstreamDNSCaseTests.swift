@@ -185,3 +185,47 @@ struct UpstreamDNSCaseTests {
         }
     }
 }
+
+/// Names past DNS's limits (RFC 1035: 63 bytes a label, 255 a name): only the records whose names
+/// do not fit are left out, and the warning says which.
+@Suite("DNS names too long")
+struct LongDNSNameTests {
+    @Test func srvNamesTooLongLeaveTheAddressRecords() throws {
+        let service = String(repeating: "a", count: 63), namespace = String(repeating: "b", count: 63)
+        // A cluster domain of 60 + 54 bytes: `<svc>.<ns>.svc.<zone>.` is 249 bytes on the wire
+        // (each label plus its length byte, plus the root), the SRV name 10 more (259), the
+        // hostname `10-0-0-8` 9 more (258), the hostname `x` 2 more (251).
+        let domain = String(repeating: "d", count: 60) + "." + String(repeating: "e", count: 54)
+        let manifests = UpstreamDNSCaseTests.join(
+            """
+            apiVersion: v1
+            kind: Service
+            metadata: {name: \(service), namespace: \(namespace)}
+            spec: {clusterIP: None, ports: [{name: http, port: 80}]}
+            """,
+            """
+            apiVersion: discovery.k8s.io/v1
+            kind: EndpointSlice
+            metadata: {name: s1, namespace: \(namespace), labels: {kubernetes.io/service-name: \(service)}}
+            addressType: IPv4
+            ports: [{name: http, port: 80}]
+            endpoints: [{addresses: [10.0.0.8]}, {addresses: [10.0.0.9], hostname: x}]
+            """)
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("kubenft-dns-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("cluster.yaml").path
+        try manifests.write(toFile: path, atomically: true, encoding: .utf8)
+        let result = DNSGeneration.run(paths: [path], node: NodeOptions(nodeName: "node-1"), options: DNSOptions(clusterDomain: domain))
+        let zone = try #require(result.zone)
+        let lines = Set(zone.records.map { "\($0.name.labels.first ?? "") \($0.data.type) \($0.data.presentation)" })
+        #expect(lines.contains("\(service) A 10.0.0.9"))
+        #expect(lines.contains("x A 10.0.0.9"))
+        #expect(!lines.contains { $0.hasPrefix("10-0-0-8 ") })
+        #expect(!zone.records.contains { $0.data.type == "SRV" })
+        let warnings = result.diagnostics.map(\.description)
+        #expect(warnings.filter { $0.contains("no SRV records for port http") }.count == 1, "\(warnings)")
+        #expect(warnings.contains { $0.contains("the endpoint at 10.0.0.8 gets no records") }, "\(warnings)")
+        #expect(!warnings.contains { $0.hasSuffix("; no records") }, "\(warnings)")
+    }
+}

@@ -100,9 +100,10 @@ private struct Builder {
 
     mutating func add(_ record: DNSRecord) { records.append(record) }
 
-    mutating func add(_ name: DomainName, _ data: DNSRecord.RecordData, for service: Service) -> Bool {
+    /// Adds the record, or warns that `skipped` (the records left out) cannot be written.
+    mutating func add(_ name: DomainName, _ data: DNSRecord.RecordData, for service: Service, skipped: String = "no records") -> Bool {
         guard name.isValid else {
-            warn(service, field: "metadata.name", "the DNS name \(name) is longer than DNS allows (63 bytes a label, 255 a name); no records")
+            warn(service, field: "metadata.name", "the DNS name \(name) is longer than DNS allows (63 bytes a label, 255 a name); \(skipped)")
             return false
         }
         records.append(DNSRecord(name: name, ttl: ttl, data: data))
@@ -140,7 +141,8 @@ private struct Builder {
             let weight = Self.weight(sharedBy: service.clusterIPs.count)
             for port in service.ports where !port.name.isEmpty {
                 _ = add(name.prepending("_" + port.name, "_" + port.protocol.rawValue.lowercased()),
-                        .srv(priority: 0, weight: weight, port: port.port, target: name), for: service)
+                        .srv(priority: 0, weight: weight, port: port.port, target: name), for: service,
+                        skipped: "no SRV record for port \(port.name)")
             }
         }
     }
@@ -156,7 +158,7 @@ private struct Builder {
         for endpoint in publishedEndpoints(of: service) {
             let host = name.prepending(endpoint.hostname)
             guard host.isValid else {
-                warn(service, field: "metadata.name", "the DNS name \(host) is longer than DNS allows; the endpoint gets no records")
+                warn(service, field: "metadata.name", "the DNS name \(host) is longer than DNS allows (63 bytes a label, 255 a name); the endpoint at \(endpoint.address) gets no records")
                 continue
             }
             let data: DNSRecord.RecordData = endpoint.address.family == .v4 ? .a(endpoint.address) : .aaaa(endpoint.address)
@@ -176,7 +178,9 @@ private struct Builder {
             let weight = Self.weight(sharedBy: unique.count)
             let srvName = name.prepending("_" + port.name, "_" + port.protocol.rawValue.lowercased())
             for target in unique {
-                _ = add(srvName, .srv(priority: 0, weight: weight, port: target.port, target: target.host), for: service)
+                // One warning for the port: every target shares the name.
+                guard add(srvName, .srv(priority: 0, weight: weight, port: target.port, target: target.host), for: service,
+                          skipped: "no SRV records for port \(port.name)") else { break }
             }
         }
     }
