@@ -58,12 +58,12 @@ struct DNSServerTests {
             zones.append((zone.origin.description, zone.text))
         }
         try DNSLab.withServer(zones: zones) { (dig: (String, String) throws -> DNSLab.Answer) throws in
-            #expect(try dig("dns-version.cluster.local", "TXT").answers == ["\"1.0.1\""])
+            #expect(try dig("dns-version.cluster.local", "TXT").answers == ["\"1.1.0\""])
             // 2.3: a ClusterIP Service (dual-stack), its SRV per named port, none for unnamed ports.
             #expect(try dig("web.shop.svc.cluster.local", "A").answers == ["10.96.0.20"])
             #expect(try dig("web.shop.svc.cluster.local", "AAAA").answers == ["fd00:10:96::20"])
-            #expect(try dig("_http._tcp.web.shop.svc.cluster.local", "SRV").answers == ["0 100 80 web.shop.svc.cluster.local."])
-            #expect(try dig("_quic._udp.web.shop.svc.cluster.local", "SRV").answers == ["0 100 443 web.shop.svc.cluster.local."])
+            #expect(try dig("_http._tcp.web.shop.svc.cluster.local", "SRV").answers == ["0 50 80 web.shop.svc.cluster.local."])
+            #expect(try dig("_quic._udp.web.shop.svc.cluster.local", "SRV").answers == ["0 50 443 web.shop.svc.cluster.local."])
             #expect(try dig("resolver.shop.svc.cluster.local", "A").answers == ["10.96.0.53"])
             #expect(try dig("_dns._udp.resolver.shop.svc.cluster.local", "SRV").status == "NXDOMAIN")
             #expect(try dig("20.0.96.10.in-addr.arpa", "PTR").answers == ["web.shop.svc.cluster.local."])
@@ -77,8 +77,8 @@ struct DNSServerTests {
             #expect(try dig("pg-2.pg.db.svc.cluster.local", "A").status == "NXDOMAIN", "a not-ready endpoint is not published")
             #expect(try dig("10-244-1-13.pg.db.svc.cluster.local", "A").answers == ["10.244.1.13"])
             #expect(try dig("_postgres._tcp.pg.db.svc.cluster.local", "SRV").answers
-                    == ["0 100 5433 10-244-1-13.pg.db.svc.cluster.local.", "0 100 5433 pg-0.pg.db.svc.cluster.local.",
-                        "0 100 5433 pg-1.pg.db.svc.cluster.local."])
+                    == ["0 25 5433 10-244-1-13.pg.db.svc.cluster.local.", "0 25 5433 pg-0.pg.db.svc.cluster.local.",
+                        "0 25 5433 pg-1.pg.db.svc.cluster.local."])
             #expect(try dig("10.1.244.10.in-addr.arpa", "PTR").answers == ["pg-0.pg.db.svc.cluster.local."])
             #expect(try dig("pg-all.db.svc.cluster.local", "A").answers == ["10.244.1.12"], "publishNotReadyAddresses")
             #expect(try dig("12.1.244.10.in-addr.arpa", "PTR").answers == ["pg-2.pg-all.db.svc.cluster.local."])

@@ -2,11 +2,11 @@ import KubeManifest
 import NetAddress
 
 /// The records of the Kubernetes DNS-Based Service Discovery specification (kubernetes/dns
-/// docs/specification.md, schema 1.0.1) for one cluster: what CoreDNS would answer for the same
+/// docs/specification.md, schema 1.1.0) for one cluster: what CoreDNS would answer for the same
 /// objects, as data, so a lab or a reviewer can serve or read them without a cluster.
 public struct ServiceDiscovery: Sendable {
     /// The schema version published in `dns-version.<zone>`.
-    public static let schemaVersion = "1.0.1"
+    public static let schemaVersion = "1.1.0"
 
     public var zone: DomainName
     public var ttl: Int
@@ -100,9 +100,10 @@ private struct Builder {
 
     mutating func add(_ record: DNSRecord) { records.append(record) }
 
-    mutating func add(_ name: DomainName, _ data: DNSRecord.RecordData, for service: Service) -> Bool {
+    /// Adds the record, or warns that `skipped` (the records left out) cannot be written.
+    mutating func add(_ name: DomainName, _ data: DNSRecord.RecordData, for service: Service, skipped: String = "no records") -> Bool {
         guard name.isValid else {
-            warn(service, field: "metadata.name", "the DNS name \(name) is longer than DNS allows (63 bytes a label, 255 a name); no records")
+            warn(service, field: "metadata.name", "the DNS name \(name) is longer than DNS allows (63 bytes a label, 255 a name); \(skipped)")
             return false
         }
         records.append(DNSRecord(name: name, ttl: ttl, data: data))
@@ -117,6 +118,11 @@ private struct Builder {
     mutating func addService(_ service: Service) {
         let name = discovery.serviceName(service)
         if service.type == .externalName {
+            if let text = service.externalName, IPAddress(text) != nil {
+                // The API takes `192.0.2.1` as a name of digits; CoreDNS serves no CNAME for it.
+                warn(service, field: "spec.externalName", "the external name \(text) is an IP address, which DNS does not alias; no DNS record")
+                return
+            }
             guard let target = service.externalName.flatMap(DomainName.init(dotted:)), !target.labels.isEmpty else {
                 warn(service, field: "spec.externalName", "an ExternalName Service without an external name gets no DNS record")
                 return
@@ -131,32 +137,59 @@ private struct Builder {
                 guard add(name, address.family == .v4 ? .a(address) : .aaaa(address), for: service) else { return }
                 records.append(DNSRecord(name: ServiceDiscovery.reverseName(address), ttl: ttl, data: .ptr(name)))
             }
+            // CoreDNS shares a weight of 100 among the cluster IPs, then drops the duplicate target.
+            let weight = Self.weight(sharedBy: service.clusterIPs.count)
             for port in service.ports where !port.name.isEmpty {
                 _ = add(name.prepending("_" + port.name, "_" + port.protocol.rawValue.lowercased()),
-                        .srv(priority: 0, weight: 100, port: port.port, target: name), for: service)
+                        .srv(priority: 0, weight: weight, port: port.port, target: name), for: service,
+                        skipped: "no SRV record for port \(port.name)")
             }
         }
     }
 
+    /// The SRV weight CoreDNS gives each of `count` answers of one priority: 100 shared equally,
+    /// rounded down, at least 1.
+    static func weight(sharedBy count: Int) -> UInt16 { UInt16(max(1, 100 / max(1, count))) }
+
     /// A headless Service: an address record per _ready_ endpoint under the Service's name and
     /// under `<hostname>.<service>…`, SRV records per named port and hostname, and PTR records.
     mutating func addHeadless(_ service: Service, name: DomainName) {
+        var targets: [[SRVTarget]] = Array(repeating: [], count: service.ports.count)
         for endpoint in publishedEndpoints(of: service) {
             let host = name.prepending(endpoint.hostname)
             guard host.isValid else {
-                warn(service, field: "metadata.name", "the DNS name \(host) is longer than DNS allows; the endpoint gets no records")
+                warn(service, field: "metadata.name", "the DNS name \(host) is longer than DNS allows (63 bytes a label, 255 a name); the endpoint at \(endpoint.address) gets no records")
                 continue
             }
             let data: DNSRecord.RecordData = endpoint.address.family == .v4 ? .a(endpoint.address) : .aaaa(endpoint.address)
             records.append(DNSRecord(name: name, ttl: ttl, data: data))
             records.append(DNSRecord(name: host, ttl: ttl, data: data))
             records.append(DNSRecord(name: ServiceDiscovery.reverseName(endpoint.address), ttl: ttl, data: .ptr(host)))
-            for port in service.ports where !port.name.isEmpty {
+            for (index, port) in service.ports.enumerated() where !port.name.isEmpty {
                 let number = endpoint.ports[PortKey(name: port.name, protocol: port.protocol)] ?? port.port
-                _ = add(name.prepending("_" + port.name, "_" + port.protocol.rawValue.lowercased()),
-                        .srv(priority: 0, weight: 100, port: number, target: host), for: service)
+                targets[index].append(SRVTarget(address: endpoint.address, host: host, port: number))
             }
         }
+        for (index, port) in service.ports.enumerated() where !targets[index].isEmpty {
+            // As CoreDNS: the weight is shared by every endpoint address of the port, so two
+            // addresses of one hostname count twice though they make one SRV record.
+            var seen = Set<SRVTarget>()
+            let unique = targets[index].filter { seen.insert($0).inserted }
+            let weight = Self.weight(sharedBy: unique.count)
+            let srvName = name.prepending("_" + port.name, "_" + port.protocol.rawValue.lowercased())
+            for target in unique {
+                // One warning for the port: every target shares the name.
+                guard add(srvName, .srv(priority: 0, weight: weight, port: target.port, target: target.host), for: service,
+                          skipped: "no SRV records for port \(port.name)") else { break }
+            }
+        }
+    }
+
+    /// One endpoint address behind a named port of a headless Service.
+    struct SRVTarget: Hashable {
+        var address: IPAddress
+        var host: DomainName
+        var port: UInt16
     }
 
     struct PortKey: Hashable {
