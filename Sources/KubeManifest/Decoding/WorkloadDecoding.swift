@@ -42,6 +42,15 @@ extension ObjectDecoder {
                 pod.nodeName = nodeName(value)
             case "hostNetwork":
                 pod.hostNetwork = bool(value) ?? false
+            case "hostname", "subdomain":
+                guard let text = string(value), !text.isEmpty else { continue }
+                if let problem = Validation.dnsLabelProblem(text) {
+                    error(value, "invalid \(name) \(Validation.quoted(text)): \(problem)")
+                    continue
+                }
+                var naming = pod.naming ?? PodNaming()
+                if name == "hostname" { naming.hostname = text } else { naming.subdomain = text }
+                pod.naming = naming
             case "containers":
                 pod.containerPorts += memoized(value, tag: 2, in: \.containerPorts) {
                     items(value).flatMap { containerPorts($0, initContainer: false) }

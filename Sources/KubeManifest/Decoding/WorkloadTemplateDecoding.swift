@@ -66,6 +66,15 @@ extension ObjectDecoder {
                 } else if isMapping(value) {
                     selector = labelSelector(value)
                 }
+            case "serviceName" where kind == .statefulSet:
+                guard let text = string(value) else { valid = false; continue }
+                guard !text.isEmpty else { continue }
+                if let problem = Validation.dnsLabelProblem(text) {
+                    error(value, "invalid serviceName \(Validation.quoted(text)): \(problem)")
+                    valid = false
+                    continue
+                }
+                workload.serviceName = text
             case "replicas" where [.deployment, .statefulSet, .replicaSet, .replicationController].contains(kind),
                  "parallelism" where kind == .job:
                 guard let count = int(value) else { valid = false; continue }

@@ -47,8 +47,12 @@ enum EndpointDerivation {
             let portKey = ports.map { "\($0.name)/\($0.protocol.rawValue)/\($0.port.map(String.init) ?? "")" }.joined(separator: ",")
             for family in IPFamily.allCases {
                 guard let address = pod.podIPs.first(where: { $0.family == family }) else { continue }
-                let endpoint = EndpointSlice.Endpoint(addresses: [address], ready: true, nodeName: pod.nodeName,
+                var endpoint = EndpointSlice.Endpoint(addresses: [address], ready: true, nodeName: pod.nodeName,
                                                       targetRef: ObjectReference(kind: "Pod", namespace: pod.meta.namespace, name: pod.meta.name))
+                // As the endpoint-slice controller: the pod's hostname, when its subdomain names this Service.
+                if let naming = pod.naming, let hostname = naming.hostname, naming.subdomain == service.meta.name {
+                    endpoint.hostname = hostname
+                }
                 groups["\(family.rawValue)|\(portKey)", default: (ports, family, [])].endpoints.append(endpoint)
             }
         }

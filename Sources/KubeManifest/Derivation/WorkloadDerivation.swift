@@ -114,6 +114,10 @@ public enum WorkloadDerivation {
             pod.meta.location = workload.meta.location
             pod.nodeName = pod.nodeName ?? placement.nodeName
             pod.origin = PodOrigin(kind: workload.kind.rawValue, workload: workload.meta.name, replica: replica)
+            if workload.kind == .statefulSet {
+                // The StatefulSet controller names each pod's host after the pod, in the Service it names.
+                pod.naming = PodNaming(hostname: pod.meta.name, subdomain: workload.serviceName)
+            }
             if pod.hostNetwork { pod.podIPs = placement.nodeIPs }
             return ("\(workload.reviewName)#\(replica)", pod)
         }

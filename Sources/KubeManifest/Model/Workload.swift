@@ -25,6 +25,8 @@ public struct Workload: Sendable, Hashable {
     public var template: Pod
     /// The controlling `ownerReference`, when another controller manages this one.
     public var controller: ObjectReference?
+    /// A StatefulSet's `spec.serviceName`: the subdomain of its pods, whose hostnames are their names.
+    public var serviceName: String?
 
     public init(kind: Kind, meta: ObjectMeta, replicas: Int = 1, template: Pod, controller: ObjectReference? = nil) {
         self.kind = kind

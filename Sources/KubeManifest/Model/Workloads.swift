@@ -29,10 +29,17 @@ public struct Pod: Sendable, Hashable {
         get { originBox?.value }
         set { originBox = newValue.map(Boxed.init) }
     }
+    /// `spec.hostname` and `spec.subdomain`: the endpoint-slice controller gives the pod's endpoint
+    /// this hostname in the Service named `subdomain` (a StatefulSet sets both on its pods).
+    public var naming: PodNaming? {
+        get { namingBox?.value }
+        set { namingBox = newValue.map(Boxed.init) }
+    }
     /// Held by reference so that a Pod stays small (a load has 100k of them) and the Pods of one
     /// controller can share theirs; nil for most pods' `origin`.
     var controllerBox: Boxed<ObjectReference>?
     private var originBox: Boxed<PodOrigin>?
+    private var namingBox: Boxed<PodNaming>?
 
     public init(meta: ObjectMeta, nodeName: String? = nil, hostNetwork: Bool = false, podIPs: [IPAddress] = [],
                 phase: String? = nil, containerPorts: [ContainerPort] = []) {
@@ -42,6 +49,17 @@ public struct Pod: Sendable, Hashable {
         self.podIPs = podIPs
         self.phase = phase
         self.containerPorts = containerPorts
+    }
+}
+
+/// A pod's own DNS name parts (`spec.hostname`, `spec.subdomain`), either of which may be unset.
+public struct PodNaming: Sendable, Hashable {
+    public var hostname: String?
+    public var subdomain: String?
+
+    public init(hostname: String? = nil, subdomain: String? = nil) {
+        self.hostname = hostname
+        self.subdomain = subdomain
     }
 }
 
