@@ -1,0 +1,81 @@
+import Foundation
+import KubeNFT
+import Testing
+
+/// `kubenft diff` on repository edits whose effect lies outside the pods the repository holds: the
+/// gate must not pass them as "no changes".
+@Suite("diff: changes beyond the input")
+struct GateAuditTests {
+    static let workloads = """
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata: {name: web, namespace: shop}
+        spec:
+          selector: {matchLabels: {app: web}}
+          template:
+            metadata: {labels: {app: web}}
+            spec:
+              containers:
+              - name: web
+                image: nginx
+                ports: [{name: http, containerPort: 8080}]
+        """
+
+    static func policy(namespace: String, body: String) -> String {
+        """
+        apiVersion: networking.k8s.io/v1
+        kind: NetworkPolicy
+        metadata: {name: p, namespace: \(namespace)}
+        spec:
+        \(body)
+        """
+    }
+
+    static let fromEdge = """
+          podSelector: {matchLabels: {app: web}}
+          policyTypes: [Ingress]
+          ingress:
+          - from: [{namespaceSelector: {matchLabels: {team: edge}}}]
+        """
+
+    /// Runs `diff` between two directories holding `before` and `after` (one file each).
+    static func diff(_ before: String, _ after: String, _ extra: [String] = []) throws -> (status: Int32, stdout: String, stderr: String) {
+        let root = NSTemporaryDirectory() + "kubenft-gate-\(UInt32.random(in: 0...UInt32.max))"
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        for (side, text) in [("before", before), ("after", after)] {
+            try FileManager.default.createDirectory(atPath: "\(root)/\(side)", withIntermediateDirectories: true)
+            try text.write(toFile: "\(root)/\(side)/manifests.yaml", atomically: true, encoding: .utf8)
+        }
+        return try CLITests.run(["diff", "--from", root + "/before", "--to", root + "/after", "--node-name", "node-1"] + extra)
+    }
+
+    @Test("a namespaceSelector moved to a namespace the repository does not declare is a change")
+    func namespaceSelectorOutsideInput() throws {
+        let before = Self.workloads + "\n---\n" + Self.policy(namespace: "shop", body: Self.fromEdge)
+        let after = before.replacingOccurrences(of: "team: edge", with: "team: ingress")
+        let result = try Self.diff(before, after)
+        #expect(result.status == 1, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout != "no changes\n")
+        #expect(result.stderr.contains("NetworkPolicy shop/p: spec: changed"), "\(result.stderr)")
+        let gate = try Self.diff(before, after, ["--fail-on", "added"])
+        #expect(gate.status == 1, "an unchecked change may allow: \(gate.stdout)")
+        let strict = try Self.diff(before, after, ["--strict"])
+        #expect(strict.status == 2)
+        let same = try Self.diff(before, before + "\n")
+        #expect(same.status == 0 && same.stdout == "no changes\n", "\(same.stdout)")
+    }
+
+    @Test("a policy added for a namespace with no pod in the repository is a change")
+    func policyInOtherNamespace() throws {
+        // The repository already has a policy, so the ruleset holds the policy chains either way.
+        let before = Self.workloads + "\n---\n" + Self.policy(namespace: "shop", body: "  podSelector: {}\n  policyTypes: [Ingress]")
+        let after = before + "\n---\n" + Self.policy(namespace: "payments", body: "  podSelector: {}\n  policyTypes: [Ingress, Egress]")
+        let result = try Self.diff(before, after, ["--output", "json"])
+        #expect(result.status == 1, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("\"changed\": true"), "\(result.stdout)")
+        #expect(result.stdout.contains("NetworkPolicy payments/p: spec: added"), "\(result.stdout)")
+        let markdown = try Self.diff(before, after, ["--output", "markdown", "--fail-on", "removed"])
+        #expect(markdown.status == 1)
+        #expect(markdown.stdout.contains("Policies changed beyond the input"), "\(markdown.stdout)")
+    }
+}
