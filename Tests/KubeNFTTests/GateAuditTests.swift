@@ -79,3 +79,29 @@ struct GateAuditTests {
         #expect(markdown.stdout.contains("Policies changed beyond the input"), "\(markdown.stdout)")
     }
 }
+
+/// Declared objects kubenft reads but cannot review are named, never dropped silently.
+@Suite("Derivation: pods that are not reviewed")
+struct UnaddressedPodTests {
+    static func pod(_ name: String, status: String) -> String {
+        """
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: \(name), namespace: shop, labels: {app: web}}
+        spec:
+          containers: [{name: d, image: busybox}]
+        \(status)
+        """
+    }
+
+    @Test("an exported Pod with a status and no podIP is a warning naming it; a finished one and a plain one are not")
+    func exportedPendingPod() throws {
+        let text = [Self.pod("pending", status: "status: {phase: Pending}"), Self.pod("done", status: "status: {phase: Succeeded}"),
+                    Self.pod("declared", status: "")].joined(separator: "\n---\n")
+        let result = try RepositoryModelTests.run(text)
+        let named = result.warnings.filter { $0.field == "status.podIP" }
+        #expect(named.map(\.object) == ["Pod shop/pending"], "\(result.diagnostics)")
+        #expect(named.first?.location.line == 1)
+        #expect(result.cluster.pods.filter { !$0.podIPs.isEmpty }.map(\.meta.name) == ["declared"])
+    }
+}
