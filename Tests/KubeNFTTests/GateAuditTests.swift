@@ -105,3 +105,33 @@ struct UnaddressedPodTests {
         #expect(result.cluster.pods.filter { !$0.podIPs.isEmpty }.map(\.meta.name) == ["declared"])
     }
 }
+
+/// The shadowed-policy lint claims "removing it changes no connection": never for a policy that
+/// allows peers the input does not hold.
+@Suite("Shadowing: peers outside the input")
+struct ShadowOutsideTests {
+    @Test("a policy admitting a namespace the repository does not declare is not called shadowed")
+    func namespaceOutsideInput() throws {
+        let deny = """
+            apiVersion: networking.k8s.io/v1
+            kind: NetworkPolicy
+            metadata: {name: deny, namespace: shop}
+            spec: {podSelector: {}, policyTypes: [Ingress]}
+            """
+        let edge = """
+            apiVersion: networking.k8s.io/v1
+            kind: NetworkPolicy
+            metadata: {name: web-from-edge, namespace: shop}
+            spec:
+              podSelector: {matchLabels: {app: web}}
+              ingress:
+              - from: [{namespaceSelector: {matchLabels: {team: edge}}}]
+            """
+        let text = GateAuditTests.workloads + "\n---\n" + deny + "\n---\n" + edge
+        let result = try RepositoryModelTests.run(text)
+        #expect(result.errors.isEmpty, "\(result.errors)")
+        let lint = Review.lint(result, strict: false)
+        #expect(lint.contains { $0.object == "NetworkPolicy shop/web-from-edge" && $0.field == "spec.ingress[0].from[0]" }, "\(lint)")
+        #expect(!lint.contains { $0.reason.contains("shadowed") }, "\(lint)")
+    }
+}
