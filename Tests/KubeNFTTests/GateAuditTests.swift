@@ -135,3 +135,22 @@ struct ShadowOutsideTests {
         #expect(!lint.contains { $0.reason.contains("shadowed") }, "\(lint)")
     }
 }
+
+/// Files of a manifest directory are read whatever the case of their extension.
+@Suite("diff: manifest files in a directory")
+struct ManifestFileCaseTests {
+    @Test("a policy in a .YAML file is read, so adding it is a change")
+    func upperCaseExtension() throws {
+        let root = NSTemporaryDirectory() + "kubenft-case-\(UInt32.random(in: 0...UInt32.max))"
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        for side in ["before", "after"] {
+            try FileManager.default.createDirectory(atPath: "\(root)/\(side)", withIntermediateDirectories: true)
+            try GateAuditTests.workloads.write(toFile: "\(root)/\(side)/app.yaml", atomically: true, encoding: .utf8)
+        }
+        let deny = GateAuditTests.policy(namespace: "shop", body: "  podSelector: {}\n  policyTypes: [Ingress]")
+        try deny.write(toFile: "\(root)/after/deny.YAML", atomically: true, encoding: .utf8)
+        let result = try CLITests.run(["diff", "--from", root + "/before", "--to", root + "/after", "--node-name", "node-1", "--fail-on", "removed"])
+        #expect(result.status == 1, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("- blocked  outside:0.0.0.0/0 -> shop/web[Deployment] tcp/8080"), "\(result.stdout)")
+    }
+}
