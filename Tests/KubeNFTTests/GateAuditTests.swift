@@ -80,6 +80,31 @@ struct GateAuditTests {
     }
 }
 
+extension GateAuditTests {
+    static func admin(_ name: String, priority: Int, team: String) -> String {
+        """
+        apiVersion: policy.networking.k8s.io/v1alpha1
+        kind: AdminNetworkPolicy
+        metadata: {name: \(name)}
+        spec:
+          priority: \(priority)
+          subject: {namespaces: {matchLabels: {kubernetes.io/metadata.name: \(team)}}}
+          ingress:
+          - {name: deny, action: Deny, from: [{namespaces: {}}]}
+        """
+    }
+
+    @Test("an AdminNetworkPolicy added for a namespace with no pod in the repository is a change")
+    func adminPolicyOutsideInput() throws {
+        // The repository already has an admin policy for its own namespace: the admin chains exist either way.
+        let before = Self.workloads + "\n---\n" + Self.admin("shop-deny", priority: 20, team: "shop")
+        let after = before + "\n---\n" + Self.admin("payments-deny", priority: 10, team: "payments")
+        let result = try Self.diff(before, after, ["--fail-on", "added"])
+        #expect(result.status == 1, "\(result.stdout)\(result.stderr)")
+        #expect(result.stderr.contains("AdminNetworkPolicy payments-deny: spec: added"), "\(result.stderr)")
+    }
+}
+
 /// Declared objects kubenft reads but cannot review are named, never dropped silently.
 @Suite("Derivation: pods that are not reviewed")
 struct UnaddressedPodTests {
