@@ -43,14 +43,16 @@ struct DiffCommand: ParsableCommand {
         let (old, new) = Review.pipelines(before: before, after: after, node: node.nodeOptions, strict: node.strict)
         let compiled = old.ruleset != nil && new.ruleset != nil
         let coverage = compiled ? Review.coverage(old, input: "--from", strict: node.strict) + Review.coverage(new, input: "--to", strict: node.strict) : []
-        // Lint only the version under review: the change's selectors and names.
-        let lint = compiled ? Review.lint(new, strict: node.strict) : []
+        // Lint only the version under review: the change's selectors and names; and say which
+        // policy changes reach pods the input does not hold.
+        let lint = compiled ? Review.lint(new, strict: node.strict) + Review.uncheckedPolicyChanges(old, new, strict: node.strict) : []
         Terminal.report(old.diagnostics + new.diagnostics + coverage + lint)
         guard compiled, !(coverage + lint).contains(where: { $0.severity == .error }) else { throw ExitCode(2) }
         var report: ChangeReport
         do {
             report = try ChangeAnalysis.compare(old, new)
             report.warnings = (coverage + lint).map(\.description)
+            report.uncheckedPolicies = Review.uncheckedPolicyChanges(old, new, strict: false).map(\.description)
         } catch {
             Terminal.error("\(error)")
             throw ExitCode(2)
@@ -63,11 +65,12 @@ struct DiffCommand: ParsableCommand {
         case .json: Terminal.out(report.json)
         case .csv: Terminal.out(report.csv)
         }
+        // A policy change kubenft cannot check may allow or block: it fails every gate.
         let failing: Bool
         switch failOn {
         case nil, .any?: failing = !report.isEmpty
-        case .added?: failing = !report.allowed.isEmpty
-        case .removed?: failing = !report.blocked.isEmpty
+        case .added?: failing = !report.allowed.isEmpty || !report.uncheckedPolicies.isEmpty
+        case .removed?: failing = !report.blocked.isEmpty || !report.uncheckedPolicies.isEmpty
         }
         if failing { throw ExitCode(1) }
     }

@@ -48,6 +48,7 @@ public enum WorkloadDerivation {
             pod.nodeName = pod.nodeName ?? placement.nodeName
             cluster.pods[index] = pod
         }
+        diagnostics += unaddressed(cluster.pods)
         let bare = cluster.pods.filter { $0.origin?.kind == "Pod" && $0.podIPs.isEmpty && !$0.hostNetwork }
         let keys = derived.filter { !$0.pod.hostNetwork }.map(\.key) + bare.map { "\($0.meta.qualifiedName)[Pod]" }
         // The addresses in use matter only when one is to be handed out (a runtime dump needs none).
@@ -78,6 +79,18 @@ public enum WorkloadDerivation {
     /// A Pod as a repository declares it: no address, no status, no controller.
     static func isDeclaredWithoutAddress(_ pod: Pod) -> Bool {
         pod.podIPs.isEmpty && pod.phase == nil && pod.controller == nil && pod.origin == nil
+    }
+
+    /// Pods that would run yet get no address: a Pod with a `status` (an exported object, as
+    /// repositories sometimes hold) but no `podIP`. kubectl apply ignores the status, so the pod
+    /// would run and be policed, yet kubenft cannot review it: say so rather than leave it out
+    /// silently. Pods that have finished (Succeeded, Failed) hold no connections and are left alone.
+    static func unaddressed(_ pods: [Pod]) -> [Diagnostic] {
+        pods.filter { $0.podIPs.isEmpty && !$0.hostNetwork && $0.origin == nil && $0.phase != "Succeeded" && $0.phase != "Failed" && !isDeclaredWithoutAddress($0) }
+            .map { pod in
+                Diagnostic(.warning, at: pod.meta.location, object: "Pod \(pod.meta.qualifiedName)", field: "status.podIP",
+                           reason: "the pod has a status (phase \(pod.phase ?? "unset")) but no address: it is not reviewed; remove its status to review it as declared")
+            }
     }
 
     /// Addresses already in use: real pods, nodes, Services' own addresses.

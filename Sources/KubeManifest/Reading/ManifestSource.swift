@@ -159,7 +159,8 @@ extension ManifestLoader {
         Diagnostic(at: SourceLocation(file: path, line: 0, column: 0), object: nil, field: "", reason: reason)
     }
 
-    /// Manifest files below a directory, as `directory/relative/path`, sorted by that path.
+    /// Manifest files below a directory, as `directory/relative/path`, sorted by that path: `.yaml`,
+    /// `.yml` and `.json` in any case, so that `web.YAML` is not left out silently.
     static func manifestFiles(under directory: String) -> [String] {
         var result: [String] = []
         var pending = [directory]
@@ -174,7 +175,7 @@ extension ManifestLoader {
                 guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { continue }
                 if isDirectory.boolValue {
                     pending.append(path)
-                } else if entry.hasSuffix(".yaml") || entry.hasSuffix(".yml") || entry.hasSuffix(".json") {
+                } else if [".yaml", ".yml", ".json"].contains(where: entry.lowercased().hasSuffix) {
                     result.append(path)
                 }
             }

@@ -60,6 +60,10 @@ extension ChangeReport {
             for object in removedObjects { out += "\(red)- \(Self.name(object))\(reset)\(Self.source(object))\n" }
             for object in changedObjects { out += "\(yellow)~ \(Self.name(object))\(reset)\(Self.source(object))\n" }
         }
+        if !uncheckedPolicies.isEmpty {
+            out += "\n\(bold)Policies changed beyond the input\(reset): \(uncheckedPolicies.count) (not checked)\n"
+            for line in uncheckedPolicies { out += "\(yellow)? \(DisplayText.escaped(line))\(reset)\n" }
+        }
         return out
     }
 
@@ -100,6 +104,10 @@ extension ChangeReport {
             }
             out += "\n</details>\n"
         }
+        if !uncheckedPolicies.isEmpty {
+            out += "\n#### :warning: Policies changed beyond the input (not checked)\n\n"
+            for line in uncheckedPolicies { out += "- \(Markdown.code(line))\n" }
+        }
         return out
     }
 
@@ -129,7 +137,7 @@ extension ChangeReport {
             ("services", .array(serviceItems)),
             ("ruleset", .object([("added", objects(addedObjects)), ("removed", objects(removedObjects)), ("changed", objects(changedObjects))])),
             ("warnings", .array(warnings.map { .string($0) })),
-        ])
+        ] + (uncheckedPolicies.isEmpty ? [] : [("unchecked", .array(uncheckedPolicies.map { .string($0) }))]))
         return object.serialized() + "\n"
     }
 }

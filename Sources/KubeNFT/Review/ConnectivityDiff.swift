@@ -71,9 +71,13 @@ public struct ChangeReport: Sendable {
     public var changedObjects: [ObjectChange] = []
     /// Warnings about the input under review (selectors that select nothing...), for the JSON form.
     public var warnings: [String] = []
+    /// Policy changes whose effect lies outside the input (`Review.uncheckedPolicyChanges`): changes
+    /// nonetheless, so a report holding only these is not empty.
+    public var uncheckedPolicies: [String] = []
 
     public var isEmpty: Bool {
         allowed.isEmpty && blocked.isEmpty && services.isEmpty && addedObjects.isEmpty && removedObjects.isEmpty && changedObjects.isEmpty
+            && uncheckedPolicies.isEmpty
     }
 }
 

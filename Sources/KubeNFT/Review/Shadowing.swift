@@ -108,6 +108,9 @@ struct ShadowCheck {
             let allowsSomething = (types[number].contains(.ingress) && !(policy.ingress ?? []).isEmpty)
                 || (types[number].contains(.egress) && !(policy.egress ?? []).isEmpty)
             guard allowsSomething else { continue }
+            // A peer that selects no pod of the input may select pods outside it (a namespace the
+            // repository does not declare): what the policy allows there cannot be traced.
+            guard Review.reachesOutside(policy, index) == nil else { continue }
             var others = Set<String>(), covered = true
             for pod in selectedBy[number] where covered {
                 let admins = result.cluster.adminPolicies.filter { index.selects($0.subject, pods[pod]) }
