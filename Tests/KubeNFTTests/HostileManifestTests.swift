@@ -156,6 +156,20 @@ struct HostileManifestTests {
         }
     }
 
+    @Test("an unrendered kustomization is an error; Flux's Kustomization object is only an unused kind")
+    func kustomizationRefused() {
+        let service = "apiVersion: v1\nkind: Service\nmetadata: {name: a}\nspec: {clusterIP: 10.96.0.1, ports: [{port: 80}]}"
+        for (version, kind) in [("kustomize.config.k8s.io/v1beta1", "Kustomization"), ("kustomize.config.k8s.io/v1alpha1", "Component")] {
+            let result = loadManifests("\(service)\n---\napiVersion: \(version)\nkind: \(kind)\nresources: [a.yaml]\nnamePrefix: prod-\n")
+            #expect(result.errors.count == 1)
+            #expect(result.errors.first?.field == "kind" && result.errors.first?.reason.contains("kubectl kustomize") == true,
+                    "\(result.errors.map(\.description))")
+        }
+        let flux = loadManifests("\(service)\n---\napiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata: {name: apps}\nspec: {path: ./apps}\n")
+        #expect(flux.errors.isEmpty)
+        #expect(flux.warnings.contains { $0.reason.contains("is not used by kubenft") }, "\(flux.warnings.map(\.description))")
+    }
+
     @Test("the pod and Service checks find the same, in the same order, on one thread or two")
     func checksInParallel() throws {
         var documents: [String] = []

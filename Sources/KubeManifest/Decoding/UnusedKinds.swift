@@ -1,6 +1,7 @@
 /// Objects of kinds kubenft does not read. Policy kinds it cannot enforce are errors — a policy that
-/// cannot be compiled must never turn into an allow — and every other kind gets one warning (an error
-/// under `--strict`) naming it, how many objects were skipped and where the first one is.
+/// cannot be compiled must never turn into an allow — and so is an unrendered kustomization (what
+/// it deploys is not in the input); every other kind gets one warning (an error under `--strict`)
+/// naming it, how many objects were skipped and where the first one is.
 struct UnusedKinds {
     private struct Entry {
         var location: SourceLocation
@@ -22,6 +23,14 @@ struct UnusedKinds {
         let decoder = ObjectDecoder(tree: tree, root: root, sink: sink)
         let version = decoder.field(root, "apiVersion").flatMap { tree.scalarType($0) == .string ? tree.string($0) : nil }
             ?? inheritedVersion ?? ""
+        if version.hasPrefix("kustomize.config.k8s.io/"), kind == "Kustomization" || kind == "Component" {
+            let object = "\(Validation.quoted(kind)) (\(Validation.quoted(version)))"
+            sink.diagnostics.append(Diagnostic(at: tree.location(root), object: nil, field: "kind",
+                                               reason: "\(object): a kustomization is not rendered, so what it deploys (its patches, "
+                                                   + "names, namespaces, labels and generated objects) is not in this input; "
+                                                   + "give kubenft the output of `kubectl kustomize` instead"))
+            return
+        }
         if let reason = unsupportedPolicyKinds[kind] {
             let object = "\(Validation.quoted(kind)) (\(Validation.quoted(version)))"
             sink.diagnostics.append(Diagnostic(at: tree.location(root), object: nil, field: "kind",
