@@ -45,6 +45,18 @@ struct RateLimitLabTests {
             #expect(other.answered == 5, "the second client was starved: \(other)")
         }
     }
+
+    @Test("with both limits, a client flooding past its own limit leaves the Service-wide allowance to others")
+    func perClientBeforeServiceWide() async throws {
+        try await ServiceLabTests.withServiceLab { lab in
+            // lab/both-limits: 1/minute burst 5 for the Service, 1/minute burst 2 per client. The
+            // flood may spend only the 2 tokens its own limit admits; the second client needs 2 more.
+            let flood = try lab.probe(from: "outside", to: ServiceLabTests.nodeV4, port: 30062, count: 60, timeoutMs: 250)
+            #expect(flood.refused > 0, "the flood must hit the limit: \(flood)")
+            let other = try lab.probe(from: "client-pod", to: "10.96.0.62", port: 80, count: 2, timeoutMs: 1000)
+            #expect(other.answered == 2, "the flood emptied the Service-wide bucket: \(other)")
+        }
+    }
 }
 
 /// What `trace` shows for rate-limited Services: the connection passes (a traced connection is the
@@ -65,6 +77,14 @@ struct RateLimitTraceTests {
                                          in: result).result
         #expect(perClient.paths.allSatisfy { $0.notes.contains { $0.contains("per-client rate limit") && $0.contains("10/second") } },
                 "\(perClient.paths.map(\.notes))")
+        let both = try Review.trace(TraceQuery(from: client, to: .service(namespace: "lab", name: "both-limits"), port: 80, transport: .tcp),
+                                    in: result).result
+        for path in both.paths {
+            let perClientNote = path.notes.firstIndex { $0.contains("per-client rate limit") }
+            let serviceNote = path.notes.firstIndex { $0.contains("rate limit limit rate over 1/minute burst 5") }
+            #expect(perClientNote != nil && serviceNote != nil && perClientNote! < serviceNote!,
+                    "the per-client limit must come before the Service-wide one: \(path.notes)")
+        }
         let unlimited = try Review.trace(TraceQuery(from: client, to: .service(namespace: "lab", name: "web"), port: 80, transport: .tcp),
                                          in: result).result
         #expect(unlimited.paths.allSatisfy { !$0.notes.contains { $0.contains("rate limit") } })

@@ -76,20 +76,22 @@ struct CascadeBuilder {
         }
     }
 
-    /// `limit rate over … drop` (Service-wide) and `update @rl4-… { ip saddr limit rate over … } drop`
-    /// (per client, in a dynamic set with a timeout and a size bound).
+    /// `update @rl4-… { ip saddr limit rate over … } drop` (per client, in a dynamic set with a
+    /// timeout and a size bound), then `limit rate over … drop` (Service-wide). A `limit` spends a
+    /// token on every packet it lets through, so the per-client check comes first: a client over its
+    /// own limit is dropped before it can empty the Service-wide bucket that other clients share.
     func limitRules(into assembly: inout Assembly) -> [Rule] {
         guard let limits else { return [] }
         var rules: [Rule] = []
-        if let limit = limits.service {
-            rules.append(Rule([.limitOver(limit), limits.verdict], comment: "\(label) rate limit"))
-        }
         if let limit = limits.perClient {
             let setName = Naming.identifier("rl" + Naming.familySuffix(family), baseComponents)
             assembly.declare(NamedSet(name: setName, key: [family.addressType], flags: [.dynamic, .timeout],
                                       timeout: RateLimitSpec.clientTimeout(limit), comment: "\(label) per-client rate limit"))
             rules.append(Rule([.updateSetLimitOver(name: setName, key: family.source, limit: limit), limits.verdict],
                               comment: "\(label) per-client rate limit"))
+        }
+        if let limit = limits.service {
+            rules.append(Rule([.limitOver(limit), limits.verdict], comment: "\(label) rate limit"))
         }
         return rules
     }
