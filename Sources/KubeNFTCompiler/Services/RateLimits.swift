@@ -23,6 +23,13 @@ struct RateLimitSpec: Sendable, Hashable {
     /// The statement that ends a rule whose limit is exceeded.
     var verdict: Statement { reject ? .reject(.default) : .verdict(.drop) }
 
+    /// With `--counters`, the counter of a Service port's rate limits (`svc-limit-ns/name/proto/port`):
+    /// new connections dropped or rejected for being over a limit, per client or Service-wide.
+    static func counter(_ service: Service, _ port: ServicePort) -> CounterObject {
+        CounterObject(name: Naming.identifier("svc-limit", [service.meta.namespace, service.meta.name, port.protocol.nftName, Naming.portLabel(port)]),
+                      comment: "Service \(Naming.serviceLabel(service, port)) over its rate limit")
+    }
+
     /// Reads the annotations; an invalid one yields a diagnostic at its own line.
     static func parse(_ service: Service) -> (RateLimitSpec?, [Diagnostic]) {
         var spec = RateLimitSpec(service: nil, perClient: nil, reject: false)
