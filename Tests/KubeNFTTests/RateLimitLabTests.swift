@@ -90,3 +90,56 @@ struct RateLimitTraceTests {
         #expect(unlimited.paths.allSatisfy { !$0.notes.contains { $0.contains("rate limit") } })
     }
 }
+
+/// The kernel's `limit` keeps `(unit in ns / rate) × burst` in 64 bits and refuses a rule whose
+/// bucket overflows (EOVERFLOW): compile must refuse exactly those values as input errors instead
+/// of producing a ruleset the kernel rejects. 213503 is the largest burst the kernel takes at 1/day.
+@Suite("Rate-limit bursts at the kernel's bound", .enabled(if: Environment.labTestsEnabled))
+struct RateLimitBoundTests {
+    static func compile(_ value: String) throws -> PipelineResult {
+        let path = NSTemporaryDirectory() + "kubenft-burst-\(UInt32.random(in: 0...UInt32.max)).yaml"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let yaml = """
+            apiVersion: v1
+            kind: Service
+            metadata:
+              name: slow
+              namespace: shop
+              annotations:
+                kubenft.io/rate-limit: "\(value)"
+                kubenft.io/rate-limit-per-client: "\(value)"
+            spec:
+              clusterIP: 10.96.0.200
+              ports:
+              - {name: http, port: 80, protocol: TCP}
+            ---
+            apiVersion: discovery.k8s.io/v1
+            kind: EndpointSlice
+            metadata:
+              name: slow-v4
+              namespace: shop
+              labels: {kubernetes.io/service-name: slow}
+            addressType: IPv4
+            endpoints:
+            - addresses: ["10.244.1.5"]
+              conditions: {ready: true}
+            ports:
+            - {name: http, port: 80, protocol: TCP}
+
+            """
+        try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+        return Pipeline.run(paths: [path], node: NodeOptions(nodeName: "node-1", clusterCIDRs: ["10.244.0.0/16"]))
+    }
+
+    @Test("the kernel loads the largest burst at 1/day, and one more is an input error")
+    func burstBound() throws {
+        let largest = try Self.compile("1/day burst 213503")
+        let ruleset = try #require(largest.ruleset, "\(largest.errors)")
+        let listed = try Kernel.loadAndList(Pipeline.render(ruleset, format: .nft))
+        #expect(listed.contains("burst 213503 packets"), "\(listed)")
+        let over = try Self.compile("1/day burst 213504")
+        #expect(over.ruleset == nil)
+        #expect(over.errors.count == 2 && over.errors.allSatisfy { $0.description.contains("overflows the kernel's token bucket") },
+                "\(over.errors)")
+    }
+}

@@ -77,7 +77,18 @@ struct RateLimitSpec: Sendable, Hashable {
             }
             burst = value
         }
+        let most = maximumBurst(rate: rate, unit: unit)
+        guard burst <= most else {
+            return .failure(WeightError("burst \(burst) at \(rate)/\(unit.rawValue) overflows the kernel's token bucket (at most \(most) packets at this rate)"))
+        }
         return .success(RateLimit(rate: rate, unit: unit, burst: UInt32(burst)))
+    }
+
+    /// The kernel's `limit` keeps its bucket in nanoseconds, `(unit in ns / rate) × burst`, in 64
+    /// bits and refuses the rule (EOVERFLOW) when that does not fit, so slow rates allow a smaller burst.
+    static func maximumBurst(rate: UInt64, unit: RateLimit.Unit) -> UInt64 {
+        let cost = unit.seconds * 1_000_000_000 / rate
+        return cost == 0 ? UInt64.max : UInt64.max / cost
     }
 
     private static func number(_ text: Substring, max: UInt64) -> UInt64? {
