@@ -107,11 +107,11 @@ public struct ConntrackFlow: Sendable, Hashable, CustomStringConvertible {
 /// same inputs always give the same answer, so it is tested without a kernel.
 ///
 /// An entry is stale when its protocol is cleaned (UDP, as kube-proxy) and
-/// - its original destination is a current service address and port, and its reply source is
-///   not a serving endpoint of it (this includes entries that were never translated, made while
+/// - its original destination is a current service address and port that has serving endpoints
+///   (kube-proxy leaves a Service without any alone), and its reply source is not one of them (this includes entries that were never translated, made while
 ///   the Service had no endpoints or before the table existed); or
-/// - its original destination port is a current NodePort of its protocol, it was translated or
-///   sent to one of `nodeAddresses`, and its reply source is not a serving endpoint; or
+/// - its original destination port is a current NodePort of its protocol with serving endpoints,
+///   it was translated or sent to one of `nodeAddresses`, and its reply source is not one of them; or
 /// - it was translated, and its original destination is a service address and port, or its
 ///   destination port a NodePort, that the previous table programmed and the new one does not.
 public struct StaleFlowFilter: Sendable {
@@ -139,6 +139,9 @@ public struct StaleFlowFilter: Sendable {
         let address = ConntrackFrontend(.address(flow.originalDestination), proto: flow.proto, port: flow.originalDestinationPort)
         if let endpoints = current[address] {
             // A current service address decides alone, whatever NodePort shares its port number.
+            // With no serving endpoint there is nowhere better to send the flow: kube-proxy keeps
+            // such entries (pods that are only unready keep their flows), and so does this.
+            guard !endpoints.isEmpty else { return nil }
             return endpoints.contains(flow.replySource) ? nil : "\(address): \(flow.replySource) is not a serving endpoint"
         }
         if previous.contains(address), flow.isTranslated {
@@ -146,7 +149,7 @@ public struct StaleFlowFilter: Sendable {
         }
         let nodePort = ConntrackFrontend(.nodePort(flow.originalDestination.family), proto: flow.proto, port: flow.originalDestinationPort)
         if let endpoints = current[nodePort] {
-            if (flow.isTranslated || nodeAddresses.contains(flow.originalDestination)), !endpoints.contains(flow.replySource) {
+            if !endpoints.isEmpty, (flow.isTranslated || nodeAddresses.contains(flow.originalDestination)), !endpoints.contains(flow.replySource) {
                 return "\(nodePort): \(flow.replySource) is not a serving endpoint"
             }
         } else if previous.contains(nodePort), flow.isTranslated {

@@ -128,7 +128,8 @@ struct StatsRow {
 
     init(_ reading: CounterReading) {
         let prefixes: [(String, Kind)] = [("np-drop-", .networkPolicy), ("anp-deny-", .adminNetworkPolicy),
-                                          ("banp-deny-", .baselineAdminNetworkPolicy), ("svc-reject-", .service)]
+                                          ("banp-deny-", .baselineAdminNetworkPolicy), ("svc-reject-", .service),
+                                          ("svc-limit-", .service)]
         kind = prefixes.first { reading.name.hasPrefix($0.0) }?.1 ?? .other
         name = reading.name
         description = reading.comment ?? reading.name
@@ -136,8 +137,12 @@ struct StatsRow {
         bytes = reading.bytes
     }
 
-    /// What a row's counter counts: a drop for policies, a reject for Services.
-    var action: String { kind == .service ? "rejected" : "dropped" }
+    /// What a row's counter counts: a drop for policies, a reject for Services, a drop or reject
+    /// over a Service's rate limit.
+    var action: String {
+        if name.hasPrefix("svc-limit-") { return "limited" }
+        return kind == .service ? "rejected" : "dropped"
+    }
 
     static func text(_ rows: [StatsRow]) -> String {
         let packetWidth = max(7, rows.map { String($0.packets).count }.max() ?? 0)

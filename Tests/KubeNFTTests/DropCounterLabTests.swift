@@ -99,6 +99,22 @@ struct DropCounterLabTests {
         }
     }
 
+    @Test("connections over a Service's rate limit count in its svc-limit counter and nowhere else")
+    func rateLimitCounted() async throws {
+        try await Self.withAppliedLab("limitcount") { lab, netns in
+            let counter = "svc-limit-y/limited/tcp/http"
+            let before = try Self.stats(netns)
+            #expect(before[counter]?.packets == 0, "\(before.keys.sorted())")
+            // y/limited: 1/minute burst 1, reject; x may reach y (allow-from-x-in-y).
+            let probe = try lab.probe(from: "x/a", to: "10.96.7.8", port: 80, count: 4, timeoutMs: 400)
+            #expect(probe.answered == 1 && probe.refused == 3, "\(probe)")
+            let after = try Self.stats(netns)
+            let changed = after.keys.filter { after[$0]?.packets != before[$0]?.packets }.sorted()
+            #expect(changed == [counter], "counters that moved: \(changed)")
+            #expect(after[counter]?.packets == UInt64(probe.refused), "\(after[counter].map { "\($0)" } ?? "missing")")
+        }
+    }
+
     @Test("a dropped connection's log line, read from the nflog group by stats --follow, names the policy")
     func logNamesPolicy() async throws {
         try await Self.withAppliedLab("logdrops") { lab, netns in

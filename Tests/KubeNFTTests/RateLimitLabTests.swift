@@ -45,6 +45,18 @@ struct RateLimitLabTests {
             #expect(other.answered == 5, "the second client was starved: \(other)")
         }
     }
+
+    @Test("with both limits, a client flooding past its own limit leaves the Service-wide allowance to others")
+    func perClientBeforeServiceWide() async throws {
+        try await ServiceLabTests.withServiceLab { lab in
+            // lab/both-limits: 1/minute burst 5 for the Service, 1/minute burst 2 per client. The
+            // flood may spend only the 2 tokens its own limit admits; the second client needs 2 more.
+            let flood = try lab.probe(from: "outside", to: ServiceLabTests.nodeV4, port: 30062, count: 60, timeoutMs: 250)
+            #expect(flood.refused > 0, "the flood must hit the limit: \(flood)")
+            let other = try lab.probe(from: "client-pod", to: "10.96.0.62", port: 80, count: 2, timeoutMs: 1000)
+            #expect(other.answered == 2, "the flood emptied the Service-wide bucket: \(other)")
+        }
+    }
 }
 
 /// What `trace` shows for rate-limited Services: the connection passes (a traced connection is the
@@ -65,8 +77,69 @@ struct RateLimitTraceTests {
                                          in: result).result
         #expect(perClient.paths.allSatisfy { $0.notes.contains { $0.contains("per-client rate limit") && $0.contains("10/second") } },
                 "\(perClient.paths.map(\.notes))")
+        let both = try Review.trace(TraceQuery(from: client, to: .service(namespace: "lab", name: "both-limits"), port: 80, transport: .tcp),
+                                    in: result).result
+        for path in both.paths {
+            let perClientNote = path.notes.firstIndex { $0.contains("per-client rate limit") }
+            let serviceNote = path.notes.firstIndex { $0.contains("rate limit limit rate over 1/minute burst 5") }
+            #expect(perClientNote != nil && serviceNote != nil && perClientNote! < serviceNote!,
+                    "the per-client limit must come before the Service-wide one: \(path.notes)")
+        }
         let unlimited = try Review.trace(TraceQuery(from: client, to: .service(namespace: "lab", name: "web"), port: 80, transport: .tcp),
                                          in: result).result
         #expect(unlimited.paths.allSatisfy { !$0.notes.contains { $0.contains("rate limit") } })
+    }
+}
+
+/// The kernel's `limit` keeps `(unit in ns / rate) × burst` in 64 bits and refuses a rule whose
+/// bucket overflows (EOVERFLOW): compile must refuse exactly those values as input errors instead
+/// of producing a ruleset the kernel rejects. 213503 is the largest burst the kernel takes at 1/day.
+@Suite("Rate-limit bursts at the kernel's bound", .enabled(if: Environment.labTestsEnabled))
+struct RateLimitBoundTests {
+    static func compile(_ value: String) throws -> PipelineResult {
+        let path = NSTemporaryDirectory() + "kubenft-burst-\(UInt32.random(in: 0...UInt32.max)).yaml"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let yaml = """
+            apiVersion: v1
+            kind: Service
+            metadata:
+              name: slow
+              namespace: shop
+              annotations:
+                kubenft.io/rate-limit: "\(value)"
+                kubenft.io/rate-limit-per-client: "\(value)"
+            spec:
+              clusterIP: 10.96.0.200
+              ports:
+              - {name: http, port: 80, protocol: TCP}
+            ---
+            apiVersion: discovery.k8s.io/v1
+            kind: EndpointSlice
+            metadata:
+              name: slow-v4
+              namespace: shop
+              labels: {kubernetes.io/service-name: slow}
+            addressType: IPv4
+            endpoints:
+            - addresses: ["10.244.1.5"]
+              conditions: {ready: true}
+            ports:
+            - {name: http, port: 80, protocol: TCP}
+
+            """
+        try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+        return Pipeline.run(paths: [path], node: NodeOptions(nodeName: "node-1", clusterCIDRs: ["10.244.0.0/16"]))
+    }
+
+    @Test("the kernel loads the largest burst at 1/day, and one more is an input error")
+    func burstBound() throws {
+        let largest = try Self.compile("1/day burst 213503")
+        let ruleset = try #require(largest.ruleset, "\(largest.errors)")
+        let listed = try Kernel.loadAndList(Pipeline.render(ruleset, format: .nft))
+        #expect(listed.contains("burst 213503 packets"), "\(listed)")
+        let over = try Self.compile("1/day burst 213504")
+        #expect(over.ruleset == nil)
+        #expect(over.errors.count == 2 && over.errors.allSatisfy { $0.description.contains("overflows the kernel's token bucket") },
+                "\(over.errors)")
     }
 }

@@ -25,6 +25,7 @@ struct ConntrackStalenessTests {
             ConntrackFrontend(.address(clusterIP), proto: 17, port: 54): [],
             ConntrackFrontend(.address(clusterIP), proto: 6, port: 80): [epB],
             ConntrackFrontend(.nodePort(.v4), proto: 17, port: 30054): [epA],
+            ConntrackFrontend(.nodePort(.v4), proto: 17, port: 30055): [],
             ConntrackFrontend(.address(v6ClusterIP), proto: 17, port: 53): [v6Endpoint],
         ],
         previous: [
@@ -56,7 +57,10 @@ struct ConntrackStalenessTests {
         Case(name: "ClusterIP flow never translated (no endpoints then) is stale", flow: flow(clusterIP, 53, replied: clusterIP, 53), stale: true),
         Case(name: "externalIP flow to a removed endpoint is stale", flow: flow(externalIP, 53, replied: epA), stale: true),
         Case(name: "externalIP flow to the serving endpoint is kept", flow: flow(externalIP, 53, replied: epB), stale: false),
-        Case(name: "a port with no endpoints left: every flow is stale", flow: flow(clusterIP, 54, replied: epB), stale: true),
+        // kube-proxy (pkg/proxy/conntrack): "a Service without endpoints does not require to clean
+        // the conntrack entries associated" — flows to pods that are only unready keep working.
+        Case(name: "a port with no serving endpoint left keeps its flows", flow: flow(clusterIP, 54, replied: epB), stale: false),
+        Case(name: "a NodePort with no serving endpoint left keeps its flows", flow: flow(node, 30055, replied: epB), stale: false),
         Case(name: "TCP is never touched, even to a removed endpoint", flow: flow(clusterIP, 80, replied: epA, proto: 6), stale: false),
         Case(name: "TCP to a vanished ClusterIP is never touched", flow: flow(goneIP, 80, replied: epA, proto: 6), stale: false),
         Case(name: "SCTP is never touched", flow: flow(clusterIP, 53, replied: epA, proto: 132), stale: false),

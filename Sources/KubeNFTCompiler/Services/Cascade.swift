@@ -10,6 +10,8 @@ struct CascadeBuilder {
     var family: IPFamily
     /// Rate limits checked before a backend is picked; this chain only sees new connections.
     var limits: RateLimitSpec? = nil
+    /// With `--counters`: limited connections are counted in the port's `svc-limit-…` counter.
+    var countLimits = false
 
     var label: String { Naming.serviceLabel(service, port) }
     var baseComponents: [String] { [service.meta.namespace, service.meta.name, port.protocol.nftName, Naming.portLabel(port)] }
@@ -76,20 +78,28 @@ struct CascadeBuilder {
         }
     }
 
-    /// `limit rate over … drop` (Service-wide) and `update @rl4-… { ip saddr limit rate over … } drop`
-    /// (per client, in a dynamic set with a timeout and a size bound).
+    /// `update @rl4-… { ip saddr limit rate over … } drop` (per client, in a dynamic set with a
+    /// timeout and a size bound), then `limit rate over … drop` (Service-wide). A `limit` spends a
+    /// token on every packet it lets through, so the per-client check comes first: a client over its
+    /// own limit is dropped before it can empty the Service-wide bucket that other clients share.
     func limitRules(into assembly: inout Assembly) -> [Rule] {
         guard let limits else { return [] }
-        var rules: [Rule] = []
-        if let limit = limits.service {
-            rules.append(Rule([.limitOver(limit), limits.verdict], comment: "\(label) rate limit"))
+        var verdict = [limits.verdict]
+        if countLimits {
+            let counter = RateLimitSpec.counter(service, port)
+            assembly.add(counter)
+            verdict.insert(.namedCounter(counter.name), at: 0)
         }
+        var rules: [Rule] = []
         if let limit = limits.perClient {
             let setName = Naming.identifier("rl" + Naming.familySuffix(family), baseComponents)
             assembly.declare(NamedSet(name: setName, key: [family.addressType], flags: [.dynamic, .timeout],
                                       timeout: RateLimitSpec.clientTimeout(limit), comment: "\(label) per-client rate limit"))
-            rules.append(Rule([.updateSetLimitOver(name: setName, key: family.source, limit: limit), limits.verdict],
+            rules.append(Rule([.updateSetLimitOver(name: setName, key: family.source, limit: limit)] + verdict,
                               comment: "\(label) per-client rate limit"))
+        }
+        if let limit = limits.service {
+            rules.append(Rule([.limitOver(limit)] + verdict, comment: "\(label) rate limit"))
         }
         return rules
     }

@@ -23,6 +23,13 @@ struct RateLimitSpec: Sendable, Hashable {
     /// The statement that ends a rule whose limit is exceeded.
     var verdict: Statement { reject ? .reject(.default) : .verdict(.drop) }
 
+    /// With `--counters`, the counter of a Service port's rate limits (`svc-limit-ns/name/proto/port`):
+    /// new connections dropped or rejected for being over a limit, per client or Service-wide.
+    static func counter(_ service: Service, _ port: ServicePort) -> CounterObject {
+        CounterObject(name: Naming.identifier("svc-limit", [service.meta.namespace, service.meta.name, port.protocol.nftName, Naming.portLabel(port)]),
+                      comment: "Service \(Naming.serviceLabel(service, port)) over its rate limit")
+    }
+
     /// Reads the annotations; an invalid one yields a diagnostic at its own line.
     static func parse(_ service: Service) -> (RateLimitSpec?, [Diagnostic]) {
         var spec = RateLimitSpec(service: nil, perClient: nil, reject: false)
@@ -70,7 +77,18 @@ struct RateLimitSpec: Sendable, Hashable {
             }
             burst = value
         }
+        let most = maximumBurst(rate: rate, unit: unit)
+        guard burst <= most else {
+            return .failure(WeightError("burst \(burst) at \(rate)/\(unit.rawValue) overflows the kernel's token bucket (at most \(most) packets at this rate)"))
+        }
         return .success(RateLimit(rate: rate, unit: unit, burst: UInt32(burst)))
+    }
+
+    /// The kernel's `limit` keeps its bucket in nanoseconds, `(unit in ns / rate) × burst`, in 64
+    /// bits and refuses the rule (EOVERFLOW) when that does not fit, so slow rates allow a smaller burst.
+    static func maximumBurst(rate: UInt64, unit: RateLimit.Unit) -> UInt64 {
+        let cost = unit.seconds * 1_000_000_000 / rate
+        return cost == 0 ? UInt64.max : UInt64.max / cost
     }
 
     private static func number(_ text: Substring, max: UInt64) -> UInt64? {

@@ -92,7 +92,8 @@ struct ServicePortCompiler {
     var resolver: EndpointResolver
     var shape: ServiceShape
 
-    private var cascade: CascadeBuilder { CascadeBuilder(service: service, port: port, family: family, limits: limits) }
+    private var cascade: CascadeBuilder { CascadeBuilder(service: service, port: port, family: family, limits: limits,
+                                                           countLimits: context.observation.counters) }
     private var label: String { Naming.serviceLabel(service, port) }
     private var proto: Value { .proto(port.protocol.nftName) }
 
