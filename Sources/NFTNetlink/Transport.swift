@@ -91,10 +91,7 @@ public final class NetlinkTransport: RulesetTransport {
 
     /// Opens the socket; `namespace` is a name under /var/run/netns or an absolute path.
     public init(namespace: String? = nil) throws(NetlinkError) {
-        let path = namespace.map { $0.hasPrefix("/") ? $0 : "/var/run/netns/" + $0 }
-        if let path, access(path, F_OK) != 0 {
-            throw NetlinkError(.missingNamespace, code: ENOENT, "network namespace \(namespace ?? path) does not exist (no \(path))")
-        }
+        let path = try NamespacePath.resolve(namespace)
         socket = try NetlinkSocket(namespacePath: path)
         namespacePath = path
         sequence = UInt32(truncatingIfNeeded: time(nil)) &* 16

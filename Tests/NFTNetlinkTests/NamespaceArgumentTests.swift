@@ -1,0 +1,57 @@
+import Foundation
+import LabKit
+import NFTKernel
+import NFTNetlink
+import Testing
+
+/// `--netns` names one entry of /var/run/netns or is an absolute path: a name that climbs out of
+/// that directory (`../netns/other`), the directory itself, or a file that is not a namespace is
+/// refused with a clear error and exit status 2, and nothing is changed.
+@Suite("The --netns argument", .enabled(if: Environment.labTestsEnabled))
+struct NamespaceArgumentTests {
+    @Test("names with '/' or '..', and empty names, are refused before any namespace is entered", arguments: [
+        "../netns/NAME", "./NAME", "NAME/.", "..", ".", "", "x/../NAME",
+    ])
+    func invalidNamesRefused(_ pattern: String) throws {
+        try Namespaces.with { names in
+            let argument = pattern.replacingOccurrences(of: "NAME", with: names[0])
+            do {
+                _ = try NetlinkTransport(namespace: argument)
+                Issue.record("opened a socket for --netns \(argument)")
+            } catch let error as NetlinkError {
+                #expect(error.kind == .missingNamespace, "\(error)")
+                #expect(error.message.contains("is not valid") || error.message.contains("does not exist"), "\(error)")
+            }
+        }
+    }
+
+    @Test("a path that is not a network namespace is named as such")
+    func notANamespace() throws {
+        try Environment.ensureKernelLab()
+        for path in ["/etc/hostname", "/tmp"] {
+            do {
+                _ = try NetlinkTransport(namespace: path)
+                Issue.record("opened a socket in \(path)")
+            } catch let error as NetlinkError {
+                #expect(error.message == "\(path) is not a network namespace", "\(error)")
+            }
+        }
+    }
+
+    @Test("`kubenft delete --netns ../netns/NAME` exits 2 and leaves the table in NAME")
+    func deleteThroughParentRefused() throws {
+        let demo = try #require(GoldenCases.named("demo")).compile()
+        let binary = try AgentLocator.builtProduct("kubenft")
+        try Namespaces.with { names in
+            _ = try RulesetApplier(transport: try NetlinkTransport(namespace: names[0])).apply(demo)
+            let before = try Namespaces.listRuleset(in: names[0])
+            for command in [["delete"], ["show"]] {
+                let result = try Command.run([binary] + command + ["--netns", "../netns/" + names[0]])
+                #expect(result.status == 2, "\(command): \(result.stdout) \(result.stderr)")
+                #expect(result.stderr.contains("is not valid"), "\(result.stderr)")
+                #expect(result.stdout.isEmpty, "\(result.stdout)")
+            }
+            #expect(try Namespaces.listRuleset(in: names[0]) == before)
+        }
+    }
+}
