@@ -165,12 +165,21 @@ struct DeleteCommand: ParsableCommand {
     @OptionGroup var namespace: NamespaceOptions
     @OptionGroup var backend: BackendOptions
 
+    @Option(name: .customLong("state"), help: "State file `apply --state` wrote, removed with the table (default: /run/kubenft/<netns or host>.state).")
+    var statePath: String?
+
     func run() throws {
-        if let kernel = backend.iptables(namespace: namespace.netns) { return try IPTablesCommands.delete(with: kernel) }
+        if let kernel = backend.iptables(namespace: namespace.netns) {
+            guard statePath == nil else {
+                Terminal.error("error: --state cannot be used with --backend \(backend.backend.rawValue)")
+                throw ExitCode(2)
+            }
+            return try IPTablesCommands.delete(with: kernel)
+        }
         let applier = RulesetApplier(transport: try namespace.transport())
         do {
             let deleted = try applier.delete(family: "inet", table: "kubenft")
-            AppliedStateFile(path: AppliedStateFile.defaultPath(namespace: namespace.netns)).remove()
+            AppliedStateFile(path: statePath ?? AppliedStateFile.defaultPath(namespace: namespace.netns)).remove()
             Terminal.out(deleted ? "deleted table inet kubenft\n" : "no table inet kubenft\n")
         } catch {
             throw KernelFailure.report(error)

@@ -32,7 +32,7 @@ struct NamespaceArgumentTests {
             do {
                 _ = try NetlinkTransport(namespace: path)
                 Issue.record("opened a socket in \(path)")
-            } catch let error as NetlinkError {
+            } catch {
                 #expect(error.message == "\(path) is not a network namespace", "\(error)")
             }
         }
@@ -52,6 +52,30 @@ struct NamespaceArgumentTests {
                 #expect(result.stdout.isEmpty, "\(result.stdout)")
             }
             #expect(try Namespaces.listRuleset(in: names[0]) == before)
+        }
+    }
+}
+
+/// `delete` removes the state file `apply --state PATH` wrote, as it removes the default one.
+@Suite("delete and the state file", .enabled(if: Environment.labTestsEnabled))
+struct DeleteStateFileTests {
+    @Test("`kubenft delete --state PATH` removes the table and that file, and no other table")
+    func deleteRemovesGivenStateFile() throws {
+        let binary = try AgentLocator.builtProduct("kubenft")
+        let demo = try #require(GoldenCases.named("demo"))
+        try Namespaces.with { names in
+            let statePath = NSTemporaryDirectory() + "kubenft-delete-\(names[0]).state"
+            defer { unlink(statePath) }
+            _ = try Namespaces.nft(["-f", "-"], in: names[0], stdin: KernelApplyTests.foreign)
+            let foreign = try Namespaces.listRuleset(in: names[0])
+            let apply = try Command.run([binary, "apply", "--netns", names[0], "--state", statePath, "--no-conntrack-cleanup",
+                                         "-f", demo.directory + "/manifests"] + demo.arguments)
+            #expect(apply.status == 0, "\(apply.stderr)")
+            #expect(access(statePath, F_OK) == 0, "apply --state wrote no file")
+            let delete = try Command.run([binary, "delete", "--netns", names[0], "--state", statePath])
+            #expect(delete.status == 0 && delete.stdout == "deleted table inet kubenft\n", "\(delete.stdout) \(delete.stderr)")
+            #expect(access(statePath, F_OK) != 0, "delete left the state file behind")
+            #expect(try Namespaces.listRuleset(in: names[0]) == foreign)
         }
     }
 }
