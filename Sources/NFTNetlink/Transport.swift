@@ -97,6 +97,12 @@ public final class NetlinkTransport: RulesetTransport {
         sequence = UInt32(truncatingIfNeeded: time(nil)) &* 16
     }
 
+    /// The path a `--netns` argument names (nil: the caller's namespace), or why it names none:
+    /// the check `init` makes, for callers that enter the namespace with other tools.
+    public static func namespacePath(_ namespace: String?) throws(NetlinkError) -> String? {
+        try NamespacePath.resolve(namespace)
+    }
+
     public func generation() throws(NetlinkError) -> UInt32 { try socket.generation() }
 
     public func read(family: String, table: String) throws(NetlinkError) -> TableSnapshot? {

@@ -11,6 +11,17 @@ struct NamespaceOptions: ParsableArguments {
     @Option(name: .customLong("netns"), help: "Network namespace name (under /var/run/netns) or path.")
     var netns: String?
 
+    /// `--netns` as given, after the check the netlink transport makes (the iptables backend
+    /// enters the namespace with other tools), or exit 2 with the reason.
+    func checkedName() throws -> String? {
+        do {
+            _ = try NetlinkTransport.namespacePath(netns)
+        } catch {
+            throw KernelFailure.report(error)
+        }
+        return netns
+    }
+
     /// A transport, or exit 2 with the reason.
     func transport() throws -> NetlinkTransport {
         do {
@@ -95,7 +106,7 @@ struct ApplyCommand: ParsableCommand {
     @OptionGroup var backend: BackendOptions
 
     func run() throws {
-        let iptables = backend.iptables(namespace: namespace.netns)
+        let iptables = backend.iptables(namespace: try namespace.checkedName())
         let (ruleset, compiled) = try KernelFailure.compiled(input, shape: iptables == nil ? .maps : .cascade)
         if let kernel = iptables {
             // The iptables backend restores whole chains and keeps no state file; refuse what it cannot honour.
@@ -169,7 +180,7 @@ struct DeleteCommand: ParsableCommand {
     var statePath: String?
 
     func run() throws {
-        if let kernel = backend.iptables(namespace: namespace.netns) {
+        if let kernel = backend.iptables(namespace: try namespace.checkedName()) {
             guard statePath == nil else {
                 Terminal.error("error: --state cannot be used with --backend \(backend.backend.rawValue)")
                 throw ExitCode(2)
@@ -223,7 +234,7 @@ struct VerifyCommand: ParsableCommand {
     @OptionGroup var backend: BackendOptions
 
     func run() throws {
-        let iptables = backend.iptables(namespace: namespace.netns)
+        let iptables = backend.iptables(namespace: try namespace.checkedName())
         let ruleset = try KernelFailure.compile(input, shape: iptables == nil ? .maps : .cascade)
         if let kernel = iptables { return try IPTablesCommands.verify(ruleset, with: kernel) }
         let applier = RulesetApplier(transport: try namespace.transport())
