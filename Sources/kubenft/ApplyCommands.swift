@@ -126,6 +126,7 @@ struct ApplyCommand: ParsableCommand {
         let stateFile = noState ? nil : AppliedStateFile(path: statePath ?? AppliedStateFile.defaultPath(namespace: namespace.netns))
         var cleanup: ConntrackCleanup?
         do {
+            try stateFile?.check()
             // The frontends the table programs now are read before the apply replaces them.
             cleanup = noConntrackCleanup ? nil : try ConntrackCleanup(compiled, ruleset: ruleset, applier: applier)
             let outcome = try applier.apply(ruleset, dryRun: dryRun, incremental: !full, previous: full ? nil : stateFile?.load())

@@ -80,3 +80,28 @@ struct DeleteStateFileTests {
         }
     }
 }
+
+/// `apply --state` names a regular file or nothing yet: saving renames over the path, so a device
+/// node (a natural `--state /dev/null`) would be replaced by a state file.
+@Suite("The --state argument", .enabled(if: Environment.labTestsEnabled))
+struct StatePathTests {
+    @Test("`apply --state` naming a device node exits 2, applies nothing and leaves the node")
+    func deviceNodeRefused() throws {
+        let binary = try AgentLocator.builtProduct("kubenft")
+        let demo = try #require(GoldenCases.named("demo"))
+        try Namespaces.with { names in
+            let node = NSTemporaryDirectory() + "kubenft-null-\(names[0])"
+            defer { unlink(node) }
+            // The same device as /dev/null, made where the test may replace it.
+            try Namespaces.run(["mknod", node, "c", "1", "3"])
+            let before = try Namespaces.listRuleset(in: names[0])
+            let result = try Command.run([binary, "apply", "--netns", names[0], "--state", node, "--no-conntrack-cleanup",
+                                          "-f", demo.directory + "/manifests"] + demo.arguments)
+            #expect(result.status == 2, "\(result.stdout) \(result.stderr)")
+            #expect(result.stderr.contains("is not a regular file"), "\(result.stderr)")
+            var info = stat()
+            #expect(lstat(node, &info) == 0 && info.st_mode & S_IFMT == S_IFCHR, "the device node was replaced")
+            #expect(try Namespaces.listRuleset(in: names[0]) == before)
+        }
+    }
+}
