@@ -106,7 +106,7 @@ struct ApplyCommand: ParsableCommand {
     @OptionGroup var backend: BackendOptions
 
     func run() throws {
-        let iptables = backend.iptables(namespace: try namespace.checkedName())
+        let iptables = backend.iptables(namespace: namespace.netns)
         let (ruleset, compiled) = try KernelFailure.compiled(input, shape: iptables == nil ? .maps : .cascade)
         if let kernel = iptables {
             // The iptables backend restores whole chains and keeps no state file; refuse what it cannot honour.
@@ -119,6 +119,7 @@ struct ApplyCommand: ParsableCommand {
                 Terminal.error("warning: stale UDP conntrack entries are not removed with --backend \(backend.backend.rawValue)"
                                + " (--no-conntrack-cleanup says that is intended)")
             }
+            _ = try namespace.checkedName()
             return try IPTablesCommands.apply(ruleset, with: kernel, strict: input.strict)
         }
         let transport = try namespace.transport()
@@ -235,9 +236,12 @@ struct VerifyCommand: ParsableCommand {
     @OptionGroup var backend: BackendOptions
 
     func run() throws {
-        let iptables = backend.iptables(namespace: try namespace.checkedName())
+        let iptables = backend.iptables(namespace: namespace.netns)
         let ruleset = try KernelFailure.compile(input, shape: iptables == nil ? .maps : .cascade)
-        if let kernel = iptables { return try IPTablesCommands.verify(ruleset, with: kernel) }
+        if let kernel = iptables {
+            _ = try namespace.checkedName()
+            return try IPTablesCommands.verify(ruleset, with: kernel)
+        }
         let applier = RulesetApplier(transport: try namespace.transport())
         let differences: [String]
         do {
