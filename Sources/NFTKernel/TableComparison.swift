@@ -123,10 +123,18 @@ package struct TableComparison {
         return text
     }
 
+    /// A base chain's hook as `nft list` prints its first line, or `none` for a regular chain.
+    package static func hook(_ hook: Chain.Hook?) -> String {
+        guard let hook else { return "none" }
+        return "type \(hook.type.rawValue) hook \(hook.point.rawValue) priority \(hook.priority); policy \(hook.policy.rawValue);"
+    }
+
     private func chainDifferences(_ chain: Chain, _ change: ChainChange<KernelChain>) -> [String] {
         let old = change.old, want = change.new
         var lines: [String] = []
-        if old.hook != want.hook { lines.append("chain \(chain.name): hook differs") }
+        if old.hook != want.hook {
+            lines.append("chain \(chain.name): hook: want `\(Self.hook(want.hook))`, have `\(Self.hook(old.hook))`")
+        }
         if old.comment != want.comment {
             lines.append("chain \(chain.name): comment: want \(quoted(want.comment)), have \(quoted(old.comment))")
         }

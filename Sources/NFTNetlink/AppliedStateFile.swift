@@ -30,9 +30,25 @@ public struct AppliedStateFile: Sendable {
         return "/run/kubenft/" + (safe.isEmpty || safe.hasPrefix(".") ? "_" + safe : safe) + ".state"
     }
 
+    /// Refuses a path that exists and is not a regular file (`/dev/null`, a FIFO, a directory, a
+    /// symbolic link): saving renames a new file over it and a failed save unlinks it, which
+    /// would replace a device node such as `/dev/null`.
+    public func check() throws(NetlinkError) {
+        guard !Self.isRegularOrAbsent(path) else { return }
+        throw NetlinkError(.system, code: EINVAL,
+                           "state file \(path) exists and is not a regular file (use --no-state to keep no state)")
+    }
+
+    /// True when nothing is at `path` or a regular file is (not following a symbolic link).
+    private static func isRegularOrAbsent(_ path: String) -> Bool {
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return errno == ENOENT }
+        return info.st_mode & S_IFMT == S_IFREG
+    }
+
     /// The stored state, or nil when there is none or it cannot be trusted.
     public func load() -> AppliedState? {
-        guard let bytes = Self.readFile(path), bytes.count > Self.magic.count + 8 else { return nil }
+        guard Self.isRegularOrAbsent(path), let bytes = Self.readFile(path), bytes.count > Self.magic.count + 8 else { return nil }
         let body = Array(bytes[..<(bytes.count - 8)])
         var trailer = StateReader(bytes: Array(bytes[(bytes.count - 8)...]))
         guard Array(body.prefix(Self.magic.count)) == Self.magic, trailer.u64() == Self.checksum(body) else { return nil }
@@ -43,6 +59,7 @@ public struct AppliedStateFile: Sendable {
 
     /// Writes `state` atomically (a temporary file renamed over the old one), readable by root only.
     public func save(_ state: AppliedState) throws(NetlinkError) {
+        try check()
         var writer = StateWriter()
         writer.bytes = Self.magic
         writer.string(Self.bootID())
@@ -75,6 +92,7 @@ public struct AppliedStateFile: Sendable {
 
     /// Removes the file (after a delete, or when the table was changed without it); no error when absent.
     public func remove() {
+        guard Self.isRegularOrAbsent(path) else { return }
         unlink(path)
     }
 

@@ -27,6 +27,8 @@ final class NetlinkSocket {
         switch code {
         case ENOENT where path != nil:
             return NetlinkError(.missingNamespace, code: code, "network namespace \(path ?? "") does not exist")
+        case EINVAL where path != nil:
+            return NamespacePath.notANamespace(path ?? "")
         case EPERM, EACCES:
             let what = path.map { "entering network namespace \($0) needs CAP_SYS_ADMIN (run as root)" }
                 ?? "opening a netfilter netlink socket was refused"

@@ -64,10 +64,7 @@ public final class NflogListener {
 
     /// Binds `group` in the namespace (a name under /var/run/netns or a path; nil: this one).
     public init(namespace: String? = nil, group: UInt16) throws(NetlinkError) {
-        let path = namespace.map { $0.hasPrefix("/") ? $0 : "/var/run/netns/" + $0 }
-        if let path, access(path, F_OK) != 0 {
-            throw NetlinkError(.missingNamespace, code: ENOENT, "network namespace \(namespace ?? path) does not exist (no \(path))")
-        }
+        let path = try NamespacePath.resolve(namespace)
         socket = try NetlinkSocket(namespacePath: path)
         self.group = group
         let rc = kubenft_nflog_bind(socket.pointer, group, 128)

@@ -91,13 +91,16 @@ public final class NetlinkTransport: RulesetTransport {
 
     /// Opens the socket; `namespace` is a name under /var/run/netns or an absolute path.
     public init(namespace: String? = nil) throws(NetlinkError) {
-        let path = namespace.map { $0.hasPrefix("/") ? $0 : "/var/run/netns/" + $0 }
-        if let path, access(path, F_OK) != 0 {
-            throw NetlinkError(.missingNamespace, code: ENOENT, "network namespace \(namespace ?? path) does not exist (no \(path))")
-        }
+        let path = try NamespacePath.resolve(namespace)
         socket = try NetlinkSocket(namespacePath: path)
         namespacePath = path
         sequence = UInt32(truncatingIfNeeded: time(nil)) &* 16
+    }
+
+    /// The path a `--netns` argument names (nil: the caller's namespace), or why it names none:
+    /// the check `init` makes, for callers that enter the namespace with other tools.
+    public static func namespacePath(_ namespace: String?) throws(NetlinkError) -> String? {
+        try NamespacePath.resolve(namespace)
     }
 
     public func generation() throws(NetlinkError) -> UInt32 { try socket.generation() }

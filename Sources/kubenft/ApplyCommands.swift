@@ -11,6 +11,17 @@ struct NamespaceOptions: ParsableArguments {
     @Option(name: .customLong("netns"), help: "Network namespace name (under /var/run/netns) or path.")
     var netns: String?
 
+    /// `--netns` as given, after the check the netlink transport makes (the iptables backend
+    /// enters the namespace with other tools), or exit 2 with the reason.
+    func checkedName() throws -> String? {
+        do {
+            _ = try NetlinkTransport.namespacePath(netns)
+        } catch {
+            throw KernelFailure.report(error)
+        }
+        return netns
+    }
+
     /// A transport, or exit 2 with the reason.
     func transport() throws -> NetlinkTransport {
         do {
@@ -108,6 +119,7 @@ struct ApplyCommand: ParsableCommand {
                 Terminal.error("warning: stale UDP conntrack entries are not removed with --backend \(backend.backend.rawValue)"
                                + " (--no-conntrack-cleanup says that is intended)")
             }
+            _ = try namespace.checkedName()
             return try IPTablesCommands.apply(ruleset, with: kernel, strict: input.strict)
         }
         let transport = try namespace.transport()
@@ -115,6 +127,7 @@ struct ApplyCommand: ParsableCommand {
         let stateFile = noState ? nil : AppliedStateFile(path: statePath ?? AppliedStateFile.defaultPath(namespace: namespace.netns))
         var cleanup: ConntrackCleanup?
         do {
+            try stateFile?.check()
             // The frontends the table programs now are read before the apply replaces them.
             cleanup = noConntrackCleanup ? nil : try ConntrackCleanup(compiled, ruleset: ruleset, applier: applier)
             let outcome = try applier.apply(ruleset, dryRun: dryRun, incremental: !full, previous: full ? nil : stateFile?.load())
@@ -165,12 +178,21 @@ struct DeleteCommand: ParsableCommand {
     @OptionGroup var namespace: NamespaceOptions
     @OptionGroup var backend: BackendOptions
 
+    @Option(name: .customLong("state"), help: "State file `apply --state` wrote, removed with the table (default: /run/kubenft/<netns or host>.state).")
+    var statePath: String?
+
     func run() throws {
-        if let kernel = backend.iptables(namespace: namespace.netns) { return try IPTablesCommands.delete(with: kernel) }
+        if let kernel = backend.iptables(namespace: try namespace.checkedName()) {
+            guard statePath == nil else {
+                Terminal.error("error: --state cannot be used with --backend \(backend.backend.rawValue)")
+                throw ExitCode(2)
+            }
+            return try IPTablesCommands.delete(with: kernel)
+        }
         let applier = RulesetApplier(transport: try namespace.transport())
         do {
             let deleted = try applier.delete(family: "inet", table: "kubenft")
-            AppliedStateFile(path: AppliedStateFile.defaultPath(namespace: namespace.netns)).remove()
+            AppliedStateFile(path: statePath ?? AppliedStateFile.defaultPath(namespace: namespace.netns)).remove()
             Terminal.out(deleted ? "deleted table inet kubenft\n" : "no table inet kubenft\n")
         } catch {
             throw KernelFailure.report(error)
@@ -216,7 +238,10 @@ struct VerifyCommand: ParsableCommand {
     func run() throws {
         let iptables = backend.iptables(namespace: namespace.netns)
         let ruleset = try KernelFailure.compile(input, shape: iptables == nil ? .maps : .cascade)
-        if let kernel = iptables { return try IPTablesCommands.verify(ruleset, with: kernel) }
+        if let kernel = iptables {
+            _ = try namespace.checkedName()
+            return try IPTablesCommands.verify(ruleset, with: kernel)
+        }
         let applier = RulesetApplier(transport: try namespace.transport())
         let differences: [String]
         do {

@@ -30,6 +30,15 @@ struct KernelDriftTests {
         Intrusion(commands: ["add counter inet kubenft evil", "add chain inet kubenft evil", "add rule inet kubenft evil counter name evil"],
                   reported: "unexpected chain evil"),
         Intrusion(commands: ["add rule inet kubenft services counter"], reported: "chain services rule"),
+        Intrusion(commands: ["flush chain inet kubenft services"], reported: "chain services rule 1: want"),
+        Intrusion(commands: ["delete element inet kubenft service-ips-v4 { 10.96.0.10 . udp . 53 }"],
+                  reported: "map service-ips-v4: missing element 10.96.0.10 . udp . 53"),
+        Intrusion(commands: ["add chain inet kubenft evil { type filter hook input priority 0; policy drop; }"],
+                  reported: "unexpected chain evil"),
+        // The hook's difference is spelled out, not just said to exist.
+        Intrusion(commands: ["chain inet kubenft filter-input { policy drop; }"],
+                  reported: "chain filter-input: hook: want `type filter hook input priority -110; policy accept;`, "
+                      + "have `type filter hook input priority -110; policy drop;`"),
     ]
 
     static func nft(_ command: String, in namespace: String) throws {
