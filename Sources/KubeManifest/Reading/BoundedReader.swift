@@ -133,21 +133,13 @@ final class FileChunks {
     /// false at the end.
     func read(appendingTo buffer: inout [UInt8]) -> Result<Bool, BoundedReader.Problem> {
         if scratch.isEmpty { scratch = [UInt8](repeating: 0, count: chunkSize) }
-        var filled = 0
-        while filled < chunkSize {
-            let got = scratch.withUnsafeMutableBytes { systemRead(descriptor, $0.baseAddress! + filled, chunkSize - filled) }
-            if got < 0 {
-                if errno == EINTR { continue }
-                return .failure(.unreadable(reason: BoundedReader.errorText()))
-            }
-            if got == 0 { break }
-            filled += got
+        switch fill(&scratch) {
+        case .failure(let problem): return .failure(problem)
+        case .success(0): return .success(false)
+        case .success(let filled):
+            scratch.withUnsafeBufferPointer { buffer.append(contentsOf: $0[..<filled]) }
+            return .success(true)
         }
-        total += filled
-        if total > limit { return .failure(.tooLarge(limit: limit)) }
-        guard filled > 0 else { return .success(false) }
-        scratch.withUnsafeBufferPointer { buffer.append(contentsOf: $0[..<filled]) }
-        return .success(true)
     }
 
     private var scratch: [UInt8] = []
@@ -155,6 +147,18 @@ final class FileChunks {
     /// The next chunk (shorter only at the end of the file), nil at the end.
     func next() -> Result<[UInt8]?, BoundedReader.Problem> {
         var chunk = [UInt8](repeating: 0, count: chunkSize)
+        switch fill(&chunk) {
+        case .failure(let problem): return .failure(problem)
+        case .success(0): return .success(nil)
+        case .success(let filled):
+            chunk.removeLast(chunkSize - filled)
+            return .success(chunk)
+        }
+    }
+
+    /// Reads up to one chunk into the start of `chunk` (at least `chunkSize` bytes long), retrying
+    /// interrupted reads: how many bytes arrived, 0 at the end; fails past `limit` bytes in all.
+    private func fill(_ chunk: inout [UInt8]) -> Result<Int, BoundedReader.Problem> {
         var filled = 0
         while filled < chunkSize {
             let got = chunk.withUnsafeMutableBytes { systemRead(descriptor, $0.baseAddress! + filled, chunkSize - filled) }
@@ -167,9 +171,7 @@ final class FileChunks {
         }
         total += filled
         if total > limit { return .failure(.tooLarge(limit: limit)) }
-        guard filled > 0 else { return .success(nil) }
-        chunk.removeLast(chunkSize - filled)
-        return .success(chunk)
+        return .success(filled)
     }
 }
 
