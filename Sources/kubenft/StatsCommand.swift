@@ -116,6 +116,7 @@ struct StatsRow {
         case networkPolicy = "NetworkPolicy"
         case adminNetworkPolicy = "AdminNetworkPolicy"
         case baselineAdminNetworkPolicy = "BaselineAdminNetworkPolicy"
+        case clusterNetworkPolicy = "ClusterNetworkPolicy"
         case service = "Service"
         case other = "other"
     }
@@ -128,7 +129,7 @@ struct StatsRow {
 
     init(_ reading: CounterReading) {
         let prefixes: [(String, Kind)] = [("np-drop-", .networkPolicy), ("anp-deny-", .adminNetworkPolicy),
-                                          ("banp-deny-", .baselineAdminNetworkPolicy), ("svc-reject-", .service),
+                                          ("banp-deny-", .baselineAdminNetworkPolicy), ("cnp-deny-", .clusterNetworkPolicy), ("svc-reject-", .service),
                                           ("svc-limit-", .service)]
         kind = prefixes.first { reading.name.hasPrefix($0.0) }?.1 ?? .other
         name = reading.name

@@ -39,7 +39,8 @@ extension ObjectDecoder {
     }
 
     /// `{namespaces: selector}` or `{pods: {namespaceSelector, podSelector}}`, exactly one.
-    private func podSet(_ node: Int32) -> AdminNetworkPolicy.PodSet? {
+    /// `requirePodSelector`: v1alpha2 requires `pods.podSelector` (an empty one selects every pod).
+    func podSet(_ node: Int32, requirePodSelector: Bool = false) -> AdminNetworkPolicy.PodSet? {
         guard isMapping(node) else { return nil }
         var result: AdminNetworkPolicy.PodSet?
         var count = 0
@@ -58,6 +59,10 @@ extension ObjectDecoder {
                     case "podSelector": if isMapping(innerValue) { pods = labelSelector(innerValue) }
                     default: unknownField(innerKey)
                     }
+                }
+                if requirePodSelector, field(value, "podSelector") == nil {
+                    missing("podSelector", in: value)
+                    return nil
                 }
                 result = .pods(namespaceSelector: namespaces, podSelector: pods)
             default:

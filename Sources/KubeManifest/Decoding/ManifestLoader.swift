@@ -226,6 +226,7 @@ public enum ManifestLoader {
         case .serviceCIDR: decoder.decodeServiceCIDR().map { sink.add($0, decoder) }
         case .adminNetworkPolicy: decoder.decodeAdminPolicy(tier: .admin).map { sink.add($0, decoder) }
         case .baselineAdminNetworkPolicy: decoder.decodeAdminPolicy(tier: .baseline).map { sink.add($0, decoder) }
+        case .clusterNetworkPolicy: decoder.decodeClusterNetworkPolicy().map { sink.add($0, decoder) }
         case .deployment, .statefulSet, .daemonSet, .replicaSet, .job, .cronJob, .replicationController:
             decoder.decodeWorkload().map { sink.add($0, decoder) }
         }
@@ -267,6 +268,7 @@ enum KnownKind: String, Sendable {
     case kubeProxyConfiguration = "KubeProxyConfiguration"
     case adminNetworkPolicy = "AdminNetworkPolicy"
     case baselineAdminNetworkPolicy = "BaselineAdminNetworkPolicy"
+    case clusterNetworkPolicy = "ClusterNetworkPolicy"
     case serviceCIDR = "ServiceCIDR"
     case deployment = "Deployment"
     case statefulSet = "StatefulSet"
@@ -289,6 +291,7 @@ enum KnownKind: String, Sendable {
         case .networkPolicy: return "networking.k8s.io/v1"
         case .kubeProxyConfiguration: return "kubeproxy.config.k8s.io/v1alpha1"
         case .adminNetworkPolicy, .baselineAdminNetworkPolicy: return "policy.networking.k8s.io/v1alpha1"
+        case .clusterNetworkPolicy: return "policy.networking.k8s.io/v1alpha2"
         case .serviceCIDR: return "networking.k8s.io/v1"
         }
     }
@@ -303,7 +306,7 @@ enum KnownKind: String, Sendable {
 
     var isNamespaced: Bool {
         switch self {
-        case .namespace, .node, .kubeProxyConfiguration, .adminNetworkPolicy, .baselineAdminNetworkPolicy, .serviceCIDR: return false
+        case .namespace, .node, .kubeProxyConfiguration, .adminNetworkPolicy, .baselineAdminNetworkPolicy, .clusterNetworkPolicy, .serviceCIDR: return false
         default: return true
         }
     }

@@ -13,7 +13,6 @@ struct UnusedKinds {
     /// Kinds that restrict traffic and that kubenft cannot compile, by kind name: their presence
     /// means the ruleset would allow what the cluster denies.
     static let unsupportedPolicyKinds: [String: String] = [
-        "ClusterNetworkPolicy": "the ClusterNetworkPolicy API (policy.networking.k8s.io/v1alpha2) is not supported",
         "CiliumNetworkPolicy": "Cilium's policy API is not supported",
         "CiliumClusterwideNetworkPolicy": "Cilium's policy API is not supported",
         "GlobalNetworkPolicy": "Calico's policy API is not supported",

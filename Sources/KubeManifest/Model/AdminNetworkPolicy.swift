@@ -1,10 +1,26 @@
-/// A policy.networking.k8s.io/v1alpha1 AdminNetworkPolicy or BaselineAdminNetworkPolicy: rules a
-/// cluster administrator sets around NetworkPolicies. Admin rules are evaluated first, by priority
-/// (lower first), and may Allow, Deny or Pass to NetworkPolicy; the baseline applies to pods no
-/// NetworkPolicy isolates.
+/// A policy.networking.k8s.io/v1alpha1 AdminNetworkPolicy or BaselineAdminNetworkPolicy, or a
+/// v1alpha2 ClusterNetworkPolicy: rules a cluster administrator sets around NetworkPolicies. Admin
+/// tier rules are evaluated first, by priority (lower first), and may Allow (Accept), Deny or Pass to
+/// NetworkPolicy; baseline tier rules apply to pods no NetworkPolicy isolates.
 public struct AdminNetworkPolicy: Sendable, Hashable {
     public enum Tier: String, Sendable, Hashable {
         case admin, baseline
+    }
+
+    /// The API an object came from, so that every message and rule comment names it as written.
+    public enum Kind: String, Sendable, Hashable {
+        case adminNetworkPolicy = "AdminNetworkPolicy"
+        case baselineAdminNetworkPolicy = "BaselineAdminNetworkPolicy"
+        case clusterNetworkPolicy = "ClusterNetworkPolicy"
+
+        /// `ANP`, `BANP`, `CNP`: the short form rule comments use.
+        public var abbreviation: String {
+            switch self {
+            case .adminNetworkPolicy: return "ANP"
+            case .baselineAdminNetworkPolicy: return "BANP"
+            case .clusterNetworkPolicy: return "CNP"
+            }
+        }
     }
 
     public enum Action: String, Sendable, Hashable {
@@ -53,19 +69,38 @@ public struct AdminNetworkPolicy: Sendable, Hashable {
     }
 
     public var meta: ObjectMeta
+    public var kind: Kind
     public var tier: Tier
-    /// 0...1000 for admin policies, lower first; unused for the baseline.
+    /// 0...1000, lower first; the v1alpha1 baseline has none (0).
     public var priority: Int
     public var subject: PodSet
     public var ingress: [Rule]
     public var egress: [Rule]
 
-    public init(meta: ObjectMeta, tier: Tier, priority: Int = 0, subject: PodSet, ingress: [Rule] = [], egress: [Rule] = []) {
+    /// `kind` defaults to the v1alpha1 kind of the tier.
+    public init(meta: ObjectMeta, kind: Kind? = nil, tier: Tier, priority: Int = 0, subject: PodSet, ingress: [Rule] = [], egress: [Rule] = []) {
         self.meta = meta
+        self.kind = kind ?? (tier == .admin ? .adminNetworkPolicy : .baselineAdminNetworkPolicy)
         self.tier = tier
         self.priority = priority
         self.subject = subject
         self.ingress = ingress
         self.egress = egress
+    }
+
+    /// `ClusterNetworkPolicy NAME`, `AdminNetworkPolicy NAME`: how messages name the object.
+    public var label: String { "\(kind.rawValue) \(meta.name)" }
+
+    /// How the object's own API spells an action (v1alpha2 says Accept where v1alpha1 says Allow).
+    public func spelling(of action: Action) -> String {
+        kind == .clusterNetworkPolicy && action == .allow ? "Accept" : action.rawValue
+    }
+
+    /// The tier as the object's API names it, for chain comments.
+    public var tierTitle: String {
+        switch kind {
+        case .adminNetworkPolicy, .baselineAdminNetworkPolicy: return kind.rawValue
+        case .clusterNetworkPolicy: return "ClusterNetworkPolicy \(tier == .admin ? "Admin" : "Baseline") tier"
+        }
     }
 }

@@ -44,6 +44,6 @@ public struct Cluster: Sendable, Hashable {
         proxyConfigurations.sortStably(by: \.location) { $0 < $1 }
         serviceCIDRs.sortStably(byName:) { $0.meta.name }
         workloads.sortStably(by: { ($0.meta.qualifiedName, $0.kind) }) { $0 < $1 }
-        adminPolicies.sortStably(by: { ($0.tier.rawValue, $0.priority, $0.meta.name) }) { $0 < $1 }
+        adminPolicies.sortStably(by: { ($0.tier.rawValue, $0.priority, $0.meta.name, $0.kind.rawValue) }) { $0 < $1 }
     }
 }

@@ -13,7 +13,7 @@ extension Review {
         for policy in result.cluster.networkPolicies { problems += lint(policy, index) }
         for policy in result.cluster.adminPolicies where index.pods(policy.subject).isEmpty {
             let hostNetwork = index.hostNetworkPods.contains { index.selects(policy.subject, $0) }
-            problems.append(Diagnostic(.warning, at: policy.meta.location, object: "\(policy.tier == .admin ? "AdminNetworkPolicy" : "BaselineAdminNetworkPolicy") \(policy.meta.name)",
+            problems.append(Diagnostic(.warning, at: policy.meta.location, object: policy.label,
                                        field: "spec.subject", reason: noEffect(hostNetworkOnly: hostNetwork)))
         }
         for service in result.cluster.services { problems += lint(service, index) }

@@ -55,6 +55,8 @@ enum Reason {
     private static func noRuleMatched(_ chain: String) -> String {
         if chain.hasPrefix("np-admin-") { return "no AdminNetworkPolicy rule matched" }
         if chain.hasPrefix("np-base-") { return "no BaselineAdminNetworkPolicy rule matched" }
+        if chain.hasPrefix("np-cnp-admin-") { return "no Admin tier rule matched" }
+        if chain.hasPrefix("np-cnp-base-") { return "no Baseline tier rule matched" }
         return "no rule matched"
     }
 }

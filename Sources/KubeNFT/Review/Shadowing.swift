@@ -114,7 +114,7 @@ struct ShadowCheck {
             var others = Set<String>(), covered = true
             for pod in selectedBy[number] where covered {
                 let admins = result.cluster.adminPolicies.filter { index.selects($0.subject, pods[pod]) }
-                others.formUnion(admins.map { "\($0.tier == .admin ? "AdminNetworkPolicy" : "BaselineAdminNetworkPolicy") \($0.meta.name)" })
+                others.formUnion(admins.map(\.label))
                 for type in types[number] {
                     let alike = selecting[pod].filter { $0 != number && types[$0].contains(type) }
                     others.formUnion(alike.map { "NetworkPolicy \(policies[$0].meta.qualifiedName)" })

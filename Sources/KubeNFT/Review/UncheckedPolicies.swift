@@ -81,7 +81,7 @@ extension Review {
                 spec.meta = ObjectMeta(name: "", location: nowhere)
                 spec.ingress = policy.ingress.map { var rule = $0; rule.location = nowhere; return rule }
                 spec.egress = policy.egress.map { var rule = $0; rule.location = nowhere; return rule }
-                let kind = policy.tier == .admin ? "AdminNetworkPolicy" : "BaselineAdminNetworkPolicy"
+                let kind = policy.kind.rawValue
                 let key = "\(kind) \(policy.meta.name)"
                 if result[key] == nil { result[key] = PolicyVersion(spec: spec, location: policy.meta.location, outside: reachesOutside(policy, index)) }
             }

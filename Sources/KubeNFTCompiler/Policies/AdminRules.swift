@@ -10,9 +10,14 @@ struct AdminRuleRef: Hashable {
     var rule: AdminNetworkPolicy.Rule { (direction == .ingress ? policy.ingress : policy.egress)[index] }
     var label: String {
         let name = rule.name.isEmpty ? "[\(index)]" : " \(rule.name)"
-        return "\(policy.tier == .admin ? "ANP" : "BANP") \(policy.meta.name) \(direction.rawValue)\(name)"
+        return "\(policy.kind.abbreviation) \(policy.meta.name) \(direction.rawValue)\(name)"
     }
-    var key: String { "\(policy.tier.rawValue)/\(policy.meta.name)/\(direction.rawValue)/\(index)" }
+    var key: String {
+        let kind = policy.kind == .clusterNetworkPolicy ? "cnp-" : ""
+        return "\(kind)\(policy.tier.rawValue)/\(policy.meta.name)/\(direction.rawValue)/\(index)"
+    }
+    /// The rule's action as its policy's API spells it.
+    var actionName: String { policy.spelling(of: rule.action) }
 }
 
 extension PodIndex {

@@ -46,7 +46,7 @@ public struct DropObservation: Sendable, Hashable {
     /// The counter of one Deny rule of an AdminNetworkPolicy or the baseline
     /// (`anp-deny-in-NAME/RULE`, `banp-deny-out-NAME/RULE`; an unnamed rule by its index).
     static func adminCounter(_ ref: AdminRuleRef) -> CounterObject {
-        let tier = ref.policy.tier == .admin ? "anp" : "banp"
+        let tier = ref.policy.kind.abbreviation.lowercased()
         let rule = ref.rule.name.isEmpty ? String(ref.index) : ref.rule.name
         return CounterObject(name: Naming.identifier("\(tier)-deny-\(ref.direction == .ingress ? "in" : "out")", [ref.policy.meta.name, rule]),
                              comment: "\(ref.label) Deny")

@@ -25,7 +25,7 @@ struct PolicyCompiler {
         self.context = context
         self.index = PodIndex(cluster: cluster)
         self.policies = cluster.networkPolicies
-        self.adminPolicies = cluster.adminPolicies.sorted { ($0.priority, $0.meta.name) < ($1.priority, $1.meta.name) }
+        self.adminPolicies = cluster.adminPolicies.sorted { ($0.priority, $0.meta.name, $0.kind.rawValue) < ($1.priority, $1.meta.name, $1.kind.rawValue) }
         let index = self.index
         self.adminSubjects = adminPolicies.map { Set(index.pods(of: $0.subject).map(\.meta.qualifiedName)) }
         self.nodes = Self.nodesWithThisOne(cluster.nodes, context: context)
@@ -111,20 +111,23 @@ struct PolicyCompiler {
     /// A chain of admin or baseline rules in order, ending in `next` (or allowing).
     private func tierChain(_ prefix: String, _ refs: [AdminRuleRef], group: Group, next: String?, into assembly: inout Assembly) -> String {
         let key = refs.map(\.key).joined(separator: ",") + "|" + (next ?? "") + "|" + group.ports.map { "\($0.name)/\($0.port)" }.joined(separator: ",")
-        let name = "\(prefix)-\(group.direction == .ingress ? "in" : "out")-\(Naming.hash(key))"
+        // Chains holding ClusterNetworkPolicy rules say so in their name: explanations read it.
+        let kindPrefix = refs.contains { $0.policy.kind == .clusterNetworkPolicy } ? prefix.replacingOccurrences(of: "np-", with: "np-cnp-") : prefix
+        let name = "\(kindPrefix)-\(group.direction == .ingress ? "in" : "out")-\(Naming.hash(key))"
         guard !assembly.hasChain(name) else { return name }
         var rules: [Rule] = []
         for ref in refs {
             let verdict = Self.verdict(for: ref.rule.action, next: next)
             for port in ports(of: ref.rule, direction: group.direction, groupPorts: group.ports) {
                 let variants = ruleVariants(peers: peerCache.peers(ref.key) { peers(of: ref.rule) }, port: port, direction: group.direction,
-                                            verdict: verdict, comment: "\(ref.label) \(ref.rule.action.rawValue)", into: &assembly)
+                                            verdict: verdict, comment: "\(ref.label) \(ref.actionName)", into: &assembly)
                 rules += verdict == .drop ? context.observation.observe(variants, counter: DropObservation.adminCounter(ref), into: &assembly) : variants
             }
         }
         rules.append(Rule([.verdict(next.map(Verdict.goto) ?? .return)], comment: next == nil ? "no rule matched: allowed" : "next tier"))
-        let tier = prefix == "np-admin" ? "AdminNetworkPolicy" : "BaselineAdminNetworkPolicy"
-        assembly.add(Chain(name: name, comment: "\(tier) \(group.direction.rawValue) rules", rules: rules))
+        var titles: [String] = []
+        for ref in refs where !titles.contains(ref.policy.tierTitle) { titles.append(ref.policy.tierTitle) }
+        assembly.add(Chain(name: name, comment: "\(titles.joined(separator: " and ")) \(group.direction.rawValue) rules", rules: rules))
         return name
     }
 
