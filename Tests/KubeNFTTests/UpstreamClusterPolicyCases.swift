@@ -1,4 +1,6 @@
 import KubeManifest
+import KubeNFT
+import NFTRuleset
 import Testing
 
 /// ClusterNetworkPolicy (v1alpha2) verdicts as the network-policy-api conformance tests and the
@@ -56,4 +58,20 @@ extension UpstreamPolicyCaseTests {
 
     @Test("ClusterNetworkPolicy verdicts as the network-policy-api conformance tests state them", arguments: clusterCases)
     func clusterPolicy(_ flow: Case) throws { try Self.check(flow) }
+
+    @Test("the ruleset, its counters and the explanations name ClusterNetworkPolicy, not the v1alpha1 kinds")
+    func outputsNameTheKind() throws {
+        let scenario = PolicyScenario.root + "/cnp-baseline-pass-and-priority/policies.yaml"
+        var node = PolicyScenario.nodeOptions
+        node.counters = true
+        let result = Pipeline.run(paths: [PolicyScenario.modelManifests, scenario], node: node)
+        let ruleset = try #require(result.ruleset, "\(result.errors)")
+        #expect(ruleset.counters.contains(CounterObject(name: "cnp-deny-in-deny-all-into-x/deny-all", comment: "CNP deny-all-into-x ingress deny-all Deny")))
+        let comments = ruleset.chains.filter { $0.name.hasPrefix("np-cnp-base-in-") }.map(\.comment)
+        #expect(!comments.isEmpty && comments.allSatisfy { $0 == "ClusterNetworkPolicy Baseline tier ingress rules" }, "\(comments)")
+        let rules = ruleset.chains.flatMap(\.rules).compactMap(\.comment)
+        #expect(rules.contains("CNP pass-y ingress pass-from-y Pass"), "the action as v1alpha2 spells it")
+        let denied = try Review.trace(TraceQuery(from: try #require(TraceEndpoint("z/a")), to: try #require(TraceEndpoint("x/b")), port: 80, transport: .tcp), in: result)
+        #expect(denied.text.contains("CNP deny-all-into-x ingress deny-all Deny"), "\(denied.text)")
+    }
 }
