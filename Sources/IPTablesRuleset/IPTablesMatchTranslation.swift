@@ -122,7 +122,13 @@ struct MatchTranslator {
         if names.isEmpty { return negated ? [[]] : [] }
         switch key {
         case .state: return [[.connectionState(names, negated: negated)]]
-        case .status: return [[.connectionStatus(names, negated: negated)]]
+        case .status:
+            // The NAT bits of the status are the conntrack match's virtual states DNAT and SNAT
+            // (xt_conntrack sets them from the same IPS_DST_NAT / IPS_SRC_NAT bits); --ctstatus has none.
+            let natStates: Set<String> = ["DNAT", "SNAT"]
+            if names.allSatisfy(natStates.contains) { return [[.connectionState(names, negated: negated)]] }
+            if names.contains(where: natStates.contains) { throw Unsupported("ct status mixing NAT bits with other bits") }
+            return [[.connectionStatus(names, negated: negated)]]
         case .mark: throw Unsupported("ct mark")
         }
     }

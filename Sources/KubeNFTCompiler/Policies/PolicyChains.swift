@@ -119,7 +119,9 @@ extension PolicyCompiler {
     }
 
     /// The hook chain and the per-family dispatch maps.
-    func declareDispatch(into assembly: inout Assembly) {
+    /// `hairpin`: ClusterNetworkPolicies exist, so a pod reaching itself through a Service goes
+    /// through its hairpin chain (`pod-hairpin-v4/v6`) before the pod-self accept.
+    func declareDispatch(into assembly: inout Assembly, hairpin: Bool) {
         var rules: [Rule] = [
             Rule([.matches(.conntrack(.state), .anonymousSet([.symbol("established"), .symbol("related")])), .verdict(.accept)],
                  comment: "replies of allowed connections"),
@@ -131,6 +133,13 @@ extension PolicyCompiler {
                                       comment: "isolated pods on this node to their egress chain"))
             assembly.declare(NamedSet(name: Names.podSelf(family), key: [family.addressType, family.addressType],
                                       comment: "a pod reaching itself"))
+            if hairpin {
+                assembly.declare(NamedSet(name: Names.podHairpin(family), key: [family.addressType, family.addressType], mapping: .verdict,
+                                          comment: "pods on this node to the ClusterNetworkPolicy rules of reaching themselves through a Service"))
+                rules.append(Rule([.matches(.conntrack(.status), .value(.symbol("dnat"))),
+                                   .verdictMap(key: .concat([family.source, family.destination]), map: Names.podHairpin(family))],
+                                  comment: "a pod reaching itself through a Service: ClusterNetworkPolicy applies"))
+            }
             rules.append(Rule([.matches(.concat([family.source, family.destination]), .setReference(Names.podSelf(family))), .verdict(.accept)],
                               comment: "a pod may always reach itself"))
         }
@@ -148,4 +157,6 @@ extension PolicyCompiler {
 extension Names {
     /// Pod address to the chain of its admin egress rules towards this node.
     static func policyNodeEgress(_ family: IPFamily) -> String { "policy-node-egress-v\(Naming.familySuffix(family))" }
+    /// A pod's address pair to its hairpin chain (ClusterNetworkPolicy rules of reaching itself).
+    static func podHairpin(_ family: IPFamily) -> String { "pod-hairpin-v\(Naming.familySuffix(family))" }
 }

@@ -56,11 +56,19 @@ struct PolicyCompiler {
         PolicyCompiler(cluster: cluster, context: context).compile(into: &assembly)
     }
 
+    /// ClusterNetworkPolicy applies to a pod reaching itself through a Service (hairpin); the
+    /// v1alpha1 kinds and NetworkPolicy always let a pod reach itself.
+    var hasClusterPolicies: Bool { adminPolicies.contains { $0.kind == .clusterNetworkPolicy } }
+
     func compile(into assembly: inout Assembly) {
         guard !policies.isEmpty || !adminPolicies.isEmpty else { return }
-        declareDispatch(into: &assembly)
+        declareDispatch(into: &assembly, hairpin: hasClusterPolicies)
         if !adminPolicies.isEmpty { declareNodeDispatch(into: &assembly) }
+        var hairpin: [String: (pod: Pod, chains: [PolicyDirection: String])] = [:]
         for group in groups() {
+            if hasClusterPolicies, let entry = passThroughChain(for: group, keeping: { $0.policy.kind == .clusterNetworkPolicy }, into: &assembly) {
+                for pod in group.pods { hairpin[pod.meta.qualifiedName, default: (pod, [:])].chains[group.direction] = entry }
+            }
             if let entry = chains(for: group, into: &assembly) {
                 for pod in group.pods {
                     for address in pod.podIPs {
@@ -70,7 +78,7 @@ struct PolicyCompiler {
                     }
                 }
             }
-            guard group.direction == .egress, let entry = nodeEgressChain(for: group, into: &assembly) else { continue }
+            guard group.direction == .egress, let entry = passThroughChain(for: group, keeping: { _ in true }, into: &assembly) else { continue }
             for pod in group.pods {
                 for address in pod.podIPs {
                     assembly.add(SetElement(key: [.address(address)], data: .verdict(.jump(entry)), comment: pod.meta.qualifiedName),
@@ -78,15 +86,35 @@ struct PolicyCompiler {
                 }
             }
         }
+        for (name, entry) in hairpin.sorted(by: { $0.key < $1.key }) {
+            let chain = hairpinChain(entry.chains, into: &assembly)
+            for address in entry.pod.podIPs {
+                assembly.add(SetElement(key: [.address(address), .address(address)], data: .verdict(.jump(chain)), comment: name),
+                             to: Names.podHairpin(address.family))
+            }
+        }
     }
 
-    /// The chain a pod's connections to this node's own addresses go through: its admin egress rules,
-    /// then — since NetworkPolicy always lets a pod reach its own node — allowed when NetworkPolicies
-    /// isolate it, or its baseline rules when none does. Nil when nothing applies (allowed).
-    private func nodeEgressChain(for group: Group, into assembly: inout Assembly) -> String? {
-        let baseline = group.baseline.isEmpty ? nil : tierChain("np-base", group.baseline, group: group, next: nil, into: &assembly)
-        guard !group.admin.isEmpty else { return baseline }
-        return tierChain("np-admin", group.admin, group: group, next: baseline, into: &assembly)
+    /// The chain of the group's admin rules (those `keeping` keeps), then — where NetworkPolicy
+    /// always allows — allowed when NetworkPolicies isolate the pods, or their baseline rules when
+    /// none does. For a pod's connections to this node's own addresses (every admin kind) and to
+    /// itself through a Service (ClusterNetworkPolicy only). Nil when nothing applies (allowed).
+    private func passThroughChain(for group: Group, keeping keep: (AdminRuleRef) -> Bool, into assembly: inout Assembly) -> String? {
+        let baselineRefs = group.baseline.filter(keep), adminRefs = group.admin.filter(keep)
+        let baseline = baselineRefs.isEmpty ? nil : tierChain("np-base", baselineRefs, group: group, next: nil, into: &assembly)
+        guard !adminRefs.isEmpty else { return baseline }
+        return tierChain("np-admin", adminRefs, group: group, next: baseline, into: &assembly)
+    }
+
+    /// A pod's hairpin chain: its egress, then its ingress ClusterNetworkPolicy rules; shared by
+    /// pods with the same pair. Returning from it lets `policy-forward` accept the pod reaching itself.
+    private func hairpinChain(_ chains: [PolicyDirection: String], into assembly: inout Assembly) -> String {
+        let steps = [PolicyDirection.egress, .ingress].compactMap { direction in chains[direction].map { (direction, $0) } }
+        let name = "np-hairpin-" + Naming.hash(steps.map { "\($0.0.rawValue)=\($0.1)" }.joined(separator: ","))
+        guard !assembly.hasChain(name) else { return name }
+        let rules = steps.map { Rule([.verdict(.jump($0.1))], comment: "\($0.0.rawValue) of the pod") }
+        assembly.add(Chain(name: name, comment: "ClusterNetworkPolicy: a pod reaching itself through a Service", rules: rules))
+        return name
     }
 
     /// Builds the group's chains and returns the one its pods are dispatched to (nil: nothing applies).
