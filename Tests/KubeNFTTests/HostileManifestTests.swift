@@ -235,8 +235,8 @@ struct HostileManifestTests {
 /// stop the compile.
 @Suite("Unused and unsupported kinds")
 struct UnusedKindTests {
-    @Test("a ClusterNetworkPolicy or another project's policy is an error, not a silent allow",
-          arguments: ["policy.networking.k8s.io/v1alpha2 ClusterNetworkPolicy", "cilium.io/v2 CiliumNetworkPolicy",
+    @Test("another project's policy is an error, not a silent allow",
+          arguments: ["cilium.io/v2 CiliumNetworkPolicy", "cilium.io/v2 CiliumClusterwideNetworkPolicy",
                       "projectcalico.org/v3 GlobalNetworkPolicy"])
     func unsupportedPolicyKinds(_ versionAndKind: String) {
         let parts = versionAndKind.split(separator: " ")
