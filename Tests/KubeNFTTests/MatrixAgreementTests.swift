@@ -40,6 +40,7 @@ struct AgreementCase: Sendable, CustomTestStringConvertible {
     /// The real-world fixtures and the demo, with their own node context.
     static let fixtures: [AgreementCase] = [
         fixture("real-np-recipes", blocks: [ProbedPorts(transport: .tcp, ports: [80])]),
+        fixture("cnp-tiers", blocks: [ProbedPorts(transport: .tcp, ports: [80, 81]), ProbedPorts(transport: .udp, ports: [80])]),
         fixture("real-online-boutique", blocks: nil),
         fixture("demo", blocks: [ProbedPorts(transport: .tcp, ports: [8000, 8080, 8443, 50051]), ProbedPorts(transport: .udp, ports: [53])]),
     ].compactMap { $0 }
