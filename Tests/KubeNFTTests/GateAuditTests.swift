@@ -105,6 +105,36 @@ extension GateAuditTests {
     }
 }
 
+extension GateAuditTests {
+    static func clusterPolicy(_ peers: String) -> String {
+        """
+        apiVersion: policy.networking.k8s.io/v1alpha2
+        kind: ClusterNetworkPolicy
+        metadata: {name: egress-allowlist}
+        spec:
+          tier: Admin
+          priority: 10
+          subject: {namespaces: {matchLabels: {kubernetes.io/metadata.name: shop}}}
+          egress:
+          - {name: allow, action: Accept, to: [\(peers)]}
+          - {name: deny-rest, action: Deny, to: [{networks: [0.0.0.0/0]}]}
+        """
+    }
+
+    @Test("a ClusterNetworkPolicy's domainNames added or changed is a change the gate cannot check")
+    func domainNamesChange() throws {
+        let namespace = "\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: shop}"
+        let before = Self.workloads + namespace + "\n---\n" + Self.clusterPolicy("{namespaces: {}}")
+        let after = Self.workloads + namespace + "\n---\n" + Self.clusterPolicy("{namespaces: {}}, {domainNames: [api.example.com]}")
+        let result = try Self.diff(before, after, ["--fail-on", "added"])
+        #expect(result.status == 1, "\(result.stdout)\(result.stderr)")
+        #expect(result.stderr.contains("ClusterNetworkPolicy egress-allowlist: spec: changed, and after the change spec.egress[0] holds what kubenft cannot compile (to[1]: domainNames api.example.com)"),
+                "\(result.stderr)")
+        let renamed = try Self.diff(after, after.replacingOccurrences(of: "api.example.com", with: "\"*.example.com\""), ["--fail-on", "added"])
+        #expect(renamed.status == 1, "a different domain may allow: \(renamed.stdout)\(renamed.stderr)")
+    }
+}
+
 /// Declared objects kubenft reads but cannot review are named, never dropped silently.
 @Suite("Derivation: pods that are not reviewed")
 struct UnaddressedPodTests {

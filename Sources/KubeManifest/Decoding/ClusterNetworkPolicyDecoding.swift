@@ -81,9 +81,18 @@ extension ObjectDecoder {
 private enum ClusterPolicyEntry<Value> {
     case known(Value)
     /// `domainNames`: no static address set can stand for a name.
-    case domainNames
-    /// Only fields this version does not know (a newer API).
-    case unknown
+    case domainNames([String])
+    /// Only fields this version does not know (a newer API), by their keys.
+    case unknown([String])
+
+    /// How the review names an entry that failed closed; nil for one that compiles.
+    var uncompiled: String? {
+        switch self {
+        case .known: return nil
+        case .domainNames(let names): return "domainNames " + names.joined(separator: ", ")
+        case .unknown(let keys): return "unknown " + keys.joined(separator: ", ")
+        }
+    }
 }
 
 extension ObjectDecoder {
@@ -129,7 +138,7 @@ extension ObjectDecoder {
         if field(node, "action") == nil { missing("action", in: node); valid = false }
         if field(node, egress ? "to" : "from") == nil { missing(peersKey, in: node); valid = false }
         guard valid, let action else { return nil }
-        return failingClosed(node, name: name, action: action, peers: peers, protocols: protocols)
+        return failingClosed(node, name: name, action: action, peers: peers, protocols: protocols, peersKey: peersKey)
     }
 
     /// The rule as compiled, with every entry it cannot honour failing closed as the API says: in an
@@ -137,7 +146,7 @@ extension ObjectDecoder {
     /// Named ports beside networks/nodes/domainNames and domainNames outside Accept are refused.
     private func failingClosed(_ node: Int32, name: String, action: AdminNetworkPolicy.Action,
                                peers: [ClusterPolicyEntry<AdminNetworkPolicy.Peer>],
-                               protocols: [ClusterPolicyEntry<AdminNetworkPolicy.Port>]?) -> AdminNetworkPolicy.Rule? {
+                               protocols: [ClusterPolicyEntry<AdminNetworkPolicy.Port>]?, peersKey: String) -> AdminNetworkPolicy.Rule? {
         let location = tree.location(node)
         let hasNamedPort = protocols?.contains { if case .known(.named) = $0 { return true } else { return false } } ?? false
         let addressPeer = peers.contains {
@@ -151,18 +160,20 @@ extension ObjectDecoder {
             return nil
         }
         let hasDomainNames = peers.contains { if case .domainNames = $0 { return true } else { return false } }
+        let uncompiled = peers.enumerated().compactMap { index, peer in peer.uncompiled.map { "\(peersKey)[\(index)]: \($0)" } }
+            + (protocols ?? []).enumerated().compactMap { index, entry in entry.uncompiled.map { "protocols[\(index)]: \($0)" } }
         if hasDomainNames && action != .allow {
             error(node, "domainNames peers are only supported in Accept rules; kubenft cannot enforce this \(action == .deny ? "Deny" : "Pass") rule")
             return nil
         }
-        let unhonoured = peers.contains { if case .known = $0 { return false } else { return true } }
-            || (protocols?.contains { if case .unknown = $0 { return true } else { return false } } ?? false)
-        if unhonoured && action != .allow {
-            return AdminNetworkPolicy.Rule(name: name, action: .deny, peers: [.networks(Self.everyAddress)], ports: nil, location: location)
+        if !uncompiled.isEmpty && action != .allow {
+            return AdminNetworkPolicy.Rule(name: name, action: .deny, peers: [.networks(Self.everyAddress)], ports: nil, location: location,
+                                           uncompiled: uncompiled)
         }
         let knownPeers = peers.compactMap { if case .known(let peer) = $0 { return peer } else { return nil } }
         let knownPorts = protocols.map { $0.compactMap { if case .known(let port) = $0 { return port } else { return nil } } }
-        return AdminNetworkPolicy.Rule(name: name, action: action, peers: knownPeers, ports: knownPorts, location: location)
+        return AdminNetworkPolicy.Rule(name: name, action: action, peers: knownPeers, ports: knownPorts, location: location,
+                                       uncompiled: uncompiled)
     }
 
     private static let everyAddress = [CIDR("0.0.0.0/0"), CIDR("::/0")].compactMap { $0 }
@@ -202,7 +213,7 @@ extension ObjectDecoder {
             guard list.allSatisfy({ string($0) != nil }) else { return nil }
             report(options.strict ? .error : .warning, field: tree.path(to: names, from: root), at: names,
                    "domainNames peers cannot be compiled into static rules: this peer matches nothing (the API's fail-closed reading of an Accept rule it cannot enforce)")
-            return .domainNames
+            return .domainNames(list.compactMap { string($0) })
         }
         return podSet(node, requirePodSelector: true).map { .known(.pods($0)) }
     }
@@ -216,7 +227,7 @@ extension ObjectDecoder {
         }
         report(options.strict ? .error : .warning, field: tree.path(to: node, from: root), at: node,
                "\(what) sets none of \(known.map { "\($0)" }.joined(separator: ", ")): in an Accept rule it matches nothing, a Deny or Pass rule with it denies everything")
-        return .unknown
+        return .unknown(Array(entries(node)).map { key($0.key) })
     }
 
     private func clusterPolicyProtocol(_ node: Int32) -> ClusterPolicyEntry<AdminNetworkPolicy.Port>? {

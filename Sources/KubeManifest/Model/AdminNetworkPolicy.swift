@@ -58,13 +58,17 @@ public struct AdminNetworkPolicy: Sendable, Hashable {
         /// Nil = every port.
         public var ports: [Port]?
         public var location: SourceLocation
+        /// Entries that could not be compiled and failed closed (`to[0]: domainNames example.com`),
+        /// as written: the review names them, and a change to them is a change.
+        public var uncompiled: [String]
 
-        public init(name: String, action: Action, peers: [Peer], ports: [Port]? = nil, location: SourceLocation) {
+        public init(name: String, action: Action, peers: [Peer], ports: [Port]? = nil, location: SourceLocation, uncompiled: [String] = []) {
             self.name = name
             self.action = action
             self.peers = peers
             self.ports = ports
             self.location = location
+            self.uncompiled = uncompiled
         }
     }
 

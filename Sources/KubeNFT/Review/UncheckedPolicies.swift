@@ -40,11 +40,15 @@ extension Review {
         return nil
     }
 
-    /// The same for an admin or baseline admin policy: its subject, and its `pods`/`namespaces` peers.
+    /// The same for an admin or baseline admin policy: its subject, its `pods`/`namespaces` peers,
+    /// and entries that failed closed (a ClusterNetworkPolicy's `domainNames`, a newer API's field).
     static func reachesOutside(_ policy: AdminNetworkPolicy, _ index: LintIndex) -> String? {
         if index.pods(policy.subject).isEmpty { return "its subject selects no pod in the input" }
         for (direction, rules, peerField) in [("ingress", policy.ingress, "from"), ("egress", policy.egress, "to")] {
             for (position, rule) in rules.enumerated() {
+                if !rule.uncompiled.isEmpty {
+                    return "spec.\(direction)[\(position)] holds what kubenft cannot compile (\(rule.uncompiled.joined(separator: "; ")))"
+                }
                 for (number, peer) in rule.peers.enumerated() {
                     if case .pods(let set) = peer, index.pods(set).isEmpty {
                         return "spec.\(direction)[\(position)].\(peerField)[\(number)] selects no pod in the input"
