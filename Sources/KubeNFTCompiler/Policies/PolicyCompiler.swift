@@ -1,8 +1,8 @@
 import KubeManifest
 import NFTRuleset
 
-/// Compiles AdminNetworkPolicies, NetworkPolicies and the BaselineAdminNetworkPolicy into
-/// default-deny chains for the pods on this node.
+/// Compiles ClusterNetworkPolicies (both tiers), AdminNetworkPolicies, NetworkPolicies and the
+/// BaselineAdminNetworkPolicy into default-deny chains for the pods on this node.
 ///
 /// Shape: `policy-forward` (filter, forward) accepts replies and a pod reaching itself, then sends
 /// a packet to the egress chain of its source pod and the ingress chain of its destination pod
