@@ -83,6 +83,18 @@ struct ClusterNetworkPolicyDecodingTests {
          "m.yaml:8:63: ClusterNetworkPolicy p: spec.egress[0].protocols[0]: exactly one of tcp, udp, sctp, destinationNamedPort must be set"),
         (head + "egress: [{action: Deny, to: [{networks: [10.0.0.0/8]}], protocols: [{destinationNamedPort: web}]}]",
          "m.yaml:8:12: ClusterNetworkPolicy p: spec.egress[0]: networks/nodes/domainNames peer cannot be set with namedPorts since there are no namedPorts for networks/nodes/domainNames"),
+        (head + "egress: [{action: Accept, to: [{domainNames: [\"bad..name\"]}]}]",
+         "m.yaml:8:49: ClusterNetworkPolicy p: spec.egress[0].to[0].domainNames[0]: invalid domain name \"bad..name\": must be a DNS name of at least two labels, optionally prefixed by \"*.\""),
+        (head + "egress: [{action: Accept, to: [{domainNames: [a*.example.com]}]}]",
+         "m.yaml:8:49: ClusterNetworkPolicy p: spec.egress[0].to[0].domainNames[0]: invalid domain name \"a*.example.com\": must be a DNS name of at least two labels, optionally prefixed by \"*.\""),
+        (head + "egress: [{action: Accept, to: [{domainNames: [localhost]}]}]",
+         "m.yaml:8:49: ClusterNetworkPolicy p: spec.egress[0].to[0].domainNames[0]: invalid domain name \"localhost\": must be a DNS name of at least two labels, optionally prefixed by \"*.\""),
+        (head + "egress: [{action: Accept, to: [{domainNames: [a.example.com, b.example.com, a.example.com]}]}]",
+         "m.yaml:8:79: ClusterNetworkPolicy p: spec.egress[0].to[0].domainNames[2]: Duplicate value: \"a.example.com\""),
+        (head + "egress: [{action: Deny, to: [{networks: [10.0.0.0/8, 10.0.0.0/8]}]}]",
+         "m.yaml:8:56: ClusterNetworkPolicy p: spec.egress[0].to[0].networks[1]: Duplicate value: \"10.0.0.0/8\""),
+        (head + "egress: [{action: Deny, to: [{networks: [\"ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255/128\"]}]}]",
+         "m.yaml:8:44: ClusterNetworkPolicy p: spec.egress[0].to[0].networks[0]: invalid CIDR \"ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255/128\": may not be longer than 43 characters"),
         (head + "egress: [{action: Deny, to: [{domainNames: [example.com]}]}]",
          "m.yaml:8:12: ClusterNetworkPolicy p: spec.egress[0]: domainNames peers are only supported in Accept rules; kubenft cannot enforce this Deny rule"),
     ])
@@ -114,6 +126,14 @@ struct ClusterNetworkPolicyDecodingTests {
         #expect(Self.lines(spec, strict: true) == [lines[0].replacingOccurrences(of: "warning: ", with: "")])
         let policy = try #require(loadManifests(Self.cnp(spec)).cluster.adminPolicies.first)
         #expect(policy.egress[0].peers == [.pods(.namespaces(LabelSelector()))])
+    }
+
+    @Test("domain names the CRD's pattern admits are read (wildcard prefix, underscore, final dot)",
+          arguments: ["*.example.com", "x_y.example.com.", "a.b", "0.example.com"])
+    func domainNamesAccepted(_ name: String) {
+        let spec = Self.head + "egress: [{action: Accept, to: [{domainNames: [\"\(name)\"]}]}]"
+        #expect(Self.lines(spec).allSatisfy { $0.contains("warning:") }, "\(Self.lines(spec))")
+        #expect(loadManifests(Self.cnp(spec)).cluster.adminPolicies.count == 1)
     }
 
     @Test("a peer or protocol with only unknown fields fails closed: nothing in Accept, deny all in Deny and Pass")

@@ -201,16 +201,27 @@ extension ObjectDecoder {
             for (keyNode, _) in entries(node) where key(keyNode) != present[0].description { unknownField(keyNode) }
         }
         if let networks = field(node, "networks") {
-            guard let list = boundedItems(networks, nonEmpty: true, what: "CIDRs") else { return nil }
-            let cidrs = list.compactMap { cidr($0) }
+            guard let list = boundedItems(networks, nonEmpty: true, what: "CIDRs"), distinctItems(list) else { return nil }
+            let cidrs = list.compactMap { item -> CIDR? in
+                if let text = string(item), text.utf8.count > 43 {
+                    error(item, "invalid CIDR \(Validation.quoted(text)): may not be longer than 43 characters")
+                    return nil
+                }
+                return cidr(item)
+            }
             return cidrs.count == list.count ? .known(.networks(cidrs)) : nil
         }
         if let nodes = field(node, "nodes") {
             return isMapping(nodes) ? .known(.nodes(labelSelector(nodes))) : nil
         }
         if let names = field(node, "domainNames") {
-            guard let list = boundedItems(names, nonEmpty: true, what: "domain names") else { return nil }
+            guard let list = boundedItems(names, nonEmpty: true, what: "domain names"), distinctItems(list) else { return nil }
             guard list.allSatisfy({ string($0) != nil }) else { return nil }
+            for item in list {
+                guard let name = string(item), !Self.isDomainName(name) else { continue }
+                error(item, "invalid domain name \(Validation.quoted(name)): must be a DNS name of at least two labels, optionally prefixed by \"*.\"")
+                return nil
+            }
             report(options.strict ? .error : .warning, field: tree.path(to: names, from: root), at: names,
                    "domainNames peers cannot be compiled into static rules: this peer matches nothing (the API's fail-closed reading of an Accept rule it cannot enforce)")
             return .domainNames(list.compactMap { string($0) })
@@ -281,5 +292,39 @@ extension ObjectDecoder {
             return nil
         }
         return .range(proto, start, end)
+    }
+
+    /// A `listType=set` list: the API server refuses a value listed twice.
+    private func distinctItems(_ list: [Int32]) -> Bool {
+        var seen: Set<String> = []
+        for item in list {
+            guard let text = string(item) else { continue }
+            if !seen.insert(text).inserted {
+                error(item, "Duplicate value: \(Validation.quoted(text))")
+                return false
+            }
+        }
+        return true
+    }
+
+    /// The CRD's DomainName pattern: an optional `*.` prefix, then two or more labels (each starting
+    /// with a letter or digit, ending with a letter or digit, `-` and `_` between) and an optional
+    /// final dot. The pattern's first-character class is written `[a-zA-z0-9]`, so it also admits
+    /// the ASCII characters between `Z` and `a`; so does this.
+    static func isDomainName(_ name: String) -> Bool {
+        var text = Substring(name)
+        if text.hasPrefix("*.") { text = text.dropFirst(2) }
+        if text.hasSuffix(".") { text = text.dropLast() }
+        let labels = text.split(separator: ".", omittingEmptySubsequences: false)
+        return labels.count >= 2 && labels.allSatisfy(isDomainLabel)
+    }
+
+    private static func isDomainLabel(_ label: Substring) -> Bool {
+        let bytes = Array(label.utf8)
+        guard let first = bytes.first, let last = bytes.last else { return false }
+        let alphanumeric = { (byte: UInt8) in (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte) }
+        guard alphanumeric(first) || (0x41...0x7A).contains(first) else { return false }
+        guard bytes.count > 1 else { return true }
+        return alphanumeric(last) && bytes.dropFirst().dropLast().allSatisfy { alphanumeric($0) || $0 == 0x2D || $0 == 0x5F }
     }
 }
