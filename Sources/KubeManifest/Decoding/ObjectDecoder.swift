@@ -320,13 +320,14 @@ struct ObjectDecoder {
     /// What `decode` makes of the subtree at `node`. A subtree spelled exactly like one decoded
     /// earlier without a problem decodes to the same value, again without a problem, so that
     /// value is reused; a subtree with a problem is decoded (and reported) every time.
-    func memoized<Value>(_ node: Int32, tag: UInt8, in cache: ReferenceWritableKeyPath<ValueTable, [SubtreeSignature: Value]>,
+    func memoized<Value>(_ node: Int32, tag: UInt8, in cache: KeyPath<ValueTable, SubtreeCache<Value>>,
                          _ decode: () -> Value) -> Value {
-        let signature = tree.signature(of: node, tag: tag)
-        if let known = sink.values[keyPath: cache][signature] { return known }
+        let cache = sink.values[keyPath: cache]
+        let hash = tree.signatureHash(of: node, tag: tag)
+        if let known = cache.value(of: node, tag: tag, in: tree, hash: hash) { return known }
         let reported = sink.diagnostics.count
         let value = decode()
-        if sink.diagnostics.count == reported { sink.values[keyPath: cache][signature] = value }
+        if sink.diagnostics.count == reported { cache.store(value, of: node, tag: tag, in: tree, hash: hash) }
         return value
     }
 

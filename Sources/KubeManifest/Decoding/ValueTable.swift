@@ -10,8 +10,8 @@ final class ValueTable {
     private var references: Set<Boxed<ObjectReference>> = []
     /// String maps and pods' container port lists decoded without a problem, by how they are
     /// spelled (see `ObjectDecoder.memoized`).
-    var maps: [SubtreeSignature: [String: String]] = [:]
-    var containerPorts: [SubtreeSignature: [Pod.ContainerPort]] = [:]
+    let maps = SubtreeCache<[String: String]>()
+    let containerPorts = SubtreeCache<[Pod.ContainerPort]>()
 
     /// Strings of up to 15 UTF-8 bytes are stored inline and gain nothing from sharing.
     func string(_ text: String) -> String {
@@ -45,5 +45,22 @@ final class ValueTable {
         reference.namespace = string(reference.namespace)
         reference.name = string(reference.name)
         return reference
+    }
+}
+
+/// Values decoded from subtrees, found again by how a later subtree is spelled: the subtree is
+/// hashed and compared where it lies in its tree, and only a value stored for the first time has
+/// its signature spelled out, so a lookup allocates nothing.
+final class SubtreeCache<Value> {
+    private var entries: [Int: [(signature: [UInt8], value: Value)]] = [:]
+
+    func value(of node: Int32, tag: UInt8, in tree: NodeTree, hash: Int) -> Value? {
+        guard let candidates = entries[hash] else { return nil }
+        for candidate in candidates where tree.hasSignature(candidate.signature, at: node, tag: tag) { return candidate.value }
+        return nil
+    }
+
+    func store(_ value: Value, of node: Int32, tag: UInt8, in tree: NodeTree, hash: Int) {
+        entries[hash, default: []].append((tree.signature(of: node, tag: tag), value))
     }
 }

@@ -18,15 +18,6 @@ struct TreeNode: Sendable {
     var length: Int32
 }
 
-/// The bytes of `NodeTree.signature(of:tag:)`, hashed as one block.
-struct SubtreeSignature: Hashable {
-    var bytes: [UInt8]
-
-    func hash(into hasher: inout Hasher) {
-        bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
-    }
-}
-
 /// A key that repeats an earlier key of the same mapping.
 struct DuplicateKey: Sendable, Hashable {
     var key: Int32
@@ -217,19 +208,78 @@ struct NodeTree: Sendable {
     }
 
     /// Everything decoding can see of the subtree at `index` (each node's kind and quoting, each
-    /// scalar's bytes), and not where it is: equal signatures decode to equal values.
-    func signature(of index: Int32, tag: UInt8) -> SubtreeSignature {
+    /// scalar's bytes), and not where it is: equal signatures decode to equal values. Spelled
+    /// out only to be stored (`SubtreeCache`); lookups hash and compare the subtree in place.
+    func signature(of index: Int32, tag: UInt8) -> [UInt8] {
         var bytes: [UInt8] = [tag]
         let end = Int(nodes[Int(index)].end)
         text.withUnsafeBufferPointer { buffer in
             for node in nodes[Int(index)..<end] {
-                bytes.append(node.kind.rawValue << 1 | (node.quoted ? 1 : 0))
+                bytes.append(Self.signatureHeader(node))
                 guard node.kind == .scalar else { continue }
                 withUnsafeBytes(of: node.length.littleEndian) { bytes.append(contentsOf: $0) }
                 bytes.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[Int(node.start)..<Int(node.start + node.length)]))
             }
         }
-        return SubtreeSignature(bytes: bytes)
+        return bytes
+    }
+
+    private static func signatureHeader(_ node: TreeNode) -> UInt8 { node.kind.rawValue << 1 | (node.quoted ? 1 : 0) }
+
+    /// A hash of the subtree's signature, computed without spelling it out: equal signatures hash
+    /// alike (the scalars' bytes go in eight at a time, after their length).
+    func signatureHash(of index: Int32, tag: UInt8) -> Int {
+        var hasher = Hasher()
+        hasher.combine(tag)
+        let end = Int(nodes[Int(index)].end)
+        text.withUnsafeBytes { buffer in
+            for node in nodes[Int(index)..<end] {
+                guard node.kind == .scalar else { hasher.combine(Self.signatureHeader(node)); continue }
+                hasher.combine(UInt64(Self.signatureHeader(node)) << 32 | UInt64(UInt32(bitPattern: node.length)))
+                var offset = Int(node.start)
+                let stop = offset + Int(node.length)
+                while stop - offset >= 8 {
+                    hasher.combine(buffer.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+                    offset += 8
+                }
+                var tail: UInt64 = 0
+                var shift: UInt64 = 0
+                while offset < stop {
+                    tail |= UInt64(buffer[offset]) << shift
+                    shift += 8
+                    offset += 1
+                }
+                hasher.combine(tail)
+            }
+        }
+        return hasher.finalize()
+    }
+
+    /// True when the subtree at `index` has exactly the stored `signature` (same bytes as
+    /// `signature(of:tag:)` would spell), compared in place.
+    func hasSignature(_ signature: [UInt8], at index: Int32, tag: UInt8) -> Bool {
+        signature.withUnsafeBufferPointer { stored in
+            text.withUnsafeBufferPointer { buffer in
+                guard stored.first == tag else { return false }
+                var position = 1
+                let end = Int(nodes[Int(index)].end)
+                for node in nodes[Int(index)..<end] {
+                    guard position < stored.count, stored[position] == Self.signatureHeader(node) else { return false }
+                    position += 1
+                    guard node.kind == .scalar else { continue }
+                    let length = Int(node.length)
+                    guard stored.count - position >= 4 + length else { return false }
+                    var storedLength = 0
+                    for byte in 0..<4 { storedLength |= Int(stored[position + byte]) << (8 * byte) }
+                    guard storedLength == length else { return false }
+                    position += 4
+                    let start = Int(node.start)
+                    for offset in 0..<length where stored[position + offset] != buffer[start + offset] { return false }
+                    position += length
+                }
+                return position == stored.count
+            }
+        }
     }
 
     /// True when the scalar's bytes are exactly `literal` (ASCII).
