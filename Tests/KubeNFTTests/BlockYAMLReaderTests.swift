@@ -118,6 +118,20 @@ struct BlockYAMLReaderTests {
         "a: 1\na: 2\n",                      // duplicate key
         "\"a\" : 1\n'b': '2'\n",             // quoted keys
         "a:\n- b: 1\n  c:\n- d\n",           // indentless sequence of compact mappings
+        // Colons and refused bytes on either side of eight-byte words (lines are scanned a word at a time).
+        "image: registry.example.com/app:v1.4.2\n", // one colon in a value
+        "a: http://h:80/x:y:z\n",             // several colons in a value
+        "a:b:c: 1\n",                          // colons in a key
+        "- a:b:c:d: e\n",                      // colons in a compact mapping's key
+        "abcdefg: h:i:j k: l\n",               // a value colon then a key colon: an error
+        "abcdefgh: ijklmnop:\n",               // a value ending at a colon: an error
+        "a:b:c: x:y: z\n",                     // a key colon after the second colon of the line: an error
+        "key: abcdefgh#ijklmnop\n",            // `#` inside a word
+        "key: abcdefghijklm\u{7F}n\n",          // DEL past a word
+        "key: abcdefghij\u{00e9}k\n",           // non-ASCII past a word
+        "key: abcdefghijklmnop\u{01}\n",        // control byte at a word's start
+        "k: abcdefghijklmn:\nz: 1",            // colon ending a word, last line without newline
+        "a:\n  bcdefghijklmnopq:\n    r: s:t\n", // colons in deeper lines
     ])
     func edges(text: String) {
         if let outcome = Self.compare(text) { #expect(outcome.agrees, "\(outcome.detail)") }

@@ -56,13 +56,7 @@ struct BlockYAMLReader {
         var inDocument = false
         while cursor < input.count {
             let lineStart = cursor
-            var end = lineStart
-            while end < input.count, input[end] != 0x0A {
-                let byte = input[end]
-                // Tabs, carriage returns, control bytes, DEL, non-ASCII and comments: libyaml's call.
-                guard byte >= 0x20, byte < 0x7F, byte != UInt8(ascii: "#") else { throw Unsupported() }
-                end += 1
-            }
+            let end = try lineEnd(from: lineStart)
             lineBegin = lineStart
             var indent = lineStart
             while indent < end, input[indent] == 0x20 { indent += 1 }
@@ -91,6 +85,60 @@ struct BlockYAMLReader {
         }
         if inDocument { try finishDocument() }
         if explicitStart { throw Unsupported() }
+    }
+
+    /// Colons of the current line, for `scan`: the first two, and how many there are.
+    private var colons = (first: 0, second: 0, count: 0)
+
+    /// Where the line starting at `start` ends (its newline, or the input's end), noting its
+    /// colons. Eight bytes at a time while none of them needs a look: a control byte (the
+    /// newline among them), DEL or non-ASCII, `#`, or `:`.
+    private mutating func lineEnd(from start: Int) throws(Unsupported) -> Int {
+        colons.count = 0
+        var end = start
+        let base = UnsafeRawPointer(input.baseAddress!)
+        while true {
+            if input.count - end >= 8 {
+                let word = base.loadUnaligned(fromByteOffset: end, as: UInt64.self)
+                if !Self.needsLook(word) {
+                    end += 8
+                    continue
+                }
+            }
+            let stop = min(end + 8, input.count)
+            while end < stop {
+                let byte = input[end]
+                if byte == 0x0A { return end }
+                // Tabs, carriage returns, control bytes, DEL, non-ASCII and comments: libyaml's call.
+                guard byte >= 0x20, byte < 0x7F, byte != UInt8(ascii: "#") else { throw Unsupported() }
+                if byte == UInt8(ascii: ":") {
+                    if colons.count == 0 { colons.first = end } else if colons.count == 1 { colons.second = end }
+                    colons.count += 1
+                }
+                end += 1
+            }
+            if end == input.count { return end }
+        }
+    }
+
+    /// True when some byte of `word` is below 0x20, 0x7F or above, `#` or `:` (a word with none
+    /// is never taken for one with some; the converse may happen and only costs a closer look).
+    private static func needsLook(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+        func hasZero(_ value: UInt64) -> Bool { (value &- ones) & ~value & highs != 0 }
+        let below = (word &- 0x2020_2020_2020_2020) & ~word & highs
+        let above = ((word & ~highs) &+ ones | word) & highs
+        return below | above != 0 || hasZero(word ^ 0x2323_2323_2323_2323) || hasZero(word ^ 0x3A3A_3A3A_3A3A_3A3A)
+    }
+
+    /// Where `scan` may start looking for a colon in a scalar at `position`: the line's first
+    /// colon at or after it, or `end` when the line has none there; `position` when unknown.
+    private func colonSearchStart(_ position: Int, _ end: Int) -> Int {
+        if colons.count == 0 { return end }
+        if colons.first >= position { return colons.first }
+        if colons.count == 1 { return end }
+        if colons.second >= position { return colons.second }
+        return colons.count == 2 ? end : position
     }
 
     /// A `---` start was seen and no content has followed it yet.
@@ -172,7 +220,7 @@ struct BlockYAMLReader {
         var position = start + 1
         while position < end, input[position] == 0x20 { position += 1 }
         guard position < end, !Self.isDash(input, position, end) else { throw Unsupported() }
-        let scalar = try Self.scan(input, position, end)
+        let scalar = try Self.scan(input, position, end, from: colonSearchStart(position, end))
         if scalar.isKey {
             guard stack.count < NodeTree.maximumDepth - 1 else { throw Unsupported() }
             let itemColumn = position - lineBegin
@@ -187,7 +235,7 @@ struct BlockYAMLReader {
 
     /// `key: value` or `key:` at `column`, inside the mapping on top of the stack.
     private mutating func keyLine(column: Int, start: Int, end: Int) throws(Unsupported) {
-        let key = try Self.scan(input, start, end)
+        let key = try Self.scan(input, start, end, from: colonSearchStart(start, end))
         guard key.isKey, key.after - start < Self.maximumKeyLength else { throw Unsupported() }
         append(key, at: start)
         let colon = key.after
@@ -198,7 +246,7 @@ struct BlockYAMLReader {
             return
         }
         guard !Self.isDash(input, position, end) else { throw Unsupported() }
-        let scalar = try Self.scan(input, position, end)
+        let scalar = try Self.scan(input, position, end, from: colonSearchStart(position, end))
         guard !scalar.isKey else { throw Unsupported() }
         try value(position, end, scalar)
         inlineColumn = column
@@ -240,8 +288,9 @@ struct BlockYAMLReader {
     }
 
     /// Reads the scalar at `position`: it either is a key (`after` at its colon) or runs to the
-    /// end of the line (trailing spaces dropped).
-    private static func scan(_ input: UnsafeBufferPointer<UInt8>, _ position: Int, _ end: Int) throws(Unsupported) -> Scalar {
+    /// end of the line (trailing spaces dropped). No colon lies between `position` and `colonSearch`.
+    private static func scan(_ input: UnsafeBufferPointer<UInt8>, _ position: Int, _ end: Int,
+                             from colonSearch: Int) throws(Unsupported) -> Scalar {
         let first = input[position]
         switch first {
         case UInt8(ascii: "\""), UInt8(ascii: "'"):
@@ -259,7 +308,7 @@ struct BlockYAMLReader {
         default:
             break
         }
-        var index = position
+        var index = max(position, colonSearch)
         while index < end {
             if input[index] == UInt8(ascii: ":"), index + 1 == end || input[index + 1] == 0x20 {
                 // `a: b: c` and `a: b:` are errors for libyaml; only a key may end at a colon.
