@@ -4,7 +4,7 @@
 struct ObjectDecoder {
     /// The tree, held by reference: decoders and field iterators are copied many times per object,
     /// and a copy of the tree itself would retain each of its arrays every time.
-    private let box: TreeBox
+    let box: TreeBox
     var tree: NodeTree { _read { yield box.tree } }
     /// The object's root mapping; field paths are relative to it.
     let root: Int32

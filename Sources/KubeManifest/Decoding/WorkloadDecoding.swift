@@ -4,12 +4,12 @@ extension ObjectDecoder {
         var pod = Pod(meta: meta)
         var podIP: IPAddress?
         for (keyNode, value) in entries(root) {
-            switch key(keyNode) {
+            switch name(keyNode) {
             case "spec":
                 decodePodSpec(value, into: &pod)
             case "status":
                 for (statusKey, statusValue) in entries(value) {
-                    switch key(statusKey) {
+                    switch name(statusKey) {
                     case "phase": pod.phase = string(statusValue)
                     case "podIP": podIP = tree.node(statusValue).length == 0 ? nil : ip(statusValue)
                     case "podIPs":
@@ -36,13 +36,14 @@ extension ObjectDecoder {
         var sidecarPorts: [Pod.ContainerPort] = []
         defer { pod.containerPorts += sidecarPorts }
         for (keyNode, value) in entries(node) {
-            let name = key(keyNode)
-            switch name {
+            let field = name(keyNode)
+            switch field {
             case "nodeName":
                 pod.nodeName = nodeName(value)
             case "hostNetwork":
                 pod.hostNetwork = bool(value) ?? false
             case "hostname", "subdomain":
+                let name = key(keyNode)
                 guard let text = string(value), !text.isEmpty else { continue }
                 if let problem = Validation.dnsLabelProblem(text) {
                     error(value, "invalid \(name) \(Validation.quoted(text)): \(problem)")
@@ -60,7 +61,7 @@ extension ObjectDecoder {
                     items(value).flatMap { containerPorts($0, initContainer: true) }
                 }
             default:
-                if !PodFields.spec.contains(name) { unknownField(keyNode) }
+                if !PodFields.spec.contains(field) { unknownField(keyNode) }
             }
         }
     }
@@ -72,14 +73,14 @@ extension ObjectDecoder {
         var ports: [Pod.ContainerPort] = []
         var sidecar = false
         for (keyNode, value) in entries(node) {
-            let name = key(keyNode)
-            switch name {
+            let field = name(keyNode)
+            switch field {
             case "ports":
                 ports = items(value).compactMap(containerPort)
             case "restartPolicy":
                 sidecar = string(value) == "Always"
             default:
-                if !PodFields.container.contains(name) { unknownField(keyNode) }
+                if !PodFields.container.contains(field) { unknownField(keyNode) }
             }
         }
         return !initContainer || sidecar ? ports : []
@@ -168,7 +169,7 @@ extension ObjectDecoder {
 
 /// Fields of PodSpec and Container kubenft does not need but must not flag in strict mode.
 enum PodFields {
-    static let spec: Set<String> = [
+    static let spec = KeyNames([
         "activeDeadlineSeconds", "affinity", "automountServiceAccountToken", "dnsConfig", "dnsPolicy",
         "enableServiceLinks", "ephemeralContainers", "hostAliases", "hostIPC", "hostPID", "hostUsers", "hostname",
         "hostnameOverride", "imagePullSecrets", "nodeSelector", "os", "overhead", "preemptionPolicy", "priority",
@@ -176,11 +177,11 @@ enum PodFields {
         "schedulerName", "schedulingGates", "securityContext", "serviceAccount", "serviceAccountName",
         "setHostnameAsFQDN", "shareProcessNamespace", "subdomain", "terminationGracePeriodSeconds", "tolerations",
         "topologySpreadConstraints", "volumes",
-    ]
-    static let container: Set<String> = [
+    ])
+    static let container = KeyNames([
         "args", "command", "env", "envFrom", "image", "imagePullPolicy", "lifecycle", "livenessProbe", "name",
         "readinessProbe", "resizePolicy", "resources", "restartPolicyRules", "securityContext", "startupProbe",
         "stdin", "stdinOnce", "terminationMessagePath", "terminationMessagePolicy", "tty", "volumeDevices",
         "volumeMounts", "workingDir",
-    ]
+    ])
 }
