@@ -27,6 +27,13 @@ struct ObjectDecoder {
         self.sink = sink
     }
 
+    /// A decoder of an object of a tree other decoders share.
+    init(box: TreeBox, root: Int32, sink: LoadSink) {
+        self.box = box
+        self.root = root
+        self.sink = sink
+    }
+
     var options: LoadOptions { sink.options }
 
     // MARK: Reporting
