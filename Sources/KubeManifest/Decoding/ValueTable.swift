@@ -12,6 +12,8 @@ final class ValueTable {
     /// spelled (see `ObjectDecoder.memoized`).
     let maps = SubtreeCache<[String: String]>()
     let containerPorts = SubtreeCache<[Pod.ContainerPort]>()
+    /// Pods' controllers by their `ownerReferences` (and namespace, which the reference takes).
+    let controllers = SubtreeCache<(namespace: String, controller: Boxed<ObjectReference>?)>()
 
     /// Strings of up to 15 UTF-8 bytes are stored inline and gain nothing from sharing.
     func string(_ text: String) -> String {
@@ -54,9 +56,11 @@ final class ValueTable {
 final class SubtreeCache<Value> {
     private var entries: [Int: [(signature: [UInt8], value: Value)]] = [:]
 
-    func value(of node: Int32, tag: UInt8, in tree: NodeTree, hash: Int) -> Value? {
+    func value(of node: Int32, tag: UInt8, in tree: NodeTree, hash: Int, where wanted: (Value) -> Bool = { _ in true }) -> Value? {
         guard let candidates = entries[hash] else { return nil }
-        for candidate in candidates where tree.hasSignature(candidate.signature, at: node, tag: tag) { return candidate.value }
+        for candidate in candidates where wanted(candidate.value) && tree.hasSignature(candidate.signature, at: node, tag: tag) {
+            return candidate.value
+        }
         return nil
     }
 

@@ -25,9 +25,28 @@ extension ObjectDecoder {
             }
         }
         if pod.podIPs.isEmpty, let podIP { pod.podIPs = [podIP] }
-        pod.controllerBox = sink.values.controller(sink.values.reference(controllerReference()))
+        pod.controllerBox = podController()
         pod.containerPorts = sink.values.ports(pod.containerPorts)
         return pod
+    }
+
+    /// The Pod's controller, boxed once per part. The Pods of one ReplicaSet repeat its
+    /// `ownerReferences`, which decode (in one namespace) to the same reference every time
+    /// they decode without a problem, so that reference is reused as `memoized` does.
+    private func podController() -> Boxed<ObjectReference>? {
+        let decode = { sink.values.controller(sink.values.reference(controllerReference())) }
+        guard let metadata = field(root, "metadata"), tree.node(metadata).kind == .mapping,
+              let list = field(metadata, "ownerReferences") else { return decode() }
+        let cache = sink.values.controllers, tag: UInt8 = 4
+        let hash = tree.signatureHash(of: list, tag: tag)
+        let namespace = namespace
+        if let known = cache.value(of: list, tag: tag, in: tree, hash: hash, where: { $0.namespace == namespace }) {
+            return known.controller
+        }
+        let reported = sink.diagnostics.count
+        let controller = decode()
+        if sink.diagnostics.count == reported { cache.store((namespace, controller), of: list, tag: tag, in: tree, hash: hash) }
+        return controller
     }
 
     /// Containers' ports first, then sidecars', whatever order the keys come in. Pod templates of
