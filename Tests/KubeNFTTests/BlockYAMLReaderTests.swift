@@ -137,6 +137,22 @@ struct BlockYAMLReaderTests {
         if let outcome = Self.compare(text) { #expect(outcome.agrees, "\(outcome.detail)") }
     }
 
+    /// Lines are scanned eight bytes at a time: every byte that matters (colon, `#`, tab, DEL,
+    /// non-ASCII, carriage return, a following line's colon) at every offset of a word.
+    @Test("a special byte at each offset of a word", arguments: [":", ": v", ":x", "#", "\t", "\u{7F}", "\u{00e9}", "\r", "\n:", "\nz: w:x"])
+    func wordOffsets(special: String) {
+        var taken = 0
+        for before in 0..<18 {
+            for after in [0, 1, 7, 9] {
+                let text = "k: " + String(repeating: "x", count: before) + special + String(repeating: "y", count: after) + "\nm: n\n"
+                guard let outcome = Self.compare(text) else { continue }
+                taken += 1
+                #expect(outcome.agrees, "\(outcome.detail)")
+            }
+        }
+        if [":x", "\nz: w:x"].contains(special) { #expect(taken > 0) }
+    }
+
     @Test("the block reader takes kubectl's shapes (it must not silently fall back on them)")
     func takesKubectlShapes() {
         let text = """

@@ -91,44 +91,61 @@ struct BlockYAMLReader {
     private var colons = (first: 0, second: 0, count: 0)
 
     /// Where the line starting at `start` ends (its newline, or the input's end), noting its
-    /// colons. Eight bytes at a time while none of them needs a look: a control byte (the
-    /// newline among them), DEL or non-ASCII, `#`, or `:`.
+    /// colons; refuses control bytes other than the newline, DEL, non-ASCII and `#`. Eight bytes
+    /// at a time: each test below marks exactly the bytes it is about (the top bit of each).
     private mutating func lineEnd(from start: Int) throws(Unsupported) -> Int {
         colons.count = 0
         var end = start
         let base = UnsafeRawPointer(input.baseAddress!)
-        while true {
-            if input.count - end >= 8 {
-                let word = base.loadUnaligned(fromByteOffset: end, as: UInt64.self)
-                if !Self.needsLook(word) {
-                    end += 8
-                    continue
-                }
+        while input.count - end >= 8 {
+            let word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: end, as: UInt64.self))
+            let stops = Self.controlOrHigh(word) | Self.equal(word, UInt8(ascii: "#"))
+            var colonMask = Self.equal(word, UInt8(ascii: ":"))
+            if stops != 0 {
+                let stop = stops.trailingZeroBitCount >> 3
+                guard input[end + stop] == 0x0A else { throw Unsupported() }
+                colonMask &= (1 << (stop << 3)) &- 1
+                noteColons(colonMask, at: end)
+                return end + stop
             }
-            let stop = min(end + 8, input.count)
-            while end < stop {
-                let byte = input[end]
-                if byte == 0x0A { return end }
-                // Tabs, carriage returns, control bytes, DEL, non-ASCII and comments: libyaml's call.
-                guard byte >= 0x20, byte < 0x7F, byte != UInt8(ascii: "#") else { throw Unsupported() }
-                if byte == UInt8(ascii: ":") {
-                    if colons.count == 0 { colons.first = end } else if colons.count == 1 { colons.second = end }
-                    colons.count += 1
-                }
-                end += 1
-            }
-            if end == input.count { return end }
+            noteColons(colonMask, at: end)
+            end += 8
+        }
+        while end < input.count {
+            let byte = input[end]
+            if byte == 0x0A { return end }
+            // Tabs, carriage returns, control bytes, DEL, non-ASCII and comments: libyaml's call.
+            guard byte >= 0x20, byte < 0x7F, byte != UInt8(ascii: "#") else { throw Unsupported() }
+            if byte == UInt8(ascii: ":") { noteColons(0x80, at: end) }
+            end += 1
+        }
+        return end
+    }
+
+    /// Notes the colons marked in `mask` (the top bit of byte `i` for the byte at `offset + i`).
+    private mutating func noteColons(_ mask: UInt64, at offset: Int) {
+        var mask = mask
+        while mask != 0 {
+            let position = offset + mask.trailingZeroBitCount >> 3
+            if colons.count == 0 { colons.first = position } else if colons.count == 1 { colons.second = position }
+            colons.count += 1
+            mask &= mask &- 1
         }
     }
 
-    /// True when some byte of `word` is below 0x20, 0x7F or above, `#` or `:` (a word with none
-    /// is never taken for one with some; the converse may happen and only costs a closer look).
-    private static func needsLook(_ word: UInt64) -> Bool {
-        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
-        func hasZero(_ value: UInt64) -> Bool { (value &- ones) & ~value & highs != 0 }
-        let below = (word &- 0x2020_2020_2020_2020) & ~word & highs
-        let above = ((word & ~highs) &+ ones | word) & highs
-        return below | above != 0 || hasZero(word ^ 0x2323_2323_2323_2323) || hasZero(word ^ 0x3A3A_3A3A_3A3A_3A3A)
+    private static let lows: UInt64 = 0x7F7F_7F7F_7F7F_7F7F, highs: UInt64 = 0x8080_8080_8080_8080
+
+    /// Marks the bytes of `word` below 0x20, and those of 0x7F and above (no carry crosses bytes).
+    private static func controlOrHigh(_ word: UInt64) -> UInt64 {
+        let below = ~((word & lows) &+ 0x6060_6060_6060_6060 | word) & highs
+        let above = ((word & lows) &+ 0x0101_0101_0101_0101 | word) & highs
+        return below | above
+    }
+
+    /// Marks the bytes of `word` equal to `byte`.
+    private static func equal(_ word: UInt64, _ byte: UInt8) -> UInt64 {
+        let value = word ^ (UInt64(byte) &* 0x0101_0101_0101_0101)
+        return ~((value & lows) &+ lows | value | lows)
     }
 
     /// Where `scan` may start looking for a colon in a scalar at `position`: the line's first

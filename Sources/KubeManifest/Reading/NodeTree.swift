@@ -49,7 +49,6 @@ struct NodeTree: Sendable {
     let pathCursor = PathCursor()
     /// Keys of the mapping being checked, reused from one mapping to the next.
     private var keyScratch: [Int32] = []
-    private var keyPrints: [UInt64] = []
     private var keyHashes: [Int: Int32] = [:]
 
     init(file: String, expectedSize: Int = 0) {
@@ -105,16 +104,11 @@ struct NodeTree: Sendable {
     /// larger ones through a hash table, so the check stays linear in the mapping's size.
     mutating func checkDuplicateKeys(_ mapping: Int32) {
         keyScratch.removeAll(keepingCapacity: true)
-        keyPrints.removeAll(keepingCapacity: true)
-        for (key, _) in entries(mapping) where nodes[Int(key)].kind == .scalar {
-            keyScratch.append(key)
-            keyPrints.append(keyPrint(key))
-        }
+        for (key, _) in entries(mapping) where nodes[Int(key)].kind == .scalar { keyScratch.append(key) }
         guard keyScratch.count > 1 else { return }
         if keyScratch.count <= 12 {
             for later in 1..<keyScratch.count {
-                let print = keyPrints[later]
-                for earlier in 0..<later where keyPrints[earlier] == print && sameScalar(keyScratch[earlier], keyScratch[later]) {
+                for earlier in 0..<later where sameScalar(keyScratch[earlier], keyScratch[later]) {
                     duplicateKeys.append(DuplicateKey(key: keyScratch[later], first: keyScratch[earlier], mapping: mapping))
                     break
                 }
@@ -137,17 +131,6 @@ struct NodeTree: Sendable {
             let first = sameScalar(earlier, key) ? earlier : keyScratch[..<offset].first { sameScalar($0, key) }
             if let first { duplicateKeys.append(DuplicateKey(key: key, first: first, mapping: mapping)) }
         }
-    }
-
-    /// A scalar's length and first bytes in one word: keys with different prints differ.
-    private func keyPrint(_ index: Int32) -> UInt64 {
-        let node = nodes[Int(index)]
-        let length = Int(node.length)
-        var print = UInt64(UInt32(truncatingIfNeeded: length)) << 32
-        text.withUnsafeBufferPointer { buffer in
-            for offset in 0..<min(length, 4) { print |= UInt64(buffer[Int(node.start) + offset]) << (8 * offset) }
-        }
-        return print
     }
 
     private func sameScalar(_ left: Int32, _ right: Int32) -> Bool {
@@ -173,7 +156,6 @@ struct NodeTree: Sendable {
         if duplicateKeys.count > 1 { duplicateKeys.sort { $0.key < $1.key } }
         keyHashes = [:]
         keyScratch = []
-        keyPrints = []
     }
 
     /// The duplicate keys inside the subtree of `root`.
