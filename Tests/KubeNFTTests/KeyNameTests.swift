@@ -62,4 +62,22 @@ struct KeyNameTests {
         }
         #expect(PodFields.spec.contains(decoder.name(tree.entries(root).first { decoder.key($0.key) == "volumes" }!.key)))
     }
+
+    /// Subtrees made to share one hash are each found only as themselves, and the cache keeps a
+    /// bounded number of them under that hash, so colliding inputs cannot make lookups scan far.
+    @Test("a subtree cache keeps a few subtrees per hash and tells them apart")
+    func subtreeCacheCollisions() throws {
+        let yaml = (0..<20).map { "k\($0): {a: v\($0)}" }.joined(separator: "\n") + "\n"
+        let tree = YAMLReader.read(Array(yaml.utf8), name: "c.yaml", lineOffset: 0)
+        let root = try #require(tree.documents.first)
+        let values = Array(tree.entries(root)).map(\.value)
+        let cache = SubtreeCache<Int>()
+        for (index, node) in values.enumerated() { cache.store(index, of: node, tag: 0, in: tree, hash: 42) }
+        for (index, node) in values.enumerated() {
+            let found = cache.value(of: node, tag: 0, in: tree, hash: 42)
+            #expect(found == (index < SubtreeCache<Int>.perHash ? index : nil), "subtree \(index)")
+            #expect(cache.value(of: node, tag: 1, in: tree, hash: 42) == nil)
+        }
+        #expect(tree.signatureHash(of: values[3], tag: 0) != tree.signatureHash(of: values[4], tag: 0))
+    }
 }

@@ -321,15 +321,13 @@ struct ObjectDecoder {
     func stringMap(_ node: Int32, as role: StringMapRole = .labels) -> [String: String] {
         guard isMapping(node) else { return [:] }
         // The pods of one workload repeat their labels.
-        return memoized(node, tag: role == .labels ? 0 : 1, in: \.maps) { decodeStringMap(node, as: role) }
+        return memoized(node, tag: role == .labels ? 0 : 1, in: sink.values.maps) { decodeStringMap(node, as: role) }
     }
 
     /// What `decode` makes of the subtree at `node`. A subtree spelled exactly like one decoded
     /// earlier without a problem decodes to the same value, again without a problem, so that
     /// value is reused; a subtree with a problem is decoded (and reported) every time.
-    func memoized<Value>(_ node: Int32, tag: UInt8, in cache: KeyPath<ValueTable, SubtreeCache<Value>>,
-                         _ decode: () -> Value) -> Value {
-        let cache = sink.values[keyPath: cache]
+    func memoized<Value>(_ node: Int32, tag: UInt8, in cache: SubtreeCache<Value>, _ decode: () -> Value) -> Value {
         let hash = tree.signatureHash(of: node, tag: tag)
         if let known = cache.value(of: node, tag: tag, in: tree, hash: hash) { return known }
         let reported = sink.diagnostics.count

@@ -64,7 +64,13 @@ final class SubtreeCache<Value> {
         return nil
     }
 
+    /// Keeps `value` for subtrees spelled like the one at `node`, unless enough are kept under
+    /// its hash already (then a later equal subtree is decoded again, which gives the same value).
     func store(_ value: Value, of node: Int32, tag: UInt8, in tree: NodeTree, hash: Int) {
+        guard entries[hash]?.count ?? 0 < Self.perHash else { return }
         entries[hash, default: []].append((tree.signature(of: node, tag: tag), value))
     }
+
+    /// Most subtrees kept under one hash: a lookup compares at most this many.
+    static var perHash: Int { 8 }
 }

@@ -72,11 +72,11 @@ extension ObjectDecoder {
                 if name == "hostname" { naming.hostname = text } else { naming.subdomain = text }
                 pod.naming = naming
             case "containers":
-                pod.containerPorts += memoized(value, tag: 2, in: \.containerPorts) {
+                pod.containerPorts += memoized(value, tag: 2, in: sink.values.containerPorts) {
                     items(value).flatMap { containerPorts($0, initContainer: false) }
                 }
             case "initContainers":
-                sidecarPorts += memoized(value, tag: 3, in: \.containerPorts) {
+                sidecarPorts += memoized(value, tag: 3, in: sink.values.containerPorts) {
                     items(value).flatMap { containerPorts($0, initContainer: true) }
                 }
             default:
