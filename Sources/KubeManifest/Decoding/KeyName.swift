@@ -11,7 +11,7 @@ struct KeyName {
     init(_ node: Int32, in box: ObjectDecoder.TreeBox) {
         self.box = box
         self.node = node
-        ascii = box.tree.isASCII(node)
+        ascii = box.tree.allASCII || box.tree.isASCII(node)
     }
 
     static func ~= (pattern: StaticString, key: KeyName) -> Bool {

@@ -32,6 +32,8 @@ struct BlockYAMLReader {
         let shared = array.map { $0.withUnsafeBufferPointer { $0.baseAddress } == bytes.baseAddress && $0.count == bytes.count } ?? false
         var tree = shared ? NodeTree(file: file, sharing: array!) : NodeTree(file: file, expectedSize: bytes.count)
         tree.lineOffset = lineOffset
+        // The block reader declines any byte outside ASCII.
+        tree.allASCII = true
         var reader = BlockYAMLReader(input: bytes, tree: tree, shared: shared)
         do {
             try reader.run()

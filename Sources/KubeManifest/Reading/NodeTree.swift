@@ -45,6 +45,8 @@ struct NodeTree: Sendable {
     var diagnostics: [Diagnostic] = []
     /// Keys that repeat an earlier key of the same mapping, sorted by node once reading is done.
     var duplicateKeys: [DuplicateKey] = []
+    /// Every scalar is ASCII (known for trees the block reader built; false means unknown).
+    var allASCII = false
     /// Speeds up `path(to:from:)` for diagnostics that come in order along a long list.
     let pathCursor = PathCursor()
     /// Keys of the mapping being checked, reused from one mapping to the next.
