@@ -68,6 +68,17 @@ struct ParallelDecodeTests {
         #expect(result.diagnostics.filter { $0.reason.hasPrefix("duplicate object") }.count > 100)
     }
 
+    /// An object defined three times: both later definitions are reported against the first.
+    @Test("every repeat of an object names its first definition")
+    func thirdDefinition() throws {
+        let namespace = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n"
+        let text = [namespace, namespace, namespace].joined(separator: "---\n")
+        let result = try Self.expectSameInParallel(text, partSize: 40)
+        let duplicates = result.diagnostics.filter { $0.reason.hasPrefix("duplicate object") }
+        #expect(duplicates.map(\.location.line) == [6, 11])
+        #expect(duplicates.allSatisfy { $0.reason == "duplicate object, first defined at all.yaml:1:1" }, "\(duplicates)")
+    }
+
     /// Objects that clash across parts: the same Service twice, one cluster IP claimed by two
     /// Services, kinds kubenft skips, unknown fields; the second of each clash is the one reported.
     static func clashing(count: Int) -> String {

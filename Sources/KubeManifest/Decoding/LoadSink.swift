@@ -167,13 +167,11 @@ final class LoadSink {
 
     /// False, after reporting, when the object was already defined.
     func claim(_ origin: Origin) -> Bool {
-        let key = origin.key
-        if let first = seen[key] {
-            diagnostics.append(origin.error("duplicate object, first defined at \(first)"))
-            return false
-        }
-        seen[key] = origin.location
-        return true
+        // One probe of the table for a new object (most of them); a duplicate puts the first back.
+        guard let first = seen.updateValue(origin.location, forKey: origin.key) else { return true }
+        seen[origin.key] = first
+        diagnostics.append(origin.error("duplicate object, first defined at \(first)"))
+        return false
     }
 
     func add(_ service: Service, _ decoder: ObjectDecoder) {
