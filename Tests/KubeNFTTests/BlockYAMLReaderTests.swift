@@ -118,9 +118,39 @@ struct BlockYAMLReaderTests {
         "a: 1\na: 2\n",                      // duplicate key
         "\"a\" : 1\n'b': '2'\n",             // quoted keys
         "a:\n- b: 1\n  c:\n- d\n",           // indentless sequence of compact mappings
+        // Colons and refused bytes on either side of eight-byte words (lines are scanned a word at a time).
+        "image: registry.example.com/app:v1.4.2\n", // one colon in a value
+        "a: http://h:80/x:y:z\n",             // several colons in a value
+        "a:b:c: 1\n",                          // colons in a key
+        "- a:b:c:d: e\n",                      // colons in a compact mapping's key
+        "abcdefg: h:i:j k: l\n",               // a value colon then a key colon: an error
+        "abcdefgh: ijklmnop:\n",               // a value ending at a colon: an error
+        "a:b:c: x:y: z\n",                     // a key colon after the second colon of the line: an error
+        "key: abcdefgh#ijklmnop\n",            // `#` inside a word
+        "key: abcdefghijklm\u{7F}n\n",          // DEL past a word
+        "key: abcdefghij\u{00e9}k\n",           // non-ASCII past a word
+        "key: abcdefghijklmnop\u{01}\n",        // control byte at a word's start
+        "k: abcdefghijklmn:\nz: 1",            // colon ending a word, last line without newline
+        "a:\n  bcdefghijklmnopq:\n    r: s:t\n", // colons in deeper lines
     ])
     func edges(text: String) {
         if let outcome = Self.compare(text) { #expect(outcome.agrees, "\(outcome.detail)") }
+    }
+
+    /// Lines are scanned eight bytes at a time: every byte that matters (colon, `#`, tab, DEL,
+    /// non-ASCII, carriage return, a following line's colon) at every offset of a word.
+    @Test("a special byte at each offset of a word", arguments: [":", ": v", ":x", "#", "\t", "\u{7F}", "\u{00e9}", "\r", "\n:", "\nz: w:x"])
+    func wordOffsets(special: String) {
+        var taken = 0
+        for before in 0..<18 {
+            for after in [0, 1, 7, 9] {
+                let text = "k: " + String(repeating: "x", count: before) + special + String(repeating: "y", count: after) + "\nm: n\n"
+                guard let outcome = Self.compare(text) else { continue }
+                taken += 1
+                #expect(outcome.agrees, "\(outcome.detail)")
+            }
+        }
+        if [":x", "\nz: w:x"].contains(special) { #expect(taken > 0) }
     }
 
     @Test("the block reader takes kubectl's shapes (it must not silently fall back on them)")

@@ -251,6 +251,14 @@ struct FastLoadPathTests {
         let body = Array(zone.records.dropFirst(2))
         #expect(ZoneFile.contentHash(of: body, threshold: 2) == zone.serial)
         #expect(ZoneFile.contentHash(of: body, threshold: .max) == zone.serial)
+        let names = Self.records(seed: UInt64(count) &+ 5, count: count).map(\.name)
+        let (splitKeys, wholeKeys) = (CanonicalKeys(names, threshold: 2), CanonicalKeys(names, threshold: .max))
+        #expect(splitKeys.sortedIndices { _, _ in false } == wholeKeys.sortedIndices { _, _ in false })
+        for left in names.indices.prefix(40) {
+            for right in names.indices.suffix(40) {
+                #expect(splitKeys.compare(left, right).signum() == wholeKeys.compare(left, right).signum(), "\(names[left]) \(names[right])")
+            }
+        }
         // Pods with zero, one and two addresses in a few namespaces, and services before them.
         var numbers = Numbers(state: UInt64(count) &* 31)
         var cluster = Cluster()

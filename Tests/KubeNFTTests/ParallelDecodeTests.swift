@@ -49,6 +49,36 @@ struct ParallelDecodeTests {
         #expect(compared > 20)
     }
 
+    /// Large parts that each hold many kinds (proxy configurations, policies, workloads...), with
+    /// every object defined twice: merging a part must keep each kind's objects apart, and drop
+    /// exactly the second definitions, as a sequential read does.
+    @Test("parts mixing every kind, each object twice, merge as in sequence")
+    func mixedKindsTwice() throws {
+        let names = try FileManager.default.contentsOfDirectory(atPath: Fixtures.root).sorted()
+        let texts = try names.filter { !["malformed-yaml", "fuzz"].contains($0) }.compactMap { try Self.fixtureText($0) }
+        let proxy = "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: nftables\n"
+        let once = texts.joined(separator: "\n---\n" + proxy + "---\n")
+        let result = try Self.expectSameInParallel(once + "\n---\n" + once, partSize: 4096)
+        let single = ManifestLoader.load([ManifestSource(name: "once.yaml", bytes: Array(once.utf8))])
+        #expect(result.cluster.proxyConfigurations.count == 2 * single.cluster.proxyConfigurations.count)
+        #expect(result.cluster.services.count == single.cluster.services.count)
+        #expect(result.cluster.pods.count == single.cluster.pods.count)
+        #expect(result.cluster.workloads.count == single.cluster.workloads.count)
+        #expect(!single.cluster.proxyConfigurations.isEmpty && !single.cluster.adminPolicies.isEmpty && !single.cluster.workloads.isEmpty)
+        #expect(result.diagnostics.filter { $0.reason.hasPrefix("duplicate object") }.count > 100)
+    }
+
+    /// An object defined three times: both later definitions are reported against the first.
+    @Test("every repeat of an object names its first definition")
+    func thirdDefinition() throws {
+        let namespace = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n"
+        let text = [namespace, namespace, namespace].joined(separator: "---\n")
+        let result = try Self.expectSameInParallel(text, partSize: 40)
+        let duplicates = result.diagnostics.filter { $0.reason.hasPrefix("duplicate object") }
+        #expect(duplicates.map(\.location.line) == [6, 11])
+        #expect(duplicates.allSatisfy { $0.reason == "duplicate object, first defined at all.yaml:1:1" }, "\(duplicates)")
+    }
+
     /// Objects that clash across parts: the same Service twice, one cluster IP claimed by two
     /// Services, kinds kubenft skips, unknown fields; the second of each clash is the one reported.
     static func clashing(count: Int) -> String {

@@ -5,7 +5,7 @@ extension ObjectDecoder {
         var endpointsNode: Int32?
         var ports: [EndpointSlice.Port] = []
         for (keyNode, value) in entries(root) {
-            switch key(keyNode) {
+            switch name(keyNode) {
             case "addressType":
                 guard let text = string(value) else { continue }
                 addressType = EndpointSlice.AddressType(rawValue: text)
@@ -47,7 +47,7 @@ extension ObjectDecoder {
         var endpoint = EndpointSlice.Endpoint(addresses: [])
         var sawAddresses = false
         for (keyNode, value) in entries(node) {
-            switch key(keyNode) {
+            switch name(keyNode) {
             case "addresses":
                 sawAddresses = !Array(items(value)).isEmpty
                 guard addressType != .fqdn else { _ = strings(value); continue }
@@ -61,7 +61,7 @@ extension ObjectDecoder {
                 }
             case "conditions":
                 for (conditionKey, conditionValue) in entries(value) {
-                    switch key(conditionKey) {
+                    switch name(conditionKey) {
                     case "ready": endpoint.ready = bool(conditionValue)
                     case "serving": endpoint.serving = bool(conditionValue)
                     case "terminating": endpoint.terminating = bool(conditionValue)
@@ -96,7 +96,7 @@ extension ObjectDecoder {
     private func topologyHints(_ node: Int32) -> (zones: [String], nodes: [String]) {
         var zones: [String] = [], nodes: [String] = []
         for (keyNode, value) in entries(node) {
-            switch key(keyNode) {
+            switch name(keyNode) {
             case "forZones": zones = hintNames(value, rule: Validation.labelValueProblem)
             case "forNodes": nodes = hintNames(value, rule: Validation.dnsSubdomainProblem)
             default: unknownField(keyNode)
@@ -128,7 +128,7 @@ extension ObjectDecoder {
         var valid = true
         var sawPort = false
         for (keyNode, value) in entries(node) {
-            switch key(keyNode) {
+            switch name(keyNode) {
             case "name":
                 port.name = string(value) ?? ""
                 if !port.name.isEmpty, let problem = Validation.dnsLabelProblem(port.name) {
@@ -165,7 +165,7 @@ extension ObjectDecoder {
         guard isMapping(node) else { return nil }
         var reference = ObjectReference(kind: "", namespace: namespace, name: "")
         for (keyNode, value) in entries(node) {
-            switch key(keyNode) {
+            switch name(keyNode) {
             case "kind": reference.kind = referenceText(value) { Validation.displayTextProblem($0, maximumBytes: 63) } ?? ""
             case "namespace": reference.namespace = referenceText(value, Validation.dnsLabelProblem) ?? namespace
             case "name": reference.name = referenceText(value, Validation.dnsSubdomainProblem) ?? ""
@@ -191,7 +191,7 @@ extension ObjectDecoder {
         guard let meta = decodeMeta() else { return nil }
         var subsets: [Endpoints.Subset] = []
         for (keyNode, value) in entries(root) {
-            switch key(keyNode) {
+            switch name(keyNode) {
             case "subsets":
                 subsets = items(value).compactMap(endpointSubset)
             case "apiVersion", "kind", "metadata":
@@ -207,7 +207,7 @@ extension ObjectDecoder {
         guard isMapping(node) else { return nil }
         var subset = Endpoints.Subset(addresses: [], ports: [])
         for (keyNode, value) in entries(node) {
-            switch key(keyNode) {
+            switch name(keyNode) {
             case "addresses": subset.addresses = items(value).compactMap(endpointAddress)
             case "notReadyAddresses": subset.notReadyAddresses = items(value).compactMap(endpointAddress)
             case "ports": subset.ports = items(value).compactMap { endpointPort($0, portMayBeNull: false) }
@@ -224,7 +224,7 @@ extension ObjectDecoder {
         var reference: ObjectReference?
         var hostname: String?
         for (keyNode, value) in entries(node) {
-            switch key(keyNode) {
+            switch name(keyNode) {
             case "ip": address = usableAddress(value)
             case "nodeName": nodeName = self.nodeName(value)
             case "targetRef": reference = objectReference(value)

@@ -14,13 +14,22 @@ final class LoadSink {
     /// Cluster IP to the Service that claimed it first.
     private var clusterIPOwners: [IPAddress: String] = [:]
 
-    /// Objects decoded by a part sink, with the cross-object checks still to run on them: they
-    /// run when the part is merged into the load's sink, in input order. Nil on the load's sink.
+    /// Objects decoded by a part sink, in input order, with the cross-object checks still to run
+    /// on them: they run when the part is merged into the load's sink. The objects themselves
+    /// wait in the part's `cluster`, one list per kind, so each is copied once, into the load's
+    /// lists, when its claim succeeds. Nil on the load's sink.
     private var pending: [Pending]?
 
     private struct Pending {
+        var list: ObjectList
+        /// Nil for a KubeProxyConfiguration, which is not claimed.
         var origin: Origin?
-        var commit: (LoadSink, Origin?) -> Void
+    }
+
+    /// Which list of `Cluster` a pending object waits in.
+    private enum ObjectList {
+        case services, endpointSlices, endpoints, pods, namespaces, nodes, networkPolicies, adminPolicies
+        case proxyConfigurations, serviceCIDRs, workloads
     }
 
     /// What the cross-object checks need of a decoded object's document, so that a part's node
@@ -70,18 +79,60 @@ final class LoadSink {
     func merge(_ part: LoadSink) {
         diagnostics += part.diagnostics
         unusedKinds.merge(part.unusedKinds)
-        // Taken out of the part and consumed from the back, so no item is copied.
-        guard var items = part.pending else { return }
+        guard let items = part.pending else { return }
         part.pending = nil
-        items.reverse()
-        while let item = items.popLast() { item.commit(self, item.origin) }
+        let objects = part.cluster
+        part.cluster = Cluster()
+        var next = Cursors()
+        for item in items {
+            switch item.list {
+            case .services:
+                let service = objects.services[next.advance(&next.services)]
+                guard let origin = item.origin, claim(origin) else { continue }
+                checkClusterIPs(of: service, origin)
+                cluster.services.append(service)
+            case .endpointSlices: commit(objects.endpointSlices, &next.endpointSlices, into: &cluster.endpointSlices, item.origin)
+            case .endpoints: commit(objects.endpoints, &next.endpoints, into: &cluster.endpoints, item.origin)
+            case .pods: commit(objects.pods, &next.pods, into: &cluster.pods, item.origin)
+            case .namespaces: commit(objects.namespaces, &next.namespaces, into: &cluster.namespaces, item.origin)
+            case .nodes: commit(objects.nodes, &next.nodes, into: &cluster.nodes, item.origin)
+            case .networkPolicies: commit(objects.networkPolicies, &next.networkPolicies, into: &cluster.networkPolicies, item.origin)
+            case .adminPolicies: commit(objects.adminPolicies, &next.adminPolicies, into: &cluster.adminPolicies, item.origin)
+            case .serviceCIDRs: commit(objects.serviceCIDRs, &next.serviceCIDRs, into: &cluster.serviceCIDRs, item.origin)
+            case .workloads: commit(objects.workloads, &next.workloads, into: &cluster.workloads, item.origin)
+            case .proxyConfigurations:
+                cluster.proxyConfigurations.append(objects.proxyConfigurations[next.advance(&next.proxyConfigurations)])
+            }
+        }
     }
 
-    private func accept(_ origin: Origin, _ commit: @escaping (LoadSink, Origin) -> Void) {
+    /// How far `merge` has read each of a part's lists.
+    private struct Cursors {
+        var services = 0, endpointSlices = 0, endpoints = 0, pods = 0, namespaces = 0, nodes = 0
+        var networkPolicies = 0, adminPolicies = 0, proxyConfigurations = 0, serviceCIDRs = 0, workloads = 0
+
+        /// The cursor's value, then moves it on.
+        func advance(_ cursor: inout Int) -> Int {
+            defer { cursor += 1 }
+            return cursor
+        }
+    }
+
+    /// The next object of a part's list goes into the load's list when its claim succeeds.
+    private func commit<Object>(_ objects: [Object], _ cursor: inout Int, into list: inout [Object], _ origin: Origin?) {
+        let index = cursor
+        cursor += 1
+        guard let origin, claim(origin) else { return }
+        list.append(objects[index])
+    }
+
+    /// Claims an object decoded here and adds it, or, in a part sink, keeps it for `merge`.
+    private func accept<Object>(_ object: Object, _ origin: Origin, _ list: ObjectList, into objects: inout [Object]) {
         if pending != nil {
-            pending?.append(Pending(origin: origin) { sink, origin in origin.map { commit(sink, $0) } })
-        } else {
-            commit(self, origin)
+            pending!.append(Pending(list: list, origin: origin))
+            objects.append(object)
+        } else if claim(origin) {
+            objects.append(object)
         }
     }
 
@@ -115,66 +166,64 @@ final class LoadSink {
     func reserveClaims(_ count: Int) { seen.reserveCapacity(count) }
 
     /// False, after reporting, when the object was already defined.
-    func claim(_ meta: ObjectMeta, _ origin: Origin) -> Bool {
-        let key = origin.key
-        if let first = seen[key] {
-            diagnostics.append(origin.error("duplicate object, first defined at \(first)"))
-            return false
-        }
-        seen[key] = meta.location
-        return true
+    func claim(_ origin: Origin) -> Bool {
+        // One probe of the table for a new object (most of them); a duplicate puts the first back.
+        guard let first = seen.updateValue(origin.location, forKey: origin.key) else { return true }
+        seen[origin.key] = first
+        diagnostics.append(origin.error("duplicate object, first defined at \(first)"))
+        return false
     }
 
     func add(_ service: Service, _ decoder: ObjectDecoder) {
-        accept(Origin(decoder, meta: service.meta, clusterIPs: service.clusterIPs.count)) { sink, origin in
-            guard sink.claim(service.meta, origin) else { return }
-            sink.checkClusterIPs(of: service, origin)
-            sink.cluster.services.append(service)
+        let origin = Origin(decoder, meta: service.meta, clusterIPs: service.clusterIPs.count)
+        if pending != nil {
+            pending!.append(Pending(list: .services, origin: origin))
+            cluster.services.append(service)
+        } else if claim(origin) {
+            checkClusterIPs(of: service, origin)
+            cluster.services.append(service)
         }
     }
 
     func add(_ slice: EndpointSlice, _ decoder: ObjectDecoder) {
-        accept(Origin(decoder, meta: slice.meta)) { sink, origin in if sink.claim(slice.meta, origin) { sink.cluster.endpointSlices.append(slice) } }
+        accept(slice, Origin(decoder, meta: slice.meta), .endpointSlices, into: &cluster.endpointSlices)
     }
 
     func add(_ endpoints: Endpoints, _ decoder: ObjectDecoder) {
-        accept(Origin(decoder, meta: endpoints.meta)) { sink, origin in if sink.claim(endpoints.meta, origin) { sink.cluster.endpoints.append(endpoints) } }
+        accept(endpoints, Origin(decoder, meta: endpoints.meta), .endpoints, into: &cluster.endpoints)
     }
 
     func add(_ pod: Pod, _ decoder: ObjectDecoder) {
-        accept(Origin(decoder, meta: pod.meta)) { sink, origin in if sink.claim(pod.meta, origin) { sink.cluster.pods.append(pod) } }
+        accept(pod, Origin(decoder, meta: pod.meta), .pods, into: &cluster.pods)
     }
 
     func add(_ namespace: Namespace, _ decoder: ObjectDecoder) {
-        accept(Origin(decoder, meta: namespace.meta)) { sink, origin in if sink.claim(namespace.meta, origin) { sink.cluster.namespaces.append(namespace) } }
+        accept(namespace, Origin(decoder, meta: namespace.meta), .namespaces, into: &cluster.namespaces)
     }
 
     func add(_ node: Node, _ decoder: ObjectDecoder) {
-        accept(Origin(decoder, meta: node.meta)) { sink, origin in if sink.claim(node.meta, origin) { sink.cluster.nodes.append(node) } }
+        accept(node, Origin(decoder, meta: node.meta), .nodes, into: &cluster.nodes)
     }
 
     func add(_ policy: AdminNetworkPolicy, _ decoder: ObjectDecoder) {
-        accept(Origin(decoder, meta: policy.meta)) { sink, origin in if sink.claim(policy.meta, origin) { sink.cluster.adminPolicies.append(policy) } }
+        accept(policy, Origin(decoder, meta: policy.meta), .adminPolicies, into: &cluster.adminPolicies)
     }
 
     func add(_ serviceCIDR: ServiceCIDR, _ decoder: ObjectDecoder) {
-        accept(Origin(decoder, meta: serviceCIDR.meta)) { sink, origin in if sink.claim(serviceCIDR.meta, origin) { sink.cluster.serviceCIDRs.append(serviceCIDR) } }
+        accept(serviceCIDR, Origin(decoder, meta: serviceCIDR.meta), .serviceCIDRs, into: &cluster.serviceCIDRs)
     }
 
     func add(_ policy: NetworkPolicy, _ decoder: ObjectDecoder) {
-        accept(Origin(decoder, meta: policy.meta)) { sink, origin in if sink.claim(policy.meta, origin) { sink.cluster.networkPolicies.append(policy) } }
+        accept(policy, Origin(decoder, meta: policy.meta), .networkPolicies, into: &cluster.networkPolicies)
     }
 
     func add(_ workload: Workload, _ decoder: ObjectDecoder) {
-        accept(Origin(decoder, meta: workload.meta)) { sink, origin in if sink.claim(workload.meta, origin) { sink.cluster.workloads.append(workload) } }
+        accept(workload, Origin(decoder, meta: workload.meta), .workloads, into: &cluster.workloads)
     }
 
     func add(_ configuration: KubeProxyConfiguration) {
-        if pending != nil {
-            pending?.append(Pending(origin: nil) { sink, _ in sink.cluster.proxyConfigurations.append(configuration) })
-        } else {
-            cluster.proxyConfigurations.append(configuration)
-        }
+        pending?.append(Pending(list: .proxyConfigurations, origin: nil))
+        cluster.proxyConfigurations.append(configuration)
     }
 
     private func checkClusterIPs(of service: Service, _ origin: Origin) {

@@ -79,8 +79,10 @@ public enum ManifestLoader {
 
     private static func decodeTree(_ tree: NodeTree, sink: LoadSink) {
         sink.diagnostics.append(contentsOf: tree.diagnostics)
+        // One box for every decoder of the tree's objects (a box per decoder would copy the tree each time).
+        let box = ObjectDecoder.TreeBox(tree)
         for document in tree.documents {
-            decodeDocument(document, in: tree, sink: sink)
+            decodeDocument(document, in: box, sink: sink)
         }
     }
 
@@ -144,13 +146,17 @@ public enum ManifestLoader {
     }
 
     static func decodeDocument(_ root: Int32, in tree: NodeTree, sink: LoadSink) {
-        let decoder = ObjectDecoder(tree: tree, root: root, sink: sink)
-        if tree.node(root).kind == .sequence {
+        decodeDocument(root, in: ObjectDecoder.TreeBox(tree), sink: sink)
+    }
+
+    private static func decodeDocument(_ root: Int32, in box: ObjectDecoder.TreeBox, sink: LoadSink) {
+        let decoder = ObjectDecoder(box: box, root: root, sink: sink)
+        if box.tree.node(root).kind == .sequence {
             // A bare list of objects, as a top-level JSON array.
-            for item in tree.children(root) where !tree.isNull(item) { decodeDocument(item, in: tree, sink: sink) }
+            for item in box.tree.children(root) where !box.tree.isNull(item) { decodeDocument(item, in: box, sink: sink) }
             return
         }
-        guard tree.node(root).kind == .mapping else {
+        guard box.tree.node(root).kind == .mapping else {
             decoder.error(root, "expected a mapping, got \(decoder.describe(root))")
             return
         }
@@ -160,59 +166,63 @@ public enum ManifestLoader {
         }
         guard let kind = decoder.string(kindNode) else { return }
         guard !kind.isEmpty else { decoder.error(kindNode, "must not be empty"); return }
-        if kind.hasSuffix("List"), let itemsNode = tree.value(root, "items") {
-            decodeList(kind: kind, root: root, items: itemsNode, in: tree, sink: sink)
+        if kind.hasSuffix("List"), let itemsNode = box.tree.value(root, "items") {
+            decodeList(kind: kind, root: root, items: itemsNode, in: box, sink: sink)
             return
         }
-        decodeObject(root, kind: kind, kindNode: kindNode, in: tree, sink: sink)
+        decodeObject(root, kind: kind, kindNode: kindNode, in: box, sink: sink)
     }
 
     /// `kind: List` (what `kubectl get -o yaml` prints) or a typed list such as `ServiceList`,
     /// whose items may leave out their kind and apiVersion.
-    private static func decodeList(kind: String, root: Int32, items: Int32, in tree: NodeTree, sink: LoadSink) {
-        let decoder = ObjectDecoder(tree: tree, root: root, sink: sink)
-        reportDuplicateKeys(tree.duplicateKeys(under: root).filter { $0.mapping == root }, decoder: decoder)
+    private static func decodeList(kind: String, root: Int32, items: Int32, in box: ObjectDecoder.TreeBox, sink: LoadSink) {
+        let decoder = ObjectDecoder(box: box, root: root, sink: sink)
+        reportDuplicateKeys(box.tree.duplicateKeys(under: root).filter { $0.mapping == root }, decoder: decoder)
         let itemKind = kind == "List" ? nil : String(kind.dropLast(4))
-        let listVersion = tree.value(root, "apiVersion").flatMap { tree.scalarType($0) == .string ? tree.string($0) : nil }
+        let listVersion = box.tree.value(root, "apiVersion").flatMap { box.tree.scalarType($0) == .string ? box.tree.string($0) : nil }
         for item in decoder.items(items) {
-            decodeListItem(item, itemKind: itemKind, listVersion: listVersion, in: tree, sink: sink) { tree.path(to: item, from: root) }
+            decodeListItem(item, itemKind: itemKind, listVersion: listVersion, in: box, sink: sink) { box.tree.path(to: item, from: root) }
         }
     }
 
     /// One item of a list; `field` spells its path (for an item that is not an object).
     static func decodeListItem(_ item: Int32, itemKind: String?, listVersion: String?, in tree: NodeTree, sink: LoadSink,
                                field: () -> String) {
-        guard tree.node(item).kind == .mapping else {
-            if !tree.isNull(item) {
-                let decoder = ObjectDecoder(tree: tree, root: item, sink: sink)
+        decodeListItem(item, itemKind: itemKind, listVersion: listVersion, in: ObjectDecoder.TreeBox(tree), sink: sink, field: field)
+    }
+
+    private static func decodeListItem(_ item: Int32, itemKind: String?, listVersion: String?, in box: ObjectDecoder.TreeBox,
+                                       sink: LoadSink, field: () -> String) {
+        let decoder = ObjectDecoder(box: box, root: item, sink: sink)
+        guard box.tree.node(item).kind == .mapping else {
+            if !box.tree.isNull(item) {
                 decoder.report(.error, field: field(), at: item, "expected a mapping, got \(decoder.describe(item))")
             }
             return
         }
-        if let kindNode = ObjectDecoder(tree: tree, root: item, sink: sink).field(item, "kind") {
-            let itemDecoder = ObjectDecoder(tree: tree, root: item, sink: sink)
-            guard let kind = itemDecoder.string(kindNode) else { return }
-            if kind.hasSuffix("List"), let nested = tree.value(item, "items") {
-                decodeList(kind: kind, root: item, items: nested, in: tree, sink: sink)
+        if let kindNode = decoder.field(item, "kind") {
+            guard let kind = decoder.string(kindNode) else { return }
+            if kind.hasSuffix("List"), let nested = box.tree.value(item, "items") {
+                decodeList(kind: kind, root: item, items: nested, in: box, sink: sink)
             } else {
-                decodeObject(item, kind: kind, kindNode: kindNode, in: tree, sink: sink)
+                decodeObject(item, kind: kind, kindNode: kindNode, in: box, sink: sink)
             }
         } else if let itemKind {
-            decodeObject(item, kind: itemKind, kindNode: nil, in: tree, sink: sink, inheritedVersion: listVersion)
+            decodeObject(item, kind: itemKind, kindNode: nil, in: box, sink: sink, inheritedVersion: listVersion)
         } else {
-            ObjectDecoder(tree: tree, root: item, sink: sink).missing("kind", in: item)
+            decoder.missing("kind", in: item)
         }
     }
 
-    private static func decodeObject(_ root: Int32, kind: String, kindNode: Int32?, in tree: NodeTree,
+    private static func decodeObject(_ root: Int32, kind: String, kindNode: Int32?, in box: ObjectDecoder.TreeBox,
                                      sink: LoadSink, inheritedVersion: String? = nil) {
         guard let known = KnownKind(rawValue: kind) else {
-            UnusedKinds.note(kind: kind, root: root, in: tree, sink: sink, inheritedVersion: inheritedVersion)
+            UnusedKinds.note(kind: kind, root: root, in: box.tree, sink: sink, inheritedVersion: inheritedVersion)
             return
         }
-        var decoder = ObjectDecoder(tree: tree, root: root, sink: sink)
+        var decoder = ObjectDecoder(box: box, root: root, sink: sink)
         decoder.prepareLabel(kind: known)
-        reportDuplicateKeys(tree.duplicateKeys(under: root), decoder: decoder)
+        reportDuplicateKeys(box.tree.duplicateKeys(under: root), decoder: decoder)
         guard decoder.checkAPIVersion(kind: known, inherited: inheritedVersion) else { return }
         switch known {
         case .service: decoder.decodeService().map { sink.add($0, decoder) }

@@ -53,7 +53,7 @@ extension ObjectDecoder {
         }
         var valid = true
         for (keyNode, value) in entries(metadata) {
-            switch key(keyNode) {
+            switch name(keyNode) {
             case "name":
                 guard let name = string(value) else { valid = false; continue }
                 if name.isEmpty { continue }

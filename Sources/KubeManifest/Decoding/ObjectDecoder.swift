@@ -4,7 +4,7 @@
 struct ObjectDecoder {
     /// The tree, held by reference: decoders and field iterators are copied many times per object,
     /// and a copy of the tree itself would retain each of its arrays every time.
-    private let box: TreeBox
+    let box: TreeBox
     var tree: NodeTree { _read { yield box.tree } }
     /// The object's root mapping; field paths are relative to it.
     let root: Int32
@@ -23,6 +23,13 @@ struct ObjectDecoder {
 
     init(tree: NodeTree, root: Int32, sink: LoadSink) {
         self.box = TreeBox(tree)
+        self.root = root
+        self.sink = sink
+    }
+
+    /// A decoder of an object of a tree other decoders share.
+    init(box: TreeBox, root: Int32, sink: LoadSink) {
+        self.box = box
         self.root = root
         self.sink = sink
     }
@@ -314,19 +321,18 @@ struct ObjectDecoder {
     func stringMap(_ node: Int32, as role: StringMapRole = .labels) -> [String: String] {
         guard isMapping(node) else { return [:] }
         // The pods of one workload repeat their labels.
-        return memoized(node, tag: role == .labels ? 0 : 1, in: \.maps) { decodeStringMap(node, as: role) }
+        return memoized(node, tag: role == .labels ? 0 : 1, in: sink.values.maps) { decodeStringMap(node, as: role) }
     }
 
     /// What `decode` makes of the subtree at `node`. A subtree spelled exactly like one decoded
     /// earlier without a problem decodes to the same value, again without a problem, so that
     /// value is reused; a subtree with a problem is decoded (and reported) every time.
-    func memoized<Value>(_ node: Int32, tag: UInt8, in cache: ReferenceWritableKeyPath<ValueTable, [SubtreeSignature: Value]>,
-                         _ decode: () -> Value) -> Value {
-        let signature = tree.signature(of: node, tag: tag)
-        if let known = sink.values[keyPath: cache][signature] { return known }
+    func memoized<Value>(_ node: Int32, tag: UInt8, in cache: SubtreeCache<Value>, _ decode: () -> Value) -> Value {
+        let hash = tree.signatureHash(of: node, tag: tag)
+        if let known = cache.value(of: node, tag: tag, in: tree, hash: hash) { return known }
         let reported = sink.diagnostics.count
         let value = decode()
-        if sink.diagnostics.count == reported { sink.values[keyPath: cache][signature] = value }
+        if sink.diagnostics.count == reported { cache.store(value, of: node, tag: tag, in: tree, hash: hash) }
         return value
     }
 

@@ -1,7 +1,7 @@
 extension ObjectDecoder {
     /// Top-level keys every kind with a spec shares; anything else is unknown.
     func checkTopLevel(_ keyNode: Int32) {
-        switch key(keyNode) {
+        switch name(keyNode) {
         case "apiVersion", "kind", "metadata", "spec", "status": break
         default: unknownField(keyNode)
         }

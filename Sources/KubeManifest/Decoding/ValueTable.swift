@@ -10,8 +10,10 @@ final class ValueTable {
     private var references: Set<Boxed<ObjectReference>> = []
     /// String maps and pods' container port lists decoded without a problem, by how they are
     /// spelled (see `ObjectDecoder.memoized`).
-    var maps: [SubtreeSignature: [String: String]] = [:]
-    var containerPorts: [SubtreeSignature: [Pod.ContainerPort]] = [:]
+    let maps = SubtreeCache<[String: String]>()
+    let containerPorts = SubtreeCache<[Pod.ContainerPort]>()
+    /// Pods' controllers by their `ownerReferences` (and namespace, which the reference takes).
+    let controllers = SubtreeCache<(namespace: String, controller: Boxed<ObjectReference>?)>()
 
     /// Strings of up to 15 UTF-8 bytes are stored inline and gain nothing from sharing.
     func string(_ text: String) -> String {
@@ -46,4 +48,29 @@ final class ValueTable {
         reference.name = string(reference.name)
         return reference
     }
+}
+
+/// Values decoded from subtrees, found again by how a later subtree is spelled: the subtree is
+/// hashed and compared where it lies in its tree, and only a value stored for the first time has
+/// its signature spelled out, so a lookup allocates nothing.
+final class SubtreeCache<Value> {
+    private var entries: [Int: [(signature: [UInt8], value: Value)]] = [:]
+
+    func value(of node: Int32, tag: UInt8, in tree: NodeTree, hash: Int, where wanted: (Value) -> Bool = { _ in true }) -> Value? {
+        guard let candidates = entries[hash] else { return nil }
+        for candidate in candidates where wanted(candidate.value) && tree.hasSignature(candidate.signature, at: node, tag: tag) {
+            return candidate.value
+        }
+        return nil
+    }
+
+    /// Keeps `value` for subtrees spelled like the one at `node`, unless enough are kept under
+    /// its hash already (then a later equal subtree is decoded again, which gives the same value).
+    func store(_ value: Value, of node: Int32, tag: UInt8, in tree: NodeTree, hash: Int) {
+        guard entries[hash]?.count ?? 0 < Self.perHash else { return }
+        entries[hash, default: []].append((tree.signature(of: node, tag: tag), value))
+    }
+
+    /// Most subtrees kept under one hash: a lookup compares at most this many.
+    static var perHash: Int { 8 }
 }

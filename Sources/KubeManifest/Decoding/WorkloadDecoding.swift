@@ -4,12 +4,12 @@ extension ObjectDecoder {
         var pod = Pod(meta: meta)
         var podIP: IPAddress?
         for (keyNode, value) in entries(root) {
-            switch key(keyNode) {
+            switch name(keyNode) {
             case "spec":
                 decodePodSpec(value, into: &pod)
             case "status":
                 for (statusKey, statusValue) in entries(value) {
-                    switch key(statusKey) {
+                    switch name(statusKey) {
                     case "phase": pod.phase = string(statusValue)
                     case "podIP": podIP = tree.node(statusValue).length == 0 ? nil : ip(statusValue)
                     case "podIPs":
@@ -25,9 +25,28 @@ extension ObjectDecoder {
             }
         }
         if pod.podIPs.isEmpty, let podIP { pod.podIPs = [podIP] }
-        pod.controllerBox = sink.values.controller(sink.values.reference(controllerReference()))
+        pod.controllerBox = podController()
         pod.containerPorts = sink.values.ports(pod.containerPorts)
         return pod
+    }
+
+    /// The Pod's controller, boxed once per part. The Pods of one ReplicaSet repeat its
+    /// `ownerReferences`, which decode (in one namespace) to the same reference every time
+    /// they decode without a problem, so that reference is reused as `memoized` does.
+    private func podController() -> Boxed<ObjectReference>? {
+        let decode = { sink.values.controller(sink.values.reference(controllerReference())) }
+        guard let metadata = field(root, "metadata"), tree.node(metadata).kind == .mapping,
+              let list = field(metadata, "ownerReferences") else { return decode() }
+        let cache = sink.values.controllers, tag: UInt8 = 4
+        let hash = tree.signatureHash(of: list, tag: tag)
+        let namespace = namespace
+        if let known = cache.value(of: list, tag: tag, in: tree, hash: hash, where: { $0.namespace == namespace }) {
+            return known.controller
+        }
+        let reported = sink.diagnostics.count
+        let controller = decode()
+        if sink.diagnostics.count == reported { cache.store((namespace, controller), of: list, tag: tag, in: tree, hash: hash) }
+        return controller
     }
 
     /// Containers' ports first, then sidecars', whatever order the keys come in. Pod templates of
@@ -36,13 +55,14 @@ extension ObjectDecoder {
         var sidecarPorts: [Pod.ContainerPort] = []
         defer { pod.containerPorts += sidecarPorts }
         for (keyNode, value) in entries(node) {
-            let name = key(keyNode)
-            switch name {
+            let field = name(keyNode)
+            switch field {
             case "nodeName":
                 pod.nodeName = nodeName(value)
             case "hostNetwork":
                 pod.hostNetwork = bool(value) ?? false
             case "hostname", "subdomain":
+                let name = key(keyNode)
                 guard let text = string(value), !text.isEmpty else { continue }
                 if let problem = Validation.dnsLabelProblem(text) {
                     error(value, "invalid \(name) \(Validation.quoted(text)): \(problem)")
@@ -52,15 +72,15 @@ extension ObjectDecoder {
                 if name == "hostname" { naming.hostname = text } else { naming.subdomain = text }
                 pod.naming = naming
             case "containers":
-                pod.containerPorts += memoized(value, tag: 2, in: \.containerPorts) {
+                pod.containerPorts += memoized(value, tag: 2, in: sink.values.containerPorts) {
                     items(value).flatMap { containerPorts($0, initContainer: false) }
                 }
             case "initContainers":
-                sidecarPorts += memoized(value, tag: 3, in: \.containerPorts) {
+                sidecarPorts += memoized(value, tag: 3, in: sink.values.containerPorts) {
                     items(value).flatMap { containerPorts($0, initContainer: true) }
                 }
             default:
-                if !PodFields.spec.contains(name) { unknownField(keyNode) }
+                if !PodFields.spec.contains(field) { unknownField(keyNode) }
             }
         }
     }
@@ -72,14 +92,14 @@ extension ObjectDecoder {
         var ports: [Pod.ContainerPort] = []
         var sidecar = false
         for (keyNode, value) in entries(node) {
-            let name = key(keyNode)
-            switch name {
+            let field = name(keyNode)
+            switch field {
             case "ports":
                 ports = items(value).compactMap(containerPort)
             case "restartPolicy":
                 sidecar = string(value) == "Always"
             default:
-                if !PodFields.container.contains(name) { unknownField(keyNode) }
+                if !PodFields.container.contains(field) { unknownField(keyNode) }
             }
         }
         return !initContainer || sidecar ? ports : []
@@ -168,7 +188,7 @@ extension ObjectDecoder {
 
 /// Fields of PodSpec and Container kubenft does not need but must not flag in strict mode.
 enum PodFields {
-    static let spec: Set<String> = [
+    static let spec = KeyNames([
         "activeDeadlineSeconds", "affinity", "automountServiceAccountToken", "dnsConfig", "dnsPolicy",
         "enableServiceLinks", "ephemeralContainers", "hostAliases", "hostIPC", "hostPID", "hostUsers", "hostname",
         "hostnameOverride", "imagePullSecrets", "nodeSelector", "os", "overhead", "preemptionPolicy", "priority",
@@ -176,11 +196,11 @@ enum PodFields {
         "schedulerName", "schedulingGates", "securityContext", "serviceAccount", "serviceAccountName",
         "setHostnameAsFQDN", "shareProcessNamespace", "subdomain", "terminationGracePeriodSeconds", "tolerations",
         "topologySpreadConstraints", "volumes",
-    ]
-    static let container: Set<String> = [
+    ])
+    static let container = KeyNames([
         "args", "command", "env", "envFrom", "image", "imagePullPolicy", "lifecycle", "livenessProbe", "name",
         "readinessProbe", "resizePolicy", "resources", "restartPolicyRules", "securityContext", "startupProbe",
         "stdin", "stdinOnce", "terminationMessagePath", "terminationMessagePolicy", "tty", "volumeDevices",
         "volumeMounts", "workingDir",
-    ]
+    ])
 }

@@ -30,7 +30,7 @@ extension ObjectDecoder {
         for item in items(list) where isMapping(item) {
             var kind = "", name = "", isController = false
             for (keyNode, value) in entries(item) {
-                switch key(keyNode) {
+                switch self.name(keyNode) {
                 case "kind": kind = string(value) ?? ""
                 case "name": name = string(value) ?? ""
                 case "controller": isController = bool(value) ?? false

@@ -32,6 +32,8 @@ struct BlockYAMLReader {
         let shared = array.map { $0.withUnsafeBufferPointer { $0.baseAddress } == bytes.baseAddress && $0.count == bytes.count } ?? false
         var tree = shared ? NodeTree(file: file, sharing: array!) : NodeTree(file: file, expectedSize: bytes.count)
         tree.lineOffset = lineOffset
+        // The block reader declines any byte outside ASCII.
+        tree.allASCII = true
         var reader = BlockYAMLReader(input: bytes, tree: tree, shared: shared)
         do {
             try reader.run()
@@ -56,13 +58,7 @@ struct BlockYAMLReader {
         var inDocument = false
         while cursor < input.count {
             let lineStart = cursor
-            var end = lineStart
-            while end < input.count, input[end] != 0x0A {
-                let byte = input[end]
-                // Tabs, carriage returns, control bytes, DEL, non-ASCII and comments: libyaml's call.
-                guard byte >= 0x20, byte < 0x7F, byte != UInt8(ascii: "#") else { throw Unsupported() }
-                end += 1
-            }
+            let end = try lineEnd(from: lineStart)
             lineBegin = lineStart
             var indent = lineStart
             while indent < end, input[indent] == 0x20 { indent += 1 }
@@ -91,6 +87,77 @@ struct BlockYAMLReader {
         }
         if inDocument { try finishDocument() }
         if explicitStart { throw Unsupported() }
+    }
+
+    /// Colons of the current line, for `scan`: the first two, and how many there are.
+    private var colons = (first: 0, second: 0, count: 0)
+
+    /// Where the line starting at `start` ends (its newline, or the input's end), noting its
+    /// colons; refuses control bytes other than the newline, DEL, non-ASCII and `#`. Eight bytes
+    /// at a time: each test below marks exactly the bytes it is about (the top bit of each).
+    private mutating func lineEnd(from start: Int) throws(Unsupported) -> Int {
+        colons.count = 0
+        var end = start
+        let base = UnsafeRawPointer(input.baseAddress!)
+        while input.count - end >= 8 {
+            let word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: end, as: UInt64.self))
+            let stops = Self.controlOrHigh(word) | Self.equal(word, UInt8(ascii: "#"))
+            var colonMask = Self.equal(word, UInt8(ascii: ":"))
+            if stops != 0 {
+                let stop = stops.trailingZeroBitCount >> 3
+                guard input[end + stop] == 0x0A else { throw Unsupported() }
+                colonMask &= (1 << (stop << 3)) &- 1
+                noteColons(colonMask, at: end)
+                return end + stop
+            }
+            noteColons(colonMask, at: end)
+            end += 8
+        }
+        while end < input.count {
+            let byte = input[end]
+            if byte == 0x0A { return end }
+            // Tabs, carriage returns, control bytes, DEL, non-ASCII and comments: libyaml's call.
+            guard byte >= 0x20, byte < 0x7F, byte != UInt8(ascii: "#") else { throw Unsupported() }
+            if byte == UInt8(ascii: ":") { noteColons(0x80, at: end) }
+            end += 1
+        }
+        return end
+    }
+
+    /// Notes the colons marked in `mask` (the top bit of byte `i` for the byte at `offset + i`).
+    private mutating func noteColons(_ mask: UInt64, at offset: Int) {
+        var mask = mask
+        while mask != 0 {
+            let position = offset + mask.trailingZeroBitCount >> 3
+            if colons.count == 0 { colons.first = position } else if colons.count == 1 { colons.second = position }
+            colons.count += 1
+            mask &= mask &- 1
+        }
+    }
+
+    private static let lows: UInt64 = 0x7F7F_7F7F_7F7F_7F7F, highs: UInt64 = 0x8080_8080_8080_8080
+
+    /// Marks the bytes of `word` below 0x20, and those of 0x7F and above (no carry crosses bytes).
+    private static func controlOrHigh(_ word: UInt64) -> UInt64 {
+        let below = ~((word & lows) &+ 0x6060_6060_6060_6060 | word) & highs
+        let above = ((word & lows) &+ 0x0101_0101_0101_0101 | word) & highs
+        return below | above
+    }
+
+    /// Marks the bytes of `word` equal to `byte`.
+    private static func equal(_ word: UInt64, _ byte: UInt8) -> UInt64 {
+        let value = word ^ (UInt64(byte) &* 0x0101_0101_0101_0101)
+        return ~((value & lows) &+ lows | value | lows)
+    }
+
+    /// Where `scan` may start looking for a colon in a scalar at `position`: the line's first
+    /// colon at or after it, or `end` when the line has none there; `position` when unknown.
+    private func colonSearchStart(_ position: Int, _ end: Int) -> Int {
+        if colons.count == 0 { return end }
+        if colons.first >= position { return colons.first }
+        if colons.count == 1 { return end }
+        if colons.second >= position { return colons.second }
+        return colons.count == 2 ? end : position
     }
 
     /// A `---` start was seen and no content has followed it yet.
@@ -172,7 +239,7 @@ struct BlockYAMLReader {
         var position = start + 1
         while position < end, input[position] == 0x20 { position += 1 }
         guard position < end, !Self.isDash(input, position, end) else { throw Unsupported() }
-        let scalar = try Self.scan(input, position, end)
+        let scalar = try Self.scan(input, position, end, from: colonSearchStart(position, end))
         if scalar.isKey {
             guard stack.count < NodeTree.maximumDepth - 1 else { throw Unsupported() }
             let itemColumn = position - lineBegin
@@ -187,7 +254,7 @@ struct BlockYAMLReader {
 
     /// `key: value` or `key:` at `column`, inside the mapping on top of the stack.
     private mutating func keyLine(column: Int, start: Int, end: Int) throws(Unsupported) {
-        let key = try Self.scan(input, start, end)
+        let key = try Self.scan(input, start, end, from: colonSearchStart(start, end))
         guard key.isKey, key.after - start < Self.maximumKeyLength else { throw Unsupported() }
         append(key, at: start)
         let colon = key.after
@@ -198,7 +265,7 @@ struct BlockYAMLReader {
             return
         }
         guard !Self.isDash(input, position, end) else { throw Unsupported() }
-        let scalar = try Self.scan(input, position, end)
+        let scalar = try Self.scan(input, position, end, from: colonSearchStart(position, end))
         guard !scalar.isKey else { throw Unsupported() }
         try value(position, end, scalar)
         inlineColumn = column
@@ -240,8 +307,9 @@ struct BlockYAMLReader {
     }
 
     /// Reads the scalar at `position`: it either is a key (`after` at its colon) or runs to the
-    /// end of the line (trailing spaces dropped).
-    private static func scan(_ input: UnsafeBufferPointer<UInt8>, _ position: Int, _ end: Int) throws(Unsupported) -> Scalar {
+    /// end of the line (trailing spaces dropped). No colon lies between `position` and `colonSearch`.
+    private static func scan(_ input: UnsafeBufferPointer<UInt8>, _ position: Int, _ end: Int,
+                             from colonSearch: Int) throws(Unsupported) -> Scalar {
         let first = input[position]
         switch first {
         case UInt8(ascii: "\""), UInt8(ascii: "'"):
@@ -259,7 +327,7 @@ struct BlockYAMLReader {
         default:
             break
         }
-        var index = position
+        var index = max(position, colonSearch)
         while index < end {
             if input[index] == UInt8(ascii: ":"), index + 1 == end || input[index + 1] == 0x20 {
                 // `a: b: c` and `a: b:` are errors for libyaml; only a key may end at a colon.

@@ -18,15 +18,6 @@ struct TreeNode: Sendable {
     var length: Int32
 }
 
-/// The bytes of `NodeTree.signature(of:tag:)`, hashed as one block.
-struct SubtreeSignature: Hashable {
-    var bytes: [UInt8]
-
-    func hash(into hasher: inout Hasher) {
-        bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
-    }
-}
-
 /// A key that repeats an earlier key of the same mapping.
 struct DuplicateKey: Sendable, Hashable {
     var key: Int32
@@ -54,6 +45,8 @@ struct NodeTree: Sendable {
     var diagnostics: [Diagnostic] = []
     /// Keys that repeat an earlier key of the same mapping, sorted by node once reading is done.
     var duplicateKeys: [DuplicateKey] = []
+    /// Every scalar is ASCII (known for trees the block reader built; false means unknown).
+    var allASCII = false
     /// Speeds up `path(to:from:)` for diagnostics that come in order along a long list.
     let pathCursor = PathCursor()
     /// Keys of the mapping being checked, reused from one mapping to the next.
@@ -112,6 +105,7 @@ struct NodeTree: Sendable {
     /// the mapping so that `value` returns the later one. Small mappings compare keys pairwise,
     /// larger ones through a hash table, so the check stays linear in the mapping's size.
     mutating func checkDuplicateKeys(_ mapping: Int32) {
+        guard mayRepeatKey(mapping) else { return }
         keyScratch.removeAll(keepingCapacity: true)
         for (key, _) in entries(mapping) where nodes[Int(key)].kind == .scalar { keyScratch.append(key) }
         guard keyScratch.count > 1 else { return }
@@ -126,6 +120,42 @@ struct NodeTree: Sendable {
             checkDuplicateKeysHashed(mapping)
         }
         if duplicateKeys.last?.mapping == mapping { nodes[Int(mapping)].quoted = true }
+    }
+
+    /// False when no two scalar keys of the mapping are the same, found in one pass over the
+    /// tree's storage (most mappings); true when some may be, or when it has too many keys to
+    /// compare pairwise, for `checkDuplicateKeys` to look closer.
+    private mutating func mayRepeatKey(_ mapping: Int32) -> Bool {
+        var keys = keyScratch
+        keyScratch = []
+        keys.removeAll(keepingCapacity: true)
+        defer { keyScratch = keys }
+        return nodes.withUnsafeBufferPointer { nodes in
+            text.withUnsafeBufferPointer { text in
+                let end = Int(nodes[Int(mapping)].end)
+                var child = Int(mapping) + 1
+                var isKey = true
+                while child < end {
+                    if isKey, nodes[child].kind == .scalar { keys.append(Int32(truncatingIfNeeded: child)) }
+                    isKey.toggle()
+                    child = Int(nodes[child].end)
+                }
+                guard keys.count > 1 else { return false }
+                guard keys.count <= 12 else { return true }
+                for later in 1..<keys.count {
+                    let right = nodes[Int(keys[later])]
+                    let length = Int(right.length)
+                    for earlier in 0..<later {
+                        let left = nodes[Int(keys[earlier])]
+                        guard Int(left.length) == length else { continue }
+                        var offset = 0
+                        while offset < length, text[Int(left.start) + offset] == text[Int(right.start) + offset] { offset += 1 }
+                        if offset == length { return true }
+                    }
+                }
+                return false
+            }
+        }
     }
 
     private mutating func checkDuplicateKeysHashed(_ mapping: Int32) {
@@ -217,19 +247,87 @@ struct NodeTree: Sendable {
     }
 
     /// Everything decoding can see of the subtree at `index` (each node's kind and quoting, each
-    /// scalar's bytes), and not where it is: equal signatures decode to equal values.
-    func signature(of index: Int32, tag: UInt8) -> SubtreeSignature {
+    /// scalar's bytes), and not where it is: equal signatures decode to equal values. Spelled
+    /// out only to be stored (`SubtreeCache`); lookups hash and compare the subtree in place.
+    func signature(of index: Int32, tag: UInt8) -> [UInt8] {
         var bytes: [UInt8] = [tag]
         let end = Int(nodes[Int(index)].end)
         text.withUnsafeBufferPointer { buffer in
             for node in nodes[Int(index)..<end] {
-                bytes.append(node.kind.rawValue << 1 | (node.quoted ? 1 : 0))
+                bytes.append(Self.signatureHeader(node))
                 guard node.kind == .scalar else { continue }
                 withUnsafeBytes(of: node.length.littleEndian) { bytes.append(contentsOf: $0) }
                 bytes.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[Int(node.start)..<Int(node.start + node.length)]))
             }
         }
-        return SubtreeSignature(bytes: bytes)
+        return bytes
+    }
+
+    private static func signatureHeader(_ node: TreeNode) -> UInt8 { node.kind.rawValue << 1 | (node.quoted ? 1 : 0) }
+
+    /// A hash of the subtree's signature, computed without spelling it out: equal signatures hash
+    /// alike (the scalars' bytes go in eight at a time, after their length). A quick mix, seeded
+    /// per process: `SubtreeCache` bounds how many subtrees it keeps under one hash, so inputs made
+    /// to collide cost a few comparisons each, not a scan of everything stored.
+    func signatureHash(of index: Int32, tag: UInt8) -> Int {
+        @inline(__always) func mix(_ hash: UInt64, _ word: UInt64) -> UInt64 {
+            let product = (hash ^ word) &* 0x9E37_79B9_7F4A_7C15
+            return product ^ (product >> 29)
+        }
+        var hash = mix(Self.hashSeed, UInt64(tag))
+        let end = Int(nodes[Int(index)].end)
+        nodes.withUnsafeBufferPointer { nodes in
+            text.withUnsafeBytes { buffer in
+                for node in nodes[Int(index)..<end] {
+                    guard node.kind == .scalar else { hash = mix(hash, UInt64(Self.signatureHeader(node))); continue }
+                    hash = mix(hash, UInt64(Self.signatureHeader(node)) << 32 | UInt64(UInt32(bitPattern: node.length)))
+                    var offset = Int(node.start)
+                    let stop = offset + Int(node.length)
+                    while stop - offset >= 8 {
+                        hash = mix(hash, UInt64(littleEndian: buffer.loadUnaligned(fromByteOffset: offset, as: UInt64.self)))
+                        offset += 8
+                    }
+                    var tail: UInt64 = 0
+                    var shift: UInt64 = 0
+                    while offset < stop {
+                        tail |= UInt64(buffer[offset]) << shift
+                        shift += 8
+                        offset += 1
+                    }
+                    hash = mix(hash, tail)
+                }
+            }
+        }
+        return Int(truncatingIfNeeded: mix(hash, UInt64(end) &- UInt64(index)))
+    }
+
+    private static let hashSeed = UInt64.random(in: .min ... .max)
+
+    /// True when the subtree at `index` has exactly the stored `signature` (same bytes as
+    /// `signature(of:tag:)` would spell), compared in place.
+    func hasSignature(_ signature: [UInt8], at index: Int32, tag: UInt8) -> Bool {
+        signature.withUnsafeBufferPointer { stored in
+            text.withUnsafeBufferPointer { buffer in
+                guard stored.first == tag else { return false }
+                var position = 1
+                let end = Int(nodes[Int(index)].end)
+                for node in nodes[Int(index)..<end] {
+                    guard position < stored.count, stored[position] == Self.signatureHeader(node) else { return false }
+                    position += 1
+                    guard node.kind == .scalar else { continue }
+                    let length = Int(node.length)
+                    guard stored.count - position >= 4 + length else { return false }
+                    var storedLength = 0
+                    for byte in 0..<4 { storedLength |= Int(stored[position + byte]) << (8 * byte) }
+                    guard storedLength == length else { return false }
+                    position += 4
+                    let start = Int(node.start)
+                    for offset in 0..<length where stored[position + offset] != buffer[start + offset] { return false }
+                    position += length
+                }
+                return position == stored.count
+            }
+        }
     }
 
     /// True when the scalar's bytes are exactly `literal` (ASCII).

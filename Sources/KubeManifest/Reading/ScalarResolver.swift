@@ -27,6 +27,7 @@ enum ScalarResolver {
     /// resolves it before the API server sees JSON: `y`, `yes`, `on`, `true` and `n`, `no`, `off`,
     /// `false`, each lower case, capitalised or upper case; nil for anything else.
     static func boolean(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool? {
+        guard bytes.count <= 5 else { return nil }
         if matches(bytes, "true") || matches(bytes, "yes") || matches(bytes, "on") || matches(bytes, "y") { return true }
         if matches(bytes, "false") || matches(bytes, "no") || matches(bytes, "off") || matches(bytes, "n") { return false }
         return nil

@@ -76,7 +76,25 @@ struct CanonicalKeys {
     /// Where each name's key starts in `bytes`; one more entry than names, for the end.
     private var starts: [Int] = [0]
 
-    init(_ names: [DomainName]) {
+    /// The keys of `names`; from `threshold` names on, those of each half are written at once
+    /// on two threads and joined.
+    init(_ names: [DomainName], threshold: Int = InHalves.threshold) {
+        let halves = InHalves.map(names.count, threshold: threshold) { range in
+            var keys = CanonicalKeys()
+            keys.append(names[range])
+            return keys
+        }
+        self = halves[0]
+        for half in halves.dropFirst() {
+            let offset = bytes.count
+            bytes.append(contentsOf: half.bytes)
+            starts.append(contentsOf: half.starts.dropFirst().map { $0 + offset })
+        }
+    }
+
+    private init() {}
+
+    private mutating func append(_ names: ArraySlice<DomainName>) {
         starts.reserveCapacity(names.count + 1)
         for name in names {
             for label in name.labels.reversed() {
