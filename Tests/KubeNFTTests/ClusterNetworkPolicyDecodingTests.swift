@@ -104,6 +104,17 @@ struct ClusterNetworkPolicyDecodingTests {
         #expect(loadManifests(Self.cnp(spec)).cluster.adminPolicies.isEmpty)
     }
 
+    @Test("a rule name may have 100 characters, as the CRD's maxLength counts them, however many bytes they take")
+    func ruleNameCountsCharacters() {
+        let name = String(repeating: "ü", count: 100)
+        #expect(Self.lines(Self.head + "ingress: [{name: \"\(name)\", action: Deny, from: [{namespaces: {}}]}]").isEmpty)
+        let longer = Self.lines(Self.head + "ingress: [{name: \"\(name)ü\", action: Deny, from: [{namespaces: {}}]}]")
+        #expect(longer.count == 1 && longer[0].hasSuffix("must be no more than 100 characters"), "\(longer)")
+        let v1alpha1 = "apiVersion: policy.networking.k8s.io/v1alpha1\nkind: AdminNetworkPolicy\nmetadata: {name: a}\nspec:\n  priority: 1\n"
+            + "  subject: {namespaces: {}}\n  ingress: [{name: \"\(name)\", action: Deny, from: [{namespaces: {}}]}]\n"
+        #expect(diagnosticLines(loadManifests(v1alpha1)).isEmpty, "the v1alpha1 CRD has the same maxLength")
+    }
+
     @Test("more than 25 rules, peers or protocols are refused, 25 are not")
     func limits() {
         let rule = "{action: Deny, to: [{namespaces: {}}]}"

@@ -98,7 +98,7 @@ extension ObjectDecoder {
             switch key(keyNode) {
             case "name":
                 name = string(value) ?? ""
-                if let problem = Validation.displayTextProblem(name, maximumBytes: 100) {
+                if let problem = Validation.displayTextProblem(name, maximumCharacters: 100) {
                     error(value, "invalid rule name \(Validation.quoted(name)): \(problem)")
                     valid = false
                 }

@@ -148,6 +148,16 @@ enum Validation {
     /// Free text kubenft prints (such as an admin policy rule name): no control characters, bounded.
     static func displayTextProblem(_ text: String, maximumBytes: Int) -> String? {
         if text.utf8.count > maximumBytes { return "must be no more than \(maximumBytes) bytes" }
+        return displayCharactersProblem(text)
+    }
+
+    /// The same with a limit in characters (Unicode scalars), as a CRD's `maxLength` counts them.
+    static func displayTextProblem(_ text: String, maximumCharacters: Int) -> String? {
+        if text.unicodeScalars.count > maximumCharacters { return "must be no more than \(maximumCharacters) characters" }
+        return displayCharactersProblem(text)
+    }
+
+    private static func displayCharactersProblem(_ text: String) -> String? {
         // Printable ASCII is neither a control nor a format character.
         if text.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) { return nil }
         for scalar in text.unicodeScalars where scalar.properties.generalCategory == .control
