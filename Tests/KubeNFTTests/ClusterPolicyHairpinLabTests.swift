@@ -10,13 +10,7 @@ import Testing
 struct ClusterPolicyHairpinLabTests {
     /// Whether each pod reaches itself through its Service, with `scenario`'s policies loaded.
     static func hairpins(_ scenario: String, pods: [String]) async throws -> [String: Bool] {
-        let path = PolicyScenario.root + "/" + scenario + "/policies.yaml"
-        let result = Pipeline.run(paths: [PolicyScenario.modelManifests, path], node: PolicyScenario.nodeOptions,
-                                  shape: RulesetForm.current.shape)
-        let ruleset = try #require(result.ruleset, "\(result.errors.map(\.description))")
-        return try await withLab(tag: "cnp-hairpin") { lab in
-            try NetworkPolicyLabTests.buildModel(lab, sctp: false)
-            try RulesetForm.current.load(ruleset, into: lab)
+        try await NetworkPolicyLabTests.withModel(policies: PolicyScenario.root + "/" + scenario + "/policies.yaml", tag: "cnp-hairpin") { lab in
             var reached: [String: Bool] = [:]
             for id in pods {
                 let pod = try #require(ModelPod.all.first { $0.id == id })

@@ -53,9 +53,6 @@ struct ClusterPolicyTierLabTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let file = directory.appendingPathComponent("policies.yaml")
         try Self.policies.write(to: file, atomically: true, encoding: .utf8)
-        let result = Pipeline.run(paths: [PolicyScenario.modelManifests, file.path], node: PolicyScenario.nodeOptions,
-                                  shape: RulesetForm.current.shape)
-        let ruleset = try #require(result.ruleset, "\(result.errors.map(\.description))")
         // Written from the API's tier order, not computed by kubenft.
         let expected: [(from: String, to: String, reached: Bool, why: String)] = [
             ("y/c", "x/a", false, "Admin Deny wins over the NetworkPolicy allow"),
@@ -65,9 +62,7 @@ struct ClusterPolicyTierLabTests {
             ("z/a", "y/a", false, "y is isolated by no NetworkPolicy: the Baseline Deny applies"),
             ("x/a", "y/b", true, "no policy covers it"),
         ]
-        try await withLab(tag: "cnp-tiers") { lab in
-            try NetworkPolicyLabTests.buildModel(lab, sctp: false)
-            try RulesetForm.current.load(ruleset, into: lab)
+        try await NetworkPolicyLabTests.withModel(policies: file.path, tag: "cnp-tiers") { lab in
             for flow in expected {
                 let target = try #require(ModelPod.all.first { $0.id == flow.to })
                 let probe = try lab.probe(from: flow.from, to: target.podV4, port: 80, count: 2, timeoutMs: 700)

@@ -31,11 +31,9 @@ struct ConformanceClusterPolicyTests {
         for step in steps {
             let result = try ConformanceHouses.compile(step.policies, relabel: step.relabel)
             for probe in step.probes {
-                let from = try #require(TraceEndpoint(probe.client)), to = try #require(TraceEndpoint(probe.server))
-                let report = try Review.trace(TraceQuery(from: from, to: to, port: probe.port, transport: probe.transport), in: result)
-                let allowed = report.result.acceptProbability > 0.999_999
-                #expect(allowed == probe.allowed,
-                        "\(test) / \(step.name): \(probe.client) -> \(probe.server) \(probe.transport)/\(probe.port) expected \(probe.allowed ? "allowed" : "denied")\n\(report.text)")
+                let traced = try UpstreamPolicyCaseTests.trace(probe.client, probe.server, port: probe.port, transport: probe.transport, in: result)
+                #expect(traced.allowed == probe.allowed,
+                        "\(test) / \(step.name): \(probe.client) -> \(probe.server) \(probe.transport)/\(probe.port) expected \(probe.allowed ? "allowed" : "denied")\n\(traced.text)")
             }
         }
     }

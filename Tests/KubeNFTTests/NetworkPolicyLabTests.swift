@@ -289,6 +289,19 @@ struct NetworkPolicyLabTests {
         })
     }
 
+    /// The np-model compiled with `policies` in the current form, loaded into a lab holding the
+    /// model's node and pods (TCP and UDP servers), for `body` to probe.
+    static func withModel<T>(policies: String, tag: String, _ body: (Lab) throws -> T) async throws -> T {
+        let result = Pipeline.run(paths: [PolicyScenario.modelManifests, policies], node: PolicyScenario.nodeOptions,
+                                  shape: RulesetForm.current.shape)
+        let ruleset = try #require(result.ruleset, "\(result.errors.map(\.description))")
+        return try await withLab(tag: tag) { lab in
+            try buildModel(lab, sctp: false)
+            try RulesetForm.current.load(ruleset, into: lab)
+            return try body(lab)
+        }
+    }
+
     /// The target of `to` in `block`, through its pod IP or its Service.
     static func target(_ to: ModelPod, _ block: ProbeBlock, service: Bool) -> ProbeTarget {
         let address = service ? (block.ipv6 ? to.serviceV6 : to.serviceV4) : (block.ipv6 ? to.podV6 : to.podV4)

@@ -108,12 +108,18 @@ struct UpstreamPolicyCaseTests {
     static func check(_ flow: Case) throws {
         let result = try compile(flow.policies)
         for probe in flow.probes {
-            let from = try #require(TraceEndpoint(probe.from)), to = try #require(TraceEndpoint(probe.to))
-            let report = try Review.trace(TraceQuery(from: from, to: to, port: probe.port, transport: probe.transport), in: result)
-            let allowed = report.result.acceptProbability > 0.999_999
-            #expect(allowed == probe.allowed,
-                    "\(flow.name): \(probe.from) -> \(probe.to) \(probe.transport)/\(probe.port) expected \(probe.allowed ? "allowed" : "denied")\n\(report.text)")
+            let traced = try trace(probe.from, probe.to, port: probe.port, transport: probe.transport, in: result)
+            #expect(traced.allowed == probe.allowed,
+                    "\(flow.name): \(probe.from) -> \(probe.to) \(probe.transport)/\(probe.port) expected \(probe.allowed ? "allowed" : "denied")\n\(traced.text)")
         }
+    }
+
+    /// Whether the compiled ruleset allows the connection for certain, traced as `trace` does, with
+    /// the trace's text for the failure message.
+    static func trace(_ from: String, _ to: String, port: UInt16, transport: L4Protocol, in result: PipelineResult) throws -> (allowed: Bool, text: String) {
+        let source = try #require(TraceEndpoint(from)), destination = try #require(TraceEndpoint(to))
+        let report = try Review.trace(TraceQuery(from: source, to: destination, port: port, transport: transport), in: result)
+        return (report.result.acceptProbability > 0.999_999, report.text)
     }
 
     /// Upstream's API server accepts rules of a direction that an explicit `policyTypes` leaves out

@@ -98,10 +98,7 @@ extension ObjectDecoder {
             switch key(keyNode) {
             case "name":
                 name = string(value) ?? ""
-                if let problem = Validation.displayTextProblem(name, maximumCharacters: 100) {
-                    error(value, "invalid rule name \(Validation.quoted(name)): \(problem)")
-                    valid = false
-                }
+                valid = adminRuleNameIsValid(name, at: value) && valid
             case "action":
                 guard let text = string(value) else { valid = false; continue }
                 action = AdminNetworkPolicy.Action(rawValue: text)
@@ -131,6 +128,13 @@ extension ObjectDecoder {
         }
         guard valid, let action else { return nil }
         return AdminNetworkPolicy.Rule(name: name, action: action, peers: peers, ports: ports, location: tree.location(node))
+    }
+
+    /// A rule name of either admin policy API: at most 100 characters (the CRDs' maxLength), printable.
+    func adminRuleNameIsValid(_ name: String, at node: Int32) -> Bool {
+        guard let problem = Validation.displayTextProblem(name, maximumCharacters: 100) else { return true }
+        error(node, "invalid rule name \(Validation.quoted(name)): \(problem)")
+        return false
     }
 
     private func adminPeer(_ node: Int32, egress: Bool) -> AdminNetworkPolicy.Peer? {

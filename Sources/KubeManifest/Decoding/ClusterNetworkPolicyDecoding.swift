@@ -106,10 +106,7 @@ extension ObjectDecoder {
             switch key(keyNode) {
             case "name":
                 name = string(value) ?? ""
-                if let problem = Validation.displayTextProblem(name, maximumCharacters: 100) {
-                    error(value, "invalid rule name \(Validation.quoted(name)): \(problem)")
-                    valid = false
-                }
+                valid = adminRuleNameIsValid(name, at: value) && valid
             case "action":
                 guard let text = string(value) else { valid = false; continue }
                 switch text {
@@ -183,7 +180,7 @@ extension ObjectDecoder {
         let known: [StaticString] = egress ? ["namespaces", "pods", "nodes", "networks", "domainNames"] : ["namespaces", "pods"]
         let present = known.filter { field(node, $0) != nil }
         if present.count > 1 {
-            error(node, "exactly one of \(known.map { "\($0)" }.joined(separator: ", ")) must be set")
+            error(node, "exactly one of \(Self.listed(known)) must be set")
             return nil
         }
         if !egress {
@@ -233,11 +230,11 @@ extension ObjectDecoder {
     /// as the API server refuses it; otherwise the entry fails closed (warned, an error under --strict).
     private func unknownOnly<Value>(_ node: Int32, what: String, known: [StaticString]) -> ClusterPolicyEntry<Value>? {
         if Array(entries(node)).isEmpty {
-            error(node, "exactly one of \(known.map { "\($0)" }.joined(separator: ", ")) must be set")
+            error(node, "exactly one of \(Self.listed(known)) must be set")
             return nil
         }
         report(options.strict ? .error : .warning, field: tree.path(to: node, from: root), at: node,
-               "\(what) sets none of \(known.map { "\($0)" }.joined(separator: ", ")): in an Accept rule it matches nothing, a Deny or Pass rule with it denies everything")
+               "\(what) sets none of \(Self.listed(known)): in an Accept rule it matches nothing, a Deny or Pass rule with it denies everything")
         return .unknown(Array(entries(node)).map { key($0.key) })
     }
 
@@ -293,6 +290,9 @@ extension ObjectDecoder {
         }
         return .range(proto, start, end)
     }
+
+    /// `a, b, c`: field names as messages list them.
+    private static func listed(_ names: [StaticString]) -> String { names.map(\.description).joined(separator: ", ") }
 
     /// A `listType=set` list: the API server refuses a value listed twice.
     private func distinctItems(_ list: [Int32]) -> Bool {

@@ -87,7 +87,7 @@ final class LoadSink {
         for item in items {
             switch item.list {
             case .services:
-                let service = objects.services[next.advance(&next.services)]
+                let service = objects.services[Cursors.advance(&next.services)]
                 guard let origin = item.origin, claim(origin) else { continue }
                 checkClusterIPs(of: service, origin)
                 cluster.services.append(service)
@@ -101,7 +101,7 @@ final class LoadSink {
             case .serviceCIDRs: commit(objects.serviceCIDRs, &next.serviceCIDRs, into: &cluster.serviceCIDRs, item.origin)
             case .workloads: commit(objects.workloads, &next.workloads, into: &cluster.workloads, item.origin)
             case .proxyConfigurations:
-                cluster.proxyConfigurations.append(objects.proxyConfigurations[next.advance(&next.proxyConfigurations)])
+                cluster.proxyConfigurations.append(objects.proxyConfigurations[Cursors.advance(&next.proxyConfigurations)])
             }
         }
     }
@@ -112,7 +112,7 @@ final class LoadSink {
         var networkPolicies = 0, adminPolicies = 0, proxyConfigurations = 0, serviceCIDRs = 0, workloads = 0
 
         /// The cursor's value, then moves it on.
-        func advance(_ cursor: inout Int) -> Int {
+        static func advance(_ cursor: inout Int) -> Int {
             defer { cursor += 1 }
             return cursor
         }
@@ -120,8 +120,7 @@ final class LoadSink {
 
     /// The next object of a part's list goes into the load's list when its claim succeeds.
     private func commit<Object>(_ objects: [Object], _ cursor: inout Int, into list: inout [Object], _ origin: Origin?) {
-        let index = cursor
-        cursor += 1
+        let index = Cursors.advance(&cursor)
         guard let origin, claim(origin) else { return }
         list.append(objects[index])
     }

@@ -62,11 +62,12 @@ struct PolicyCompiler {
 
     func compile(into assembly: inout Assembly) {
         guard !policies.isEmpty || !adminPolicies.isEmpty else { return }
-        declareDispatch(into: &assembly, hairpin: hasClusterPolicies)
+        let hairpinApplies = hasClusterPolicies
+        declareDispatch(into: &assembly, hairpin: hairpinApplies)
         if !adminPolicies.isEmpty { declareNodeDispatch(into: &assembly) }
         var hairpin: [String: (pod: Pod, chains: [PolicyDirection: String])] = [:]
         for group in groups() {
-            if hasClusterPolicies, let entry = passThroughChain(for: group, keeping: { $0.policy.kind == .clusterNetworkPolicy }, into: &assembly) {
+            if hairpinApplies, let entry = passThroughChain(for: group, keeping: { $0.policy.kind == .clusterNetworkPolicy }, into: &assembly) {
                 for pod in group.pods { hairpin[pod.meta.qualifiedName, default: (pod, [:])].chains[group.direction] = entry }
             }
             if let entry = chains(for: group, into: &assembly) {
