@@ -42,17 +42,16 @@ struct ZoneText {
         bytes.append(contentsOf: digits)
     }
 
-    /// `name TTL [IN] TYPE data` and a newline, the fields apart by `separator`.
-    mutating func append(_ record: DNSRecord, separator: UInt8, withClass: Bool) {
+    /// `name TTL IN TYPE data` and a newline, the fields apart by tabs.
+    mutating func append(_ record: DNSRecord) {
+        let separator = UInt8(ascii: "\t")
         append(record.name)
         bytes.append(separator)
         append(number: record.ttl)
         bytes.append(separator)
-        if withClass {
-            bytes.append(UInt8(ascii: "I"))
-            bytes.append(UInt8(ascii: "N"))
-            bytes.append(separator)
-        }
+        bytes.append(UInt8(ascii: "I"))
+        bytes.append(UInt8(ascii: "N"))
+        bytes.append(separator)
         append(record.data.type)
         bytes.append(separator)
         switch record.data {
