@@ -218,6 +218,49 @@ struct FastLoadPathTests {
         }
     }
 
+    /// The pod address check as first written: a table of each address's first holder, filled in
+    /// pod order; a later holder is reported against the first.
+    static func referencePodAddressProblems(_ pods: [Pod]) -> [String] {
+        var owners: [IPAddress: Int] = [:]
+        var found: [String] = []
+        for index in pods.indices where !pods[index].hostNetwork {
+            let podIPs = pods[index].podIPs
+            for address in podIPs.count == 1 ? podIPs : Set(podIPs).sorted() {
+                if let other = owners[address] {
+                    found.append("\(pods[index].meta.qualifiedName): \(address) is also the address of running Pod \(pods[other].meta.qualifiedName)")
+                } else {
+                    owners[address] = index
+                }
+            }
+        }
+        return found
+    }
+
+    @Test("two live pods on one address are reported as the table of first holders reports them", arguments: [1, 2, 3, 40, 2_000])
+    func podAddressClashes(count: Int) {
+        var numbers = Numbers(state: UInt64(count) &* 977)
+        let location = SourceLocation(file: "c.yaml", line: 1, column: 1)
+        // Few addresses for many pods, IPv4 and IPv6 with equal numbers (10.0.0.1 and ::a00:1),
+        // pods with two or three addresses (repeated ones too), host-network pods.
+        let pool = (0..<max(2, count / 3)).flatMap { value -> [IPAddress] in
+            let v4 = IPAddress(numericValue: UInt128(0x0A00_0000 + value), family: .v4)
+            return [v4, IPAddress(numericValue: v4.numericValue, family: .v6), IPAddress("fd00::\(String(value, radix: 16))")!]
+        }
+        var cluster = Cluster()
+        for index in 0..<count {
+            var pod = Pod(meta: ObjectMeta(name: "p\(index)", namespace: "ns-\(numbers.next(3))", location: location))
+            pod.podIPs = (0..<numbers.next(4)).map { _ in pool[numbers.next(pool.count)] }
+            pod.hostNetwork = numbers.next(7) == 0
+            cluster.pods.append(pod)
+        }
+        let expected = Self.referencePodAddressProblems(cluster.pods)
+        var findings: [Diagnostic] = []
+        ClusterChecks.run(&cluster, into: &findings, parallelFrom: .max)
+        let found = findings.filter { $0.field == "status.podIPs" }.map { "\($0.object?.dropFirst(4) ?? ""): \($0.reason)" }
+        #expect(found == expected)
+        if count >= 40 { #expect(!expected.isEmpty) }
+    }
+
     @Test("zone records are sorted and made unique as the plain algorithm does", arguments: [1, 2, 3, 4])
     func zoneOrder(seed: UInt64) {
         let records = Self.records(seed: seed, count: 400)

@@ -47,37 +47,76 @@ enum ClusterChecks {
     }
 
     private static func checkPodAddresses(_ pods: [Pod], into diagnostics: inout [Diagnostic]) {
-        // The index of the pod that holds each address; its name is spelled only when reported.
-        var owners: [IPAddress: Int] = [:]
-        owners.reserveCapacity(pods.count)
+        // Every claim of an address by a pod, sorted by address and then by pod: the first claim of
+        // an address names its owner, and the others are reported in pod order, as a pass over
+        // the pods that remembers each address's first holder reports them. Sorting numbers costs
+        // a fraction of hashing every address into a table.
+        var claims: [AddressClaim] = []
+        claims.reserveCapacity(pods.count)
         for index in pods.indices where !pods[index].hostNetwork {
             let podIPs = pods[index].podIPs
-            for address in podIPs.count == 1 ? podIPs : Set(podIPs).sorted() {
-                if let other = owners[address] {
-                    let pod = pods[index]
-                    diagnostics.append(Diagnostic(at: pod.meta.location, object: "Pod \(pod.meta.qualifiedName)",
-                                                  field: "status.podIPs",
-                                                  reason: "\(address) is also the address of running Pod \(pods[other].meta.qualifiedName)"))
-                } else {
-                    owners[address] = index
-                }
+            for address in podIPs.count == 1 ? podIPs : Set(podIPs).sorted() { claims.append(AddressClaim(address, pod: index)) }
+        }
+        claims.sort()
+        var repeats: [(pod: Int, address: IPAddress, owner: Int)] = []
+        var owner = 0
+        for position in claims.indices {
+            if position == 0 || !claims[position].sameAddress(as: claims[position - 1]) {
+                owner = claims[position].pod
+            } else {
+                repeats.append((claims[position].pod, claims[position].address, owner))
             }
+        }
+        repeats.sort { $0.pod != $1.pod ? $0.pod < $1.pod : $0.address < $1.address }
+        for (index, address, other) in repeats {
+            let pod = pods[index]
+            diagnostics.append(Diagnostic(at: pod.meta.location, object: "Pod \(pod.meta.qualifiedName)",
+                                          field: "status.podIPs",
+                                          reason: "\(address) is also the address of running Pod \(pods[other].meta.qualifiedName)"))
+        }
+    }
+
+    /// A pod's claim of an address, ordered by the address's number and family, then by pod.
+    private struct AddressClaim: Comparable {
+        let value: UInt128
+        let isV6: Bool
+        let pod: Int
+
+        init(_ address: IPAddress, pod: Int) {
+            value = address.numericValue
+            isV6 = address.family == .v6
+            self.pod = pod
+        }
+
+        var address: IPAddress { IPAddress(numericValue: value, family: isV6 ? .v6 : .v4) }
+
+        func sameAddress(as other: AddressClaim) -> Bool { value == other.value && isV6 == other.isV6 }
+
+        static func < (left: AddressClaim, right: AddressClaim) -> Bool {
+            if left.value != right.value { return left.value < right.value }
+            if left.isV6 != right.isV6 { return !left.isV6 }
+            return left.pod < right.pod
         }
     }
 
     private static func checkNodePorts(_ services: [Service], into diagnostics: inout [Diagnostic]) {
-        var owners: [UInt16: String] = [:]
-        for service in services {
-            var own: Set<String> = []
-            for (index, port) in service.ports.enumerated() {
+        // The index of the Service holding each node port (names are unique after loading, so two
+        // indices differ exactly when two names do); each Service's own ports by number and protocol.
+        var owners: [UInt16: Int] = [:]
+        for index in services.indices {
+            let ports = services[index].ports
+            var own: Set<ServedPort.Key> = []
+            for (position, port) in ports.enumerated() {
                 guard let nodePort = port.nodePort else { continue }
-                let field = "spec.ports[\(index)].nodePort"
-                if !own.insert("\(nodePort)/\(port.protocol.rawValue)").inserted {
+                let field = "spec.ports[\(position)].nodePort"
+                if !own.insert(ServedPort.Key(port: nodePort, proto: port.protocol)).inserted {
+                    let service = services[index]
                     diagnostics.append(problem(service, port.location, field, "duplicate nodePort \(nodePort)/\(port.protocol.rawValue)"))
-                } else if let other = owners[nodePort], other != service.meta.qualifiedName {
-                    diagnostics.append(problem(service, port.location, field, "nodePort \(nodePort) is already allocated to Service \(other)"))
+                } else if let other = owners[nodePort], other != index {
+                    let service = services[index]
+                    diagnostics.append(problem(service, port.location, field, "nodePort \(nodePort) is already allocated to Service \(services[other].meta.qualifiedName)"))
                 } else {
-                    owners[nodePort] = service.meta.qualifiedName
+                    owners[nodePort] = index
                 }
             }
         }
@@ -105,6 +144,12 @@ enum ClusterChecks {
         var address: IPAddress
         var port: UInt16
         var proto: L4Protocol
+
+        /// A port and protocol without an address.
+        struct Key: Hashable {
+            var port: UInt16
+            var proto: L4Protocol
+        }
     }
 
     private static func checkServiceAddresses(_ services: [Service], into diagnostics: inout [Diagnostic]) {
