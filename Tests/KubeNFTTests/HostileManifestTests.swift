@@ -209,6 +209,14 @@ struct HostileManifestTests {
         }
     }
 
+    @Test("one Service may use a node port for TCP and UDP, not twice for one protocol")
+    func nodePortWithinOneService() {
+        let service = "apiVersion: v1\nkind: Service\nmetadata: {name: dns}\nspec: {type: NodePort, clusterIP: 10.96.0.10, ports: "
+            + "[{name: a, port: 53, nodePort: 30053}, {name: b, port: 53, protocol: UDP, nodePort: 30053}, {name: c, port: 54, nodePort: 30053}]}"
+        let lines = diagnosticLines(loadManifests(service)).map { $0.replacingOccurrences(of: #"^m\.yaml:\d+:\d+: "#, with: "", options: .regularExpression) }
+        #expect(lines == ["Service default/dns: spec.ports[2].nodePort: duplicate nodePort 30053/TCP"])
+    }
+
     @Test("terminated pods are not enforced; two running pods with one address are an error")
     func podAddresses() {
         let pods = """
