@@ -261,10 +261,32 @@ struct FastLoadPathTests {
         if count >= 40 { #expect(!expected.isEmpty) }
     }
 
+    @Test("pods sorted beside the other lists end in the order one thread gives", arguments: [0, 1, 2, 300])
+    func parallelCanonicalOrder(count: Int) {
+        var numbers = Numbers(state: UInt64(count) &+ 71)
+        let location = SourceLocation(file: "c.yaml", line: 1, column: 1)
+        var cluster = Cluster()
+        for index in 0..<count {
+            // Repeated names keep their input order (the index tells them apart).
+            var pod = Pod(meta: ObjectMeta(name: "p\(numbers.next(count / 2 + 1))", namespace: "ns-\(numbers.next(4))", location: location))
+            pod.podIPs = [IPAddress(numericValue: UInt128(index), family: .v4)]
+            cluster.pods.append(pod)
+            cluster.services.append(Service(meta: ObjectMeta(name: "s\(numbers.next(count + 1))", namespace: "ns-\(numbers.next(3))", location: location)))
+            cluster.namespaces.append(Namespace(meta: ObjectMeta(name: "ns-\(numbers.next(count + 1))", location: location)))
+        }
+        var serial = cluster, parallel = cluster
+        serial.canonicalize(parallelFrom: .max)
+        parallel.canonicalize(parallelFrom: 0)
+        #expect(parallel == serial)
+        #expect(parallel.pods.map(\.meta.qualifiedName) == cluster.pods.map(\.meta.qualifiedName).sorted())
+        #expect(parallel.services.count == count && parallel.namespaces.count == count)
+    }
+
     @Test("zone records are sorted and made unique as the plain algorithm does", arguments: [1, 2, 3, 4])
     func zoneOrder(seed: UInt64) {
         let records = Self.records(seed: seed, count: 400)
         #expect(ZoneFile.sortedUnique(records) == Self.referenceSortedUnique(records))
+        #expect(ZoneFile.sortedUnique(records, threshold: 2) == Self.referenceSortedUnique(records))
     }
 
     @Test("zone text writes each record as its name, TTL, class, type and data")
@@ -296,7 +318,10 @@ struct FastLoadPathTests {
         #expect(ZoneFile.contentHash(of: body, threshold: .max) == zone.serial)
         let names = Self.records(seed: UInt64(count) &+ 5, count: count).map(\.name)
         let (splitKeys, wholeKeys) = (CanonicalKeys(names, threshold: 2), CanonicalKeys(names, threshold: .max))
-        #expect(splitKeys.sortedIndices { _, _ in false } == wholeKeys.sortedIndices { _, _ in false })
+        #expect(splitKeys.sortedIndices(threshold: 2) { _, _ in false } == wholeKeys.sortedIndices(threshold: .max) { _, _ in false })
+        var rankNumbers = Numbers(state: UInt64(count) &+ 11)
+        let ranks = names.indices.map { _ in rankNumbers.next(3) }
+        #expect(splitKeys.sortedIndices(threshold: 2) { ranks[$0] < ranks[$1] } == wholeKeys.sortedIndices(threshold: .max) { ranks[$0] < ranks[$1] })
         for left in names.indices.prefix(40) {
             for right in names.indices.suffix(40) {
                 #expect(splitKeys.compare(left, right).signum() == wholeKeys.compare(left, right).signum(), "\(names[left]) \(names[right])")

@@ -1,3 +1,6 @@
+import Dispatch
+import Synchronization
+
 /// Everything loaded from the input: the objects kubenft understands, in a deterministic order
 /// (sorted by kind, namespace, name) whatever order the files came in.
 public struct Cluster: Sendable, Hashable {
@@ -30,11 +33,44 @@ public struct Cluster: Sendable, Hashable {
     /// Qualified-name keys are read from each object in place (a closure taking the object would
     /// copy it, retaining everything it holds).
     public mutating func canonicalize() {
+        canonicalize(parallelFrom: Self.parallelSortThreshold)
+    }
+
+    /// Pods from which their sort runs on a second thread beside the other lists' sorts.
+    static let parallelSortThreshold = 16_384
+
+    /// `canonicalize()`; with at least `threshold` pods, the pods are sorted on a second thread
+    /// while the other lists are sorted on this one (each list is moved out, so neither is copied).
+    mutating func canonicalize(parallelFrom threshold: Int) {
+        guard pods.count >= threshold else {
+            Self.sortPods(&pods)
+            sortListsButPods()
+            return
+        }
+        let podList = Mutex(pods)
+        pods = []
+        let rest = Mutex(self)
+        self = Cluster()
+        DispatchQueue.concurrentPerform(iterations: 2) { part in
+            if part == 0 {
+                podList.withLock { Self.sortPods(&$0) }
+            } else {
+                rest.withLock { $0.sortListsButPods() }
+            }
+        }
+        rest.withLock { swap(&self, &$0) }
+        podList.withLock { swap(&pods, &$0) }
+    }
+
+    private static func sortPods(_ pods: inout [Pod]) {
+        pods.sortStably(keys: ByteKeys(count: pods.count) { (pods[$0].meta.namespace, pods[$0].meta.name) })
+    }
+
+    private mutating func sortListsButPods() {
         services.sortStably(keys: ByteKeys(count: services.count) { (services[$0].meta.namespace, services[$0].meta.name) })
         let sliceKeys = ByteKeys(count: endpointSlices.count) { (endpointSlices[$0].meta.namespace, endpointSlices[$0].meta.name) }
         endpointSlices.sortStably(keys: sliceKeys)
         endpoints.sortStably(keys: ByteKeys(count: endpoints.count) { (endpoints[$0].meta.namespace, endpoints[$0].meta.name) })
-        pods.sortStably(keys: ByteKeys(count: pods.count) { (pods[$0].meta.namespace, pods[$0].meta.name) })
         namespaces.sortStably(byName:) { $0.meta.name }
         nodes.sortStably(byName:) { $0.meta.name }
         let policyKeys = ByteKeys(count: networkPolicies.count) {

@@ -45,7 +45,13 @@ public struct ServiceDiscovery: Sendable {
     /// for the addresses of the pods in the input: a zone file cannot hold "every address".
     func podRecords(addresses: [IPAddress], namespace: String, into records: inout [DNSRecord]) {
         for address in addresses {
-            let name = zone.prepending(Self.addressLabel(address), namespace, "pod")
+            var labels: [String] = []
+            labels.reserveCapacity(zone.labels.count + 3)
+            labels.append(Self.addressLabel(address))
+            labels.append(namespace)
+            labels.append("pod")
+            labels.append(contentsOf: zone.labels)
+            let name = DomainName(labels: labels)
             guard name.isValid else { continue }
             records.append(DNSRecord(name: name, ttl: ttl, data: address.family == .v4 ? .a(address) : .aaaa(address)))
         }
@@ -59,11 +65,14 @@ public struct ServiceDiscovery: Sendable {
     /// The _hostname_ of an endpoint without one: its address with `.` or `:` as `-`, as CoreDNS
     /// names it (the specification leaves the identifier to the implementation).
     static func addressLabel(_ address: IPAddress) -> String {
-        var bytes = Array(address.description.utf8)
-        for index in bytes.indices where bytes[index] == UInt8(ascii: ".") || bytes[index] == UInt8(ascii: ":") {
-            bytes[index] = UInt8(ascii: "-")
+        let text = address.description
+        // In a stack buffer: the label of an IPv4 address is a small string, made without allocating.
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: text.utf8.count) { buffer in
+            for (index, byte) in text.utf8.enumerated() {
+                buffer[index] = byte == UInt8(ascii: ".") || byte == UInt8(ascii: ":") ? UInt8(ascii: "-") : byte
+            }
+            return String(decoding: buffer, as: UTF8.self)
         }
-        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// `<d>.<c>.<b>.<a>.in-addr.arpa.` or the nibble form under `ip6.arpa.`.

@@ -123,10 +123,11 @@ public struct ZoneFile: Sendable {
     /// rank; then the data's text), duplicates removed; of equal records the first is kept.
     /// Every name's key is written once into one buffer, and the data's text is rendered only for
     /// records whose name and type another record shares.
-    static func sortedUnique(_ records: [DNSRecord]) -> [DNSRecord] {
-        let keys = CanonicalKeys(records.map(\.name))
+    /// From `threshold` records on, the keys are written and sorted in two halves at once.
+    static func sortedUnique(_ records: [DNSRecord], threshold: Int = InHalves.threshold) -> [DNSRecord] {
+        let keys = CanonicalKeys(records.map(\.name), threshold: threshold)
         let ranks = records.map(\.data.rank)
-        let order = keys.sortedIndices { ranks[$0] < ranks[$1] }
+        let order = keys.sortedIndices(threshold: threshold) { ranks[$0] < ranks[$1] }
         var out: [DNSRecord] = []
         out.reserveCapacity(records.count)
         var start = 0

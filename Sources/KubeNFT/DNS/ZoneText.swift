@@ -127,13 +127,33 @@ struct CanonicalKeys {
     func equal(_ left: Int, _ right: Int) -> Bool { compare(left, right) == 0 }
 
     /// Indices of the names in key order; `less` orders names with equal keys, then input order.
-    func sortedIndices(thenBy less: (Int, Int) -> Bool) -> [Int] {
-        (0..<(starts.count - 1)).sorted { left, right in
+    /// From `threshold` names on, each half is sorted on its own thread and the two are merged.
+    func sortedIndices(threshold: Int = InHalves.threshold, thenBy less: @Sendable (Int, Int) -> Bool) -> [Int] {
+        // A total order (input order breaks every tie), so the merge of sorted halves is the sort.
+        @Sendable func before(_ left: Int, _ right: Int) -> Bool {
             let order = compare(left, right)
             if order != 0 { return order < 0 }
             if less(left, right) { return true }
             if less(right, left) { return false }
             return left < right
         }
+        let halves = InHalves.map(starts.count - 1, threshold: threshold) { range in range.sorted(by: before) }
+        guard halves.count == 2 else { return halves[0] }
+        let (first, second) = (halves[0], halves[1])
+        var merged: [Int] = []
+        merged.reserveCapacity(first.count + second.count)
+        var (left, right) = (0, 0)
+        while left < first.count && right < second.count {
+            if before(second[right], first[left]) {
+                merged.append(second[right])
+                right += 1
+            } else {
+                merged.append(first[left])
+                left += 1
+            }
+        }
+        merged.append(contentsOf: first[left...])
+        merged.append(contentsOf: second[right...])
+        return merged
     }
 }
