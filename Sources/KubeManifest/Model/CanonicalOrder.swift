@@ -1,4 +1,6 @@
+import Dispatch
 import Foundation
+import Synchronization
 
 extension Array {
     /// Puts the elements in the order a stable sort by `key` and `less` gives, computing each key
@@ -74,7 +76,7 @@ extension Array {
     /// Rearranges the elements so that position i holds the element that was at `order[i]`,
     /// following the permutation's cycles and moving each element once (no copies, so no
     /// retains of what the elements hold).
-    private mutating func applyPermutation(_ order: [Int]) {
+    mutating func applyPermutation(_ order: [Int]) {
         var placed = [Bool](repeating: false, count: count)
         withUnsafeMutableBufferPointer { buffer in
             guard let base = buffer.baseAddress else { return }
@@ -95,6 +97,55 @@ extension Array {
                 }
             }
         }
+    }
+}
+
+extension Array where Element: Sendable {
+    /// `sortStably(keys:)` for a long list: from `threshold` elements on, the keys of each half
+    /// are written and sorted on two threads, and the two orders are merged. `key(list, i)` gives
+    /// the namespace and name of `list[i]` (the list is passed in, so no closure holds a second
+    /// reference to it when it is rearranged).
+    mutating func sortStably(inHalvesFrom threshold: Int, key: @Sendable ([Element], Int) -> (namespace: String, name: String)) {
+        guard count >= Swift.max(threshold, 2), let order = Self.mergedOrder(self, key) else {
+            let keys = ByteKeys(count: count) { key(self, $0) }
+            sortStably(keys: keys)
+            return
+        }
+        applyPermutation(order)
+    }
+
+    /// The stable order of `list` by its keys, from its halves' orders; nil when a key is not
+    /// ASCII (then the keys are compared as strings, on one thread).
+    private static func mergedOrder(_ list: [Element], _ key: @Sendable ([Element], Int) -> (namespace: String, name: String)) -> [Int]? {
+        let ranges = [0..<list.count / 2, list.count / 2..<list.count]
+        let halves = Mutex<[(keys: ByteKeys, order: [Int])?]>([nil, nil])
+        DispatchQueue.concurrentPerform(iterations: 2) { part in
+            let range = ranges[part]
+            let keys = ByteKeys(count: range.count) { key(list, range.lowerBound + $0) }
+            let order = keys.isASCII ? keys.sortedPositions() : []
+            halves.withLock { $0[part] = (keys, order) }
+        }
+        guard let (first, second) = halves.withLock({ (slots) -> ((keys: ByteKeys, order: [Int]), (keys: ByteKeys, order: [Int]))? in
+            guard let first = slots[0], let second = slots[1] else { return nil }
+            return (first, second)
+        }), first.keys.isASCII, second.keys.isASCII else { return nil }
+        // The first half's elements come first among equal keys: a stable merge.
+        var merged: [Int] = []
+        merged.reserveCapacity(list.count)
+        let offset = ranges[1].lowerBound
+        var (left, right) = (0, 0)
+        while left < first.order.count && right < second.order.count {
+            if ByteKeys.compare(second.keys, second.order[right], first.keys, first.order[left]) < 0 {
+                merged.append(offset + second.order[right])
+                right += 1
+            } else {
+                merged.append(first.order[left])
+                left += 1
+            }
+        }
+        merged.append(contentsOf: first.order[left...])
+        merged.append(contentsOf: second.order[right...].map { offset + $0 })
+        return merged
     }
 }
 
@@ -166,4 +217,35 @@ struct ByteKeys {
 
     /// Key `index` as a string.
     func string(_ index: Int) -> String { String(decoding: bytes[starts[index]..<starts[index + 1]], as: UTF8.self) }
+
+    /// The positions of the keys in byte order, equal keys in position order.
+    func sortedPositions() -> [Int] {
+        bytes.withUnsafeBufferPointer { buffer in
+            let base = buffer.baseAddress
+            return (0..<(starts.count - 1)).sorted { left, right in
+                let order = Self.compare(base, starts, left, base, starts, right)
+                return order < 0 || (order == 0 && left < right)
+            }
+        }
+    }
+
+    /// The byte order of key `left` of `first` and key `right` of `second`: negative, zero or positive.
+    static func compare(_ first: ByteKeys, _ left: Int, _ second: ByteKeys, _ right: Int) -> Int32 {
+        first.bytes.withUnsafeBufferPointer { one in
+            second.bytes.withUnsafeBufferPointer { two in
+                compare(one.baseAddress, first.starts, left, two.baseAddress, second.starts, right)
+            }
+        }
+    }
+
+    private static func compare(_ leftBase: UnsafePointer<UInt8>?, _ leftStarts: [Int], _ left: Int,
+                                _ rightBase: UnsafePointer<UInt8>?, _ rightStarts: [Int], _ right: Int) -> Int32 {
+        let leftCount = leftStarts[left + 1] - leftStarts[left], rightCount = rightStarts[right + 1] - rightStarts[right]
+        let common = Swift.min(leftCount, rightCount)
+        if common > 0, let leftBase, let rightBase {
+            let order = memcmp(leftBase + leftStarts[left], rightBase + rightStarts[right], common)
+            if order != 0 { return order }
+        }
+        return leftCount == rightCount ? 0 : (leftCount < rightCount ? -1 : 1)
+    }
 }

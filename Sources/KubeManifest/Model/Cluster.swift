@@ -43,7 +43,7 @@ public struct Cluster: Sendable, Hashable {
     /// while the other lists are sorted on this one (each list is moved out, so neither is copied).
     mutating func canonicalize(parallelFrom threshold: Int) {
         guard pods.count >= threshold else {
-            Self.sortPods(&pods)
+            Self.sortPods(&pods, halvesFrom: threshold)
             sortListsButPods()
             return
         }
@@ -53,7 +53,7 @@ public struct Cluster: Sendable, Hashable {
         self = Cluster()
         DispatchQueue.concurrentPerform(iterations: 2) { part in
             if part == 0 {
-                podList.withLock { Self.sortPods(&$0) }
+                podList.withLock { Self.sortPods(&$0, halvesFrom: threshold) }
             } else {
                 rest.withLock { $0.sortListsButPods() }
             }
@@ -62,8 +62,10 @@ public struct Cluster: Sendable, Hashable {
         podList.withLock { swap(&pods, &$0) }
     }
 
-    private static func sortPods(_ pods: inout [Pod]) {
-        pods.sortStably(keys: ByteKeys(count: pods.count) { (pods[$0].meta.namespace, pods[$0].meta.name) })
+    /// Pods in canonical order; from `halvesFrom` pods on, each half's keys are sorted on a thread
+    /// of its own (the pods are most of a large cluster).
+    private static func sortPods(_ pods: inout [Pod], halvesFrom threshold: Int) {
+        pods.sortStably(inHalvesFrom: threshold) { list, index in (list[index].meta.namespace, list[index].meta.name) }
     }
 
     private mutating func sortListsButPods() {

@@ -25,21 +25,21 @@ public struct ZoneFile: Sendable {
     /// so the same cluster always gives the same zone.
     public init(kind: Kind, clusterDomain: DomainName, ttl: Int, serial: UInt32?, records all: [DNSRecord]) {
         let origin: DomainName
-        var selected: [DNSRecord]
+        let selected: [Int]
         switch kind {
         case .forward:
             origin = clusterDomain
-            selected = all.filter { if case .ptr = $0.data { return false } else { return true } }
+            selected = all.indices.filter { if case .ptr = all[$0].data { return false } else { return true } }
         case .reverse(let range):
             origin = Self.reverseOrigin(range)
-            selected = all.filter { record in
-                guard case .ptr = record.data, let address = Self.address(ofReverse: record.name) else { return false }
+            selected = all.indices.filter { index in
+                guard case .ptr = all[index].data, let address = Self.address(ofReverse: all[index].name) else { return false }
                 return range.contains(address)
             }
         }
-        let body = Self.sortedUnique(selected)
-        selected = []
-        let lines = Self.lines(of: body, threshold: InHalves.threshold)
+        // Records are copied once, into the zone; until then they are read where they lie in `all`.
+        let order = Self.canonicalOrder(of: all, selected: selected, threshold: InHalves.threshold)
+        let lines = Self.lines(of: all, order: order, threshold: InHalves.threshold)
         let hash = serial ?? Self.contentHash(ofLines: lines)
         let primary = clusterDomain.prepending("ns", "dns")
         let soa = DNSRecord(name: origin, ttl: ttl, data: .soa(primary: primary, mailbox: clusterDomain.prepending("hostmaster"),
@@ -47,8 +47,8 @@ public struct ZoneFile: Sendable {
         self.origin = origin
         self.serial = hash
         var records = [soa, DNSRecord(name: origin, ttl: ttl, data: .ns(primary))]
-        records.reserveCapacity(body.count + 2)
-        records.append(contentsOf: body)
+        records.reserveCapacity(order.count + 2)
+        for index in order { records.append(all[index]) }
         self.records = records
         self.bodyLines = lines
     }
@@ -121,24 +121,29 @@ public struct ZoneFile: Sendable {
 
     /// Sorted in canonical order (names compared from the right, case folded; then the type's
     /// rank; then the data's text), duplicates removed; of equal records the first is kept.
-    /// Every name's key is written once into one buffer, and the data's text is rendered only for
-    /// records whose name and type another record shares.
-    /// From `threshold` records on, the keys are written and sorted in two halves at once.
     static func sortedUnique(_ records: [DNSRecord], threshold: Int = InHalves.threshold) -> [DNSRecord] {
-        let keys = CanonicalKeys(records.map(\.name), threshold: threshold)
-        let ranks = records.map(\.data.rank)
+        canonicalOrder(of: records, selected: Array(records.indices), threshold: threshold).map { records[$0] }
+    }
+
+    /// The indices of the `selected` records in `sortedUnique`'s order, one per distinct record.
+    /// Every name's key is written once into one buffer, and the data's text is rendered only for
+    /// records whose name and type another record shares. From `threshold` records on, the keys
+    /// are written and sorted in two halves at once.
+    static func canonicalOrder(of records: [DNSRecord], selected: [Int], threshold: Int) -> [Int] {
+        let keys = CanonicalKeys(count: selected.count, threshold: threshold) { records[selected[$0]].name }
+        let ranks = selected.map { records[$0].data.rank }
         let order = keys.sortedIndices(threshold: threshold) { ranks[$0] < ranks[$1] }
-        var out: [DNSRecord] = []
-        out.reserveCapacity(records.count)
+        var out: [Int] = []
+        out.reserveCapacity(order.count)
         var start = 0
         while start < order.count {
             var end = start + 1
             while end < order.count, ranks[order[end]] == ranks[order[start]], keys.equal(order[end], order[start]) { end += 1 }
             if end - start == 1 {
-                out.append(records[order[start]])
+                out.append(selected[order[start]])
             } else {
                 // Same name and type: by the data's text (input order among equal texts), once each.
-                let members = Array(order[start..<end])
+                let members = order[start..<end].map { selected[$0] }
                 let texts = members.map { records[$0].data.presentation }
                 let group = texts.indices.sorted { (left: Int, right: Int) -> Bool in
                     if texts[left] != texts[right] { return texts[left] < texts[right] }
@@ -147,7 +152,7 @@ public struct ZoneFile: Sendable {
                 var previous: String?
                 for index in group where texts[index] != previous {
                     previous = texts[index]
-                    out.append(records[members[index]])
+                    out.append(members[index])
                 }
             }
             start = end
@@ -182,10 +187,15 @@ public struct ZoneFile: Sendable {
     /// The zone lines of `records` (see `ZoneText.append(_:)`), in pieces whose concatenation is
     /// the lines written one after another.
     static func lines(of records: [DNSRecord], threshold: Int) -> [[UInt8]] {
-        InHalves.map(records.count, threshold: threshold) { range in
+        lines(of: records, order: Array(records.indices), threshold: threshold)
+    }
+
+    /// The lines of `records[order[0]]`, `records[order[1]]`, … in the same pieces.
+    static func lines(of records: [DNSRecord], order: [Int], threshold: Int) -> [[UInt8]] {
+        InHalves.map(order.count, threshold: threshold) { range in
             var out = ZoneText()
             out.bytes.reserveCapacity(range.count * 64)
-            for index in range { out.append(records[index]) }
+            for position in range { out.append(records[order[position]]) }
             return out.bytes
         }
     }

@@ -78,9 +78,14 @@ struct CanonicalKeys {
     /// The keys of `names`; from `threshold` names on, those of each half are written at once
     /// on two threads and joined.
     init(_ names: [DomainName], threshold: Int = InHalves.threshold) {
-        let halves = InHalves.map(names.count, threshold: threshold) { range in
+        self.init(count: names.count, threshold: threshold) { names[$0] }
+    }
+
+    /// The keys of the names `name(0)` … `name(count - 1)`, written as `init(_:threshold:)` writes them.
+    init(count: Int, threshold: Int = InHalves.threshold, name: @Sendable (Int) -> DomainName) {
+        let halves = InHalves.map(count, threshold: threshold) { range in
             var keys = CanonicalKeys()
-            keys.append(names[range])
+            keys.append(range.lazy.map(name))
             return keys
         }
         self = halves[0]
@@ -93,7 +98,7 @@ struct CanonicalKeys {
 
     private init() {}
 
-    private mutating func append(_ names: ArraySlice<DomainName>) {
+    private mutating func append(_ names: some Collection<DomainName>) {
         starts.reserveCapacity(names.count + 1)
         for name in names {
             for label in name.labels.reversed() {
