@@ -10,9 +10,10 @@ enum EndpointDerivation {
         for slice in cluster.endpointSlices {
             if let name = slice.serviceName { declared.insert("\(slice.meta.namespace)/\(name)") }
         }
+        // Fields read in place: a copy of each Service would retain everything it holds.
         let candidates = cluster.services.indices.filter { index in
-            let service = cluster.services[index]
-            return service.selector != nil && service.type != .externalName && !declared.contains(service.meta.qualifiedName)
+            cluster.services[index].selector != nil && cluster.services[index].type != .externalName
+                && !declared.contains(cluster.services[index].meta.qualifiedName)
         }
         // A runtime dump declares every Service's endpoints: nothing to group pods for.
         guard !candidates.isEmpty else { return }

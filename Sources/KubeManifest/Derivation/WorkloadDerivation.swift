@@ -42,15 +42,21 @@ public enum WorkloadDerivation {
                 derived += pods(of: workload, placement, &diagnostics)
             }
         }
-        for index in cluster.pods.indices where isDeclaredWithoutAddress(cluster.pods[index]) {
-            var pod = cluster.pods[index]
-            pod.origin = PodOrigin(kind: "Pod", workload: pod.meta.name, replica: 0)
-            pod.nodeName = pod.nodeName ?? placement.nodeName
-            cluster.pods[index] = pod
+        // One pass over the pods (a large list): declared pods become placed pods of their own,
+        // pods with a status but no address are reported, and the pods that take an address here
+        // are noted.
+        var ownPods: [Int] = []
+        for index in cluster.pods.indices {
+            if isDeclaredWithoutAddress(cluster.pods[index]) {
+                cluster.pods[index].origin = PodOrigin(kind: "Pod", workload: cluster.pods[index].meta.name, replica: 0)
+                cluster.pods[index].nodeName = cluster.pods[index].nodeName ?? placement.nodeName
+            } else if let warning = unaddressed(cluster.pods[index]) {
+                diagnostics.append(warning)
+            }
+            if cluster.pods[index].origin?.kind == "Pod" && !cluster.pods[index].hostNetwork { ownPods.append(index) }
         }
-        diagnostics += unaddressed(cluster.pods)
-        let bare = cluster.pods.filter { $0.origin?.kind == "Pod" && $0.podIPs.isEmpty && !$0.hostNetwork }
-        let keys = derived.filter { !$0.pod.hostNetwork }.map(\.key) + bare.map { "\($0.meta.qualifiedName)[Pod]" }
+        let bare = ownPods.filter { cluster.pods[$0].podIPs.isEmpty }
+        let keys = derived.filter { !$0.pod.hostNetwork }.map(\.key) + bare.map { "\(cluster.pods[$0].meta.qualifiedName)[Pod]" }
         // The addresses in use matter only when one is to be handed out (a runtime dump needs none).
         let allocates = !keys.isEmpty || cluster.services.contains(where: needsClusterIP)
         var allocator = AddressAllocator(taken: allocates ? takenAddresses(cluster, placement) : [])
@@ -58,7 +64,7 @@ public enum WorkloadDerivation {
         for index in derived.indices where !derived[index].pod.hostNetwork {
             derived[index].pod.podIPs = addresses[derived[index].key].map { [$0] } ?? []
         }
-        for index in cluster.pods.indices where cluster.pods[index].origin?.kind == "Pod" && !cluster.pods[index].hostNetwork {
+        for index in ownPods {
             cluster.pods[index].podIPs = addresses["\(cluster.pods[index].meta.qualifiedName)[Pod]"].map { [$0] } ?? []
         }
         let unplaced = keys.filter { addresses[$0] == nil }
@@ -85,12 +91,11 @@ public enum WorkloadDerivation {
     /// repositories sometimes hold) but no `podIP`. kubectl apply ignores the status, so the pod
     /// would run and be policed, yet kubenft cannot review it: say so rather than leave it out
     /// silently. Pods that have finished (Succeeded, Failed) hold no connections and are left alone.
-    static func unaddressed(_ pods: [Pod]) -> [Diagnostic] {
-        pods.filter { $0.podIPs.isEmpty && !$0.hostNetwork && $0.origin == nil && $0.phase != "Succeeded" && $0.phase != "Failed" && !isDeclaredWithoutAddress($0) }
-            .map { pod in
-                Diagnostic(.warning, at: pod.meta.location, object: "Pod \(pod.meta.qualifiedName)", field: "status.podIP",
-                           reason: "the pod has a status (phase \(pod.phase ?? "unset")) but no address: it is not reviewed; remove its status to review it as declared")
-            }
+    static func unaddressed(_ pod: Pod) -> Diagnostic? {
+        guard pod.podIPs.isEmpty && !pod.hostNetwork && pod.origin == nil && pod.phase != "Succeeded" && pod.phase != "Failed"
+            && !isDeclaredWithoutAddress(pod) else { return nil }
+        return Diagnostic(.warning, at: pod.meta.location, object: "Pod \(pod.meta.qualifiedName)", field: "status.podIP",
+                          reason: "the pod has a status (phase \(pod.phase ?? "unset")) but no address: it is not reviewed; remove its status to review it as declared")
     }
 
     /// Addresses already in use: real pods, nodes, Services' own addresses.
@@ -165,10 +170,11 @@ public enum WorkloadDerivation {
     /// Namespaces used but not declared, with the label the API server sets on every namespace.
     private static func addImpliedNamespaces(_ cluster: inout Cluster) {
         var known = Set(cluster.namespaces.map(\.meta.name))
-        for pod in cluster.pods where pod.origin != nil && known.insert(pod.meta.namespace).inserted {
-            let meta = ObjectMeta(name: pod.meta.namespace, labels: ["kubernetes.io/metadata.name": pod.meta.namespace],
-                                  location: pod.meta.location)
-            cluster.namespaces.append(Namespace(meta: meta))
+        // By index: a loop over the pods themselves would copy each one.
+        for index in cluster.pods.indices where cluster.pods[index].origin != nil && known.insert(cluster.pods[index].meta.namespace).inserted {
+            let meta = cluster.pods[index].meta
+            cluster.namespaces.append(Namespace(meta: ObjectMeta(name: meta.namespace, labels: ["kubernetes.io/metadata.name": meta.namespace],
+                                                                 location: meta.location)))
         }
     }
 }
