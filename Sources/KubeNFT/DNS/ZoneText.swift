@@ -18,6 +18,12 @@ struct ZoneText {
     mutating func append(_ name: DomainName) {
         guard !name.labels.isEmpty else { bytes.append(UInt8(ascii: ".")); return }
         for label in name.labels {
+            // Most labels need no escape: copied whole.
+            if label.utf8.allSatisfy(DomainName.isPlain) {
+                bytes.append(contentsOf: label.utf8)
+                bytes.append(UInt8(ascii: "."))
+                continue
+            }
             for byte in label.utf8 {
                 if DomainName.isPlain(byte) {
                     bytes.append(byte)
@@ -102,7 +108,10 @@ struct CanonicalKeys {
         starts.reserveCapacity(names.count + 1)
         for name in names {
             for label in name.labels.reversed() {
-                if label.utf8.allSatisfy({ $0 < 0x80 }) {
+                if label.utf8.allSatisfy({ $0 < 0x80 && !($0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z")) }) {
+                    // ASCII without capitals: the key is the label itself.
+                    bytes.append(contentsOf: label.utf8)
+                } else if label.utf8.allSatisfy({ $0 < 0x80 }) {
                     for byte in label.utf8 {
                         bytes.append(byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte + 32 : byte)
                     }
