@@ -92,17 +92,30 @@ private struct Builder {
     let discovery: ServiceDiscovery
     var records: [DNSRecord] = []
     var diagnostics: [Diagnostic] = []
-    private var slicesByService: [String: [EndpointSlice]] = [:]
-    private var endpointsByService: [String: Endpoints] = [:]
+    private let cluster: Cluster
+    /// Each Service's EndpointSlices and legacy Endpoints, indexed when a headless Service first
+    /// needs them (only headless Services publish endpoints).
+    private var endpointIndex: (slices: [String: [EndpointSlice]], endpoints: [String: Endpoints])?
 
     init(discovery: ServiceDiscovery, cluster: Cluster) {
         self.discovery = discovery
+        self.cluster = cluster
         records.reserveCapacity(cluster.pods.count + cluster.services.count * 4)
-        for slice in cluster.endpointSlices {
-            guard let service = slice.serviceName else { continue }
-            slicesByService["\(slice.meta.namespace)/\(service)", default: []].append(slice)
+    }
+
+    private mutating func endpointsOf(_ service: Service) -> (slices: [EndpointSlice]?, endpoints: Endpoints?) {
+        if endpointIndex == nil {
+            var slices: [String: [EndpointSlice]] = [:]
+            for slice in cluster.endpointSlices {
+                guard let service = slice.serviceName else { continue }
+                slices["\(slice.meta.namespace)/\(service)", default: []].append(slice)
+            }
+            var endpoints: [String: Endpoints] = [:]
+            for legacy in cluster.endpoints { endpoints[legacy.meta.qualifiedName] = legacy }
+            endpointIndex = (slices, endpoints)
         }
-        for endpoints in cluster.endpoints { endpointsByService[endpoints.meta.qualifiedName] = endpoints }
+        let name = service.meta.qualifiedName
+        return (endpointIndex?.slices[name], endpointIndex?.endpoints[name])
     }
 
     var ttl: Int { discovery.ttl }
@@ -221,7 +234,8 @@ private struct Builder {
         let all = service.publishNotReadyAddresses
             || service.meta.annotations["service.alpha.kubernetes.io/tolerate-unready-endpoints"] == "true"
         var found: [Published] = []
-        if let slices = slicesByService[service.meta.qualifiedName], !slices.isEmpty {
+        let (sliceList, legacyEndpoints) = endpointsOf(service)
+        if let slices = sliceList, !slices.isEmpty {
             for slice in slices {
                 if slice.addressType == .fqdn {
                     warn(service, field: "endpoints", "EndpointSlice \(slice.meta.name) has addressType FQDN, which DNS-based discovery does not publish")
@@ -235,7 +249,7 @@ private struct Builder {
                     }
                 }
             }
-        } else if let legacy = endpointsByService[service.meta.qualifiedName] {
+        } else if let legacy = legacyEndpoints {
             for subset in legacy.subsets {
                 let ports = Dictionary(subset.ports.compactMap { port in port.port.map { (PortKey(name: port.name, protocol: port.protocol), $0) } },
                                        uniquingKeysWith: { first, _ in first })
