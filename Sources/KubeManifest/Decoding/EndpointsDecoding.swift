@@ -173,7 +173,7 @@ extension ObjectDecoder {
             default: unknownField(keyNode)
             }
         }
-        return sink.values.reference(reference)
+        return sink.values.targetReference(reference)
     }
 
     /// A `targetRef` field: empty, or valid by the rule for what it names (a kind is checked only for

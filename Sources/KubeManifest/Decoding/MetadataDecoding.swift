@@ -61,8 +61,7 @@ extension ObjectDecoder {
                     error(value, "invalid name \(Validation.quoted(name)): \(problem)")
                     valid = false
                 }
-                // Shared with the targetRefs that name the object (an EndpointSlice's endpoints).
-                meta.name = sink.values.string(name)
+                meta.name = name
             case "namespace":
                 guard let text = string(value), !text.isEmpty, kind.isNamespaced else { continue }
                 if let problem = Validation.dnsLabelProblem(text) {

@@ -259,6 +259,7 @@ struct ObjectDecoder {
     }
 
     func ip(_ node: Int32) -> IPAddress? {
+        if let address = tree.dottedQuad(node) { return address }
         guard let text = string(node) else { return nil }
         if let address = IPAddress(text) { return address }
         error(node, "invalid IP address \(Validation.quoted(text))")

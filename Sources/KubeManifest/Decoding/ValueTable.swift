@@ -41,11 +41,19 @@ final class ValueTable {
         return references.insert(Boxed(reference)).memberAfterInsert
     }
 
+    /// A controller's reference: its name is shared by every object it created.
     func reference(_ reference: ObjectReference?) -> ObjectReference? {
+        guard var reference = targetReference(reference) else { return nil }
+        reference.name = string(reference.name)
+        return reference
+    }
+
+    /// An endpoint's `targetRef`: its name is nearly always unique (one Pod per endpoint), so it
+    /// is kept as decoded; storing every one here would only grow the table.
+    func targetReference(_ reference: ObjectReference?) -> ObjectReference? {
         guard var reference else { return nil }
         reference.kind = string(reference.kind)
         reference.namespace = string(reference.namespace)
-        reference.name = string(reference.name)
         return reference
     }
 }

@@ -124,7 +124,9 @@ struct NodeTree: Sendable {
 
     /// False when no two scalar keys of the mapping are the same, found in one pass over the
     /// tree's storage (most mappings); true when some may be, or when it has too many keys to
-    /// compare pairwise, for `checkDuplicateKeys` to look closer.
+    /// compare pairwise, for `checkDuplicateKeys` to look closer. Each key first marks one of 128
+    /// buckets chosen by its length and end bytes: equal keys mark the same bucket, so when no
+    /// bucket is marked twice no key repeats, and the keys are compared pairwise only otherwise.
     private mutating func mayRepeatKey(_ mapping: Int32) -> Bool {
         var keys = keyScratch
         keyScratch = []
@@ -135,13 +137,27 @@ struct NodeTree: Sendable {
                 let end = Int(nodes[Int(mapping)].end)
                 var child = Int(mapping) + 1
                 var isKey = true
+                var buckets: (UInt64, UInt64) = (0, 0)
+                var bucketMarkedTwice = false
                 while child < end {
-                    if isKey, nodes[child].kind == .scalar { keys.append(Int32(truncatingIfNeeded: child)) }
+                    if isKey, nodes[child].kind == .scalar {
+                        keys.append(Int32(truncatingIfNeeded: child))
+                        let bucket = Self.keyBucket(nodes[child], text)
+                        let bit: UInt64 = 1 << (bucket & 63)
+                        if bucket < 64 {
+                            bucketMarkedTwice = bucketMarkedTwice || buckets.0 & bit != 0
+                            buckets.0 |= bit
+                        } else {
+                            bucketMarkedTwice = bucketMarkedTwice || buckets.1 & bit != 0
+                            buckets.1 |= bit
+                        }
+                    }
                     isKey.toggle()
                     child = Int(nodes[child].end)
                 }
                 guard keys.count > 1 else { return false }
                 guard keys.count <= 12 else { return true }
+                guard bucketMarkedTwice else { return false }
                 for later in 1..<keys.count {
                     let right = nodes[Int(keys[later])]
                     let length = Int(right.length)
@@ -156,6 +172,17 @@ struct NodeTree: Sendable {
                 return false
             }
         }
+    }
+
+    /// One of 128 buckets for a scalar key, from its length and its first, middle and last bytes.
+    @inline(__always)
+    private static func keyBucket(_ node: TreeNode, _ text: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        let length = Int(node.length), start = Int(node.start)
+        var word = UInt64(UInt32(bitPattern: node.length))
+        if length > 0 {
+            word |= UInt64(text[start]) << 32 | UInt64(text[start + length / 2]) << 40 | UInt64(text[start + length - 1]) << 48
+        }
+        return (word &* 0x9E37_79B9_7F4A_7C15) >> 57
     }
 
     private mutating func checkDuplicateKeysHashed(_ mapping: Int32) {
@@ -351,6 +378,16 @@ struct NodeTree: Sendable {
         }
     }
 
+    /// The IPv4 address a string scalar of digits and dots spells, read from its bytes; nil
+    /// for anything else (then the caller reads it as a String, as before).
+    func dottedQuad(_ index: Int32) -> IPAddress? {
+        let node = nodes[Int(index)]
+        guard node.kind == .scalar, scalarType(index) == .string else { return nil }
+        return text.withUnsafeBufferPointer { buffer in
+            IPAddress(dottedQuad: UnsafeBufferPointer(rebasing: buffer[Int(node.start)..<Int(node.start + node.length)]))
+        }
+    }
+
     func isNull(_ index: Int32) -> Bool {
         nodes[Int(index)].kind == .scalar && scalarType(index) == .null
     }
@@ -384,13 +421,34 @@ struct NodeTree: Sendable {
     func value(_ mapping: Int32, _ key: StaticString) -> Int32? {
         let container = node(mapping)
         guard container.kind == .mapping else { return nil }
-        guard container.quoted else {
-            for (keyNode, valueNode) in entries(mapping) where scalarEquals(keyNode, key) { return valueNode }
-            return nil
+        // Walked over the storage directly: this runs several times per object.
+        let wanted = key.utf8Start, wantedLength = key.utf8CodeUnitCount
+        return nodes.withUnsafeBufferPointer { nodes in
+            text.withUnsafeBufferPointer { text in
+                var found: Int32?
+                var child = Int(mapping) + 1
+                let end = Int(container.end)
+                while child < end {
+                    let keyNode = nodes[child]
+                    let valueIndex = Int(keyNode.end)
+                    guard valueIndex < end else { break }
+                    if keyNode.kind == .scalar, Int(keyNode.length) == wantedLength,
+                       Self.bytesEqual(text, at: Int(keyNode.start), wanted, wantedLength) {
+                        found = Int32(truncatingIfNeeded: valueIndex)
+                        // The last one counts when a key repeats (marked on the mapping).
+                        if !container.quoted { break }
+                    }
+                    child = Int(nodes[valueIndex].end)
+                }
+                return found
+            }
         }
-        var found: Int32?
-        for (keyNode, valueNode) in entries(mapping) where scalarEquals(keyNode, key) { found = valueNode }
-        return found
+    }
+
+    @inline(__always)
+    private static func bytesEqual(_ text: UnsafeBufferPointer<UInt8>, at start: Int, _ other: UnsafePointer<UInt8>, _ count: Int) -> Bool {
+        for offset in 0..<count where text[start + offset] != other[offset] { return false }
+        return true
     }
 
     struct Children: Sequence {
