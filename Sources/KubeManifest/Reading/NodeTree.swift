@@ -1,3 +1,11 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// One node of a parsed document, stored flat: the tree is laid out in pre-order, so a container's
 /// children follow it and `end` is the index just past its last descendant. This keeps parsing
 /// free of per-node allocations, which matters at tens of thousands of objects.
@@ -348,8 +356,9 @@ struct NodeTree: Sendable {
                     for byte in 0..<4 { storedLength |= Int(stored[position + byte]) << (8 * byte) }
                     guard storedLength == length else { return false }
                     position += 4
-                    let start = Int(node.start)
-                    for offset in 0..<length where stored[position + offset] != buffer[start + offset] { return false }
+                    if length > 0, memcmp(stored.baseAddress! + position, buffer.baseAddress! + Int(node.start), length) != 0 {
+                        return false
+                    }
                     position += length
                 }
                 return position == stored.count
