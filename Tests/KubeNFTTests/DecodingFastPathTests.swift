@@ -154,4 +154,33 @@ struct DecodingFastPathTests {
             "m.yaml:16:9: Pod ns/p: status.podIPs[9].ip: expected a string, got 7 (unquoted, 7 is a number, and the API server refuses a number here; quote it: \"7\")",
         ])
     }
+
+    @Test("fields that are only type-checked report a non-string as before")
+    func typeCheckedStrings() {
+        let yaml = """
+        apiVersion: discovery.k8s.io/v1
+        kind: EndpointSlice
+        metadata:
+          name: s
+          namespace: ns
+          labels: {kubernetes.io/service-name: svc}
+        addressType: IPv4
+        endpoints:
+        - addresses: [10.0.0.1]
+          targetRef: {kind: Pod, name: p, uid: 5, apiVersion: true, resourceVersion: [a], fieldPath: {a: b}}
+        - addresses: [10.0.0.2]
+          targetRef: {kind: Pod, name: q, uid: "5", apiVersion: ~, resourceVersion: '', fieldPath: 1.5}
+        ports:
+        - {name: http, port: 80, appProtocol: 0x1F}
+        - {name: dns, port: 53, appProtocol: on}
+        """
+        #expect(diagnosticLines(loadManifests(yaml)) == [
+            "m.yaml:10:40: EndpointSlice ns/s: endpoints[0].targetRef.uid: expected a string, got 5 (unquoted, 5 is a number, and the API server refuses a number here; quote it: \"5\")",
+            "m.yaml:10:55: EndpointSlice ns/s: endpoints[0].targetRef.apiVersion: expected a string, got true (unquoted, true is a boolean, and the API server refuses a boolean here; quote it: \"true\")",
+            "m.yaml:10:78: EndpointSlice ns/s: endpoints[0].targetRef.resourceVersion: expected a string, got a list",
+            "m.yaml:10:94: EndpointSlice ns/s: endpoints[0].targetRef.fieldPath: expected a string, got a mapping",
+            "m.yaml:12:92: EndpointSlice ns/s: endpoints[1].targetRef.fieldPath: expected a string, got 1.5 (unquoted, 1.5 is a number, and the API server refuses a number here; quote it: \"1.5\")",
+            "m.yaml:15:38: EndpointSlice ns/s: ports[1].appProtocol: expected a string, got on (unquoted, on is a boolean, and the API server refuses a boolean here; quote it: \"on\")",
+        ])
+    }
 }

@@ -4,9 +4,7 @@
 /// equal: a key with a non-ASCII byte (which Swift compares by canonical equivalence, so that
 /// KELVIN SIGN equals `K`) is compared as a String.
 struct KeyName {
-    /// Not retained: a key name lives only while its decoder (which holds the box) matches it,
-    /// and a retain and release for each of millions of keys would cost more than the match.
-    fileprivate unowned(unsafe) let box: ObjectDecoder.TreeBox
+    fileprivate let box: ObjectDecoder.TreeBox
     fileprivate let node: Int32
     fileprivate let ascii: Bool
 
@@ -38,13 +36,13 @@ struct KeyNames: Sendable {
     }
 
     func contains(_ key: KeyName) -> Bool {
-        // The tree is read through its box, not copied (a copy retains each of its arrays).
-        guard key.ascii else { return names.contains(key.box.tree.string(key.node)) }
-        let node = key.box.tree.node(key.node)
+        let tree = key.box.tree
+        guard key.ascii else { return names.contains(tree.string(key.node)) }
+        let node = tree.node(key.node)
         guard node.kind == .scalar else { return names.contains("") }
         let length = Int(node.length)
         guard length < byLength.count else { return false }
-        return key.box.tree.text.withUnsafeBufferPointer { text in
+        return tree.text.withUnsafeBufferPointer { text in
             let start = Int(node.start)
             return byLength[length].contains { name in
                 for offset in 0..<length where name[offset] != text[start + offset] { return false }

@@ -126,7 +126,7 @@ extension ObjectDecoder {
             case "hostPort":
                 if tree.integer(value) != 0 { valid = self.port(value) != nil && valid }
             case "hostIP":
-                _ = string(value)
+                checkString(value)
             default:
                 unknownField(keyNode)
             }

@@ -132,9 +132,7 @@ struct NodeTree: Sendable {
 
     /// False when no two scalar keys of the mapping are the same, found in one pass over the
     /// tree's storage (most mappings); true when some may be, or when it has too many keys to
-    /// compare pairwise, for `checkDuplicateKeys` to look closer. Each key first marks one of 128
-    /// buckets chosen by its length and end bytes: equal keys mark the same bucket, so when no
-    /// bucket is marked twice no key repeats, and the keys are compared pairwise only otherwise.
+    /// compare pairwise, for `checkDuplicateKeys` to look closer.
     private mutating func mayRepeatKey(_ mapping: Int32) -> Bool {
         var keys = keyScratch
         keyScratch = []
@@ -145,27 +143,13 @@ struct NodeTree: Sendable {
                 let end = Int(nodes[Int(mapping)].end)
                 var child = Int(mapping) + 1
                 var isKey = true
-                var buckets: (UInt64, UInt64) = (0, 0)
-                var bucketMarkedTwice = false
                 while child < end {
-                    if isKey, nodes[child].kind == .scalar {
-                        keys.append(Int32(truncatingIfNeeded: child))
-                        let bucket = Self.keyBucket(nodes[child], text)
-                        let bit: UInt64 = 1 << (bucket & 63)
-                        if bucket < 64 {
-                            bucketMarkedTwice = bucketMarkedTwice || buckets.0 & bit != 0
-                            buckets.0 |= bit
-                        } else {
-                            bucketMarkedTwice = bucketMarkedTwice || buckets.1 & bit != 0
-                            buckets.1 |= bit
-                        }
-                    }
+                    if isKey, nodes[child].kind == .scalar { keys.append(Int32(truncatingIfNeeded: child)) }
                     isKey.toggle()
                     child = Int(nodes[child].end)
                 }
                 guard keys.count > 1 else { return false }
                 guard keys.count <= 12 else { return true }
-                guard bucketMarkedTwice else { return false }
                 for later in 1..<keys.count {
                     let right = nodes[Int(keys[later])]
                     let length = Int(right.length)
@@ -180,17 +164,6 @@ struct NodeTree: Sendable {
                 return false
             }
         }
-    }
-
-    /// One of 128 buckets for a scalar key, from its length and its first, middle and last bytes.
-    @inline(__always)
-    private static func keyBucket(_ node: TreeNode, _ text: UnsafeBufferPointer<UInt8>) -> UInt64 {
-        let length = Int(node.length), start = Int(node.start)
-        var word = UInt64(UInt32(bitPattern: node.length))
-        if length > 0 {
-            word |= UInt64(text[start]) << 32 | UInt64(text[start + length / 2]) << 40 | UInt64(text[start + length - 1]) << 48
-        }
-        return (word &* 0x9E37_79B9_7F4A_7C15) >> 57
     }
 
     private mutating func checkDuplicateKeysHashed(_ mapping: Int32) {
