@@ -189,3 +189,35 @@ public struct CIDR: Sendable, Hashable, Comparable, CustomStringConvertible {
 extension Character {
     var isASCIIDigitCharacter: Bool { isASCII && isNumber }
 }
+
+extension IPAddress {
+    /// Reads an address from bytes that are only ASCII digits and dots, accepting exactly what
+    /// `init?(_:)` accepts for such text (four decimal octets up to 255, no leading zeros, nothing
+    /// more), without making a String first. Nil for anything else, including any other byte:
+    /// callers that get nil fall back to `init?(_:)`, which also handles IPv6.
+    public init?(dottedQuad bytes: UnsafeBufferPointer<UInt8>) {
+        guard !bytes.isEmpty, bytes.count <= 15 else { return nil }
+        var value: UInt32 = 0, octet: UInt32 = 0, octets = 0
+        var sawDigit = false
+        for byte in bytes {
+            if byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") {
+                guard !sawDigit || octet != 0 else { return nil }
+                octet = octet * 10 + UInt32(byte - UInt8(ascii: "0"))
+                guard octet <= 255 else { return nil }
+                if !sawDigit {
+                    octets += 1
+                    guard octets <= 4 else { return nil }
+                    sawDigit = true
+                }
+            } else if byte == UInt8(ascii: "."), sawDigit, octets < 4 {
+                value = value << 8 | octet
+                octet = 0
+                sawDigit = false
+            } else {
+                return nil
+            }
+        }
+        guard octets == 4, sawDigit else { return nil }
+        self.init(high: 0, low: UInt64(value << 8 | octet), family: .v4)
+    }
+}

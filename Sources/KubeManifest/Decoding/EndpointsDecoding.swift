@@ -49,7 +49,7 @@ extension ObjectDecoder {
         for (keyNode, value) in entries(node) {
             switch name(keyNode) {
             case "addresses":
-                sawAddresses = !Array(items(value)).isEmpty
+                sawAddresses = items(value).contains { _ in true }
                 guard addressType != .fqdn else { _ = strings(value); continue }
                 for item in items(value) {
                     guard let address = usableAddress(item) else { continue }
@@ -142,7 +142,7 @@ extension ObjectDecoder {
                 port.port = self.port(value)
                 valid = valid && port.port != nil
             case "appProtocol":
-                _ = string(value)
+                checkString(value)
             default:
                 unknownField(keyNode)
             }
@@ -169,11 +169,11 @@ extension ObjectDecoder {
             case "kind": reference.kind = referenceText(value) { Validation.displayTextProblem($0, maximumBytes: 63) } ?? ""
             case "namespace": reference.namespace = referenceText(value, Validation.dnsLabelProblem) ?? namespace
             case "name": reference.name = referenceText(value, Validation.dnsSubdomainProblem) ?? ""
-            case "uid", "apiVersion", "resourceVersion", "fieldPath": _ = string(value)
+            case "uid", "apiVersion", "resourceVersion", "fieldPath": checkString(value)
             default: unknownField(keyNode)
             }
         }
-        return sink.values.reference(reference)
+        return sink.values.targetReference(reference)
     }
 
     /// A `targetRef` field: empty, or valid by the rule for what it names (a kind is checked only for

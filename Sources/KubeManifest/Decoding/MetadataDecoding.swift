@@ -3,8 +3,15 @@ extension ObjectDecoder {
     /// object carries it whatever order the keys come in.
     mutating func prepareLabel(kind: KnownKind) {
         self.kind = kind
+        (nameNode, namespace) = labelParts(kind: kind)
+        labelled = true
+    }
+
+    /// The name node and the defaulted namespace, read without mutating (so the tree is
+    /// borrowed, not copied).
+    private func labelParts(kind: KnownKind) -> (Int32?, String) {
         var namespace = ""
-        nameNode = nil
+        var nameNode: Int32?
         if let metadata = field(root, "metadata"), tree.node(metadata).kind == .mapping {
             if let node = field(metadata, "name"), tree.node(node).kind == .scalar, tree.scalarType(node) == .string {
                 nameNode = node
@@ -15,8 +22,7 @@ extension ObjectDecoder {
             }
         }
         if kind.isNamespaced, namespace.isEmpty { namespace = "default" }
-        self.namespace = namespace
-        labelled = true
+        return (nameNode, namespace)
     }
 
     /// `Kind ns/name` (`Kind name` for cluster-scoped kinds, `Kind` without a name). An invalid
@@ -61,8 +67,7 @@ extension ObjectDecoder {
                     error(value, "invalid name \(Validation.quoted(name)): \(problem)")
                     valid = false
                 }
-                // Shared with the targetRefs that name the object (an EndpointSlice's endpoints).
-                meta.name = sink.values.string(name)
+                meta.name = name
             case "namespace":
                 guard let text = string(value), !text.isEmpty, kind.isNamespaced else { continue }
                 if let problem = Validation.dnsLabelProblem(text) {

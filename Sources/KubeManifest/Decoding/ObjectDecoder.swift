@@ -165,6 +165,16 @@ struct ObjectDecoder {
         return nil
     }
 
+    /// What `string` checks, for a value that is only type-checked (a `uid`, an `appProtocol`): the
+    /// same report when it is not a string, and no String built when it is.
+    func checkString(_ node: Int32) {
+        if tree.node(node).kind == .scalar {
+            let type = tree.scalarType(node)
+            if type == .string || type == .null { return }
+        }
+        _ = string(node)
+    }
+
     /// For an unquoted scalar that YAML reads as a boolean or a number where a string is wanted: the
     /// API server gets a JSON boolean or number there and refuses it, so say how to keep it a string.
     func quotingHint(_ node: Int32) -> String {
@@ -259,6 +269,7 @@ struct ObjectDecoder {
     }
 
     func ip(_ node: Int32) -> IPAddress? {
+        if let address = tree.dottedQuad(node) { return address }
         guard let text = string(node) else { return nil }
         if let address = IPAddress(text) { return address }
         error(node, "invalid IP address \(Validation.quoted(text))")

@@ -199,7 +199,7 @@ extension ObjectDecoder {
                 if tree.integer(value) == 0 { break }
                 servicePort.nodePort = nodePort(value)
             case "appProtocol":
-                _ = string(value)
+                checkString(value)
             default:
                 unknownField(keyNode)
             }

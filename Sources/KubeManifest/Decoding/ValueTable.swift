@@ -7,6 +7,7 @@ final class ValueTable {
     private var strings: Set<String> = []
     private var labelMaps: Set<[String: String]> = []
     private var portLists: Set<[Pod.ContainerPort]> = []
+    private var lastPorts: [Pod.ContainerPort]?
     private var references: Set<Boxed<ObjectReference>> = []
     /// String maps and pods' container port lists decoded without a problem, by how they are
     /// spelled (see `ObjectDecoder.memoized`).
@@ -32,7 +33,15 @@ final class ValueTable {
 
     func ports(_ list: [Pod.ContainerPort]) -> [Pod.ContainerPort] {
         guard !list.isEmpty else { return list }
-        return portLists.insert(list).memberAfterInsert
+        // The Pods of one workload hand in the list they got from `containerPorts`, whose storage
+        // is the one stored here: the same storage is the same value, found without hashing.
+        if let last = lastPorts, last.count == list.count,
+           last.withUnsafeBufferPointer({ $0.baseAddress }) == list.withUnsafeBufferPointer({ $0.baseAddress }) {
+            return last
+        }
+        let member = portLists.insert(list).memberAfterInsert
+        lastPorts = member
+        return member
     }
 
     /// One box for each controller, shared by the Pods it created.
@@ -41,11 +50,19 @@ final class ValueTable {
         return references.insert(Boxed(reference)).memberAfterInsert
     }
 
+    /// A controller's reference: its name is shared by every object it created.
     func reference(_ reference: ObjectReference?) -> ObjectReference? {
+        guard var reference = targetReference(reference) else { return nil }
+        reference.name = string(reference.name)
+        return reference
+    }
+
+    /// An endpoint's `targetRef`: its name is nearly always unique (one Pod per endpoint), so it
+    /// is kept as decoded; storing every one here would only grow the table.
+    func targetReference(_ reference: ObjectReference?) -> ObjectReference? {
         guard var reference else { return nil }
         reference.kind = string(reference.kind)
         reference.namespace = string(reference.namespace)
-        reference.name = string(reference.name)
         return reference
     }
 }

@@ -53,7 +53,7 @@ extension ObjectDecoder {
     /// workloads are decoded here too.
     func decodePodSpec(_ node: Int32, into pod: inout Pod) {
         var sidecarPorts: [Pod.ContainerPort] = []
-        defer { pod.containerPorts += sidecarPorts }
+        defer { if !sidecarPorts.isEmpty { pod.containerPorts += sidecarPorts } }
         for (keyNode, value) in entries(node) {
             let field = name(keyNode)
             switch field {
@@ -72,9 +72,11 @@ extension ObjectDecoder {
                 if name == "hostname" { naming.hostname = text } else { naming.subdomain = text }
                 pod.naming = naming
             case "containers":
-                pod.containerPorts += memoized(value, tag: 2, in: sink.values.containerPorts) {
+                let ports = memoized(value, tag: 2, in: sink.values.containerPorts) {
                     items(value).flatMap { containerPorts($0, initContainer: false) }
                 }
+                // Taken as it is when it is the first list (keeping the storage it shares).
+                if pod.containerPorts.isEmpty { pod.containerPorts = ports } else { pod.containerPorts += ports }
             case "initContainers":
                 sidecarPorts += memoized(value, tag: 3, in: sink.values.containerPorts) {
                     items(value).flatMap { containerPorts($0, initContainer: true) }
@@ -124,7 +126,7 @@ extension ObjectDecoder {
             case "hostPort":
                 if tree.integer(value) != 0 { valid = self.port(value) != nil && valid }
             case "hostIP":
-                _ = string(value)
+                checkString(value)
             default:
                 unknownField(keyNode)
             }

@@ -1,3 +1,11 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// One node of a parsed document, stored flat: the tree is laid out in pre-order, so a container's
 /// children follow it and `end` is the index just past its last descendant. This keeps parsing
 /// free of per-node allocations, which matters at tens of thousands of objects.
@@ -321,8 +329,9 @@ struct NodeTree: Sendable {
                     for byte in 0..<4 { storedLength |= Int(stored[position + byte]) << (8 * byte) }
                     guard storedLength == length else { return false }
                     position += 4
-                    let start = Int(node.start)
-                    for offset in 0..<length where stored[position + offset] != buffer[start + offset] { return false }
+                    if length > 0, memcmp(stored.baseAddress! + position, buffer.baseAddress! + Int(node.start), length) != 0 {
+                        return false
+                    }
                     position += length
                 }
                 return position == stored.count
@@ -348,6 +357,16 @@ struct NodeTree: Sendable {
         if node.quoted { return .string }
         return text.withUnsafeBufferPointer { buffer in
             ScalarResolver.resolve(UnsafeBufferPointer(rebasing: buffer[Int(node.start)..<Int(node.start + node.length)]))
+        }
+    }
+
+    /// The IPv4 address a string scalar of digits and dots spells, read from its bytes; nil
+    /// for anything else (then the caller reads it as a String, as before).
+    func dottedQuad(_ index: Int32) -> IPAddress? {
+        let node = nodes[Int(index)]
+        guard node.kind == .scalar, scalarType(index) == .string else { return nil }
+        return text.withUnsafeBufferPointer { buffer in
+            IPAddress(dottedQuad: UnsafeBufferPointer(rebasing: buffer[Int(node.start)..<Int(node.start + node.length)]))
         }
     }
 
@@ -384,13 +403,34 @@ struct NodeTree: Sendable {
     func value(_ mapping: Int32, _ key: StaticString) -> Int32? {
         let container = node(mapping)
         guard container.kind == .mapping else { return nil }
-        guard container.quoted else {
-            for (keyNode, valueNode) in entries(mapping) where scalarEquals(keyNode, key) { return valueNode }
-            return nil
+        // Walked over the storage directly: this runs several times per object.
+        let wanted = key.utf8Start, wantedLength = key.utf8CodeUnitCount
+        return nodes.withUnsafeBufferPointer { nodes in
+            text.withUnsafeBufferPointer { text in
+                var found: Int32?
+                var child = Int(mapping) + 1
+                let end = Int(container.end)
+                while child < end {
+                    let keyNode = nodes[child]
+                    let valueIndex = Int(keyNode.end)
+                    guard valueIndex < end else { break }
+                    if keyNode.kind == .scalar, Int(keyNode.length) == wantedLength,
+                       Self.bytesEqual(text, at: Int(keyNode.start), wanted, wantedLength) {
+                        found = Int32(truncatingIfNeeded: valueIndex)
+                        // The last one counts when a key repeats (marked on the mapping).
+                        if !container.quoted { break }
+                    }
+                    child = Int(nodes[valueIndex].end)
+                }
+                return found
+            }
         }
-        var found: Int32?
-        for (keyNode, valueNode) in entries(mapping) where scalarEquals(keyNode, key) { found = valueNode }
-        return found
+    }
+
+    @inline(__always)
+    private static func bytesEqual(_ text: UnsafeBufferPointer<UInt8>, at start: Int, _ other: UnsafePointer<UInt8>, _ count: Int) -> Bool {
+        for offset in 0..<count where text[start + offset] != other[offset] { return false }
+        return true
     }
 
     struct Children: Sequence {
