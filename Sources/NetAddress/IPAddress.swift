@@ -45,7 +45,8 @@ public struct IPAddress: Sendable, Hashable, Comparable, CustomStringConvertible
     /// Parses dotted-quad IPv4 or RFC 4291 IPv6 text; nil for anything else (no zones, no prefixes).
     public init?(_ text: some StringProtocol) {
         let string = String(text)
-        guard !string.isEmpty, string.utf8.count <= 45 else { return nil }
+        // inet_pton reads a C string: text with a NUL byte would be read only up to it.
+        guard !string.isEmpty, string.utf8.count <= 45, !string.utf8.contains(0) else { return nil }
         if string.utf8.contains(UInt8(ascii: ":")) {
             var raw = in6_addr()
             guard inet_pton(AF_INET6, string, &raw) == 1 else { return nil }

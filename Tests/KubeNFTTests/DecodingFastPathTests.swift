@@ -55,6 +55,12 @@ struct DecodingFastPathTests {
         #expect(accepted > 100, "too few generated addresses were valid to show much")
     }
 
+    @Test("an address with a NUL byte is refused, not read up to the NUL", arguments: ["10.128.0.9\0", "10.128.0.9\0junk", "::1\0", "fd00::1\0:2"])
+    func addressWithNUL(_ text: String) {
+        #expect(IPAddress(text) == nil)
+        #expect(CIDR(text + "/32") == nil)
+    }
+
     /// Mappings of keys drawn from a small set of look-alikes (same length, same first and last
     /// bytes, differing in the middle), so both the quick bucket test and the pairwise check run.
     static func generatedMappings(seed: UInt64, count: Int) -> String {
