@@ -1,3 +1,5 @@
+import Dispatch
+
 /// Knobs for loading that depend on the cluster being modelled rather than on the manifests.
 public struct LoadOptions: Sendable, Hashable {
     /// The API server's `--service-node-port-range`; nodePorts outside it are errors.
@@ -69,7 +71,11 @@ public enum ManifestLoader {
         cluster.canonicalize()
         ClusterChecks.run(&cluster, into: &sink.diagnostics)
         sink.diagnostics += sink.unusedKinds.warnings()
-        return LoadResult(cluster: cluster, diagnostics: sink.diagnostics.sorted())
+        let result = LoadResult(cluster: cluster, diagnostics: sink.diagnostics.sorted())
+        // The sink's claim table (an entry per object) is freed on another thread: nothing waits for it.
+        let handedOver = HandedOver(sink: sink)
+        DispatchQueue.global(qos: .utility).async { withExtendedLifetime(handedOver) {} }
+        return result
     }
 
     /// Size of the parts a large YAML source is read in (and of the chunks a large JSON file is read
@@ -320,4 +326,10 @@ enum KnownKind: String, Sendable {
         default: return true
         }
     }
+}
+
+/// A finished load's sink on its way to be freed on another thread; nothing reads it any more,
+/// so handing it over is safe.
+private struct HandedOver: @unchecked Sendable {
+    let sink: LoadSink
 }

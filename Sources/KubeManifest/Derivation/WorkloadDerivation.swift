@@ -45,15 +45,22 @@ public enum WorkloadDerivation {
         // One pass over the pods (a large list): declared pods become placed pods of their own,
         // pods with a status but no address are reported, and the pods that take an address here
         // are noted.
-        var ownPods: [Int] = []
-        for index in cluster.pods.indices {
-            if isDeclaredWithoutAddress(cluster.pods[index]) {
-                cluster.pods[index].origin = PodOrigin(kind: "Pod", workload: cluster.pods[index].meta.name, replica: 0)
-                cluster.pods[index].nodeName = cluster.pods[index].nodeName ?? placement.nodeName
-            } else if let warning = unaddressed(cluster.pods[index]) {
-                diagnostics.append(warning)
+        // Read through a buffer, so no pod is copied to be looked at.
+        var ownPods: [Int] = [], declared: [Int] = []
+        cluster.pods.withUnsafeBufferPointer { pods in
+            for index in pods.indices {
+                let isDeclared = isDeclaredWithoutAddress(pods[index])
+                if isDeclared {
+                    declared.append(index)
+                } else if let warning = unaddressed(pods[index]) {
+                    diagnostics.append(warning)
+                }
+                if (isDeclared || pods[index].origin?.kind == "Pod") && !pods[index].hostNetwork { ownPods.append(index) }
             }
-            if cluster.pods[index].origin?.kind == "Pod" && !cluster.pods[index].hostNetwork { ownPods.append(index) }
+        }
+        for index in declared {
+            cluster.pods[index].origin = PodOrigin(kind: "Pod", workload: cluster.pods[index].meta.name, replica: 0)
+            cluster.pods[index].nodeName = cluster.pods[index].nodeName ?? placement.nodeName
         }
         let bare = ownPods.filter { cluster.pods[$0].podIPs.isEmpty }
         let keys = derived.filter { !$0.pod.hostNetwork }.map(\.key) + bare.map { "\(cluster.pods[$0].meta.qualifiedName)[Pod]" }
@@ -83,7 +90,7 @@ public enum WorkloadDerivation {
     }
 
     /// A Pod as a repository declares it: no address, no status, no controller.
-    static func isDeclaredWithoutAddress(_ pod: Pod) -> Bool {
+    static func isDeclaredWithoutAddress(_ pod: borrowing Pod) -> Bool {
         pod.podIPs.isEmpty && pod.phase == nil && pod.controller == nil && pod.origin == nil
     }
 
@@ -91,7 +98,7 @@ public enum WorkloadDerivation {
     /// repositories sometimes hold) but no `podIP`. kubectl apply ignores the status, so the pod
     /// would run and be policed, yet kubenft cannot review it: say so rather than leave it out
     /// silently. Pods that have finished (Succeeded, Failed) hold no connections and are left alone.
-    static func unaddressed(_ pod: Pod) -> Diagnostic? {
+    static func unaddressed(_ pod: borrowing Pod) -> Diagnostic? {
         guard pod.podIPs.isEmpty && !pod.hostNetwork && pod.origin == nil && pod.phase != "Succeeded" && pod.phase != "Failed"
             && !isDeclaredWithoutAddress(pod) else { return nil }
         return Diagnostic(.warning, at: pod.meta.location, object: "Pod \(pod.meta.qualifiedName)", field: "status.podIP",

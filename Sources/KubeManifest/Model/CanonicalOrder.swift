@@ -102,13 +102,19 @@ extension Array {
 
 extension Array where Element: Sendable {
     /// `sortStably(keys:)` for a long list: from `threshold` elements on, the keys of each half
-    /// are written and sorted on two threads, and the two orders are merged. `key(list, i)` gives
-    /// the namespace and name of `list[i]` (the list is passed in, so no closure holds a second
-    /// reference to it when it is rearranged).
-    mutating func sortStably(inHalvesFrom threshold: Int, key: @Sendable ([Element], Int) -> (namespace: String, name: String)) {
-        guard count >= Swift.max(threshold, 2), let order = Self.mergedOrder(self, key) else {
-            let keys = ByteKeys(count: count) { key(self, $0) }
-            sortStably(keys: keys)
+    /// are written and sorted as two tasks, and the two orders are merged; `alongside` is a third
+    /// task of the same round (other work that may run at the same time), run first below the
+    /// threshold. `key(list, i)` gives the namespace and name of `list[i]` (the list is passed in,
+    /// so no closure holds a second reference to it when it is rearranged).
+    mutating func sortStably(inHalvesFrom threshold: Int, alongside: @Sendable () -> Void = {},
+                             key: @Sendable ([Element], Int) -> (namespace: String, name: String)) {
+        guard count >= Swift.max(threshold, 2) else {
+            alongside()
+            sortStably(keys: ByteKeys(count: count) { key(self, $0) })
+            return
+        }
+        guard let order = Self.mergedOrder(self, alongside, key) else {
+            sortStably(keys: ByteKeys(count: count) { key(self, $0) })
             return
         }
         applyPermutation(order)
@@ -116,10 +122,13 @@ extension Array where Element: Sendable {
 
     /// The stable order of `list` by its keys, from its halves' orders; nil when a key is not
     /// ASCII (then the keys are compared as strings, on one thread).
-    private static func mergedOrder(_ list: [Element], _ key: @Sendable ([Element], Int) -> (namespace: String, name: String)) -> [Int]? {
+    private static func mergedOrder(_ list: [Element], _ alongside: @Sendable () -> Void,
+                                    _ key: @Sendable ([Element], Int) -> (namespace: String, name: String)) -> [Int]? {
         let ranges = [0..<list.count / 2, list.count / 2..<list.count]
         let halves = Mutex<[(keys: ByteKeys, order: [Int])?]>([nil, nil])
-        DispatchQueue.concurrentPerform(iterations: 2) { part in
+        // One round of three tasks (not a round inside another, which would run on one thread).
+        DispatchQueue.concurrentPerform(iterations: 3) { part in
+            guard part < 2 else { return alongside() }
             let range = ranges[part]
             let keys = ByteKeys(count: range.count) { key(list, range.lowerBound + $0) }
             let order = keys.isASCII ? keys.sortedPositions() : []

@@ -36,36 +36,22 @@ public struct Cluster: Sendable, Hashable {
         canonicalize(parallelFrom: Self.parallelSortThreshold)
     }
 
-    /// Pods from which their sort runs on a second thread beside the other lists' sorts.
+    /// Pods from which their sort runs in halves on two threads beside the other lists' sorts.
     static let parallelSortThreshold = 16_384
 
-    /// `canonicalize()`; with at least `threshold` pods, the pods are sorted on a second thread
-    /// while the other lists are sorted on this one (each list is moved out, so neither is copied).
+    /// `canonicalize()`; with at least `threshold` pods, the two halves of the pods are sorted
+    /// and the other lists are sorted as three tasks at once (each list is moved out of the way,
+    /// so none is copied), and the pods' halves are merged.
     mutating func canonicalize(parallelFrom threshold: Int) {
-        guard pods.count >= threshold else {
-            Self.sortPods(&pods, halvesFrom: threshold)
-            sortListsButPods()
-            return
-        }
-        let podList = Mutex(pods)
-        pods = []
-        let rest = Mutex(self)
-        self = Cluster()
-        DispatchQueue.concurrentPerform(iterations: 2) { part in
-            if part == 0 {
-                podList.withLock { Self.sortPods(&$0, halvesFrom: threshold) }
-            } else {
-                rest.withLock { $0.sortListsButPods() }
-            }
+        var podList: [Pod] = []
+        swap(&podList, &pods)
+        let rest = Mutex(Cluster())
+        rest.withLock { swap(&$0, &self) }
+        podList.sortStably(inHalvesFrom: threshold, alongside: { rest.withLock { $0.sortListsButPods() } }) { list, index in
+            (list[index].meta.namespace, list[index].meta.name)
         }
         rest.withLock { swap(&self, &$0) }
-        podList.withLock { swap(&pods, &$0) }
-    }
-
-    /// Pods in canonical order; from `halvesFrom` pods on, each half's keys are sorted on a thread
-    /// of its own (the pods are most of a large cluster).
-    private static func sortPods(_ pods: inout [Pod], halvesFrom threshold: Int) {
-        pods.sortStably(inHalvesFrom: threshold) { list, index in (list[index].meta.namespace, list[index].meta.name) }
+        swap(&pods, &podList)
     }
 
     private mutating func sortListsButPods() {
