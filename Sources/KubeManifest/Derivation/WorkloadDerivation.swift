@@ -52,7 +52,8 @@ public enum WorkloadDerivation {
                 let isDeclared = isDeclaredWithoutAddress(pods[index])
                 if isDeclared {
                     declared.append(index)
-                } else if let warning = unaddressed(pods[index]) {
+                } else if pods[index].podIPs.isEmpty, let warning = unaddressed(pods[index]) {
+                    // (Checked for a missing address first: passing the pod on copies it.)
                     diagnostics.append(warning)
                 }
                 if (isDeclared || pods[index].origin?.kind == "Pod") && !pods[index].hostNetwork { ownPods.append(index) }
