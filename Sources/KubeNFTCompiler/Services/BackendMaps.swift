@@ -31,10 +31,9 @@ enum BackendMaps {
         (purpose.nodePort ? "nodeport-" : "") + (purpose.local ? "local-" : "") + "backends-v\(Naming.familySuffix(family))"
     }
 
-    /// The shared chain for `count` backends; `nodePorts` adds the node-port lookups after the
-    /// address lookups (for chains reached from external traffic).
-    static func chainName(_ family: IPFamily, local: Bool, count: Int, nodePorts: Bool) -> String {
-        (local ? "local-" : "") + "lb\(Naming.familySuffix(family))-\(count)" + (nodePorts ? "-np" : "")
+    /// The shared chain for `count` backends of one family and locality.
+    static func chainName(_ family: IPFamily, local: Bool, count: Int) -> String {
+        (local ? "local-" : "") + "lb\(Naming.familySuffix(family))-\(count)"
     }
 
     static func declareMap(_ family: IPFamily, _ purpose: Purpose, into assembly: inout Assembly) {
@@ -70,7 +69,7 @@ enum BackendMaps {
     /// Records the shared chain a service uses; `finish` adds it.
     static func useChain(_ family: IPFamily, local: Bool, count: Int, nodePorts: Bool, into assembly: inout Assembly) -> String {
         assembly.backendChains.insert(ChainKey(count: count, family: family, local: local, nodePorts: nodePorts))
-        return chainName(family, local: local, count: count, nodePorts: nodePorts)
+        return chainName(family, local: local, count: count)
     }
 
     /// Adds the shared chains after every other chain, ordered by count. Each kind in use gets the
@@ -78,8 +77,17 @@ enum BackendMaps {
     /// change that lowers a service's count finds its chain already there, and one that raises it
     /// past the largest adds a chain at the end: either way the kernel's chain order stays the
     /// order of a fresh load, and the change stays incremental.
+    /// A family and locality whose services include node ports reads the node-port map in each of
+    /// its chains, after the address map (a packet sent to a service address finds its entry in
+    /// the first, one sent to a node port only in the second): one chain per count serves both, so
+    /// the kernel checks the address map's elements once per count, not twice.
     static func finish(into assembly: inout Assembly) {
-        var chains = assembly.backendChains
+        let withNodePorts = Set(assembly.backendChains.filter(\.nodePorts).map { KindKey(family: $0.family, local: $0.local) })
+        var chains = Set(assembly.backendChains.map { key in
+            var chain = key
+            chain.nodePorts = withNodePorts.contains(KindKey(family: key.family, local: key.local))
+            return chain
+        })
         var largest: [ChainKey: Int] = [:]
         for key in chains {
             var kind = key
@@ -98,9 +106,15 @@ enum BackendMaps {
         }
     }
 
+    /// A family and locality of shared chains.
+    private struct KindKey: Hashable {
+        var family: IPFamily
+        var local: Bool
+    }
+
     /// Declares the maps the chain reads and adds the chain.
     private static func addChain(_ family: IPFamily, local: Bool, count: Int, nodePorts: Bool, into assembly: inout Assembly) {
-        let name = chainName(family, local: local, count: count, nodePorts: nodePorts)
+        let name = chainName(family, local: local, count: count)
         guard !assembly.hasChain(name) else { return }
         var purposes = [Purpose(local: local, nodePort: false)]
         if nodePorts { purposes.append(Purpose(local: local, nodePort: true)) }
