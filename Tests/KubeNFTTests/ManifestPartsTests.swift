@@ -36,4 +36,23 @@ struct ManifestPartsTests {
         #expect(whole.diagnostics == inParts.diagnostics)
         #expect(!whole.cluster.services.isEmpty)
     }
+
+    /// A file read in chunks smaller than a part (the feed's own, odd-sized ones, one byte) is cut
+    /// where the whole bytes in memory are cut, with the same line offsets.
+    @Test("a file read in small chunks is cut as in memory", arguments: [1, 7, 1000, YAMLPartFeed.chunkSize])
+    func smallChunks(chunkSize: Int) throws {
+        let demo = String(decoding: try Self.concatenated("demo").bytes, as: UTF8.self)
+        let text = Array(repeating: demo, count: 8).joined(separator: "\n---\n")
+        let size = 3000
+        let memory = ManifestSource(name: "all.yaml", bytes: Array(text.utf8))
+        let expected = memory.documentParts(size: size).map { (Array(memory.bytes[$0.range]), $0.lineOffset) }
+        let (source, cleanup) = try StreamingIngestTests.fileSource(text, name: "all.yaml")
+        defer { cleanup() }
+        let feed = YAMLPartFeed(source, partSize: size, chunkSize: chunkSize)
+        var parts: [([UInt8], Int)] = []
+        while case .success(let part?) = feed.next() { parts.append((part.bytes, part.lineOffset)) }
+        #expect(expected.count > 10)
+        #expect(parts.map(\.0) == expected.map(\.0))
+        #expect(parts.map(\.1) == expected.map(\.1))
+    }
 }

@@ -162,4 +162,53 @@ struct ParallelDecodeTests {
         if variant == "list" || variant == "arrays" { #expect(result.cluster.services.count > 50) }
         if variant == "then-object" { #expect(result.errors.contains { $0.reason.hasPrefix("duplicate object") }) }
     }
+
+    /// Decodes every document of `text` straight into `sink` (a part sink parks them for `merge`).
+    static func decode(_ text: String, name: String, into sink: LoadSink) {
+        let tree = YAMLReader.read(Array(text.utf8), name: name, lineOffset: 0)
+        for document in tree.documents { ManifestLoader.decodeDocument(document, in: tree, sink: sink) }
+    }
+
+    /// `merge` moves a part's objects into the load's lists: the result, including which of two
+    /// definitions is kept, and the diagnostics naming the first, must be that of decoding the
+    /// part's documents (rejected ones too) straight into the load's sink, also when the load
+    /// already holds some of them.
+    @Test("a merged part's objects are those decoded in place, with every kind and its duplicates")
+    func mergeMovesAsDecodedInPlace() throws {
+        let names = try FileManager.default.contentsOfDirectory(atPath: Fixtures.root).sorted()
+        let texts = try names.filter { !["malformed-yaml", "fuzz"].contains($0) }.compactMap { try Self.fixtureText($0) }
+        let proxy = "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: nftables\n"
+        let first = texts.prefix(texts.count / 2).joined(separator: "\n---\n")
+        let all = texts.joined(separator: "\n---\n" + proxy + "---\n")
+        let options = LoadOptions()
+        let direct = LoadSink(options: options), merged = LoadSink(options: options)
+        for sink in [direct, merged] { Self.decode(first, name: "first.yaml", into: sink) }
+        let part = LoadSink.part(options: options)
+        Self.decode(all + "\n---\n" + all, name: "part.yaml", into: part)
+        Self.decode(all + "\n---\n" + all, name: "part.yaml", into: direct)
+        merged.merge(part)
+        #expect(merged.cluster == direct.cluster)
+        // A load sorts its diagnostics at the end (a part's own come in ahead of its claims' here).
+        #expect(merged.diagnostics.sorted().map(\.description) == direct.diagnostics.sorted().map(\.description))
+        #expect(direct.diagnostics.filter { $0.reason.hasPrefix("duplicate object") }.count > 100)
+        #expect(!direct.cluster.proxyConfigurations.isEmpty && !direct.cluster.workloads.isEmpty && !direct.cluster.pods.isEmpty)
+        // Merging the emptied part again adds nothing.
+        merged.merge(part)
+        #expect(merged.cluster == direct.cluster)
+    }
+
+    /// After the first part of a large source, each list that grew gets room for the projected
+    /// rest of the source at once; a list that did not grow is left alone.
+    @Test("the load's lists are reserved from the first part's growth")
+    func listsReservedFromFirstPart() {
+        let pods = (0..<30).map { "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\($0)\n  namespace: shop\n" }
+        let part = LoadSink.part(options: LoadOptions()), sink = LoadSink(options: LoadOptions())
+        Self.decode(pods.joined(separator: "---\n"), name: "pods.yaml", into: part)
+        let before = sink.listCounts
+        sink.merge(part)
+        sink.reserveLists(grownSince: before, scale: 10)
+        #expect(sink.cluster.pods.count == 30)
+        #expect(sink.cluster.pods.capacity >= 30 + 300)
+        #expect(sink.cluster.services.capacity == 0 && sink.cluster.namespaces.capacity == 0)
+    }
 }

@@ -16,9 +16,10 @@ final class LoadSink {
 
     /// Objects decoded by a part sink, in input order, with the cross-object checks still to run
     /// on them: they run when the part is merged into the load's sink. The objects themselves
-    /// wait in the part's `cluster`, one list per kind, so each is copied once, into the load's
-    /// lists, when its claim succeeds. Nil on the load's sink.
+    /// wait in `parked`, one list per kind. Nil on the load's sink.
     private var pending: [Pending]?
+    /// A part sink's objects, waiting for `merge`.
+    private var parked = Parked()
 
     private struct Pending {
         var list: ObjectList
@@ -30,6 +31,18 @@ final class LoadSink {
     private enum ObjectList {
         case services, endpointSlices, endpoints, pods, namespaces, nodes, networkPolicies, adminPolicies
         case proxyConfigurations, serviceCIDRs, workloads
+    }
+
+    /// A part's objects, one list per kind of `Cluster`. `merge` moves each object out of its slot
+    /// (leaving nil) into the load's list, so neither the move nor the end of the part retains or
+    /// releases what the object holds: those objects were allocated on a decoding thread, and
+    /// touching their reference counts on the merging thread is what a copy costs most.
+    private struct Parked {
+        var services: [Service?] = [], endpointSlices: [EndpointSlice?] = [], endpoints: [Endpoints?] = []
+        var pods: [Pod?] = [], namespaces: [Namespace?] = [], nodes: [Node?] = []
+        var networkPolicies: [NetworkPolicy?] = [], adminPolicies: [AdminNetworkPolicy?] = []
+        var proxyConfigurations: [KubeProxyConfiguration?] = [], serviceCIDRs: [ServiceCIDR?] = []
+        var workloads: [Workload?] = []
     }
 
     /// What the cross-object checks need of a decoded object's document, so that a part's node
@@ -79,35 +92,38 @@ final class LoadSink {
     func merge(_ part: LoadSink) {
         diagnostics += part.diagnostics
         unusedKinds.merge(part.unusedKinds)
-        guard let items = part.pending else { return }
+        guard var items = part.pending else { return }
         part.pending = nil
-        let objects = part.cluster
-        part.cluster = Cluster()
+        var objects = part.parked
+        part.parked = Parked()
         var next = Cursors()
-        for item in items {
-            switch item.list {
+        for index in items.indices {
+            // Moved out of the record, not copied: the record is not read again.
+            let origin = items[index].origin.take()
+            switch items[index].list {
             case .services:
-                let service = objects.services[Cursors.advance(&next.services)]
-                guard let origin = item.origin, claim(origin) else { continue }
+                let slot = Cursors.advance(&next.services)
+                guard let origin, claim(origin), let service = objects.services[slot].take() else { continue }
                 checkClusterIPs(of: service, origin)
                 cluster.services.append(service)
-            case .endpointSlices: commit(objects.endpointSlices, &next.endpointSlices, into: &cluster.endpointSlices, item.origin)
-            case .endpoints: commit(objects.endpoints, &next.endpoints, into: &cluster.endpoints, item.origin)
-            case .pods: commit(objects.pods, &next.pods, into: &cluster.pods, item.origin)
-            case .namespaces: commit(objects.namespaces, &next.namespaces, into: &cluster.namespaces, item.origin)
-            case .nodes: commit(objects.nodes, &next.nodes, into: &cluster.nodes, item.origin)
-            case .networkPolicies: commit(objects.networkPolicies, &next.networkPolicies, into: &cluster.networkPolicies, item.origin)
-            case .adminPolicies: commit(objects.adminPolicies, &next.adminPolicies, into: &cluster.adminPolicies, item.origin)
-            case .serviceCIDRs: commit(objects.serviceCIDRs, &next.serviceCIDRs, into: &cluster.serviceCIDRs, item.origin)
-            case .workloads: commit(objects.workloads, &next.workloads, into: &cluster.workloads, item.origin)
+            case .endpointSlices: commit(&objects.endpointSlices, &next.endpointSlices, into: &cluster.endpointSlices, origin)
+            case .endpoints: commit(&objects.endpoints, &next.endpoints, into: &cluster.endpoints, origin)
+            case .pods: commit(&objects.pods, &next.pods, into: &cluster.pods, origin)
+            case .namespaces: commit(&objects.namespaces, &next.namespaces, into: &cluster.namespaces, origin)
+            case .nodes: commit(&objects.nodes, &next.nodes, into: &cluster.nodes, origin)
+            case .networkPolicies: commit(&objects.networkPolicies, &next.networkPolicies, into: &cluster.networkPolicies, origin)
+            case .adminPolicies: commit(&objects.adminPolicies, &next.adminPolicies, into: &cluster.adminPolicies, origin)
+            case .serviceCIDRs: commit(&objects.serviceCIDRs, &next.serviceCIDRs, into: &cluster.serviceCIDRs, origin)
+            case .workloads: commit(&objects.workloads, &next.workloads, into: &cluster.workloads, origin)
             case .proxyConfigurations:
-                cluster.proxyConfigurations.append(objects.proxyConfigurations[Cursors.advance(&next.proxyConfigurations)])
+                let slot = Cursors.advance(&next.proxyConfigurations)
+                if let configuration = objects.proxyConfigurations[slot].take() { cluster.proxyConfigurations.append(configuration) }
             }
         }
     }
 
-    /// How far `merge` has read each of a part's lists.
-    private struct Cursors {
+    /// How far `merge` has read each of a part's lists; also how long each of the load's lists is.
+    struct Cursors {
         var services = 0, endpointSlices = 0, endpoints = 0, pods = 0, namespaces = 0, nodes = 0
         var networkPolicies = 0, adminPolicies = 0, proxyConfigurations = 0, serviceCIDRs = 0, workloads = 0
 
@@ -118,18 +134,19 @@ final class LoadSink {
         }
     }
 
-    /// The next object of a part's list goes into the load's list when its claim succeeds.
-    private func commit<Object>(_ objects: [Object], _ cursor: inout Int, into list: inout [Object], _ origin: Origin?) {
+    /// The next object of a part's list moves into the load's list when its claim succeeds.
+    private func commit<Object>(_ objects: inout [Object?], _ cursor: inout Int, into list: inout [Object], _ origin: Origin?) {
         let index = Cursors.advance(&cursor)
-        guard let origin, claim(origin) else { return }
-        list.append(objects[index])
+        guard let origin, claim(origin), let object = objects[index].take() else { return }
+        list.append(object)
     }
 
-    /// Claims an object decoded here and adds it, or, in a part sink, keeps it for `merge`.
-    private func accept<Object>(_ object: Object, _ origin: Origin, _ list: ObjectList, into objects: inout [Object]) {
+    /// Claims an object decoded here and adds it, or, in a part sink, parks it for `merge`.
+    private func accept<Object>(_ object: Object, _ origin: Origin, _ list: ObjectList, into objects: inout [Object],
+                                parking parked: inout [Object?]) {
         if pending != nil {
             pending!.append(Pending(list: list, origin: origin))
-            objects.append(object)
+            parked.append(object)
         } else if claim(origin) {
             objects.append(object)
         }
@@ -164,6 +181,37 @@ final class LoadSink {
     /// first part), instead of growing the table again and again while its parts are merged.
     func reserveClaims(_ count: Int) { seen.reserveCapacity(count) }
 
+    /// How long each of the load's lists is, for `reserveLists`.
+    var listCounts: Cursors {
+        Cursors(services: cluster.services.count, endpointSlices: cluster.endpointSlices.count,
+                endpoints: cluster.endpoints.count, pods: cluster.pods.count, namespaces: cluster.namespaces.count,
+                nodes: cluster.nodes.count, networkPolicies: cluster.networkPolicies.count,
+                adminPolicies: cluster.adminPolicies.count, proxyConfigurations: cluster.proxyConfigurations.count,
+                serviceCIDRs: cluster.serviceCIDRs.count, workloads: cluster.workloads.count)
+    }
+
+    /// Makes room in each list that grew since `before` for `scale` times its growth (a large
+    /// source's objects, projected from its first part), so the lists are not regrown and copied
+    /// again and again while the parts are merged. At most 4M more objects a list.
+    func reserveLists(grownSince before: Cursors, scale: Double) {
+        func reserve<Object>(_ list: inout [Object], _ count: Int) {
+            let grown = list.count - count
+            guard grown > 0, scale.isFinite, scale > 0 else { return }
+            list.reserveCapacity(list.count + Int(min(Double(grown) * scale, Double(1 << 22))))
+        }
+        reserve(&cluster.services, before.services)
+        reserve(&cluster.endpointSlices, before.endpointSlices)
+        reserve(&cluster.endpoints, before.endpoints)
+        reserve(&cluster.pods, before.pods)
+        reserve(&cluster.namespaces, before.namespaces)
+        reserve(&cluster.nodes, before.nodes)
+        reserve(&cluster.networkPolicies, before.networkPolicies)
+        reserve(&cluster.adminPolicies, before.adminPolicies)
+        reserve(&cluster.proxyConfigurations, before.proxyConfigurations)
+        reserve(&cluster.serviceCIDRs, before.serviceCIDRs)
+        reserve(&cluster.workloads, before.workloads)
+    }
+
     /// False, after reporting, when the object was already defined.
     func claim(_ origin: Origin) -> Bool {
         // One probe of the table for a new object (most of them); a duplicate puts the first back.
@@ -177,7 +225,7 @@ final class LoadSink {
         let origin = Origin(decoder, meta: service.meta, clusterIPs: service.clusterIPs.count)
         if pending != nil {
             pending!.append(Pending(list: .services, origin: origin))
-            cluster.services.append(service)
+            parked.services.append(service)
         } else if claim(origin) {
             checkClusterIPs(of: service, origin)
             cluster.services.append(service)
@@ -185,44 +233,48 @@ final class LoadSink {
     }
 
     func add(_ slice: EndpointSlice, _ decoder: ObjectDecoder) {
-        accept(slice, Origin(decoder, meta: slice.meta), .endpointSlices, into: &cluster.endpointSlices)
+        accept(slice, Origin(decoder, meta: slice.meta), .endpointSlices, into: &cluster.endpointSlices, parking: &parked.endpointSlices)
     }
 
     func add(_ endpoints: Endpoints, _ decoder: ObjectDecoder) {
-        accept(endpoints, Origin(decoder, meta: endpoints.meta), .endpoints, into: &cluster.endpoints)
+        accept(endpoints, Origin(decoder, meta: endpoints.meta), .endpoints, into: &cluster.endpoints, parking: &parked.endpoints)
     }
 
     func add(_ pod: Pod, _ decoder: ObjectDecoder) {
-        accept(pod, Origin(decoder, meta: pod.meta), .pods, into: &cluster.pods)
+        accept(pod, Origin(decoder, meta: pod.meta), .pods, into: &cluster.pods, parking: &parked.pods)
     }
 
     func add(_ namespace: Namespace, _ decoder: ObjectDecoder) {
-        accept(namespace, Origin(decoder, meta: namespace.meta), .namespaces, into: &cluster.namespaces)
+        accept(namespace, Origin(decoder, meta: namespace.meta), .namespaces, into: &cluster.namespaces, parking: &parked.namespaces)
     }
 
     func add(_ node: Node, _ decoder: ObjectDecoder) {
-        accept(node, Origin(decoder, meta: node.meta), .nodes, into: &cluster.nodes)
+        accept(node, Origin(decoder, meta: node.meta), .nodes, into: &cluster.nodes, parking: &parked.nodes)
     }
 
     func add(_ policy: AdminNetworkPolicy, _ decoder: ObjectDecoder) {
-        accept(policy, Origin(decoder, meta: policy.meta), .adminPolicies, into: &cluster.adminPolicies)
+        accept(policy, Origin(decoder, meta: policy.meta), .adminPolicies, into: &cluster.adminPolicies, parking: &parked.adminPolicies)
     }
 
     func add(_ serviceCIDR: ServiceCIDR, _ decoder: ObjectDecoder) {
-        accept(serviceCIDR, Origin(decoder, meta: serviceCIDR.meta), .serviceCIDRs, into: &cluster.serviceCIDRs)
+        accept(serviceCIDR, Origin(decoder, meta: serviceCIDR.meta), .serviceCIDRs, into: &cluster.serviceCIDRs, parking: &parked.serviceCIDRs)
     }
 
     func add(_ policy: NetworkPolicy, _ decoder: ObjectDecoder) {
-        accept(policy, Origin(decoder, meta: policy.meta), .networkPolicies, into: &cluster.networkPolicies)
+        accept(policy, Origin(decoder, meta: policy.meta), .networkPolicies, into: &cluster.networkPolicies, parking: &parked.networkPolicies)
     }
 
     func add(_ workload: Workload, _ decoder: ObjectDecoder) {
-        accept(workload, Origin(decoder, meta: workload.meta), .workloads, into: &cluster.workloads)
+        accept(workload, Origin(decoder, meta: workload.meta), .workloads, into: &cluster.workloads, parking: &parked.workloads)
     }
 
     func add(_ configuration: KubeProxyConfiguration) {
-        pending?.append(Pending(list: .proxyConfigurations, origin: nil))
-        cluster.proxyConfigurations.append(configuration)
+        if pending != nil {
+            pending!.append(Pending(list: .proxyConfigurations, origin: nil))
+            parked.proxyConfigurations.append(configuration)
+        } else {
+            cluster.proxyConfigurations.append(configuration)
+        }
     }
 
     private func checkClusterIPs(of service: Service, _ origin: Origin) {

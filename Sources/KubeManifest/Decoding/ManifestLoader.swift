@@ -115,12 +115,13 @@ public enum ManifestLoader {
         /// Merges the oldest part; false once no part may follow it.
         func mergeOldest() -> Bool {
             guard let (part, last, size) = workers.take() else { return true }
-            let claimed = sink.claimCount
+            let claimed = sink.claimCount, counts = sink.listCounts
             sink.merge(part)
             if !projected, size > 0 {
                 projected = true
                 let perByte = Double(sink.claimCount - claimed) / Double(size)
                 sink.reserveClaims(claimed + min(Int(perByte * Double(source.byteCount) * 1.1), 1 << 22))
+                sink.reserveLists(grownSince: counts, scale: Double(source.byteCount) / Double(size) * 1.1)
             }
             return !last
         }

@@ -209,14 +209,19 @@ final class YAMLPartFeed: @unchecked Sendable {
     private var atEnd = false
     private var failure: Diagnostic?
 
-    init(_ source: ManifestSource, partSize: Int) {
+    /// Largest chunk a file is read in. Far smaller than a part: the bytes after a part's cut are
+    /// copied into the next part's buffer, and with small chunks they are few (a chunk the size of
+    /// a part left about a part's worth to copy, every byte twice on the feeding thread).
+    static let chunkSize = 1 << 16
+
+    init(_ source: ManifestSource, partSize: Int, chunkSize: Int = YAMLPartFeed.chunkSize) {
         name = source.name
         splitter = DocumentSplitter(size: partSize)
         switch source.storage {
         case .memory(let bytes):
             memory = (bytes, source.documentParts(size: partSize))
         case .file(let path, _):
-            chunks = FileChunks(path: path, limit: ManifestLoader.maximumSourceSize, chunkSize: partSize)
+            chunks = FileChunks(path: path, limit: ManifestLoader.maximumSourceSize, chunkSize: max(1, min(partSize, chunkSize)))
             if chunks == nil {
                 failure = BoundedReader.Problem.unreadable(reason: BoundedReader.errorText()).diagnostic(file: name)
             }
