@@ -1,6 +1,4 @@
-import Dispatch
 import NetAddress
-import Synchronization
 
 /// Checks that span objects and need the whole input, run once everything is decoded and sorted so
 /// that the result never depends on file order: which pods are still enforced, two live pods with one
@@ -28,12 +26,7 @@ enum ClusterChecks {
             diagnostics += check(0) + check(1)
             return
         }
-        let found = Mutex<[[Diagnostic]]>([[], []])
-        DispatchQueue.concurrentPerform(iterations: 2) { list in
-            let result = check(list)
-            found.withLock { $0[list] = result }
-        }
-        diagnostics += found.withLock { $0[0] + $0[1] }
+        diagnostics += Concurrently.map(2, check).joined()
     }
 
     /// Objects from which the pod and Service checks run on two threads.

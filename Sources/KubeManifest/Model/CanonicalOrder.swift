@@ -1,6 +1,4 @@
-import Dispatch
 import Foundation
-import Synchronization
 
 extension Array {
     /// Puts the elements in the order a stable sort by `key` and `less` gives, computing each key
@@ -125,36 +123,22 @@ extension Array where Element: Sendable {
     private static func mergedOrder(_ list: [Element], _ alongside: @Sendable () -> Void,
                                     _ key: @Sendable ([Element], Int) -> (namespace: String, name: String)) -> [Int]? {
         let ranges = [0..<list.count / 2, list.count / 2..<list.count]
-        let halves = Mutex<[(keys: ByteKeys, order: [Int])?]>([nil, nil])
         // One round of three tasks (not a round inside another, which would run on one thread).
-        DispatchQueue.concurrentPerform(iterations: 3) { part in
-            guard part < 2 else { return alongside() }
+        let halves = Concurrently.map(3) { part -> (keys: ByteKeys, order: [Int])? in
+            guard part < 2 else {
+                alongside()
+                return nil
+            }
             let range = ranges[part]
             let keys = ByteKeys(count: range.count) { key(list, range.lowerBound + $0) }
-            let order = keys.isASCII ? keys.sortedPositions() : []
-            halves.withLock { $0[part] = (keys, order) }
+            return (keys, keys.isASCII ? keys.sortedPositions() : [])
         }
-        guard let (first, second) = halves.withLock({ (slots) -> ((keys: ByteKeys, order: [Int]), (keys: ByteKeys, order: [Int]))? in
-            guard let first = slots[0], let second = slots[1] else { return nil }
-            return (first, second)
-        }), first.keys.isASCII, second.keys.isASCII else { return nil }
-        // The first half's elements come first among equal keys: a stable merge.
-        var merged: [Int] = []
-        merged.reserveCapacity(list.count)
+        guard let first = halves[0], let second = halves[1], first.keys.isASCII, second.keys.isASCII else { return nil }
+        // Positions of the second half count from its start in the list.
         let offset = ranges[1].lowerBound
-        var (left, right) = (0, 0)
-        while left < first.order.count && right < second.order.count {
-            if ByteKeys.compare(second.keys, second.order[right], first.keys, first.order[left]) < 0 {
-                merged.append(offset + second.order[right])
-                right += 1
-            } else {
-                merged.append(first.order[left])
-                left += 1
-            }
+        return Concurrently.merge(first.order, second.order.map { offset + $0 }) { later, earlier in
+            ByteKeys.compare(second.keys, later - offset, first.keys, earlier) < 0
         }
-        merged.append(contentsOf: first.order[left...])
-        merged.append(contentsOf: second.order[right...].map { offset + $0 })
-        return merged
     }
 }
 

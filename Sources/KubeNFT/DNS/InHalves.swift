@@ -1,5 +1,4 @@
-import Dispatch
-import Synchronization
+import KubeManifest
 
 /// Work over a large range of items, split into two halves done on two threads and handed back in
 /// range order. A zone's pod records, its serial's input and its text each depend on one item at a
@@ -13,12 +12,6 @@ enum InHalves {
                                       _ work: @Sendable (Range<Int>) -> Result) -> [Result] {
         guard count >= max(threshold, 2) else { return [work(0..<count)] }
         let ranges = [0..<count / 2, count / 2..<count]
-        let slots = Mutex<[Result?]>([nil, nil])
-        DispatchQueue.concurrentPerform(iterations: ranges.count) { index in
-            let result = work(ranges[index])
-            slots.withLock { $0[index] = result }
-        }
-        // concurrentPerform returns after both halves, so both slots are filled.
-        return slots.withLock { $0 }.compactMap { $0 }
+        return Concurrently.map(ranges.count) { work(ranges[$0]) }
     }
 }

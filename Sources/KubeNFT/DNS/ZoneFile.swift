@@ -119,14 +119,9 @@ public struct ZoneFile: Sendable {
         return nil
     }
 
-    /// Sorted in canonical order (names compared from the right, case folded; then the type's
-    /// rank; then the data's text), duplicates removed; of equal records the first is kept.
-    static func sortedUnique(_ records: [DNSRecord], threshold: Int = InHalves.threshold) -> [DNSRecord] {
-        canonicalOrder(of: records, selected: Array(records.indices), threshold: threshold).map { records[$0] }
-    }
-
-    /// The indices of the `selected` records in `sortedUnique`'s order, one per distinct record.
-    /// Every name's key is written once into one buffer, and the data's text is rendered only for
+    /// The indices of the `selected` records in canonical order (names compared from the right,
+    /// case folded; then the type's rank; then the data's text), one per distinct record: of equal
+    /// records the first is kept. Every name's key is written once into one buffer, and the data's text is rendered only for
     /// records whose name and type another record shares. From `threshold` records on, the keys
     /// are written and sorted in two halves at once.
     static func canonicalOrder(of records: [DNSRecord], selected: [Int], threshold: Int) -> [Int] {

@@ -1,3 +1,5 @@
+import KubeManifest
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -153,21 +155,6 @@ struct CanonicalKeys {
         }
         let halves = InHalves.map(starts.count - 1, threshold: threshold) { range in range.sorted(by: before) }
         guard halves.count == 2 else { return halves[0] }
-        let (first, second) = (halves[0], halves[1])
-        var merged: [Int] = []
-        merged.reserveCapacity(first.count + second.count)
-        var (left, right) = (0, 0)
-        while left < first.count && right < second.count {
-            if before(second[right], first[left]) {
-                merged.append(second[right])
-                right += 1
-            } else {
-                merged.append(first[left])
-                left += 1
-            }
-        }
-        merged.append(contentsOf: first[left...])
-        merged.append(contentsOf: second[right...])
-        return merged
+        return Concurrently.merge(halves[0], halves[1], secondFirst: before)
     }
 }
