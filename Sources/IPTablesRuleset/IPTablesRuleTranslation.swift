@@ -35,7 +35,7 @@ struct RuleTranslator {
             case .dnat(let dnatFamily, .endpoint(let address, let port)):
                 guard dnatFamily == family, address.family == family else { return [] }
                 try assign(&target, .dnat(address, port))
-            case .dnat(_, .lookup):
+            case .dnat(_, .lookup), .dnat(_, .lookups):
                 throw Unsupported("DNAT through a data map")
             case .masquerade:
                 try assign(&target, .masquerade)

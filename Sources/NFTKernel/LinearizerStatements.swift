@@ -142,8 +142,23 @@ extension RuleState {
             // nft puts the port right after the address: the next 4-byte register past it.
             let port = withPort ? Kernel.register(slot: family == .v4 ? 1 : 4) : nil
             expressions.append(.dnat(family: nfproto, addressRegister: 1, portRegister: port, flags: withPort ? Kernel.natProtoSpecified : nil))
+        case .lookups(.mapLookup(let addressKey, let addressMap), .mapLookup(let portKey, let portMap)):
+            let address: DataType = family == .v4 ? .ipv4Address : .ipv6Address
+            guard sets[addressMap]?.mapping == .data(address), sets[portMap]?.mapping == .data(.inetService) else {
+                throw NetlinkError(.unsupported, "dnat through @\(addressMap) : @\(portMap), which are not an address map and a port map")
+            }
+            try loadWithDependency(addressKey)
+            expressions.append(.lookup(sreg: 1, set: .named(addressMap), dreg: 1, inverted: false))
+            // nft loads the port's key from the next 16-byte register, and the address family's
+            // dependency is already checked.
+            let portSlot = 4
+            _ = try load(portKey, slot: portSlot)
+            expressions.append(.lookup(sreg: Kernel.register(slot: portSlot), set: .named(portMap), dreg: 2, inverted: false))
+            expressions.append(.dnat(family: nfproto, addressRegister: 1, portRegister: 2, flags: Kernel.natProtoSpecified))
         case .lookup(let other):
             throw NetlinkError(.unsupported, "dnat to \(NFTTextEmitter.expression(other))")
+        case .lookups(let address, let port):
+            throw NetlinkError(.unsupported, "dnat to \(NFTTextEmitter.expression(address)) : \(NFTTextEmitter.expression(port))")
         }
     }
 

@@ -25,6 +25,9 @@ package struct References: Equatable {
             add(key)
             sets.insert(map)
         case .dnat(_, .lookup(let expression)): add(expression)
+        case .dnat(_, .lookups(let address, let port)):
+            add(address)
+            add(port)
         case .updateSet(let name, let key):
             sets.insert(name)
             add(key)

@@ -104,16 +104,7 @@ package struct RuleParser {
 
     /// One register load (or a concatenation of them) and what uses it.
     private mutating func keyed() throws(NetlinkError) -> Statement {
-        var parts: [(Expression, FieldType, Int)] = []
-        var slot = 0
-        while let expression = peek(), let loaded = load(expression, slot: slot) {
-            parts.append(loaded)
-            slot += Kernel.slots(forLength: loaded.2)
-            index += 1
-        }
-        guard !parts.isEmpty else { throw failure("expression \(peek().map { "\($0)" } ?? "end")") }
-        let key = parts.count == 1 ? parts[0].0 : .concat(parts.map(\.0))
-        let types = parts.map(\.1)
+        let (key, types, parts) = try loadedKey(from: 0)
         guard let user = peek() else { throw failure("end of rule after a load") }
         index += 1
         switch user {
@@ -139,6 +130,20 @@ package struct RuleParser {
         default:
             throw failure("\(user)")
         }
+    }
+
+    /// The register loads from `slot` on, as one key (a concatenation when there are several).
+    package mutating func loadedKey(from slot: Int) throws(NetlinkError) -> (Expression, [FieldType], [(Expression, FieldType, Int)]) {
+        var parts: [(Expression, FieldType, Int)] = []
+        var next = slot
+        while let expression = peek(), let loaded = load(expression, slot: next) {
+            parts.append(loaded)
+            next += Kernel.slots(forLength: loaded.2)
+            index += 1
+        }
+        guard !parts.isEmpty else { throw failure("expression \(peek().map { "\($0)" } ?? "end")") }
+        let key = parts.count == 1 ? parts[0].0 : .concat(parts.map(\.0))
+        return (key, parts.map(\.1), parts)
     }
 
     private func load(_ expression: KernelExpression, slot: Int) -> (Expression, FieldType, Int)? {

@@ -97,6 +97,7 @@ extension RuleParser {
         case (.named(let name), 0?):
             return .verdictMap(key: key, map: name)
         case (.named(let name), 1?):
+            if case .dnat = peekNext() {} else { return try portLookupDNAT(address: .mapLookup(key: key, map: name)) }
             guard case .dnat(let nfproto, 1, let port, _)? = peekNext(), let target = Self.family(nfproto),
                   port == nil || port == Kernel.register(slot: target == .v4 ? 1 : 4) else { throw failure("map lookup") }
             index += 1
@@ -104,5 +105,17 @@ extension RuleParser {
         default:
             throw failure("lookup")
         }
+    }
+
+    /// After an address lookup into register 1: the port's key loaded from register 2, its lookup
+    /// into register 2, and the DNAT reading both (`dnat to ADDRESS : PORT`).
+    private mutating func portLookupDNAT(address: Expression) throws(NetlinkError) -> Statement {
+        let portSlot = 4
+        let (key, _, _) = try loadedKey(from: portSlot)
+        guard case .lookup(let sreg, .named(let map), 2?, false)? = peekNext(), sreg == Kernel.register(slot: portSlot),
+              case .dnat(let nfproto, 1, 2?, _)? = expressions.dropFirst(index + 1).first, let target = Self.family(nfproto)
+        else { throw failure("map lookup") }
+        index += 2
+        return .dnat(target, .lookups(address: address, port: .mapLookup(key: key, map: map)))
     }
 }

@@ -103,6 +103,13 @@ extension Tracer {
         case .dnat(let family, .lookup(.mapLookup(let key, let map))):
             guard family == state.packet.family else { return [(state, .next)] }
             return try translate(state, key: key, map: map)
+        case .dnat(let family, .lookups(.mapLookup(let key, let map), .mapLookup(let portKey, let portMap))):
+            guard family == state.packet.family else { return [(state, .next)] }
+            guard let ports = sets[portMap] else { throw TraceError(description: "map \(portMap) does not exist") }
+            let portValue = try value(portKey, state: state)
+            guard !portValue.containsAbsent, let element = ports.lookup(portValue), case .values(let data)? = element.data,
+                  data.count == 1, case .port(let port) = data[0] else { return [(state, .next)] }
+            return try translate(state, key: key, map: map, port: port)
         case .dnat(let family, let target):
             guard family == state.packet.family else { return [(state, .next)] }
             try translate(&state, target: target)
@@ -150,7 +157,9 @@ extension Tracer {
     /// `dnat to KEY map @m`: a key with one `numgen random mod N` field splits the path N ways with
     /// probability 1/N each; a bucket whose key is missing leaves the rule unmatched. Buckets with
     /// the same destination are one path (their probabilities added), so every backend appears once.
-    private func translate(_ state: TraceState, key: Expression, map: String) throws -> [(TraceState, RuleFlow?)] {
+    /// With `port`, the map's data is the address alone and every bucket takes that port
+    /// (`dnat to ADDRESS map : PORT map`, whose port lookup has already found it).
+    private func translate(_ state: TraceState, key: Expression, map: String, port fixedPort: UInt16? = nil) throws -> [(TraceState, RuleFlow?)] {
         guard let index = sets[map] else { throw TraceError(description: "map \(map) does not exist") }
         let parts: [Expression]
         if case .concat(let fields) = key { parts = fields } else { parts = [key] }
@@ -177,7 +186,7 @@ extension Tracer {
         var missed = 0.0
         for (bucketKey, probability) in buckets {
             guard !bucketKey.containsAbsent, let element = index.lookup(bucketKey), case .values(let data)? = element.data,
-                  data.count == 2, case .address(let address) = data[0], case .port(let port) = data[1] else {
+                  let (address, port) = Self.destination(data, port: fixedPort) else {
                 missed += probability
                 continue
             }
@@ -201,13 +210,27 @@ extension Tracer {
         return results
     }
 
+    /// The address and port a DNAT map element gives: `address . port`, or `address` with the port
+    /// from a port map.
+    private static func destination(_ data: [Value], port fixedPort: UInt16?) -> (IPAddress, UInt16)? {
+        switch (data.count, fixedPort) {
+        case (2, nil):
+            guard case .address(let address) = data[0], case .port(let port) = data[1] else { return nil }
+            return (address, port)
+        case (1, let port?):
+            guard case .address(let address) = data[0] else { return nil }
+            return (address, port)
+        default: return nil
+        }
+    }
+
     private func translate(_ state: inout TraceState, target: DNATTarget) throws {
         // Map lookups are handled above, where they can split the path.
         switch target {
         case .endpoint(let address, let port):
             state.packet.destination = address
             state.packet.destinationPort = port
-        case .lookup:
+        case .lookup, .lookups:
             throw TraceError(description: "DNAT through a map lookup is not traced")
         }
         state.translated = true

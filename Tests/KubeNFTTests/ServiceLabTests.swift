@@ -79,6 +79,23 @@ struct ServiceLabTests {
         }
     }
 
+    @Test("ports with different endpoints, and two Services on one externalIP, each reach exactly their own endpoints")
+    func portsThatCannotShareAddressElements() async throws {
+        try await Self.withServiceLab { lab in
+            let cases: [(from: String, to: String, port: Int, expected: Set<String>)] = [
+                ("client-pod", "10.96.0.14", 80, ["web-a", "web-b"]),
+                ("client-pod", "10.96.0.14", 81, ["web-c"]),
+                ("outside", "203.0.113.30", 80, ["web-a", "web-b"]),
+                ("outside", "203.0.113.30", 81, ["web-c"]),
+                ("outside", "203.0.113.30", 82, ["web-a"]),
+            ]
+            for probe in cases {
+                let result = try lab.probe(from: probe.from, to: probe.to, port: probe.port, count: 40)
+                #expect(result.answered == 40 && result.repliers == probe.expected, "\(probe): \(result)")
+            }
+        }
+    }
+
     @Test("a NodePort answers an external client on the node's address")
     func nodePortFromOutside() async throws {
         try await Self.withServiceLab { lab in

@@ -73,8 +73,10 @@ struct TopologyTests {
         #expect(loaded.diagnostics == [], "\(loaded.diagnostics)")
         let ruleset = KubeNFTCompiler.compile(loaded.cluster, context: NodeContext(nodeName: "node-a")).ruleset
         let text = NFTTextEmitter().emit(ruleset)
-        // A backend is a cascade rule (weighted shapes) or a backend-map element (equal shares).
-        let used = Set((1...3).filter { text.contains("dnat ip to 10.244.0.\($0):80") || text.contains(": 10.244.0.\($0) . 80") })
+        // A backend is a cascade rule (weighted shapes) or an address-map element (equal shares).
+        let used = Set((1...3).filter { n in
+            text.contains("dnat ip to 10.244.0.\(n):80") || text.contains(": 10.244.0.\(n),\n") || text.contains(": 10.244.0.\(n)\n")
+        })
         #expect(used == testCase.expected, "\(testCase)")
     }
 }

@@ -31,7 +31,7 @@ struct RecordingTransportTests {
         #expect(fake.tables["inet kubenft"] == changed)
         // The backend's bucket element and its hairpin element: one delete and one add each.
         let touched = Self.elementChanges(outcome.operations)
-        #expect(touched == ["+backends-v4", "+hairpin-v4", "-backends-v4", "-hairpin-v4"], "\(outcome.operations.map(\.summary))")
+        #expect(touched == ["+hairpin-v4", "+lb4-10-addresses", "-hairpin-v4", "-lb4-10-addresses"], "\(outcome.operations.map(\.summary))")
         #expect(outcome.operations.count == touched.count, "only element changes: \(outcome.operations.map(\.summary))")
         let messages = try #require(outcome.report?.messages)
         #expect(messages <= touched.count + 2, "\(messages) messages (begin and end included)")

@@ -14,6 +14,8 @@ struct Assembly {
     var diagnostics: [Diagnostic] = []
     /// Shared backend chains the services use; added last by `BackendMaps.finish`.
     var backendChains: Set<BackendMaps.ChainKey> = []
+    /// What reaches the shared chains' backends; made into map elements by `BackendMaps.finish`.
+    var backendEntries: [BackendMaps.Entry] = []
 
     mutating func declare(_ set: NamedSet) {
         if sets[set.name] == nil { sets[set.name] = set }
@@ -70,6 +72,7 @@ struct Assembly {
         notes += part.notes
         diagnostics += part.diagnostics
         backendChains.formUnion(part.backendChains)
+        backendEntries += part.backendEntries
     }
 
     func ruleset(comment: String) -> Ruleset {

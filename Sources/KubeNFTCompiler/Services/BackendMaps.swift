@@ -11,42 +11,73 @@ public enum ServiceShape: Sendable, Hashable {
     case cascade
 }
 
-/// Names and shared objects of the map shape. A service port with N equal backends owns N keys
-/// `entry . 0` … `entry . N-1` in a data map giving `address . port`; the entry is the address,
-/// protocol and port the packet was sent to (ClusterIP, externalIP, load-balancer address) or, in the
-/// node-port maps, the protocol and node port. The chain `lb4-N` (one per backend count) draws
-/// `numgen random mod N` and translates through the map, so the number of rules reading a map
-/// stays small whatever the number of services: the kernel checks a map's elements once per chain
-/// that reads it, not per service.
+/// Names and shared objects of the map shape. The chain `lb4-N` (one per backend count, family and
+/// locality) draws `numgen random mod N` and translates through maps of its own:
+/// - `lb4-N-addresses` holds bucket i of each service address (ClusterIP, externalIP,
+///   load-balancer address) as `address . i : backend address`, and `lb4-N-ports` the target port
+///   of each `address . protocol . port`: the ports of a Service share its address elements;
+/// - `lb4-N-endpoints` holds `address . protocol . port . i : backend address . port` for the
+///   addresses whose ports cannot share (their endpoint lists or target ports differ, or another
+///   Service uses the address with other endpoints);
+/// - `lb4-N-nodeports` holds `protocol . node port . i : backend address . port`.
+/// A rule whose lookup finds nothing does not match, so a packet goes through the one rule whose
+/// maps hold its entry. The number of rules reading a map stays small whatever the number of
+/// services, and each map is read by one chain: the kernel checks a map's elements once per chain
+/// that reads it, so every element is checked once.
 enum BackendMaps {
-    /// Which endpoints a map holds, and whether its entries are node ports.
-    struct Purpose: Hashable {
+    /// The maps of one shared chain.
+    enum Purpose: String, CaseIterable {
+        case addresses, ports, endpoints, nodeports
+    }
+
+    /// One entry that reaches equal-share backends: `address . protocol . port`, or with
+    /// `nodePort` `protocol . node port`. `finish` turns the entries into map elements.
+    struct Entry {
+        var family: IPFamily
         var local: Bool
         var nodePort: Bool
+        var key: [Value]
+        var backends: [Backend]
     }
 
     static let protocols = ["tcp", "udp", "sctp"]
-
-    static func mapName(_ family: IPFamily, _ purpose: Purpose) -> String {
-        (purpose.nodePort ? "nodeport-" : "") + (purpose.local ? "local-" : "") + "backends-v\(Naming.familySuffix(family))"
-    }
 
     /// The shared chain for `count` backends of one family and locality.
     static func chainName(_ family: IPFamily, local: Bool, count: Int) -> String {
         (local ? "local-" : "") + "lb\(Naming.familySuffix(family))-\(count)"
     }
 
-    static func declareMap(_ family: IPFamily, _ purpose: Purpose, into assembly: inout Assembly) {
-        let entry: [Expression] = purpose.nodePort ? [.meta(.l4proto), .payload(.thDport)]
-            : [family.destination, .meta(.l4proto), .payload(.thDport)]
-        let entryTypes: [DataType] = purpose.nodePort ? [.inetProto, .inetService] : [family.addressType, .inetProto, .inetService]
-        let what = purpose.local ? "node-local endpoints" : "endpoints"
-        let via = purpose.nodePort ? "node port" : "service address"
-        assembly.declare(NamedSet(name: mapName(family, purpose), key: entryTypes + [.integer],
-                                  mapping: .concatenatedData([family.addressType, .inetService]),
-                                  comment: "\(what) of equal-share services by \(via) and bucket",
-                                  typeof: NamedSet.Typeof(key: entry + [.randomNumber(modulus: 1, offset: 0)],
-                                                          data: [family.destination, .payload(.thDport)])))
+    static func mapName(_ chain: String, _ purpose: Purpose) -> String { "\(chain)-\(purpose.rawValue)" }
+
+    private static func declareMap(_ key: ChainKey, _ purpose: Purpose, into assembly: inout Assembly) {
+        let family = key.family
+        let address = family.destination
+        let bucket = Expression.randomNumber(modulus: 1, offset: 0)
+        let what = key.local ? "node-local endpoints" : "endpoints"
+        let typeof: NamedSet.Typeof
+        let types: [DataType]
+        let mapping: NamedSet.Mapping
+        let comment: String
+        switch purpose {
+        case .addresses:
+            typeof = .init(key: [address, bucket], data: [address])
+            (types, mapping) = ([family.addressType, .integer], .data(family.addressType))
+            comment = "\(what) by service address and bucket"
+        case .ports:
+            typeof = .init(key: [address, .meta(.l4proto), .payload(.thDport)], data: [.payload(.thDport)])
+            (types, mapping) = ([family.addressType, .inetProto, .inetService], .data(.inetService))
+            comment = "target port by service address, protocol and port"
+        case .endpoints:
+            typeof = .init(key: [address, .meta(.l4proto), .payload(.thDport), bucket], data: [address, .payload(.thDport)])
+            (types, mapping) = ([family.addressType, .inetProto, .inetService, .integer], .concatenatedData([family.addressType, .inetService]))
+            comment = "\(what) by service port and bucket, for addresses whose ports differ"
+        case .nodeports:
+            typeof = .init(key: [.meta(.l4proto), .payload(.thDport), bucket], data: [address, .payload(.thDport)])
+            (types, mapping) = ([.inetProto, .inetService, .integer], .concatenatedData([family.addressType, .inetService]))
+            comment = "\(what) by node port and bucket"
+        }
+        let name = mapName(chainName(family, local: key.local, count: key.count), purpose)
+        assembly.declare(NamedSet(name: name, key: types, mapping: mapping, comment: comment, typeof: typeof))
     }
 
     /// One shared chain: its backend count and which maps it reads.
@@ -54,56 +85,71 @@ enum BackendMaps {
         var count: Int
         var family: IPFamily
         var local: Bool
-        var nodePorts: Bool
+        var nodePorts = false
+        var unshared = false
 
         /// By count first, so that a chain for a count above every other comes last.
         static func < (lhs: ChainKey, rhs: ChainKey) -> Bool {
-            (lhs.count, lhs.family == .v4 ? 0 : 1, lhs.local ? 1 : 0, lhs.nodePorts ? 1 : 0)
-                < (rhs.count, rhs.family == .v4 ? 0 : 1, rhs.local ? 1 : 0, rhs.nodePorts ? 1 : 0)
+            (lhs.count, lhs.family == .v4 ? 0 : 1, lhs.local ? 1 : 0) < (rhs.count, rhs.family == .v4 ? 0 : 1, rhs.local ? 1 : 0)
         }
     }
 
     /// Counts up to this always get their chain, used or not, in every kind of chain in use.
     static let preparedCounts = 32
 
-    /// Records the shared chain a service uses; `finish` adds it.
-    static func useChain(_ family: IPFamily, local: Bool, count: Int, nodePorts: Bool, into assembly: inout Assembly) -> String {
-        assembly.backendChains.insert(ChainKey(count: count, family: family, local: local, nodePorts: nodePorts))
-        return chainName(family, local: local, count: count)
+    /// Records the entries of one set of backends, and the shared chain they use; `finish` adds
+    /// the elements and the chain.
+    static func use(entries: [[Value]], nodePort: [Value]?, backends: [WeightedBackend], family: IPFamily, local: Bool,
+                    into assembly: inout Assembly) -> String {
+        let plain = backends.map(\.backend)
+        for key in entries {
+            assembly.backendEntries.append(Entry(family: family, local: local, nodePort: false, key: key, backends: plain))
+        }
+        if let nodePort {
+            assembly.backendEntries.append(Entry(family: family, local: local, nodePort: true, key: nodePort, backends: plain))
+        }
+        assembly.backendChains.insert(ChainKey(count: backends.count, family: family, local: local))
+        return chainName(family, local: local, count: backends.count)
     }
 
-    /// Adds the shared chains after every other chain, ordered by count. Each kind in use gets the
-    /// chains for every count from 1 to its largest (up to `preparedCounts`), so that an endpoint
-    /// change that lowers a service's count finds its chain already there, and one that raises it
-    /// past the largest adds a chain at the end: either way the kernel's chain order stays the
-    /// order of a fresh load, and the change stays incremental.
-    /// A family and locality whose services include node ports reads the node-port map in each of
-    /// its chains, after the address map (a packet sent to a service address finds its entry in
-    /// the first, one sent to a node port only in the second): one chain per count serves both, so
-    /// the kernel checks the address map's elements once per count, not twice.
+    /// Adds the elements and the shared chains after every other chain, ordered by count. Each
+    /// kind in use gets the chains for every count from 1 to its largest (up to `preparedCounts`),
+    /// so that an endpoint change that lowers a service's count finds its chain already there,
+    /// and one that raises it past the largest adds a chain at the end: either way the kernel's
+    /// chain order stays the order of a fresh load, and the change stays incremental. A chain
+    /// reads the node-port and unshared maps only when its family and locality has such entries.
     static func finish(into assembly: inout Assembly) {
-        let withNodePorts = Set(assembly.backendChains.filter(\.nodePorts).map { KindKey(family: $0.family, local: $0.local) })
-        var chains = Set(assembly.backendChains.map { key in
-            var chain = key
-            chain.nodePorts = withNodePorts.contains(KindKey(family: key.family, local: key.local))
-            return chain
-        })
-        var largest: [ChainKey: Int] = [:]
-        for key in chains {
-            var kind = key
-            kind.count = 0
-            largest[kind] = max(largest[kind] ?? 0, key.count)
+        let entries = assembly.backendEntries
+        assembly.backendEntries = []
+        let unshared = unsharedAddresses(entries)
+        var kinds: [KindKey: ChainKey] = [:]
+        var used: [KindKey: Set<Int>] = [:]
+        for chain in assembly.backendChains {
+            let kind = KindKey(family: chain.family, local: chain.local)
+            var largest = kinds[kind] ?? chain
+            largest.count = max(largest.count, chain.count)
+            kinds[kind] = largest
+            used[kind, default: []].insert(chain.count)
         }
-        for (kind, top) in largest where top > 1 {
-            for count in 1...min(top, preparedCounts) {
-                var key = kind
+        for entry in entries {
+            let kind = KindKey(family: entry.family, local: entry.local)
+            guard var chain = kinds[kind] else { continue }
+            chain.nodePorts = chain.nodePorts || entry.nodePort
+            chain.unshared = chain.unshared || (!entry.nodePort && unshared.contains(AddressKey(entry)))
+            kinds[kind] = chain
+        }
+        var chains: [ChainKey] = []
+        for (kind, largest) in kinds {
+            var counts = used[kind] ?? []
+            if largest.count > 1 { counts.formUnion(1...min(largest.count, preparedCounts)) }
+            for count in counts {
+                var key = largest
                 key.count = count
-                chains.insert(key)
+                chains.append(key)
             }
         }
-        for key in chains.sorted() {
-            addChain(key.family, local: key.local, count: key.count, nodePorts: key.nodePorts, into: &assembly)
-        }
+        for key in chains.sorted() { addChain(key, into: &assembly) }
+        for entry in entries { addElements(entry, unshared: unshared, into: &assembly) }
     }
 
     /// A family and locality of shared chains.
@@ -112,35 +158,86 @@ enum BackendMaps {
         var local: Bool
     }
 
-    /// Declares the maps the chain reads and adds the chain.
-    private static func addChain(_ family: IPFamily, local: Bool, count: Int, nodePorts: Bool, into assembly: inout Assembly) {
-        let name = chainName(family, local: local, count: count)
-        guard !assembly.hasChain(name) else { return }
-        var purposes = [Purpose(local: local, nodePort: false)]
-        if nodePorts { purposes.append(Purpose(local: local, nodePort: true)) }
-        var rules: [Rule] = []
-        for purpose in purposes {
-            declareMap(family, purpose, into: &assembly)
-            let entry: [Expression] = purpose.nodePort ? [.meta(.l4proto), .payload(.thDport)]
-                : [family.destination, .meta(.l4proto), .payload(.thDport)]
-            let key = Expression.concat(entry + [.randomNumber(modulus: count, offset: 0)])
-            for proto in protocols {
-                rules.append(Rule([.matches(.meta(.l4proto), .value(.proto(proto))),
-                                   .dnat(family, .lookup(.mapLookup(key: key, map: mapName(family, purpose))))]))
-            }
+    /// A service address of one family and locality: the unit whose ports share address elements.
+    private struct AddressKey: Hashable {
+        var family: IPFamily
+        var local: Bool
+        var address: Value
+
+        init(_ entry: Entry) {
+            family = entry.family
+            local = entry.local
+            address = entry.key[0]
         }
-        let what = local ? "node-local endpoint" : "endpoint"
-        assembly.add(Chain(name: name, comment: "services with \(count) equal-share \(what)\(count == 1 ? "" : "s")", rules: rules))
     }
 
-    /// The `count` elements of one entry: bucket i goes to backend i.
-    static func add(entry: [Value], backends: [WeightedBackend], family: IPFamily, purpose: Purpose, into assembly: inout Assembly) {
-        declareMap(family, purpose, into: &assembly)
-        let name = mapName(family, purpose)
-        for (bucket, weighted) in backends.enumerated() {
-            assembly.add(SetElement(key: entry + [.integer(UInt64(bucket))],
-                                    data: .values([.address(weighted.backend.address), .port(weighted.backend.port)])), to: name)
+    /// Addresses whose entries cannot share `address . bucket` elements: their entries differ in
+    /// their backends' addresses (or order), or one entry's backends differ in target port.
+    private static func unsharedAddresses(_ entries: [Entry]) -> Set<AddressKey> {
+        var first: [AddressKey: [IPAddress]] = [:]
+        var unshared: Set<AddressKey> = []
+        for entry in entries where !entry.nodePort {
+            let key = AddressKey(entry)
+            let addresses = entry.backends.map(\.address)
+            let onePort = entry.backends.allSatisfy { $0.port == entry.backends.first?.port }
+            if let seen = first[key] {
+                if seen != addresses || !onePort { unshared.insert(key) }
+            } else {
+                first[key] = addresses
+                if !onePort { unshared.insert(key) }
+            }
         }
+        return unshared
+    }
+
+    private static func addElements(_ entry: Entry, unshared: Set<AddressKey>, into assembly: inout Assembly) {
+        let chain = chainName(entry.family, local: entry.local, count: entry.backends.count)
+        let combined = entry.nodePort || unshared.contains(AddressKey(entry))
+        if combined {
+            let name = mapName(chain, entry.nodePort ? .nodeports : .endpoints)
+            for (bucket, backend) in entry.backends.enumerated() {
+                assembly.add(SetElement(key: entry.key + [.integer(UInt64(bucket))],
+                                        data: .values([.address(backend.address), .port(backend.port)])), to: name)
+            }
+            return
+        }
+        guard let port = entry.backends.first?.port else { return }
+        assembly.add(SetElement(key: entry.key, data: .values([.port(port)])), to: mapName(chain, .ports))
+        // The address's buckets, once for all its entries (the set keeps the first of equal keys).
+        for (bucket, backend) in entry.backends.enumerated() {
+            assembly.add(SetElement(key: [entry.key[0], .integer(UInt64(bucket))], data: .values([.address(backend.address)])),
+                         to: mapName(chain, .addresses))
+        }
+    }
+
+    /// Declares the maps the chain reads and adds the chain.
+    private static func addChain(_ key: ChainKey, into assembly: inout Assembly) {
+        let name = chainName(key.family, local: key.local, count: key.count)
+        guard !assembly.hasChain(name) else { return }
+        let family = key.family
+        let bucket = Expression.randomNumber(modulus: key.count, offset: 0)
+        let entry: [Expression] = [family.destination, .meta(.l4proto), .payload(.thDport)]
+        var targets: [(Purpose, DNATTarget)] = [
+            (.addresses, .lookups(address: .mapLookup(key: .concat([family.destination, bucket]), map: mapName(name, .addresses)),
+                                  port: .mapLookup(key: .concat(entry), map: mapName(name, .ports)))),
+        ]
+        if key.unshared {
+            targets.append((.endpoints, .lookup(.mapLookup(key: .concat(entry + [bucket]), map: mapName(name, .endpoints)))))
+        }
+        if key.nodePorts {
+            let nodePort: [Expression] = [.meta(.l4proto), .payload(.thDport), bucket]
+            targets.append((.nodeports, .lookup(.mapLookup(key: .concat(nodePort), map: mapName(name, .nodeports)))))
+        }
+        var rules: [Rule] = []
+        for (purpose, target) in targets {
+            declareMap(key, purpose, into: &assembly)
+            if purpose == .addresses { declareMap(key, .ports, into: &assembly) }
+            for proto in protocols {
+                rules.append(Rule([.matches(.meta(.l4proto), .value(.proto(proto))), .dnat(family, target)]))
+            }
+        }
+        let what = key.local ? "node-local endpoint" : "endpoint"
+        assembly.add(Chain(name: name, comment: "services with \(key.count) equal-share \(what)\(key.count == 1 ? "" : "s")", rules: rules))
     }
 
     /// True when every backend has the same share, so that one bucket each splits traffic exactly.

@@ -152,18 +152,12 @@ struct ServicePortCompiler {
         if exposedHere {
             entries += externalAddresses.map { [.address($0), proto, .port(port.port)] }
         }
-        for entry in entries {
-            BackendMaps.add(entry: entry, backends: shares, family: family, purpose: .init(local: local, nodePort: false), into: &assembly)
-        }
         let nodePorts = exposedHere ? nodePort : nil
-        if let nodePorts {
-            BackendMaps.add(entry: [proto, .port(nodePorts)], backends: shares, family: family,
-                            purpose: .init(local: local, nodePort: true), into: &assembly)
-        }
+        let shared = BackendMaps.use(entries: entries, nodePort: nodePorts.map { [proto, .port($0)] }, backends: shares,
+                                     family: family, local: local, into: &assembly)
         for weighted in shares {
             assembly.add(SetElement(key: [.address(weighted.backend.address), .address(weighted.backend.address)]), to: Names.hairpin(family))
         }
-        let shared = BackendMaps.useChain(family, local: local, count: shares.count, nodePorts: nodePorts != nil, into: &assembly)
         guard limits != nil else { return shared }
         let name = cascade.chainName(local ? "local" : "svc")
         let rules = cascade.limitRules(into: &assembly) + [Rule([.verdict(.goto(shared))], comment: label)]

@@ -110,6 +110,7 @@ public struct NFTJSONEmitter: Sendable {
             case .endpoint(let address, let port):
                 body += [("addr", .string(address.description)), ("port", .number(Int64(port)))]
             case .lookup(let lookup): body.append(("addr", expression(lookup)))
+            case .lookups(let address, let port): body += [("addr", expression(address)), ("port", expression(port))]
             }
             return .object([("dnat", .object(body))])
         case .masquerade: return .object([("masquerade", .null)])

@@ -148,6 +148,7 @@ public struct NFTTextEmitter: Sendable {
                 let host = family == .v4 ? "\(address)" : "[\(address)]"
                 return "dnat \(keyword) to \(host):\(port)"
             case .lookup(let lookup): return "dnat \(keyword) to \(expression(lookup))"
+            case .lookups(let address, let port): return "dnat \(keyword) to \(expression(address)) : \(expression(port))"
             }
         case .masquerade: return "masquerade"
         case .reject(let kind):

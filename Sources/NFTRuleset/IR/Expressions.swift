@@ -213,6 +213,10 @@ public enum DNATTarget: Sendable, Hashable {
     case endpoint(IPAddress, UInt16)
     /// A map lookup whose data is `address . port`.
     case lookup(Expression)
+    /// `dnat to ADDRESS : PORT` with each part its own map lookup: the address map holds one
+    /// element per service address and bucket, the port map one per service port, so that a
+    /// Service's ports share their address elements.
+    case lookups(address: Expression, port: Expression)
 }
 
 extension Statement {

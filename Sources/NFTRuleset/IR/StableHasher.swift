@@ -196,6 +196,7 @@ extension StableHasher {
             switch target {
             case .endpoint(let address, let port): combine(1); combine(address); combine(UInt64(port))
             case .lookup(let key): combine(2); combine(key)
+            case .lookups(let address, let port): combine(3); combine(address); combine(port)
             }
         case .masquerade: combine(45)
         case .reject(let kind):
