@@ -42,6 +42,32 @@ struct ServiceShapeTests {
         #expect(maps.sets.contains { $0.name.hasSuffix("-addresses") && !$0.elements.isEmpty })
     }
 
+    @Test("a Service's ports share its address elements unless their endpoints or target ports differ")
+    func addressElementsShared() throws {
+        let keys = { (ruleset: Ruleset, set: String) in
+            (ruleset.set(named: set)?.elements ?? []).compactMap { element -> String? in
+                guard case .address(let address)? = element.key.first else { return nil }
+                return address.description
+            }
+        }
+        // kube-dns: three ports (53/UDP, 53/TCP, 9153/TCP) over the same two endpoints.
+        let demo = try #require(Fixtures.valid.first { $0.name == "demo" })
+        let shop = try #require(Pipeline.run(paths: [demo.manifests], node: demo.nodeOptions, shape: .maps).ruleset)
+        #expect(keys(shop, "lb4-2-addresses").filter { $0 == "10.96.0.10" }.count == 2)
+        #expect(keys(shop, "lb4-2-ports").filter { $0 == "10.96.0.10" }.count == 3)
+        // proto/web: named target ports that resolve differently on its pods; lab/split: ports with
+        // different endpoints, and its externalIP shared with lab/split-peer.
+        for (name, address, count) in [("clusterip-protocols", "10.96.1.12", 3), ("lab-services", "10.96.0.14", 2),
+                                       ("lab-services", "203.0.113.30", 1)] {
+            let fixture = try #require(Fixtures.valid.first { $0.name == name })
+            let ruleset = try #require(Pipeline.run(paths: [fixture.manifests], node: fixture.nodeOptions, shape: .maps).ruleset)
+            let all = ruleset.sets.filter { $0.name.hasPrefix("lb4-") }.map(\.name)
+            #expect(all.allSatisfy { set in set.hasSuffix("-endpoints") || set.hasSuffix("-nodeports") || !keys(ruleset, set).contains(address) },
+                    "\(name): \(address) must have no shared elements")
+            #expect(keys(ruleset, "lb4-\(count)-endpoints").contains(address), "\(name): \(address)")
+        }
+    }
+
     /// Every address . protocol . port a service answers on, and every node port, from an outside
     /// client, from a pod (when there is one) and from the node itself.
     static func probes(_ ruleset: Ruleset, cluster: Cluster, nodeIPs: [IPAddress]) -> [(TracePacket, TraceOrigin)] {

@@ -4,8 +4,8 @@ import NFTRuleset
 /// How Services pick a backend. The kernel paths (nft text, netlink) use shared maps; forms that
 /// cannot express them (nft 1.0.6's JSON, iptables) use the per-service cascade of rules.
 public enum ServiceShape: Sendable, Hashable {
-    /// Equal-share services choose through one `numgen`-keyed data map per family and purpose, read
-    /// by a few shared chains: an endpoint change is a change of map elements only.
+    /// Equal-share services choose through `numgen`-keyed data maps, one set of maps per backend
+    /// count read by one shared chain: an endpoint change is a change of map elements only.
     case maps
     /// One rule per backend in a chain per service port (docs/design.md, "Ruleset shape").
     case cascade
@@ -149,7 +149,8 @@ enum BackendMaps {
             }
         }
         for key in chains.sorted() { addChain(key, into: &assembly) }
-        for entry in entries { addElements(entry, unshared: unshared, into: &assembly) }
+        var written: Set<AddressKey> = []
+        for entry in entries { addElements(entry, unshared: unshared, written: &written, into: &assembly) }
     }
 
     /// A family and locality of shared chains.
@@ -190,7 +191,9 @@ enum BackendMaps {
         return unshared
     }
 
-    private static func addElements(_ entry: Entry, unshared: Set<AddressKey>, into assembly: inout Assembly) {
+    /// The entry's elements; `written` holds the addresses whose buckets are already in place.
+    private static func addElements(_ entry: Entry, unshared: Set<AddressKey>, written: inout Set<AddressKey>,
+                                    into assembly: inout Assembly) {
         let chain = chainName(entry.family, local: entry.local, count: entry.backends.count)
         let combined = entry.nodePort || unshared.contains(AddressKey(entry))
         if combined {
@@ -203,7 +206,8 @@ enum BackendMaps {
         }
         guard let port = entry.backends.first?.port else { return }
         assembly.add(SetElement(key: entry.key, data: .values([.port(port)])), to: mapName(chain, .ports))
-        // The address's buckets, once for all its entries (the set keeps the first of equal keys).
+        // The address's buckets, once for all its entries.
+        guard written.insert(AddressKey(entry)).inserted else { return }
         for (bucket, backend) in entry.backends.enumerated() {
             assembly.add(SetElement(key: [entry.key[0], .integer(UInt64(bucket))], data: .values([.address(backend.address)])),
                          to: mapName(chain, .addresses))
