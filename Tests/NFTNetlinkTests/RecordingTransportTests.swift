@@ -66,6 +66,23 @@ struct RecordingTransportTests {
         #expect(messages < 12, "\(messages) messages for \(summaries)")
     }
 
+    @Test("a service growing past every other count adds its chain and maps at the end: still incremental",
+          arguments: [(3, 2), (33, 1)])
+    func newLargestCount(endpoints: Int, added: Int) throws {
+        // From 3 to 5 the chains and maps for 4 and 5 are new; past 32 (the prepared counts) only
+        // the new count's.
+        let base = try SyntheticCluster.compile(services: 50, endpoints: endpoints)
+        let changed = try SyntheticCluster.compile(services: 50, endpoints: endpoints, extra: [7: added])
+        let fake = RecordingTransport()
+        let applier = RulesetApplier(transport: fake)
+        let first = try applier.apply(base)
+        let outcome = try applier.apply(changed, previous: first.state)
+        #expect(outcome.mode == .incremental, "\(outcome.operations.map(\.summary).prefix(8))")
+        #expect(fake.tables["inet kubenft"] == changed)
+        let top = endpoints + added
+        #expect(changed.sets.suffix(2).map(\.name) == ["lb4-\(top)-addresses", "lb4-\(top)-ports"])
+    }
+
     /// `+set` / `-set` for each element operation, sorted.
     static func elementChanges(_ operations: [BatchOperation]) -> [String] {
         operations.compactMap { operation -> String? in

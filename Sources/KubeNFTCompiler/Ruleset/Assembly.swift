@@ -2,8 +2,9 @@ import KubeManifest
 import NFTRuleset
 
 /// Collects the pieces of the table while compilers add to it, then lays them out in a fixed order:
-/// named sets sorted by name with sorted elements, the skeleton chains first, then object chains in
-/// the order they were added (which follows the sorted model).
+/// named sets sorted by name with sorted elements (the shared backend chains' maps last, in the
+/// order of their chains), the skeleton chains first, then object chains in the order they were
+/// added (which follows the sorted model).
 struct Assembly {
     private(set) var sets: [String: NamedSet] = [:]
     private(set) var chains: [Chain] = []
@@ -16,6 +17,9 @@ struct Assembly {
     var backendChains: Set<BackendMaps.ChainKey> = []
     /// What reaches the shared chains' backends; made into map elements by `BackendMaps.finish`.
     var backendEntries: [BackendMaps.Entry] = []
+    /// Sets laid out after all others, in this order: the maps of the shared backend chains, so
+    /// that a chain added for a new count adds its maps at the end too, as the kernel lists them.
+    var trailingSets: [String] = []
 
     mutating func declare(_ set: NamedSet) {
         if sets[set.name] == nil { sets[set.name] = set }
@@ -76,7 +80,15 @@ struct Assembly {
     }
 
     func ruleset(comment: String) -> Ruleset {
-        let orderedSets = sets.values.sorted { $0.name < $1.name }.map { set -> NamedSet in
+        let trailing = Dictionary(trailingSets.enumerated().map { ($1, $0) }, uniquingKeysWith: min)
+        let orderedSets = sets.values.sorted { left, right in
+            switch (trailing[left.name], trailing[right.name]) {
+            case (nil, nil): return left.name < right.name
+            case (nil, _?): return true
+            case (_?, nil): return false
+            case (let l?, let r?): return l < r
+            }
+        }.map { set -> NamedSet in
             var sorted = set
             // The one place every compiled set passes: interval sets leave it without overlaps.
             sorted.elements = Self.sortedUnique(set.withDisjointIntervals().elements)

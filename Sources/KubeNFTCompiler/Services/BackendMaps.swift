@@ -78,6 +78,7 @@ enum BackendMaps {
         }
         let name = mapName(chainName(family, local: key.local, count: key.count), purpose)
         assembly.declare(NamedSet(name: name, key: types, mapping: mapping, comment: comment, typeof: typeof))
+        assembly.trailingSets.append(name)
     }
 
     /// One shared chain: its backend count and which maps it reads.

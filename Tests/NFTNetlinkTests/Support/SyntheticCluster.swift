@@ -7,8 +7,9 @@ import NFTRuleset
 enum SyntheticCluster {
     static let node = NodeOptions(nodeName: "node-1", nodeIPs: ["192.168.50.11"], clusterCIDRs: ["10.128.0.0/9"], configPath: nil)
 
-    /// `moved` endpoints get a fresh address (an endpoint replaced, the service's count unchanged).
-    static func yaml(services: Int, endpoints: Int, notReady: Set<Int> = [], moved: Set<Int> = []) -> String {
+    /// `moved` endpoints get a fresh address (an endpoint replaced, the service's count unchanged);
+    /// services in `extra` get that many more endpoints.
+    static func yaml(services: Int, endpoints: Int, notReady: Set<Int> = [], moved: Set<Int> = [], extra: [Int: Int] = [:]) -> String {
         var text = ""
         for service in 0..<services {
             let clusterIP = "10.96.\(service / 250).\(service % 250 + 1)"
@@ -37,15 +38,19 @@ enum SyntheticCluster {
                 let address = moved.contains(index) ? "10.200.\(index / 250).\(index % 250 + 1)" : "10.128.\(index / 250).\(index % 250 + 1)"
                 text += "- {addresses: [\(address)], conditions: {ready: \(ready)}, nodeName: node-\(endpoint % 3)}\n"
             }
+            for added in 0..<(extra[service] ?? 0) {
+                text += "- {addresses: [10.201.\(service % 250).\(added + 1)], conditions: {ready: true}, nodeName: node-1}\n"
+            }
             text += "---\n"
         }
         return text
     }
 
     /// Compiles the cluster (written to a temporary file).
-    static func compile(services: Int, endpoints: Int, notReady: Set<Int> = [], moved: Set<Int> = []) throws -> Ruleset {
+    static func compile(services: Int, endpoints: Int, notReady: Set<Int> = [], moved: Set<Int> = [],
+                        extra: [Int: Int] = [:]) throws -> Ruleset {
         let path = NSTemporaryDirectory() + "kubenft-nl-\(UUID().uuidString).yaml"
-        try yaml(services: services, endpoints: endpoints, notReady: notReady, moved: moved).write(toFile: path, atomically: true, encoding: .utf8)
+        try yaml(services: services, endpoints: endpoints, notReady: notReady, moved: moved, extra: extra).write(toFile: path, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: path) }
         let result = Pipeline.run(paths: [path], node: node)
         guard let ruleset = result.ruleset else {
