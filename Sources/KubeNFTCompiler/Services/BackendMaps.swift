@@ -26,7 +26,7 @@ public enum ServiceShape: Sendable, Hashable {
 /// that reads it, so every element is checked once.
 enum BackendMaps {
     /// The maps of one shared chain.
-    enum Purpose: String, CaseIterable {
+    enum Purpose: String {
         case addresses, ports, endpoints, nodeports
     }
 
