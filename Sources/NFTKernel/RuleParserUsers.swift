@@ -97,9 +97,12 @@ extension RuleParser {
         case (.named(let name), 0?):
             return .verdictMap(key: key, map: name)
         case (.named(let name), 1?):
-            if case .dnat = peekNext() {} else { return try portLookupDNAT(address: .mapLookup(key: key, map: name)) }
-            guard case .dnat(let nfproto, 1, let port, _)? = peekNext(), let target = Self.family(nfproto),
-                  port == nil || port == Kernel.register(slot: target == .v4 ? 1 : 4) else { throw failure("map lookup") }
+            guard case .dnat(let nfproto, 1, let port, _)? = peekNext() else {
+                return try portLookupDNAT(address: .mapLookup(key: key, map: name))
+            }
+            guard let target = Self.family(nfproto), port == nil || port == Kernel.register(slot: target == .v4 ? 1 : 4) else {
+                throw failure("map lookup")
+            }
             index += 1
             return .dnat(target, .lookup(.mapLookup(key: key, map: name)))
         default:

@@ -134,10 +134,11 @@ enum BackendMaps {
         }
         for entry in entries {
             let kind = KindKey(family: entry.family, local: entry.local)
-            guard var chain = kinds[kind] else { continue }
-            chain.nodePorts = chain.nodePorts || entry.nodePort
-            chain.unshared = chain.unshared || (!entry.nodePort && unshared.contains(AddressKey(entry)))
-            kinds[kind] = chain
+            if entry.nodePort {
+                kinds[kind]?.nodePorts = true
+            } else if unshared.contains(AddressKey(entry)) {
+                kinds[kind]?.unshared = true
+            }
         }
         var chains: [ChainKey] = []
         for (kind, largest) in kinds {
